@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace civic {
+
+// An instant on the UTC time line, millisecond precision.
+using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
+
+// Parses an RFC 3339 date-time that carries an offset ("2026-03-05T10:00:00+09:00",
+// "2026-03-05T01:00:00.250Z"). Returns nothing when the text is not one (no offset: nothing).
+std::optional<Instant> ParseInstant(std::string_view text);
+// "2026-03-05T01:00:00.250Z" (milliseconds always present).
+std::string FormatUtc(Instant instant);
+// The instant in the IANA zone's local time with its offset: "2026-03-05T10:00:00+09:00".
+// REQUIRES: IsValidTimeZone(zone).
+std::string FormatInZone(Instant instant, const std::string& zone);
+// Whether `zone` names a zone of the IANA database (e.g. "Asia/Yakutsk").
+bool IsValidTimeZone(const std::string& zone);
+
+// Source of the current time; injected so rules and tests are deterministic.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Instant Now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  Instant Now() const override;
+};
+
+}  // namespace civic

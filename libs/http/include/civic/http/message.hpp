@@ -1,0 +1,59 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace civic::http {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+std::string_view ToString(Method method);
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+// One HTTP request, owned (it may move to a worker thread). Header names are lower-case.
+struct Request {
+  Method method = Method::kGet;
+  std::string path;  // without the query string
+  Fields query;      // percent-decoded, in arrival order
+  Fields headers;    // names lower-cased
+  std::string body;
+  Fields params;        // path parameters of the matched route, e.g. {"id", "42"}
+  std::string route;    // the matched route pattern, e.g. "/v1/cities/{id}"
+  nlohmann::json json;  // the parsed body, for routes declared with a JSON body
+
+  // First value of header `name` (case-insensitive), if present.
+  std::optional<std::string> Header(std::string_view name) const;
+  // First value of query parameter `name`, if present.
+  std::optional<std::string> Query(std::string_view name) const;
+  // The path parameter `name`; "" if the route has none by that name.
+  const std::string& Param(std::string_view name) const;
+};
+
+// One HTTP response. `content_type` empty means no body.
+struct Response {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  Fields headers;
+
+  static Response Json(int status, const nlohmann::json& body);
+  static Response Text(int status, std::string content_type, std::string body);
+  static Response Empty(int status);
+
+  Response& WithHeader(std::string name, std::string value);
+  // First value of header `name` (case-insensitive), if present.
+  std::optional<std::string> Header(std::string_view name) const;
+};
+
+// Percent-decodes `in` ('+' becomes a space when `plus_as_space`). Invalid escapes are kept as is.
+std::string PercentDecode(std::string_view in, bool plus_as_space);
+// Parses "a=1&b=%D0%B3" into decoded pairs.
+Fields ParseQueryString(std::string_view query);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace civic::http

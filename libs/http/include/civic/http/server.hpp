@@ -1,0 +1,85 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "civic/http/message.hpp"
+#include "civic/http/router.hpp"
+
+namespace civic::metrics {
+class Registry;
+}
+
+namespace civic::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;                  // 0: the kernel picks a free port; Start() returns it
+  int threads = 1;                    // network (reactor) threads
+  int workers = 2;                    // threads that run offloaded handlers (SQLite, outbound HTTP)
+  size_t max_body_bytes = 64 * 1024;  // default per-route body limit (413 over it)
+  size_t max_queued_requests = 10'000;  // offloaded requests waiting; over it: 503
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds keepalive_timeout{60'000};
+  // An offloaded request still queued after this long is answered 503 instead of run.
+  std::chrono::milliseconds queue_timeout{10'000};
+  // Origins allowed for cross-origin browser calls: "*" or exact origins. Empty: no CORS headers.
+  std::vector<std::string> cors_origins = {"*"};
+};
+
+// Answers one request, once, from any thread. Move-only. A Responder destroyed without an answer
+// answers 500 (so a handler that forgets, or throws, never leaves a client hanging).
+class Responder {
+ public:
+  struct Exchange;
+  Responder();
+  explicit Responder(std::unique_ptr<Exchange> exchange);
+  Responder(Responder&& other) noexcept;
+  Responder& operator=(Responder&& other) noexcept;
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
+  ~Responder();
+
+  // Sends `response`. REQUIRES: valid().
+  void Send(Response response);
+  bool valid() const { return exchange_ != nullptr; }
+
+ private:
+  std::unique_ptr<Exchange> exchange_;
+};
+
+// An HTTP server (Pistache underneath) for one Router. Adds to every response what all endpoints
+// share: problem+json errors for unknown routes (404), wrong methods (405 + Allow), oversized
+// bodies (413), wrong content types (415), malformed JSON (400 with the offset), exceptions
+// (500, logged); CORS; HTTP/1.1 keep-alive; request metrics by route pattern; graceful drain.
+class Server {
+ public:
+  Server(ServerOptions options, Router router, metrics::Registry& registry);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and serves on background threads. Returns the bound port.
+  // Throws std::runtime_error naming the address when it cannot listen.
+  uint16_t Start();
+  // Stops taking new requests (they get 503) and waits up to `timeout` for those in flight.
+  // Returns true when none is left.
+  bool Drain(std::chrono::milliseconds timeout);
+  // Stops the network threads and the worker pool. Idempotent.
+  void Stop();
+
+  bool draining() const;
+  int in_flight() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace civic::http

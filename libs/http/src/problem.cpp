@@ -1,0 +1,117 @@
+#include "civic/http/problem.hpp"
+
+namespace civic::http {
+
+int StatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return 422;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kPreconditionFailed:
+      return 412;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kForbidden:
+      return 403;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 428:
+      return "Precondition Required";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Error";
+  }
+}
+
+Response ProblemResponse(const Problem& problem) {
+  nlohmann::json body = problem.extra.is_object() ? problem.extra : nlohmann::json::object();
+  body["type"] = problem.type.empty() ? std::string("about:blank") : problem.type;
+  body["title"] = problem.title.empty() ? std::string(ReasonPhrase(problem.status)) : problem.title;
+  body["status"] = problem.status;
+  if (!problem.detail.empty()) {
+    body["detail"] = problem.detail;
+  }
+  if (!problem.errors.empty()) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& error : problem.errors) {
+      errors.push_back({{"field", error.field}, {"reason", error.reason}});
+    }
+    body["errors"] = std::move(errors);
+  }
+  Response response = Response::Json(problem.status, body);
+  response.content_type = kProblemContentType;
+  return response;
+}
+
+Response ProblemResponse(int status, std::string detail) {
+  Problem problem;
+  problem.status = status;
+  problem.detail = std::move(detail);
+  return ProblemResponse(problem);
+}
+
+Response ErrorResponse(const Error& error) {
+  Problem problem;
+  problem.status = StatusFor(error.code);
+  problem.detail = error.message;
+  problem.errors = error.fields;
+  return ProblemResponse(problem);
+}
+
+}  // namespace civic::http

@@ -1,0 +1,615 @@
+#include "civic/http/server.hpp"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <pistache/net.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "civic/http/problem.hpp"
+#include "civic/metrics/metrics.hpp"
+
+namespace civic::http {
+
+namespace P = Pistache;
+
+namespace {
+
+constexpr int kMaxJsonDepth = 64;
+constexpr size_t kHeaderAllowance = 64 * 1024;
+
+Method FromPistache(P::Http::Method method) {
+  switch (method) {
+    case P::Http::Method::Get:
+      return Method::kGet;
+    case P::Http::Method::Head:
+      return Method::kHead;
+    case P::Http::Method::Post:
+      return Method::kPost;
+    case P::Http::Method::Put:
+      return Method::kPut;
+    case P::Http::Method::Patch:
+      return Method::kPatch;
+    case P::Http::Method::Delete:
+      return Method::kDelete;
+    case P::Http::Method::Options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
+  }
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Copies what handlers need out of Pistache's request.
+Request ToRequest(const P::Http::Request& in) {
+  Request out;
+  out.method = FromPistache(in.method());
+  out.path = in.resource();
+  const auto& query = in.query();
+  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+    // Pistache splits the query on '&' and '=' but does not decode it.
+    out.query.emplace_back(PercentDecode(it->first, true), PercentDecode(it->second, true));
+  }
+  for (const auto& header : in.headers().list()) {
+    std::ostringstream value;
+    header->write(value);
+    out.headers.emplace_back(Lower(header->name()), value.str());
+  }
+  for (const auto& [name, raw] : in.headers().rawList()) {
+    out.headers.emplace_back(Lower(name), raw.value());
+  }
+  out.body = in.body();
+  return out;
+}
+
+// Depth of [ and { nesting outside strings; stops counting past `limit`.
+int JsonDepth(std::string_view text, int limit) {
+  int depth = 0;
+  int max_depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+      if (max_depth > limit) {
+        return max_depth;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+bool IsJsonMediaType(const std::optional<std::string>& content_type) {
+  if (!content_type) {
+    return false;
+  }
+  std::string media = Lower(content_type->substr(0, content_type->find(';')));
+  while (!media.empty() && media.back() == ' ') {
+    media.pop_back();
+  }
+  return media == "application/json" ||
+         (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0);
+}
+
+// A response header with a name known only at run time. Pistache writes typed headers only
+// (raw ones are dropped on output), so every header we send goes through this class.
+class DynamicHeader : public P::Http::Header::Header {
+ public:
+  static constexpr uint64_t kHash = P::Http::Header::detail::hash("x-civic-dynamic-header");
+  DynamicHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& stream) const override { stream << value_; }
+  // Never equal to a typed Pistache header's hash, so header_cast<> never mistakes it for one.
+  uint64_t hash() const override { return kHash; }
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+void SetHeader(P::Http::Header::Collection& headers, std::string name, std::string value) {
+  headers.remove(name);
+  headers.add(std::make_shared<DynamicHeader>(std::move(name), std::move(value)));
+}
+
+bool HasBody(Method method) {
+  return method == Method::kPost || method == Method::kPut || method == Method::kPatch;
+}
+
+// A bounded FIFO of jobs run by a fixed set of threads.
+class WorkerPool {
+ public:
+  void Start(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { Run(); });
+    }
+  }
+  // Returns false when the queue is full or the pool stopped.
+  bool Post(std::function<void()> job, size_t max_queued) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_ || queue_.size() >= max_queued) {
+        return false;
+      }
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return true;
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped_ = true;
+    }
+    cv_.notify_all();
+    for (auto& thread : threads_) {
+      if (thread.joinable()) {
+        thread.join();
+      }
+    }
+    threads_.clear();
+  }
+  size_t queued() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return queue_.size();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopped_ || !queue_.empty(); });
+        if (queue_.empty()) {
+          return;  // stopped and drained
+        }
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::mutex mu_;  // guards queue_ and stopped_
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopped_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+struct Responder::Exchange {
+  Server::Impl* server = nullptr;
+  P::Http::ResponseWriter writer;
+  Route* route = nullptr;
+  Method method = Method::kGet;
+  std::optional<std::string> origin;
+  bool close_connection = false;
+  std::chrono::steady_clock::time_point start;
+
+  Exchange(Server::Impl* s, P::Http::ResponseWriter w) : server(s), writer(std::move(w)) {}
+};
+
+struct Server::Impl {
+  class Handler;
+
+  ServerOptions options;
+  Router router;
+  metrics::Family<metrics::Counter>* requests_total = nullptr;
+  metrics::Family<metrics::Histogram>* request_duration = nullptr;
+  metrics::Gauge* in_flight_gauge = nullptr;
+  metrics::Counter* rejected_overload = nullptr;
+  Route unmatched;  // stands for every request that matched no route, for metrics
+
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> draining{false};
+  std::mutex drain_mu;  // guards nothing but pairs with drain_cv
+  std::condition_variable drain_cv;
+
+  std::unique_ptr<P::Http::Endpoint> endpoint;
+  WorkerPool pool;
+  bool started = false;
+  bool stopped = false;
+
+  void PrepareMetrics(Route& route) {
+    route.duration =
+        &request_duration->WithLabels({route.pattern, std::string(ToString(route.method))});
+    route.by_status = std::make_shared<std::array<std::atomic<metrics::Counter*>, 600>>();
+    for (auto& slot : *route.by_status) {
+      slot.store(nullptr, std::memory_order_relaxed);
+    }
+  }
+
+  void Record(const Responder::Exchange& exchange, int status) {
+    Route* route = exchange.route != nullptr ? exchange.route : &unmatched;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - exchange.start).count();
+    if (route != &unmatched && route->duration != nullptr) {
+      route->duration->Observe(seconds);
+    }
+    if (status < 100 || status >= 600) {
+      status = 500;
+    }
+    auto& slot = (*route->by_status)[static_cast<size_t>(status)];
+    metrics::Counter* counter = slot.load(std::memory_order_acquire);
+    if (counter == nullptr) {
+      const std::string method = exchange.route != nullptr ? std::string(ToString(route->method))
+                                                           : std::string(ToString(exchange.method));
+      counter = &requests_total->WithLabels({route->pattern, method, std::to_string(status)});
+      slot.store(counter, std::memory_order_release);
+    }
+    counter->Inc();
+  }
+
+  void AddCors(Responder::Exchange& exchange, Response& response) {
+    if (!exchange.origin || options.cors_origins.empty()) {
+      return;
+    }
+    const bool any = std::find(options.cors_origins.begin(), options.cors_origins.end(), "*") !=
+                     options.cors_origins.end();
+    const bool listed = std::find(options.cors_origins.begin(), options.cors_origins.end(),
+                                  *exchange.origin) != options.cors_origins.end();
+    if (!any && !listed) {
+      return;
+    }
+    response.WithHeader("Access-Control-Allow-Origin", any ? "*" : *exchange.origin);
+    if (!any) {
+      response.WithHeader("Vary", "Origin");
+    }
+    response.WithHeader("Access-Control-Expose-Headers",
+                        "ETag, Location, Retry-After, Allow, Idempotency-Replayed");
+  }
+
+  void Complete(Responder::Exchange& exchange, Response response) {
+    AddCors(exchange, response);
+    auto& headers = exchange.writer.headers();
+    for (auto& [name, value] : response.headers) {
+      SetHeader(headers, std::move(name), std::move(value));
+    }
+    if (!response.content_type.empty()) {
+      exchange.writer.setMime(P::Http::Mime::MediaType::fromString(response.content_type));
+    }
+    // Pistache answers "Connection: Close" to an HTTP/1.1 request without a Connection header
+    // (and keeps the socket open anyway); HTTP/1.1 means keep-alive unless the client says close.
+    const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
+    headers.remove<P::Http::Header::Connection>();
+    headers.add<P::Http::Header::Connection>(close ? P::Http::ConnectionControl::Close
+                                                   : P::Http::ConnectionControl::KeepAlive);
+    const int status = response.status;
+    const auto code = static_cast<P::Http::Code>(status);
+    try {
+      if (exchange.method == Method::kHead || status == 204 || status == 304) {
+        exchange.writer.send(code);
+      } else {
+        exchange.writer.send(code, response.body);
+      }
+    } catch (const std::exception& e) {
+      spdlog::debug("http: could not send a response: {}", e.what());
+    }
+    Record(exchange, status);
+    if (in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(drain_mu);
+      drain_cv.notify_all();
+    }
+    in_flight_gauge->Dec();
+  }
+
+  // Runs a synchronous handler and answers with its response, or 500 on an exception.
+  void RunSync(const SyncHandler& handler, Request& request, Responder& responder) {
+    Response response;
+    try {
+      response = handler(request);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {} failed: {}", ToString(request.method), request.route, e.what());
+      response = ProblemResponse(500, "An unexpected error occurred; it has been logged.");
+    }
+    responder.Send(std::move(response));
+  }
+
+  void Dispatch(Request request, std::unique_ptr<Responder::Exchange> exchange);
+};
+
+class Server::Impl::Handler : public P::Http::Handler {
+ public:
+  HTTP_PROTOTYPE(Handler)
+
+  explicit Handler(Server::Impl* impl) : impl_(impl) {}
+
+  void onRequest(const P::Http::Request& request, P::Http::ResponseWriter writer) override {
+    auto exchange = std::make_unique<Responder::Exchange>(impl_, std::move(writer));
+    exchange->start = std::chrono::steady_clock::now();
+    impl_->in_flight.fetch_add(1, std::memory_order_acq_rel);
+    impl_->in_flight_gauge->Inc();
+    Request converted;
+    try {
+      converted = ToRequest(request);
+    } catch (const std::exception& e) {
+      Responder responder(std::move(exchange));
+      responder.Send(ProblemResponse(400, "The request could not be read."));
+      return;
+    }
+    exchange->method = converted.method;
+    exchange->origin = converted.Header("origin");
+    const auto connection = converted.Header("connection");
+    exchange->close_connection = (connection && EqualsIgnoreCase(*connection, "close")) ||
+                                 request.version() == P::Http::Version::Http10;
+    impl_->Dispatch(std::move(converted), std::move(exchange));
+  }
+
+  void onTimeout(const P::Http::Request& /*request*/, P::Http::ResponseWriter writer) override {
+    const Response response = ProblemResponse(408, "The request was not received in time.");
+    writer.setMime(P::Http::Mime::MediaType::fromString(response.content_type));
+    writer.headers().remove<P::Http::Header::Connection>();
+    writer.headers().add<P::Http::Header::Connection>(P::Http::ConnectionControl::Close);
+    try {
+      writer.send(P::Http::Code::Request_Timeout, response.body);
+    } catch (const std::exception&) {
+      // The client is gone: nothing to do.
+    }
+  }
+
+ private:
+  Server::Impl* impl_;
+};
+
+void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange> exchange) {
+  if (draining.load(std::memory_order_acquire)) {
+    Responder responder(std::move(exchange));
+    responder.Send(ProblemResponse(503, "The service is shutting down; retry on another instance.")
+                       .WithHeader("Retry-After", "1"));
+    return;
+  }
+  Router::Match match = router.Find(request.method, request.path);
+
+  if (request.method == Method::kOptions && !match.allowed.empty()) {
+    Response response = Response::Empty(204);
+    const std::string allow = AllowHeader(match.allowed);
+    response.WithHeader("Allow", allow);
+    if (request.Header("access-control-request-method")) {
+      response.WithHeader("Access-Control-Allow-Methods", allow);
+      response.WithHeader("Access-Control-Allow-Headers",
+                          "Content-Type, Authorization, X-API-Key, If-Match, If-None-Match, "
+                          "Idempotency-Key");
+      response.WithHeader("Access-Control-Max-Age", "600");
+    }
+    Responder(std::move(exchange)).Send(std::move(response));
+    return;
+  }
+  if (match.route == nullptr) {
+    if (match.allowed.empty()) {
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(404, "No resource at " + request.path + "."));
+    } else {
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(405, std::string(ToString(request.method)) + " is not allowed on " +
+                                         request.path + ".")
+                    .WithHeader("Allow", AllowHeader(match.allowed)));
+    }
+    return;
+  }
+
+  Route& route = *match.route;
+  exchange->route = &route;
+  request.params = std::move(match.params);
+  request.route = route.pattern;
+
+  const size_t limit =
+      route.options.max_body_bytes != 0 ? route.options.max_body_bytes : options.max_body_bytes;
+  if (request.body.size() > limit) {
+    Problem problem;
+    problem.status = 413;
+    problem.detail = "The body is " + std::to_string(request.body.size()) +
+                     " bytes; the limit here is " + std::to_string(limit) + " bytes.";
+    problem.extra["limit_bytes"] = limit;
+    Responder(std::move(exchange)).Send(ProblemResponse(problem));
+    return;
+  }
+  if (route.options.json_body && HasBody(request.method)) {
+    if (!IsJsonMediaType(request.Header("content-type"))) {
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(415, "The body must be JSON (Content-Type: application/json)."));
+      return;
+    }
+    if (request.body.empty()) {
+      Responder(std::move(exchange)).Send(ProblemResponse(400, "A JSON body is required."));
+      return;
+    }
+    if (JsonDepth(request.body, kMaxJsonDepth) > kMaxJsonDepth) {
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(400, "The JSON body nests deeper than " +
+                                         std::to_string(kMaxJsonDepth) + " levels."));
+      return;
+    }
+    try {
+      request.json = nlohmann::json::parse(request.body);
+    } catch (const nlohmann::json::parse_error& e) {
+      Problem problem;
+      problem.status = 400;
+      problem.detail = "Malformed JSON at byte " + std::to_string(e.byte) + ".";
+      problem.extra["offset"] = e.byte;
+      Responder(std::move(exchange)).Send(ProblemResponse(problem));
+      return;
+    }
+  }
+
+  if (auto* async = std::get_if<AsyncHandler>(&route.handler)) {
+    Responder responder(std::move(exchange));
+    try {
+      (*async)(std::move(request), std::move(responder));
+    } catch (const std::exception& e) {
+      // The responder, if the handler did not keep it, answers 500 as it is destroyed.
+      spdlog::error("http: {} {} failed: {}", ToString(route.method), route.pattern, e.what());
+    }
+    return;
+  }
+  const SyncHandler& handler = std::get<SyncHandler>(route.handler);
+  if (!route.options.offload) {
+    Responder responder(std::move(exchange));
+    RunSync(handler, request, responder);
+    return;
+  }
+  // Offload: the job owns the request and the exchange until it answers.
+  auto shared_request = std::make_shared<Request>(std::move(request));
+  auto shared_exchange =
+      std::make_shared<std::unique_ptr<Responder::Exchange>>(std::move(exchange));
+  const auto queued_at = std::chrono::steady_clock::now();
+  const bool posted = pool.Post(
+      [this, &handler, shared_request, shared_exchange, queued_at] {
+        Responder responder(std::move(*shared_exchange));
+        if (std::chrono::steady_clock::now() - queued_at > options.queue_timeout) {
+          responder.Send(ProblemResponse(503, "The service is overloaded; retry later.")
+                             .WithHeader("Retry-After", "1"));
+          return;
+        }
+        RunSync(handler, *shared_request, responder);
+      },
+      options.max_queued_requests);
+  if (!posted) {
+    rejected_overload->Inc();
+    Responder(std::move(*shared_exchange))
+        .Send(ProblemResponse(503, "The service is overloaded; retry later.")
+                  .WithHeader("Retry-After", "1"));
+  }
+}
+
+Responder::Responder() = default;
+Responder::Responder(std::unique_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {}
+Responder::Responder(Responder&& other) noexcept = default;
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    if (exchange_ != nullptr) {
+      Send(ProblemResponse(500, "The request was not answered."));
+    }
+    exchange_ = std::move(other.exchange_);
+  }
+  return *this;
+}
+
+Responder::~Responder() {
+  if (exchange_ != nullptr) {
+    try {
+      Send(ProblemResponse(500, "An unexpected error occurred; it has been logged."));
+    } catch (...) {
+      // Destructors never throw.
+    }
+  }
+}
+
+void Responder::Send(Response response) {
+  std::unique_ptr<Exchange> exchange = std::move(exchange_);
+  exchange->server->Complete(*exchange, std::move(response));
+}
+
+Server::Server(ServerOptions options, Router router, metrics::Registry& registry)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->router = std::move(router);
+  impl_->requests_total = &registry.AddCounter(
+      "http_requests_total", "HTTP requests answered, by route pattern, method and status code.",
+      {"route", "method", "code"});
+  impl_->request_duration = &registry.AddHistogram(
+      "http_request_duration_seconds",
+      "Time from a request's arrival to its answer, by route pattern and method.",
+      metrics::DefaultLatencyBuckets(), {"route", "method"});
+  impl_->in_flight_gauge =
+      &registry.AddGauge("http_requests_in_flight", "HTTP requests received and not yet answered.")
+           .WithLabels({});
+  impl_->rejected_overload =
+      &registry
+           .AddCounter("http_requests_rejected_overload_total",
+                       "Requests answered 503 because the worker queue was full.")
+           .WithLabels({});
+  for (auto& route : impl_->router.routes()) {
+    impl_->PrepareMetrics(route);
+  }
+  impl_->unmatched.pattern = "unmatched";
+  impl_->unmatched.by_status = std::make_shared<std::array<std::atomic<metrics::Counter*>, 600>>();
+  for (auto& slot : *impl_->unmatched.by_status) {
+    slot.store(nullptr, std::memory_order_relaxed);
+  }
+}
+
+Server::~Server() { Stop(); }
+
+uint16_t Server::Start() {
+  Impl& impl = *impl_;
+  size_t largest_body = impl.options.max_body_bytes;
+  for (const auto& route : impl.router.routes()) {
+    largest_body = std::max(largest_body, route.options.max_body_bytes);
+  }
+  const P::Address address(impl.options.host, P::Port(impl.options.port));
+  impl.endpoint = std::make_unique<P::Http::Endpoint>(address);
+  auto opts = P::Http::Endpoint::options()
+                  .threads(impl.options.threads)
+                  .flags(P::Tcp::Options::ReuseAddr)
+                  .maxRequestSize(largest_body + kHeaderAllowance)
+                  .headerTimeout(impl.options.header_timeout)
+                  .bodyTimeout(impl.options.body_timeout)
+                  .keepaliveTimeout(impl.options.keepalive_timeout)
+                  .backlog(1024);
+  impl.endpoint->init(opts);
+  impl.endpoint->setHandler(P::Http::make_handler<Impl::Handler>(&impl));
+  impl.pool.Start(std::max(1, impl.options.workers));
+  try {
+    impl.endpoint->serveThreaded();
+  } catch (const std::exception& e) {
+    impl.pool.Stop();
+    throw std::runtime_error("cannot listen on " + impl.options.host + ":" +
+                             std::to_string(impl.options.port) + ": " + e.what());
+  }
+  impl.started = true;
+  return static_cast<uint16_t>(impl.endpoint->getPort());
+}
+
+bool Server::Drain(std::chrono::milliseconds timeout) {
+  impl_->draining.store(true, std::memory_order_release);
+  std::unique_lock<std::mutex> lock(impl_->drain_mu);
+  return impl_->drain_cv.wait_for(
+      lock, timeout, [this] { return impl_->in_flight.load(std::memory_order_acquire) == 0; });
+}
+
+void Server::Stop() {
+  if (impl_ == nullptr || impl_->stopped) {
+    return;
+  }
+  impl_->stopped = true;
+  impl_->draining.store(true, std::memory_order_release);
+  impl_->pool.Stop();
+  if (impl_->started && impl_->endpoint) {
+    impl_->endpoint->shutdown();
+  }
+}
+
+bool Server::draining() const { return impl_->draining.load(std::memory_order_acquire); }
+
+int Server::in_flight() const { return impl_->in_flight.load(std::memory_order_acquire); }
+
+}  // namespace civic::http

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "civic/http/server.hpp"
+
+namespace civic::runtime {
+
+// The settings every server binary shares. Each has a flag and an environment variable
+// (ENV_PREFIX + "_HOST", ...); a flag wins over the environment, which wins over the default.
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string data_dir;
+  std::string log_level = "info";
+  int threads = 1;
+  int workers = 2;
+  size_t max_body_bytes = 64 * 1024;
+  std::vector<std::string> cors_origins = {"*"};
+  int drain_timeout_ms = 10'000;
+};
+
+// Registers --host, --port, --data-dir, --log-level, --threads, --workers, --max-body-bytes,
+// --cors-origins and --drain-timeout-ms on `app`, bound to `config` (whose current values are
+// the defaults), each with the environment variable `env_prefix` + "_" + NAME.
+void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_prefix);
+
+// Parses the command line. Returns -1 to go on, or the exit code to return from main (0 for
+// --help, non-zero after printing a message that names the offending flag).
+int Parse(CLI::App& app, int argc, char** argv);
+
+// Creates `dir` (and parents) if missing and checks it is a writable directory.
+// Throws std::runtime_error naming the path and the reason otherwise.
+void PrepareDataDir(const std::string& dir);
+
+http::ServerOptions ToServerOptions(const ServerConfig& config);
+
+// "host=127.0.0.1 port=8080 ..." for a start-up log line. ServerConfig holds no secrets.
+std::string Describe(const ServerConfig& config);
+
+}  // namespace civic::runtime

@@ -1,0 +1,127 @@
+#include "civic/runtime/config.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace civic::runtime {
+
+namespace {
+
+std::string ValidateHost(std::string& host) {
+  unsigned char buffer[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
+      inet_pton(AF_INET6, host.c_str(), buffer) == 1) {
+    return "";
+  }
+  return "must be an IPv4 or IPv6 address, e.g. 127.0.0.1";
+}
+
+std::string ValidateLogLevel(std::string& level) {
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  for (const char* known : kLevels) {
+    if (level == known) {
+      return "";
+    }
+  }
+  return "must be one of trace, debug, info, warn, error, critical, off";
+}
+
+}  // namespace
+
+void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_prefix) {
+  app.add_option("--host", config.host, "Address to listen on")
+      ->envname(env_prefix + "_HOST")
+      ->check(CLI::Validator(ValidateHost, "IP", "IP address"))
+      ->capture_default_str();
+  app.add_option("--port", config.port, "TCP port; 0 picks a free one (printed at start)")
+      ->envname(env_prefix + "_PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--data-dir", config.data_dir, "Directory of the SQLite database (created)")
+      ->envname(env_prefix + "_DATA_DIR")
+      ->capture_default_str();
+  app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error|critical|off")
+      ->envname(env_prefix + "_LOG_LEVEL")
+      ->check(CLI::Validator(ValidateLogLevel, "LEVEL", "log level"))
+      ->capture_default_str();
+  app.add_option("--threads", config.threads, "Network threads")
+      ->envname(env_prefix + "_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--workers", config.workers, "Worker threads for storage work")
+      ->envname(env_prefix + "_WORKERS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--max-body-bytes", config.max_body_bytes, "Default request body limit")
+      ->envname(env_prefix + "_MAX_BODY_BYTES")
+      ->check(CLI::Range(size_t{1024}, size_t{16} * 1024 * 1024))
+      ->capture_default_str();
+  app.add_option("--cors-origins", config.cors_origins,
+                 "Origins allowed to call from browsers ('*' for any); comma-separated")
+      ->envname(env_prefix + "_CORS_ORIGINS")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--drain-timeout-ms", config.drain_timeout_ms,
+                 "On SIGTERM/SIGINT, how long in-flight requests may take to finish")
+      ->envname(env_prefix + "_DRAIN_TIMEOUT_MS")
+      ->check(CLI::Range(0, 600'000))
+      ->capture_default_str();
+}
+
+int Parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return -1;
+}
+
+void PrepareDataDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (dir.empty()) {
+    throw std::runtime_error("--data-dir: must not be empty");
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    throw std::runtime_error("--data-dir: cannot create " + dir + ": " + ec.message());
+  }
+  if (!fs::is_directory(dir, ec)) {
+    throw std::runtime_error("--data-dir: " + dir + " is not a directory");
+  }
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw std::runtime_error("--data-dir: " + dir + " is not writable: " + std::strerror(errno));
+  }
+}
+
+http::ServerOptions ToServerOptions(const ServerConfig& config) {
+  http::ServerOptions options;
+  options.host = config.host;
+  options.port = static_cast<uint16_t>(config.port);
+  options.threads = config.threads;
+  options.workers = config.workers;
+  options.max_body_bytes = config.max_body_bytes;
+  options.cors_origins = config.cors_origins;
+  return options;
+}
+
+std::string Describe(const ServerConfig& config) {
+  std::string origins;
+  for (const auto& origin : config.cors_origins) {
+    origins += (origins.empty() ? "" : ",") + origin;
+  }
+  return "host=" + config.host + " port=" + std::to_string(config.port) +
+         " data_dir=" + config.data_dir + " log_level=" + config.log_level +
+         " threads=" + std::to_string(config.threads) +
+         " workers=" + std::to_string(config.workers) +
+         " max_body_bytes=" + std::to_string(config.max_body_bytes) + " cors_origins=" + origins +
+         " drain_timeout_ms=" + std::to_string(config.drain_timeout_ms);
+}
+
+}  // namespace civic::runtime

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Release and runs both services on 127.0.0.1 with their
+# SQLite files under ./var/: the events API on 8080, the ballot on 8081. Ctrl-C stops both.
+# Ports and other settings: the CIVIC_EVENTS_* and CIVIC_BALLOT_* variables (see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-debian.sh
+scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release
+
+mkdir -p var
+events_port="${CIVIC_EVENTS_PORT:-8080}"
+export CIVIC_BALLOT_EVENTS_URL="${CIVIC_BALLOT_EVENTS_URL:-http://127.0.0.1:${events_port}}"
+
+pids=()
+stop() {
+  trap - INT TERM
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  exit 0
+}
+trap stop INT TERM
+
+build/release/services/events-api/civic-events-api \
+  --data-dir "${CIVIC_EVENTS_DATA_DIR:-var/events-api}" --port "$events_port" &
+pids+=($!)
+build/release/services/ballot/civic-ballot \
+  --data-dir "${CIVIC_BALLOT_DATA_DIR:-var/ballot}" &
+pids+=($!)
+wait -n "${pids[@]}" || true
+stop

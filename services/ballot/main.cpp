@@ -1,0 +1,47 @@
+// civic-ballot: the people's-choice vote service. Only this file knows every layer.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "app.hpp"
+#include "civic/http/operational_routes.hpp"
+#include "civic/http/server.hpp"
+#include "civic/metrics/process.hpp"
+#include "civic/runtime/build_info.hpp"
+#include "civic/runtime/config.hpp"
+#include "civic/runtime/logging.hpp"
+#include "civic/runtime/serve.hpp"
+
+int main(int argc, char** argv) {
+  civic::runtime::BlockTerminationSignals();
+
+  civic::ballot::Config config;
+  config.server.port = 8081;
+  config.server.data_dir = "./var/ballot";
+  CLI::App cli{"civic-ballot: people's-choice votes, deduplicated, tallied and kept durable"};
+  civic::runtime::AddServerFlags(cli, config.server, "CIVIC_BALLOT");
+  civic::ballot::AddBallotFlags(cli, config);
+  if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
+    return code;
+  }
+  civic::runtime::InitLogging("civic-ballot", config.server.log_level);
+  spdlog::debug("settings: {}", civic::runtime::Describe(config.server));
+
+  civic::metrics::Registry registry;
+  civic::metrics::RegisterProcessMetrics(registry, "ballot", civic::runtime::kVersion,
+                                         civic::runtime::kCommit);
+  std::unique_ptr<civic::ballot::App> app;
+  try {
+    civic::runtime::PrepareDataDir(config.server.data_dir);
+    app = std::make_unique<civic::ballot::App>(config, registry);
+  } catch (const std::exception& e) {
+    std::cerr << "civic-ballot: " << e.what() << std::endl;
+    return 1;
+  }
+  civic::http::Router router = app->Routes();
+  civic::http::AddOperationalRoutes(router, registry, [&app] { return app->NotReadyReason(); });
+  civic::http::Server server(civic::runtime::ToServerOptions(config.server), std::move(router),
+                             registry);
+  return civic::runtime::ServeUntilSignal(server, "civic-ballot", config.server.host,
+                                          config.server.drain_timeout_ms, [&app] { app->Close(); });
+}

@@ -1,0 +1,220 @@
+// Both real binaries: start-up, flags, health, readiness, metrics, errors, shutdown.
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "harness.hpp"
+
+using civic::test::Service;
+using civic::test::ServiceOptions;
+using nlohmann::json;
+
+namespace {
+
+struct Binary {
+  std::string name;
+  std::string path;
+  std::string env_prefix;
+  std::string db_file;
+};
+
+std::vector<Binary> Binaries() {
+  return {{"civic-events-api", civic::test::EventsApiBinary(), "CIVIC_EVENTS", "events.db"},
+          {"civic-ballot", civic::test::BallotBinary(), "CIVIC_BALLOT", "ballot.db"}};
+}
+
+// Runs promtool on `text`; returns its exit code and fills `output`.
+int Promtool(const std::string& text, std::string& output) {
+  civic::test::TempDir dir;
+  const std::string in = dir.path() + "/metrics.txt";
+  std::ofstream(in) << text;
+  const std::string cmd = "promtool check metrics < " + in + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) {
+    output += buffer;
+  }
+  const int status = pclose(pipe);
+  return WEXITSTATUS(status);
+}
+
+}  // namespace
+
+TEST_CASE("Both services start on port 0, print where they listen and answer /healthz",
+          "[foundation]") {
+  for (const auto& binary : Binaries()) {
+    INFO(binary.name);
+    Service service(binary.path);
+    REQUIRE(service.port() > 0);
+    CHECK(service.Stdout().find(binary.name + " listening on http://127.0.0.1:") !=
+          std::string::npos);
+    auto client = service.Client();
+    auto r = client->Get("/healthz");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(json::parse(r->body)["status"] == "ok");
+    CHECK(std::filesystem::exists(service.data_dir() + "/" + binary.db_file));
+  }
+}
+
+TEST_CASE("/readyz is 200 when storage is migrated and 503 with a reason when it is not",
+          "[foundation][readiness]") {
+  for (const auto& binary : Binaries()) {
+    INFO(binary.name);
+    Service service(binary.path);
+    auto client = service.Client();
+    auto r = client->Get("/readyz");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+
+    // Another binary moved the schema on: this one must say it is not ready, and why.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((service.data_dir() + "/" + binary.db_file).c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    r = client->Get("/readyz");
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+    CHECK(json::parse(r->body)["detail"].get<std::string>().find("999") != std::string::npos);
+  }
+}
+
+TEST_CASE("/metrics is valid Prometheus text with the required families", "[foundation][metrics]") {
+  for (const auto& binary : Binaries()) {
+    INFO(binary.name);
+    Service service(binary.path);
+    auto client = service.Client();
+    REQUIRE(client->Get("/healthz"));
+    REQUIRE(client->Get("/no-such-route"));
+    auto r = client->Get("/metrics");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+    for (const char* family :
+         {"civic_build_info{", "process_start_time_seconds ", "process_resident_memory_bytes ",
+          "process_open_fds ",
+          "http_requests_total{route=\"/healthz\",method=\"GET\",code=\"200\"}",
+          "http_requests_total{route=\"unmatched\"", "http_request_duration_seconds_bucket{",
+          "http_requests_in_flight "}) {
+      INFO(family);
+      CHECK(r->body.find(family) != std::string::npos);
+    }
+    std::string output;
+    CHECK(Promtool(r->body, output) == 0);
+    INFO(output);
+    CHECK(output.empty());
+  }
+}
+
+TEST_CASE("Unknown routes and wrong methods get problem+json from both services",
+          "[foundation][errors]") {
+  for (const auto& binary : Binaries()) {
+    INFO(binary.name);
+    Service service(binary.path);
+    auto client = service.Client();
+    auto r = client->Get("/v1/definitely-not-here");
+    REQUIRE(r);
+    CHECK(r->status == 404);
+    CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+    CHECK(json::parse(r->body)["status"] == 404);
+    r = client->Post("/healthz", "{}", "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 405);
+    CHECK(r->get_header_value("Allow") == "GET, HEAD, OPTIONS");
+    CHECK(json::parse(r->body)["status"] == 405);
+  }
+}
+
+TEST_CASE("SIGTERM and SIGINT stop a service cleanly with exit code 0 and storage reopens",
+          "[foundation][shutdown]") {
+  for (const auto& binary : Binaries()) {
+    for (const int sig : {SIGTERM, SIGINT}) {
+      INFO(binary.name << " signal " << sig);
+      civic::test::TempDir dir;
+      ServiceOptions options;
+      options.data_dir = dir.path();
+      {
+        Service service(binary.path, options);
+        auto client = service.Client();
+        REQUIRE(client->Get("/healthz"));
+        CHECK(service.Signal(sig) == 0);
+        CHECK(service.Stderr().find("stopped") != std::string::npos);
+      }
+      Service again(binary.path, options);
+      auto client = again.Client();
+      auto r = client->Get("/readyz");
+      REQUIRE(r);
+      CHECK(r->status == 200);
+    }
+  }
+}
+
+TEST_CASE("A wrong flag or environment value stops the process with a message naming it",
+          "[foundation][config]") {
+  for (const auto& binary : Binaries()) {
+    INFO(binary.name);
+    struct Case {
+      std::vector<std::string> args;
+      std::map<std::string, std::string> env;
+      std::string named;
+    };
+    const std::vector<Case> cases = {
+        {{"--port", "70000"}, {}, "--port"},
+        {{"--port", "eighty"}, {}, "--port"},
+        {{"--log-level", "loud"}, {}, "--log-level"},
+        {{"--threads", "0"}, {}, "--threads"},
+        {{"--host", "not-an-ip"}, {}, "--host"},
+        {{"--no-such-flag"}, {}, "--no-such-flag"},
+        {{}, {{binary.env_prefix + "_THREADS", "-3"}}, "--threads"},
+    };
+    for (const auto& c : cases) {
+      INFO(c.named);
+      ServiceOptions options;
+      options.args = c.args;
+      options.env = c.env;
+      options.expect_listening = false;
+      Service service(binary.path, options);
+      CHECK(service.WaitExit() != 0);
+      CHECK(service.Stderr().find(c.named) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("Settings come from the environment when no flag is given", "[foundation][config]") {
+  ServiceOptions options;
+  options.env = {{"CIVIC_EVENTS_LOG_LEVEL", "debug"}};
+  Service service(civic::test::EventsApiBinary(), options);
+  CHECK(service.Stderr().find(" debug ") != std::string::npos);
+}
+
+TEST_CASE("A data dir that cannot be created stops the process with the path in the message",
+          "[foundation][config]") {
+  civic::test::TempDir dir;
+  const std::string file = dir.path() + "/a-file";
+  std::ofstream(file) << "x";
+  ServiceOptions options;
+  options.data_dir = file + "/sub";
+  options.expect_listening = false;
+  Service service(civic::test::EventsApiBinary(), options);
+  CHECK(service.WaitExit() != 0);
+  CHECK(service.Stderr().find("--data-dir") != std::string::npos);
+}
+
+TEST_CASE("--help prints the flags with their environment variables and exits 0",
+          "[foundation][config]") {
+  for (const auto& binary : Binaries()) {
+    ServiceOptions options;
+    options.args = {"--help"};
+    options.expect_listening = false;
+    Service service(binary.path, options);
+    CHECK(service.WaitExit() == 0);
+    CHECK(service.Stdout().find(binary.env_prefix + "_PORT") != std::string::npos);
+  }
+}

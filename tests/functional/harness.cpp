@@ -1,0 +1,185 @@
+#include "harness.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace civic::test {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "civic-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int DecodeStatus(int status) {
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status);
+  }
+  if (WIFSIGNALED(status)) {
+    return 128 + WTERMSIG(status);
+  }
+  return -1;
+}
+
+}  // namespace
+
+Service::Service(std::string binary, ServiceOptions options) : binary_(std::move(binary)) {
+  if (options.data_dir.empty()) {
+    own_dir_ = std::make_unique<TempDir>();
+    data_dir_ = own_dir_->path() + "/data";
+    log_dir_ = own_dir_->path();
+  } else {
+    data_dir_ = options.data_dir;
+    own_dir_ = std::make_unique<TempDir>();
+    log_dir_ = own_dir_->path();
+  }
+  std::vector<std::string> args = {binary_, "--host",     "127.0.0.1", "--port",
+                                   "0",     "--data-dir", data_dir_};
+  args.insert(args.end(), options.args.begin(), options.args.end());
+  const std::string out_path = log_dir_ + "/stdout.log";
+  const std::string err_path = log_dir_ + "/stderr.log";
+
+  pid_ = fork();
+  if (pid_ < 0) {
+    throw std::runtime_error("fork failed");
+  }
+  if (pid_ == 0) {
+    for (const auto& [key, value] : options.env) {
+      setenv(key.c_str(), value.c_str(), 1);
+    }
+    if (freopen(out_path.c_str(), "w", stdout) == nullptr ||
+        freopen(err_path.c_str(), "w", stderr) == nullptr) {
+      _exit(127);
+    }
+    std::vector<char*> argv;
+    for (auto& arg : args) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    execv(binary_.c_str(), argv.data());
+    _exit(127);
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (options.expect_listening) {
+      std::smatch m;
+      const std::string out = ReadFile(out_path);
+      if (std::regex_search(out, m, listening)) {
+        port_ = std::stoi(m[1]);
+        return;
+      }
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = DecodeStatus(status);
+      pid_ = -1;
+      if (options.expect_listening) {
+        throw std::runtime_error(binary_ + " exited with " + std::to_string(exit_code_) +
+                                 " before listening; stderr: " + Stderr());
+      }
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error(binary_ + " did not start in time; stderr: " + Stderr());
+}
+
+Service::~Service() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+}
+
+std::string Service::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+std::unique_ptr<httplib::Client> Service::Client() const {
+  auto client = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  client->set_keep_alive(true);
+  client->set_tcp_nodelay(true);
+  client->set_connection_timeout(5, 0);
+  client->set_read_timeout(30, 0);
+  client->set_write_timeout(10, 0);
+  return client;
+}
+
+int Service::WaitExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) {
+    return exit_code_;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = DecodeStatus(status);
+      pid_ = -1;
+      return exit_code_;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+int Service::Signal(int signal, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) {
+    return exit_code_;
+  }
+  kill(pid_, signal);
+  return WaitExit(timeout);
+}
+
+bool Service::running() {
+  if (pid_ <= 0) {
+    return false;
+  }
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    exit_code_ = DecodeStatus(status);
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+std::string Service::Stdout() const { return ReadFile(log_dir_ + "/stdout.log"); }
+std::string Service::Stderr() const { return ReadFile(log_dir_ + "/stderr.log"); }
+
+std::string EventsApiBinary() { return CIVIC_EVENTS_API_BIN; }
+std::string BallotBinary() { return CIVIC_BALLOT_BIN; }
+std::string SourceDir() { return CIVIC_SOURCE_DIR; }
+
+httplib::Headers JsonHeaders() { return {{"Connection", "keep-alive"}}; }
+
+nlohmann::json ParseJson(const std::string& body) { return nlohmann::json::parse(body); }
+
+}  // namespace civic::test

@@ -1,0 +1,80 @@
+#pragma once
+
+// Shared helpers of the functional tests: a temporary directory, a real service process on
+// 127.0.0.1 and port 0, and an HTTP client set up the way our clients must be.
+
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace civic::test {
+
+// A fresh directory under /tmp, removed with everything in it when destroyed.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct ServiceOptions {
+  std::vector<std::string> args;           // extra flags
+  std::map<std::string, std::string> env;  // extra environment variables
+  std::string data_dir;                    // empty: a fresh TempDir owned by the process
+  bool expect_listening = true;            // false: the process is expected to exit
+};
+
+// A service binary started with --host 127.0.0.1 --port 0 --data-dir DIR. The constructor waits
+// (up to 20 s) for the "listening on http://127.0.0.1:PORT" line, or for the process to exit when
+// `expect_listening` is false. The destructor kills a process still running.
+class Service {
+ public:
+  Service(std::string binary, ServiceOptions options = {});
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  int port() const { return port_; }
+  std::string base_url() const;
+  const std::string& data_dir() const { return data_dir_; }
+  // A client with keep-alive, TCP_NODELAY and timeouts set.
+  std::unique_ptr<httplib::Client> Client() const;
+  // Sends `signal` and waits up to `timeout` for the exit. Returns the exit code (128+n if killed
+  // by signal n), or -1 on timeout.
+  int Signal(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Waits for an exit without sending anything (for processes expected to stop by themselves).
+  int WaitExit(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool running();
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  std::string binary_;
+  std::unique_ptr<TempDir> own_dir_;
+  std::string data_dir_;
+  std::string log_dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int exit_code_ = -1;
+};
+
+std::string EventsApiBinary();
+std::string BallotBinary();
+std::string SourceDir();
+
+// Default headers for JSON calls.
+httplib::Headers JsonHeaders();
+nlohmann::json ParseJson(const std::string& body);
+
+}  // namespace civic::test
