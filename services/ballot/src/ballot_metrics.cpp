@@ -9,7 +9,7 @@ metrics::Family<metrics::Counter>& Rejected(metrics::Registry& r) {
                       "Votes not counted, by reason: invalid (422), not_found (404), "
                       "forbidden (403: window closed, nominee withdrawn), conflict (409: K "
                       "nominees already supported), unavailable (503: storage failing, draining "
-                      "or overloaded).",
+                      "or overloaded), unauthorized (401: no or wrong client key).",
                       {"reason"});
 }
 
@@ -29,6 +29,7 @@ BallotMetrics::BallotMetrics(metrics::Registry& r)
       rejected_forbidden(votes_rejected.WithLabels({"forbidden"})),
       rejected_conflict(votes_rejected.WithLabels({"conflict"})),
       rejected_unavailable(votes_rejected.WithLabels({"unavailable"})),
+      rejected_unauthorized(votes_rejected.WithLabels({"unauthorized"})),
       commit_batch_size(r.AddHistogram("ballot_commit_batch_size",
                                        "Votes per group-commit transaction.",
                                        metrics::ExponentialBuckets(1, 4, 8))

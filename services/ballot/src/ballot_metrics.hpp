@@ -18,6 +18,7 @@ struct BallotMetrics {
   metrics::Counter& rejected_forbidden;
   metrics::Counter& rejected_conflict;
   metrics::Counter& rejected_unavailable;
+  metrics::Counter& rejected_unauthorized;
   metrics::Histogram& commit_batch_size;
   metrics::Histogram& commit_duration;
   metrics::Counter& commit_failures;
