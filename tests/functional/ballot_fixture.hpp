@@ -140,7 +140,9 @@ class FakeEventsApi {
                     res.status = 304;
                     return;
                   }
-                  res.set_content(it->second.dump(), "application/json");
+                  nlohmann::json snapshot = it->second;
+                  snapshot["protocol"] = snapshot_protocol_;
+                  res.set_content(snapshot.dump(), "application/json");
                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -182,6 +184,11 @@ class FakeEventsApi {
     awards_.erase(id);
     ++generation_;
   }
+  // The "protocol" member of the snapshots served from now on.
+  void SetSnapshotProtocol(int protocol) {
+    std::lock_guard<std::mutex> lock(mu_);
+    snapshot_protocol_ = protocol;
+  }
   // While down, every request is answered 503.
   void SetDown(bool down) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -209,6 +216,7 @@ class FakeEventsApi {
   std::map<int64_t, int64_t> versions_;
   int64_t generation_ = 0;
   bool down_ = false;
+  int snapshot_protocol_ = 1;
   int list_requests_ = 0;
   int list_not_modified_ = 0;
   int award_requests_ = 0;
@@ -216,10 +224,12 @@ class FakeEventsApi {
 };
 
 inline ServiceOptions BallotOptions(const std::string& events_url, const std::string& data_dir = "",
-                                    std::vector<std::string> extra = {}) {
+                                    std::vector<std::string> extra = {},
+                                    int sync_interval_ms = 200) {
   ServiceOptions options;
   options.data_dir = data_dir;
-  options.args = {"--events-url", events_url, "--sync-interval-ms", "200"};
+  options.args = {"--events-url", events_url, "--sync-interval-ms",
+                  std::to_string(sync_interval_ms)};
   options.args.insert(options.args.end(), extra.begin(), extra.end());
   options.env = {{"CIVIC_BALLOT_VOTER_KEY", kVoterKey},
                  {"CIVIC_BALLOT_CLIENT_KEY", kClientKey},

@@ -604,6 +604,11 @@ bool ResponseStream::Write(std::string_view data) {
   std::optional<P::Async::Promise<ssize_t>> write;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->accepting && state_->peer.expired()) {
+      state_->accepting = false;
+      state_->failed = true;
+      state_->pending.clear();
+    }
     if (!state_->accepting) {
       return false;
     }
@@ -640,6 +645,13 @@ void ResponseStream::End() {
 
 bool ResponseStream::open() const {
   std::lock_guard<std::mutex> lock(state_->mu);
+  // A write queued just as the client left is dropped by the transport without settling its
+  // promise; the connection being gone is what tells.
+  if (state_->accepting && state_->peer.expired()) {
+    state_->accepting = false;
+    state_->failed = true;
+    state_->pending.clear();
+  }
   return state_->accepting;
 }
 
