@@ -200,6 +200,9 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
     std::vector<Count> counts;
     std::unordered_map<uint64_t, size_t> slot;  // (award << 32 | nominee) -> index in counts
     for (const PendingVote& vote : batch) {
+      index_.Prefetch(vote.key);
+    }
+    for (const PendingVote& vote : batch) {
       const VoteRecord& r = vote.record;
       index_.MarkCommitted(vote.key, static_cast<uint32_t>(r.nominee_id), r.seq);
       const uint64_t key =

@@ -43,7 +43,17 @@ DedupKey MakeDedupKey(const VoterHash& voter_hash, int64_t nomination_id) {
 
 DedupIndex::DedupIndex() : shards_(new Shard[kShards]) {
   for (int i = 0; i < kShards; ++i) {
-    shards_[i].slots.assign(kInitialCapacity, Entry{});
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    Grow(shards_[i], kInitialCapacity);
+  }
+}
+
+void DedupIndex::Prefetch(const DedupKey& key) const {
+  const Shard& shard = ShardOf(key);
+  const Entry* data = shard.data_hint.load(std::memory_order_relaxed);
+  const size_t mask = shard.mask_hint.load(std::memory_order_relaxed);
+  if (data != nullptr) {
+    __builtin_prefetch(data + (key.lo & mask));
   }
 }
 
@@ -60,6 +70,8 @@ void DedupIndex::Grow(Shard& shard, size_t capacity) {
       Insert(shard, entry);
     }
   }
+  shard.data_hint.store(shard.slots.data(), std::memory_order_relaxed);
+  shard.mask_hint.store(capacity - 1, std::memory_order_relaxed);
 }
 
 void DedupIndex::Insert(Shard& shard, const Entry& entry) {

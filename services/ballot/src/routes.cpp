@@ -225,8 +225,8 @@ void App::CastBatch(Request&& request, Responder responder) {
         shared->Send(
             Response::Text(200, "application/json", BatchResultsJson(outcomes, parsed->votes)));
       });
-  VoteService::Submission submission;
-  submission.votes.reserve(n);
+  std::vector<std::pair<uint32_t, const VoteInput*>> valid;
+  valid.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     ParsedVote& item = parsed->votes[i];
     if (!item.errors.empty()) {
@@ -234,8 +234,11 @@ void App::CastBatch(Request&& request, Responder responder) {
       completion->Set(i, VoteOutcome::Failed(Error::Invalid(std::move(item.errors))));
       continue;
     }
-    votes_->Decide(item.vote, static_cast<uint32_t>(i), completion, submission);
+    valid.emplace_back(static_cast<uint32_t>(i), &item.vote);
   }
+  VoteService::Submission submission;
+  submission.votes.reserve(valid.size());
+  votes_->DecideMany(valid, completion, submission);
   votes_->Submit(submission);
   completion->Release();
 }
