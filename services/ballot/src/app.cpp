@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <thread>
+#include <unordered_map>
 
 #include "migrations.hpp"
 
@@ -25,18 +29,81 @@ sqlite::Database OpenMigrated(const std::string& path) {
 }  // namespace
 
 RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies) {
+  // Two threads: this one reads the log in chunks, a helper fills the dedup index (prefetching
+  // each chunk's slots first) and counts; a small queue between them bounds the memory.
+  constexpr size_t kChunk = 32768;
+  constexpr size_t kMaxQueued = 4;
   RebuildStats stats;
   stats.max_seq = reader.MaxSeq();
   index.ReserveCapacity(static_cast<size_t>(stats.max_seq));
-  reader.ForEach([&](const VoteRecord& r) {
-    ++stats.votes;
-    if (!index.InsertCommitted(MakeDedupKey(r.voter_hash, r.nomination_id),
-                               static_cast<uint32_t>(r.nominee_id), r.seq)) {
-      ++stats.duplicates;
+
+  std::mutex mu;  // guards queue and done
+  std::condition_variable cv;
+  std::deque<std::vector<VoteRecord>> queue;
+  bool done = false;
+  std::unordered_map<uint64_t, NomineeTally> counts;  // (award << 32 | nominee)
+  std::unordered_map<uint64_t, int64_t> awards;       // same key -> award id
+  std::vector<DedupKey> keys;
+  std::thread filler([&] {
+    for (;;) {
+      std::vector<VoteRecord> rows;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return done || !queue.empty(); });
+        if (queue.empty()) {
+          return;
+        }
+        rows = std::move(queue.front());
+        queue.pop_front();
+      }
+      cv.notify_all();
+      keys.resize(rows.size());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        keys[i] = MakeDedupKey(rows[i].voter_hash, rows[i].nomination_id);
+        index.Prefetch(keys[i]);
+      }
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const VoteRecord& r = rows[i];
+        if (!index.InsertCommitted(keys[i], static_cast<uint32_t>(r.nominee_id), r.seq)) {
+          ++stats.duplicates;
+        }
+        const uint64_t key =
+            (static_cast<uint64_t>(r.award_id) << 32) | static_cast<uint32_t>(r.nominee_id);
+        NomineeTally& tally = counts[key];
+        tally.nomination_id = r.nomination_id;
+        tally.nominee_id = r.nominee_id;
+        ++tally.votes;
+        awards[key] = r.award_id;
+      }
+      stats.votes += rows.size();
     }
-    // The log is the truth: every stored row counts, as recount counts it.
-    tallies.Add(r.award_id, r.nomination_id, r.nominee_id);
   });
+  try {
+    reader.ForEachChunk(kChunk, [&](std::vector<VoteRecord>& rows) {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return queue.size() < kMaxQueued; });
+      queue.push_back(std::move(rows));
+      cv.notify_all();
+    });
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+    filler.join();
+    throw;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  filler.join();
+  // The log is the truth: every stored row counts, as recount counts it.
+  for (const auto& [key, tally] : counts) {
+    tallies.Add(awards[key], tally.nomination_id, tally.nominee_id, tally.votes);
+  }
   return stats;
 }
 

@@ -82,6 +82,25 @@ void VoteReader::ForEach(const std::function<void(const VoteRecord&)>& fn) const
   }
 }
 
+void VoteReader::ForEachChunk(size_t chunk,
+                              const std::function<void(std::vector<VoteRecord>&)>& fn) const {
+  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  sqlite::Statement stmt = db.Prepare(std::string(kSelectColumns) + " ORDER BY seq");
+  std::vector<VoteRecord> rows;
+  rows.reserve(chunk);
+  while (stmt.Step()) {
+    rows.push_back(ReadRow(stmt));
+    if (rows.size() == chunk) {
+      fn(rows);
+      rows.clear();
+      rows.reserve(chunk);
+    }
+  }
+  if (!rows.empty()) {
+    fn(rows);
+  }
+}
+
 void VoteReader::ForEachInAward(int64_t award_id,
                                 const std::function<bool(const VoteRecord&)>& fn) const {
   sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());

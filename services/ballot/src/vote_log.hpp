@@ -62,6 +62,9 @@ class VoteReader {
 
   // Calls `fn` for every stored vote in seq order. Throws sqlite::Error.
   void ForEach(const std::function<void(const VoteRecord&)>& fn) const;
+  // Calls `fn` with the stored votes in seq order, `chunk` at a time (the last may be shorter);
+  // `fn` may keep the vector (move from it). Throws sqlite::Error.
+  void ForEachChunk(size_t chunk, const std::function<void(std::vector<VoteRecord>&)>& fn) const;
   // Calls `fn` for every vote of `award_id` in seq order; stops early when fn returns false.
   void ForEachInAward(int64_t award_id, const std::function<bool(const VoteRecord&)>& fn) const;
   // The vote with this seq, if stored. Thread-safe (one shared connection, serialised).
