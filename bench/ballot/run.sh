@@ -18,7 +18,7 @@ CONNECTIONS="${CONNECTIONS:-64}"
 BATCH_SIZE="${BATCH_SIZE:-1000}"
 BATCH_CONNECTIONS="${BATCH_CONNECTIONS:-16}"
 WRK_THREADS="${WRK_THREADS:-2}"
-BALLOT_THREADS="${BALLOT_THREADS:-1}"
+BALLOT_THREADS="${BALLOT_THREADS:-2}"
 
 scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 bin=build/release/services/ballot/civic-ballot
@@ -75,6 +75,7 @@ metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {pr
 
 echo "== machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
   "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
+echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
 echo "== settings: duration=$DURATION connections=$CONNECTIONS wrk_threads=$WRK_THREADS" \
   "ballot_threads=$BALLOT_THREADS batch=$BATCH_SIZE x $BATCH_CONNECTIONS connections"
 
@@ -110,6 +111,7 @@ echo "single votes: $single_full"
 echo "RSS after the load: $(rss_kb) KiB"
 stop_ballot
 
+echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 rate() { echo "$1" | sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p'; }
 echo "== summary"
 awk -v c="$ceiling_empty" -v s="$(rate "$single_empty")" -v cf="$ceiling_full" \

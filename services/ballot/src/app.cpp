@@ -134,6 +134,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   }
 
   log_ = std::make_unique<VoteLog>(db_path_);
+  checkpointer_ = std::make_unique<Checkpointer>(db_path_, std::chrono::milliseconds(250));
   CommitterOptions options;
   options.max_batch = static_cast<size_t>(config_.commit_max_batch);
   options.max_delay = std::chrono::milliseconds(config_.commit_max_delay_ms);
@@ -167,6 +168,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
                             [this] { return static_cast<double>(tallies_.Total()); });
 
   committer_->Start();
+  checkpointer_->Start();
   streams_->Start();
   sync_->Start();
 }
@@ -233,6 +235,7 @@ void App::Close() {
       exports_.clear();
     }
     committer_->Stop();  // commits and answers what is queued
+    checkpointer_->Stop();
     std::lock_guard<std::mutex> lock(db_mu_);
     db_.reset();
   });

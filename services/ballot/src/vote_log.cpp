@@ -1,5 +1,6 @@
 #include "vote_log.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <cstring>
@@ -40,7 +41,48 @@ VoteLog::VoteLog(const std::string& path)
       insert_(db_.Prepare(
           "INSERT INTO votes(seq, award_id, nomination_id, nominee_id, voter_hash, cast_at_ms) "
           "VALUES (?, ?, ?, ?, ?, ?)")),
-      probe_(db_.Prepare("UPDATE service_meta SET value = ? WHERE key = 'probe'")) {}
+      probe_(db_.Prepare("UPDATE service_meta SET value = ? WHERE key = 'probe'")) {
+  db_.Exec("PRAGMA wal_autocheckpoint=0");
+}
+
+Checkpointer::Checkpointer(std::string path, std::chrono::milliseconds period)
+    : path_(std::move(path)), period_(period) {}
+
+Checkpointer::~Checkpointer() { Stop(); }
+
+void Checkpointer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Checkpointer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void Checkpointer::Run() {
+  std::optional<sqlite::Database> db;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, period_, [this] { return stopping_; })) {
+    lock.unlock();
+    try {
+      if (!db) {
+        db.emplace(sqlite::Database::Open(path_));
+      }
+      db->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (const std::exception& e) {
+      // Storage trouble shows in commits (503, /readyz); retried next period.
+      spdlog::debug("ballot: checkpoint failed: {}", e.what());
+      db.reset();
+    }
+    lock.lock();
+  }
+}
 
 void VoteLog::Append(const std::vector<VoteRecord>& batch) {
   sqlite::Transaction tx(db_);
