@@ -39,6 +39,7 @@ export CIVIC_BALLOT_ADMIN_KEY="bench-admin-key-0123456789"
 # start_ballot DIR: starts the ballot on a free port; sets pid, port, start_ms (to listening).
 start_ballot() {
   local dir="$1" t0 t1
+  rm -f "$work/out.log" "$work/err.log"
   t0=$(date +%s%N)
   "$bin" --port 0 --data-dir "$dir" --threads "$BALLOT_THREADS" --log-level warn \
     --events-url http://127.0.0.1:9 >"$work/out.log" 2>"$work/err.log" &
