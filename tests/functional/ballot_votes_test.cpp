@@ -236,8 +236,8 @@ TEST_CASE("Ballot: a batch of more than 1,000 votes or none is 422", "[ballot][v
 TEST_CASE("Ballot: 1,000 concurrent identical votes are counted exactly once",
           "[ballot][votes][concurrency]") {
   Ballot b;
-  constexpr int kThreads = 20;
-  constexpr int kPerThread = 50;
+  constexpr int kThreads = 50;
+  constexpr int kPerThread = 20;
   std::vector<std::future<std::vector<int>>> futures;
   for (int t = 0; t < kThreads; ++t) {
     futures.push_back(std::async(std::launch::async, [&b] {
@@ -259,6 +259,37 @@ TEST_CASE("Ballot: 1,000 concurrent identical votes are counted exactly once",
   CHECK(counts[201] == 1);
   CHECK(counts[200] == kThreads * kPerThread - 1);
   CHECK(civic::test::VotesByNominee(Results(*b.client, 7))[502] == 1);
+
+  // The same within one batch, and across concurrent batches of a second voter.
+  json same = json::array();
+  for (int i = 0; i < 1000; ++i) {
+    json v = VoteBody("batch-voter", 31, 501);
+    v["award"] = 7;
+    same.push_back(v);
+  }
+  const std::string body = json({{"votes", same}}).dump();
+  std::vector<std::future<std::pair<int, int>>> batches;
+  for (int t = 0; t < 4; ++t) {
+    batches.push_back(std::async(std::launch::async, [&b, &body] {
+      auto client = b.service->Client();
+      auto r = client->Post("/v1/votes/batch", ClientAuth(), body, "application/json");
+      if (!r || r->status != 200) {
+        return std::make_pair(-1, -1);
+      }
+      const json answer = json::parse(r->body);
+      return std::make_pair(answer["counted"].get<int>(), answer["already_counted"].get<int>());
+    }));
+  }
+  int counted = 0;
+  int already = 0;
+  for (auto& f : batches) {
+    const auto [c, a] = f.get();
+    counted += c;
+    already += a;
+  }
+  CHECK(counted == 1);
+  CHECK(already == 4 * 1000 - 1);
+  CHECK(civic::test::VotesByNominee(Results(*b.client, 7))[501] == 1);
 }
 
 TEST_CASE("Ballot: results rank nominees per nomination with shares, totals and cities",
