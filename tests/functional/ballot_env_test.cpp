@@ -9,9 +9,14 @@
 namespace {
 
 [[maybe_unused]] const bool kSecretsSet = [] {
-  setenv("CIVIC_BALLOT_VOTER_KEY", civic::test::kVoterKey, 0);
-  setenv("CIVIC_BALLOT_CLIENT_KEY", civic::test::kClientKey, 0);
-  setenv("CIVIC_BALLOT_ADMIN_KEY", civic::test::kAdminKey, 0);
+  // Key files named in the developer's own environment (scripts/run-local.sh) would win over the
+  // keys the tests use.
+  unsetenv("CIVIC_BALLOT_VOTER_KEY_FILE");
+  unsetenv("CIVIC_BALLOT_CLIENT_KEY_FILE");
+  unsetenv("CIVIC_BALLOT_ADMIN_KEY_FILE");
+  setenv("CIVIC_BALLOT_VOTER_KEY", civic::test::kVoterKey, 1);
+  setenv("CIVIC_BALLOT_CLIENT_KEY", civic::test::kClientKey, 1);
+  setenv("CIVIC_BALLOT_ADMIN_KEY", civic::test::kAdminKey, 1);
   return true;
 }();
 
