@@ -36,11 +36,34 @@ VoteRecord ReadRow(sqlite::Statement& stmt) {
 
 }  // namespace
 
+namespace {
+
+std::string InsertSql(int rows) {
+  std::string sql =
+      "INSERT INTO votes(seq, award_id, nomination_id, nominee_id, voter_hash, cast_at_ms) VALUES ";
+  for (int i = 0; i < rows; ++i) {
+    sql += i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
+  }
+  return sql;
+}
+
+// Binds `record` to the six parameters starting at `first` (1-based).
+void BindVote(sqlite3_stmt* stmt, int first, const VoteRecord& record) {
+  sqlite3_bind_int64(stmt, first, static_cast<sqlite3_int64>(record.seq));
+  sqlite3_bind_int64(stmt, first + 1, record.award_id);
+  sqlite3_bind_int64(stmt, first + 2, record.nomination_id);
+  sqlite3_bind_int64(stmt, first + 3, record.nominee_id);
+  sqlite3_bind_blob(stmt, first + 4, record.voter_hash.data(),
+                    static_cast<int>(record.voter_hash.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(stmt, first + 5, record.cast_at_ms);
+}
+
+}  // namespace
+
 VoteLog::VoteLog(const std::string& path)
     : db_(sqlite::Database::Open(path)),
-      insert_(db_.Prepare(
-          "INSERT INTO votes(seq, award_id, nomination_id, nominee_id, voter_hash, cast_at_ms) "
-          "VALUES (?, ?, ?, ?, ?, ?)")),
+      insert_(db_.Prepare(InsertSql(1))),
+      insert_many_(db_.Prepare(InsertSql(kRowsPerInsert))),
       probe_(db_.Prepare("UPDATE service_meta SET value = ? WHERE key = 'probe'")) {
   db_.Exec("PRAGMA wal_autocheckpoint=0");
 }
@@ -86,26 +109,33 @@ void Checkpointer::Run() {
 
 void VoteLog::Append(const std::vector<VoteRecord>& batch) {
   sqlite::Transaction tx(db_);
-  // The raw API on the hot path: bind, step, reset; no per-row clearing of bindings.
-  sqlite3_stmt* stmt = insert_.handle();
-  for (const VoteRecord& record : batch) {
-    sqlite3_bind_int64(stmt, 1, static_cast<sqlite3_int64>(record.seq));
-    sqlite3_bind_int64(stmt, 2, record.award_id);
-    sqlite3_bind_int64(stmt, 3, record.nomination_id);
-    sqlite3_bind_int64(stmt, 4, record.nominee_id);
-    sqlite3_bind_blob(stmt, 5, record.voter_hash.data(), static_cast<int>(record.voter_hash.size()),
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 6, record.cast_at_ms);
+  // The raw API on the hot path: bind, step, reset; kRowsPerInsert rows per statement while
+  // enough are left, then one at a time.
+  const auto run = [this](sqlite3_stmt* stmt) {
     const int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE) {
       const int extended = sqlite3_extended_errcode(db_.handle());
       throw sqlite::Error(
           rc, extended,
-          std::string("ballot: appending a vote failed: ") + sqlite3_errmsg(db_.handle()));
+          std::string("ballot: appending votes failed: ") + sqlite3_errmsg(db_.handle()));
     }
+  };
+  size_t i = 0;
+  sqlite3_stmt* many = insert_many_.handle();
+  for (; i + kRowsPerInsert <= batch.size(); i += kRowsPerInsert) {
+    for (int r = 0; r < kRowsPerInsert; ++r) {
+      BindVote(many, 1 + 6 * r, batch[i + static_cast<size_t>(r)]);
+    }
+    run(many);
   }
-  sqlite3_clear_bindings(stmt);
+  sqlite3_stmt* one = insert_.handle();
+  for (; i < batch.size(); ++i) {
+    BindVote(one, 1, batch[i]);
+    run(one);
+  }
+  sqlite3_clear_bindings(many);
+  sqlite3_clear_bindings(one);
   tx.Commit();
 }
 

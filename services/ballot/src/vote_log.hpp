@@ -54,8 +54,11 @@ class VoteLog final : public VoteSink {
   sqlite::Database& database() { return db_; }
 
  private:
+  static constexpr int kRowsPerInsert = 32;  // rows per statement of insert_many_
+
   sqlite::Database db_;
-  sqlite::Statement insert_;
+  sqlite::Statement insert_;       // one row
+  sqlite::Statement insert_many_;  // kRowsPerInsert rows: fewer statement runs per batch
   sqlite::Statement probe_;
 };
 
