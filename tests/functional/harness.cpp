@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -66,6 +67,8 @@ Service::Service(std::string binary, ServiceOptions options) : binary_(std::move
   const std::string out_path = log_dir_ + "/stdout.log";
   const std::string err_path = log_dir_ + "/stderr.log";
 
+  std::fflush(stdout);
+  std::fflush(stderr);
   pid_ = fork();
   if (pid_ < 0) {
     throw std::runtime_error("fork failed");

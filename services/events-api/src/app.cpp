@@ -2,48 +2,29 @@
 
 #include <filesystem>
 
-#include "civic/http/operational_routes.hpp"
 #include "migrations.hpp"
+#include "resources/cities.hpp"
+#include "rest/crud.hpp"
 
 namespace civic::events {
 
 App::App(const Config& config, metrics::Registry& registry) : config_(config) {
   const std::string path = (std::filesystem::path(config.server.data_dir) / "events.db").string();
-  db_.emplace(sqlite::Database::Open(path));
-  sqlite::Migrate(*db_, Migrations());
+  store_ = std::make_unique<Store>(path, config.server.workers + 1);
   registry.AddCallbackGauge("events_schema_version", "Schema version of the events database.",
-                            [this] {
-                              std::lock_guard<std::mutex> lock(db_mu_);
-                              return db_ ? static_cast<double>(sqlite::SchemaVersion(*db_)) : 0.0;
-                            });
+                            [] { return static_cast<double>(Migrations().back().version); });
 }
 
 http::Router App::Routes() {
   http::Router router;
+  Store& store = *store_;
+  // Resources with the standard five endpoints (rest/crud.hpp).
+  rest::AddCrudRoutes<resources::Cities>(router, store, clock_);
   return router;
 }
 
-std::optional<std::string> App::NotReadyReason() {
-  std::lock_guard<std::mutex> lock(db_mu_);
-  if (!db_) {
-    return "storage is closed";
-  }
-  try {
-    const int version = sqlite::SchemaVersion(*db_);
-    const int expected = Migrations().back().version;
-    if (version != expected) {
-      return "database schema is at version " + std::to_string(version) + ", expected " +
-             std::to_string(expected);
-    }
-  } catch (const std::exception& e) {
-    return std::string("storage error: ") + e.what();
-  }
-  return std::nullopt;
-}
+std::optional<std::string> App::NotReadyReason() { return store_->NotReadyReason(); }
 
-void App::Close() {
-  std::lock_guard<std::mutex> lock(db_mu_);
-  db_.reset();
-}
+void App::Close() { store_->Close(); }
 
 }  // namespace civic::events

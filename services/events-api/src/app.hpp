@@ -1,14 +1,14 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "civic/domain/time.hpp"
 #include "civic/http/router.hpp"
 #include "civic/metrics/metrics.hpp"
 #include "civic/runtime/config.hpp"
-#include "civic/sqlite/sqlite.hpp"
+#include "storage/store.hpp"
 
 namespace civic::events {
 
@@ -23,17 +23,17 @@ class App {
   // names the file and the reason.
   App(const Config& config, metrics::Registry& registry);
 
-  // Every route of the service, in one table.
+  // Every route of the service, in one table. The App must outlive the router.
   http::Router Routes();
   // Nothing when ready; otherwise why not (storage closed, schema not at the expected version).
   std::optional<std::string> NotReadyReason();
-  // Closes storage. Later requests that need it fail with 503.
+  // Closes storage (after in-flight requests). Later requests that need it get 503.
   void Close();
 
  private:
   Config config_;
-  std::mutex db_mu_;  // guards db_
-  std::optional<sqlite::Database> db_;
+  SystemClock clock_;
+  std::unique_ptr<Store> store_;
 };
 
 }  // namespace civic::events
