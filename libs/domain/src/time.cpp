@@ -40,6 +40,21 @@ std::string FormatInZone(Instant instant, const std::string& zone) {
   return date::format("%FT%T%Ez", date::zoned_time<std::chrono::milliseconds>{tz, instant});
 }
 
+bool IsIsoDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return false;
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9')) {
+      return false;
+    }
+  }
+  const int y = std::stoi(std::string(text.substr(0, 4)));
+  const unsigned m = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
+  const unsigned d = static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))));
+  return date::year_month_day{date::year{y}, date::month{m}, date::day{d}}.ok();
+}
+
 bool IsValidTimeZone(const std::string& zone) {
   if (zone.empty() || zone.size() > 64) {
     return false;

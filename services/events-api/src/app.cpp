@@ -4,6 +4,9 @@
 
 #include "migrations.hpp"
 #include "resources/cities.hpp"
+#include "resources/organizations.hpp"
+#include "resources/people.hpp"
+#include "resources/programs.hpp"
 #include "rest/crud.hpp"
 
 namespace civic::events {
@@ -20,6 +23,9 @@ http::Router App::Routes() {
   Store& store = *store_;
   // Resources with the standard five endpoints (rest/crud.hpp).
   rest::AddCrudRoutes<resources::Cities>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Organizations>(router, store, clock_);
+  rest::AddCrudRoutes<resources::People>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Programs>(router, store, clock_);
   return router;
 }
 

@@ -40,6 +40,61 @@ CREATE TABLE cities (
 CREATE INDEX cities_name ON cities(name, id);
 CREATE INDEX cities_region ON cities(region, id);
 )sql"},
+      {3, "organizations, people, programs", R"sql(
+CREATE TABLE organizations (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  sector     TEXT NOT NULL,
+  city_id    INTEGER REFERENCES cities(id),
+  website    TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX organizations_city ON organizations(city_id, id);
+CREATE INDEX organizations_sector ON organizations(sector, id);
+CREATE INDEX organizations_name ON organizations(name, id);
+
+CREATE TABLE people (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL,
+  city_id         INTEGER REFERENCES cities(id),
+  organization_id INTEGER REFERENCES organizations(id),
+  position        TEXT NOT NULL DEFAULT '',
+  bio             TEXT NOT NULL DEFAULT '',
+  email           TEXT NOT NULL DEFAULT '',
+  phone           TEXT NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX people_city ON people(city_id, id);
+CREATE INDEX people_organization ON people(organization_id, id);
+CREATE INDEX people_name ON people(name, id);
+
+CREATE TABLE programs (
+  id                INTEGER PRIMARY KEY,
+  title             TEXT NOT NULL,
+  kind              TEXT NOT NULL,
+  description       TEXT NOT NULL DEFAULT '',
+  starts_on         TEXT NOT NULL,
+  ends_on           TEXT NOT NULL DEFAULT '',
+  parent_program_id INTEGER REFERENCES programs(id),
+  team_rules        TEXT,
+  review_criteria   TEXT NOT NULL DEFAULT '[]',
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX programs_parent ON programs(parent_program_id, id);
+CREATE INDEX programs_kind ON programs(kind, id);
+
+CREATE TABLE program_organizations (
+  program_id      INTEGER NOT NULL REFERENCES programs(id) ON DELETE CASCADE,
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  role            TEXT NOT NULL CHECK (role IN ('organizer', 'partner')),
+  position        INTEGER NOT NULL,
+  PRIMARY KEY (program_id, organization_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX program_organizations_organization ON program_organizations(organization_id);
+)sql"},
   };
   return kMigrations;
 }

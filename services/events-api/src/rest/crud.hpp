@@ -18,6 +18,10 @@
 //   static void Delete(sqlite::Database&, int64_t id);
 //   static const rest::ListSpec& List();
 //   static Model FromRow(sqlite::Statement&);               // columns of List().columns
+// and optionally:
+//   static nlohmann::json Present(const Model&);  // the public representation, when it leaves
+//                                                 // out private members of ToJson (contacts);
+//                                                 // ToJson stays the full document PATCH merges
 
 #include <spdlog/spdlog.h>
 
@@ -66,9 +70,19 @@ inline http::Response Ok(const nlohmann::json& body) {
   return response;
 }
 
+// The representation clients see: R::Present when R has one, else R::ToJson.
+template <class R>
+nlohmann::json Presented(const typename R::Model& model) {
+  if constexpr (requires { R::Present(model); }) {
+    return R::Present(model);
+  } else {
+    return R::ToJson(model);
+  }
+}
+
 template <class R>
 std::string CurrentETag(const typename R::Model& model) {
-  return ETagOf(http::Response::Json(200, R::ToJson(model)).body);
+  return ETagOf(http::Response::Json(200, Presented<R>(model)).body);
 }
 
 // Runs a list query for R and answers the page.
@@ -97,7 +111,7 @@ http::Response ListOf(Store& store, const http::Request& request, const ListSpec
         next = MakeCursor(query, last_text, last_number, last_id);
         break;
       }
-      items.push_back(R::ToJson(R::FromRow(statement)));
+      items.push_back(Presented<R>(R::FromRow(statement)));
       const int sort_column = statement.ColumnCount() - 2;
       if (query.sort->text) {
         last_text = statement.ColumnText(sort_column);
@@ -109,6 +123,47 @@ http::Response ListOf(Store& store, const http::Request& request, const ListSpec
     }
     return ListResponse(request, std::move(items), next, query.limit);
   });
+}
+
+// GET `pattern` (e.g. "/v1/events/{id}/sessions"): the list of R whose `filter_param` equals
+// the path's {id}, with R's other filters, sort and pagination; 404 when no row of
+// `parent_table` has that id.
+template <class R>
+void AddNestedList(http::Router& router, Store& store, const std::string& pattern,
+                   const std::string& parent_table, const std::string& parent_name,
+                   const std::string& filter_param) {
+  router.Get(pattern,
+             [&store, parent_table, parent_name, filter_param](const http::Request& original) {
+               const auto id = PathId(original);
+               if (!id) {
+                 return NotFound(parent_name, original.Param("id"));
+               }
+               http::Request request = original;
+               for (const auto& [name, value] : request.query) {
+                 if (name == filter_param) {
+                   return http::ErrorResponse(Error::Invalid(
+                       filter_param, "is given by the path; leave it out of the query"));
+                 }
+               }
+               request.query.emplace_back(filter_param, std::to_string(*id));
+               auto query = ParseListQuery(request, R::List());
+               if (!query.ok()) {
+                 return http::ErrorResponse(query.error());
+               }
+               return Guarded([&] {
+                 const bool exists = store.Read([&](sqlite::Database& db) {
+                   auto statement =
+                       db.Prepare("SELECT 1 FROM \"" + parent_table + "\" WHERE id = ?");
+                   statement.Bind(1, *id);
+                   return statement.Step();
+                 });
+                 if (!exists) {
+                   return NotFound(parent_name, original.Param("id"));
+                 }
+                 return ListOf<R>(store, request, R::List(), query.value());
+               });
+             },
+             {.offload = true});
 }
 
 template <class R>
@@ -136,7 +191,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             }
             model.created_at = model.updated_at = clock.Now();
             R::Insert(db, model);
-            return Created(collection + "/" + std::to_string(model.id), R::ToJson(model));
+            return Created(collection + "/" + std::to_string(model.id), Presented<R>(model));
           });
         });
       },
@@ -154,7 +209,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
           if (!model) {
             return NotFound(R::kName, request.Param("id"));
           }
-          return Conditional(request, http::Response::Json(200, R::ToJson(*model)));
+          return Conditional(request, http::Response::Json(200, Presented<R>(*model)));
         });
       },
       plain_route);
@@ -195,11 +250,11 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             }
             model.updated_at = current->updated_at;
             if (R::ToJson(model) == R::ToJson(*current)) {
-              return Ok(R::ToJson(*current));  // nothing changed: keep updated_at and the ETag
+              return Ok(Presented<R>(*current));  // nothing changed: keep updated_at and ETag
             }
             model.updated_at = clock.Now();
             R::Update(db, model);
-            return Ok(R::ToJson(model));
+            return Ok(Presented<R>(model));
           });
         });
       },
