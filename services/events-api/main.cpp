@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       "civic-events-api: cities, organisations, people, programs, teams, events, "
       "projects and awards over REST/JSON"};
   civic::runtime::AddServerFlags(cli, config.server, "CIVIC_EVENTS");
+  civic::events::AddEventsFlags(cli, config);
   if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
     return code;
   }

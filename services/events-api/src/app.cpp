@@ -11,9 +11,20 @@
 
 namespace civic::events {
 
+void AddEventsFlags(CLI::App& app, Config& config) {
+  app.add_option("--synchronous", config.synchronous,
+                 "SQLite durability: full (every commit survives power loss) or normal (WAL: "
+                 "survives a crash, may lose the last commits on power loss; faster writes)")
+      ->envname("CIVIC_EVENTS_SYNCHRONOUS")
+      ->check(CLI::IsMember({"full", "normal"}))
+      ->capture_default_str();
+}
+
 App::App(const Config& config, metrics::Registry& registry) : config_(config) {
   const std::string path = (std::filesystem::path(config.server.data_dir) / "events.db").string();
-  store_ = std::make_unique<Store>(path, config.server.workers + 1);
+  store_ = std::make_unique<Store>(
+      path, config.server.workers + 1,
+      config.synchronous == "normal" ? sqlite::Synchronous::kNormal : sqlite::Synchronous::kFull);
   registry.AddCallbackGauge("events_schema_version", "Schema version of the events database.",
                             [] { return static_cast<double>(Migrations().back().version); });
 }

@@ -14,7 +14,11 @@ namespace civic::events {
 
 struct Config {
   runtime::ServerConfig server;
+  std::string synchronous = "full";  // "full" or "normal": see Store
 };
+
+// Registers the events-API-specific flags (--synchronous) on `app`.
+void AddEventsFlags(CLI::App& app, Config& config);
 
 // The events API: its storage and its route table.
 class App {

@@ -4,9 +4,12 @@
 
 namespace civic::events {
 
-Store::Store(const std::string& path, int connections) : path_(path) {
+Store::Store(const std::string& path, int connections, sqlite::Synchronous synchronous)
+    : path_(path) {
+  sqlite::Options options;
+  options.synchronous = synchronous;
   for (int i = 0; i < std::max(1, connections); ++i) {
-    auto db = std::make_unique<sqlite::Database>(sqlite::Database::Open(path));
+    auto db = std::make_unique<sqlite::Database>(sqlite::Database::Open(path, options));
     if (i == 0) {
       sqlite::Migrate(*db, Migrations());
     }

@@ -22,9 +22,12 @@ class StoreClosed : public std::runtime_error {
 // Thread-safe.
 class Store {
  public:
-  // Opens `connections` connections to `path`, creating and migrating the file.
+  // Opens `connections` connections to `path`, creating and migrating the file. `synchronous`
+  // kFull makes every commit durable on power loss; kNormal (WAL) survives a process crash but
+  // may lose the last commits on power loss, for much faster writes.
   // Throws sqlite::Error naming the file on failure.
-  Store(const std::string& path, int connections);
+  Store(const std::string& path, int connections,
+        sqlite::Synchronous synchronous = sqlite::Synchronous::kFull);
   ~Store();
 
   // Runs fn(db) in a read transaction and returns its result.
