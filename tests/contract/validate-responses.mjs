@@ -217,10 +217,11 @@ export function createValidator(doc) {
     );
   }
 
-  // Validates `body` against the schema at `pointer`; returns error strings (empty: valid).
-  function checkBody(capture, schemaPointer, mediaType) {
+  // Validates the body (parsed when its Content-Type is JSON) against the schema at
+  // `schemaPointer`; returns error strings (empty: valid).
+  function checkBody(capture, schemaPointer) {
     let value = capture.body;
-    if (isJsonMediaType(mediaType ?? capture.content_type)) {
+    if (isJsonMediaType(capture.content_type)) {
       try {
         value = JSON.parse(capture.body);
       } catch (error) {
@@ -325,7 +326,7 @@ export function createValidator(doc) {
       return result;  // a media type without a schema allows any body
     }
     const schemaPointer = `${responsePointer}/content/${escapePointer(mediaKey)}/schema`;
-    for (const error of checkBody(capture, schemaPointer, mediaKey)) {
+    for (const error of checkBody(capture, schemaPointer)) {
       result.problems.push(error);
     }
     return result;
