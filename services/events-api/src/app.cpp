@@ -7,6 +7,8 @@
 #include "resources/organizations.hpp"
 #include "resources/people.hpp"
 #include "resources/programs.hpp"
+#include "resources/team_members.hpp"
+#include "resources/teams.hpp"
 #include "rest/crud.hpp"
 
 namespace civic::events {
@@ -37,6 +39,11 @@ http::Router App::Routes() {
   rest::AddCrudRoutes<resources::Organizations>(router, store, clock_);
   rest::AddCrudRoutes<resources::People>(router, store, clock_);
   rest::AddCrudRoutes<resources::Programs>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Teams>(router, store, clock_);
+  rest::AddCrudRoutes<resources::TeamMembers>(router, store, clock_);
+  rest::AddNestedList<resources::TeamMembers>(router, store, "/v1/teams/{id}/members", "teams",
+                                              "team", "team_id");
+  resources::AddTeamCompositionRoute(router, store);
   return router;
 }
 

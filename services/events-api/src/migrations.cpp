@@ -95,6 +95,37 @@ CREATE TABLE program_organizations (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX program_organizations_organization ON program_organizations(organization_id);
 )sql"},
+      {4, "teams and team members", R"sql(
+CREATE TABLE teams (
+  id          INTEGER PRIMARY KEY,
+  city_id     INTEGER NOT NULL REFERENCES cities(id),
+  program_id  INTEGER REFERENCES programs(id),
+  name        TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  status      TEXT NOT NULL CHECK (status IN ('forming', 'active', 'completed', 'archived')),
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX teams_city ON teams(city_id, id);
+CREATE INDEX teams_program ON teams(program_id, id);
+CREATE INDEX teams_status ON teams(status, id);
+CREATE INDEX teams_name ON teams(name, id);
+
+-- A team's memberships are its parts: they go with it.
+CREATE TABLE team_members (
+  id         INTEGER PRIMARY KEY,
+  team_id    INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  person_id  INTEGER NOT NULL REFERENCES people(id),
+  sector     TEXT NOT NULL,
+  role       TEXT NOT NULL CHECK (role IN ('lead', 'member', 'mentor')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (team_id, person_id)
+) STRICT;
+CREATE UNIQUE INDEX team_members_one_lead ON team_members(team_id) WHERE role = 'lead';
+CREATE INDEX team_members_team ON team_members(team_id, id);
+CREATE INDEX team_members_person ON team_members(person_id, id);
+)sql"},
   };
   return kMigrations;
 }
