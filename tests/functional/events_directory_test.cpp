@@ -134,7 +134,7 @@ TEST_CASE("Programs: organisers, team rules and criteria are validated and store
   CHECK(Call(*d.client, "GET", "/v1/programs").body["items"].size() == 1);
 }
 
-TEST_CASE("Programs: a parent may not make a cycle; referenced rows cannot be deleted",
+TEST_CASE("Programs: a parent may not make a cycle and referenced rows cannot be deleted",
           "[events][programs][delete]") {
   Directory d;
   const int64_t parent = Create(*d.client, "/v1/programs",
