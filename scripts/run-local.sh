@@ -11,6 +11,25 @@ mkdir -p var
 events_port="${CIVIC_EVENTS_PORT:-8080}"
 export CIVIC_BALLOT_EVENTS_URL="${CIVIC_BALLOT_EVENTS_URL:-http://127.0.0.1:${events_port}}"
 
+# The ballot's secrets: random files made once, readable by this user only (never committed:
+# var/ is ignored). The events API gets the path of the ballot's admin key to call it.
+mkdir -p var/secrets
+chmod 700 var/secrets
+for name in ballot-voter ballot-client ballot-admin; do
+  if [ ! -s "var/secrets/$name.key" ]; then
+    (umask 077 && head -c 48 /dev/urandom | base64 -w0 > "var/secrets/$name.key")
+  fi
+  chmod 600 "var/secrets/$name.key"
+done
+# A key given in the environment itself (CIVIC_BALLOT_*_KEY) is left to win.
+[ -n "${CIVIC_BALLOT_VOTER_KEY:-}" ] ||
+  export CIVIC_BALLOT_VOTER_KEY_FILE="${CIVIC_BALLOT_VOTER_KEY_FILE:-var/secrets/ballot-voter.key}"
+[ -n "${CIVIC_BALLOT_CLIENT_KEY:-}" ] ||
+  export CIVIC_BALLOT_CLIENT_KEY_FILE="${CIVIC_BALLOT_CLIENT_KEY_FILE:-var/secrets/ballot-client.key}"
+[ -n "${CIVIC_BALLOT_ADMIN_KEY:-}" ] ||
+  export CIVIC_BALLOT_ADMIN_KEY_FILE="${CIVIC_BALLOT_ADMIN_KEY_FILE:-var/secrets/ballot-admin.key}"
+export CIVIC_EVENTS_BALLOT_ADMIN_KEY_FILE="${CIVIC_EVENTS_BALLOT_ADMIN_KEY_FILE:-var/secrets/ballot-admin.key}"
+
 pids=()
 stop() {
   trap - INT TERM

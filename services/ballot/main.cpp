@@ -11,6 +11,8 @@
 #include "civic/runtime/config.hpp"
 #include "civic/runtime/logging.hpp"
 #include "civic/runtime/serve.hpp"
+#include "config.hpp"
+#include "recount.hpp"
 
 int main(int argc, char** argv) {
   civic::runtime::BlockTerminationSignals();
@@ -21,19 +23,29 @@ int main(int argc, char** argv) {
   CLI::App cli{"civic-ballot: people's-choice votes, deduplicated, tallied and kept durable"};
   civic::runtime::AddServerFlags(cli, config.server, "CIVIC_BALLOT");
   civic::ballot::AddBallotFlags(cli, config);
+  std::string recount_dir = config.server.data_dir;
+  CLI::App* recount = cli.add_subcommand(
+      "recount", "Recompute every tally from the database file alone, print it as JSON, exit");
+  recount->add_option("--data-dir", recount_dir, "Directory of the ballot's SQLite database")
+      ->capture_default_str();
   if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
     return code;
   }
+  if (*recount) {
+    return civic::ballot::RunRecount(recount_dir, std::cout, std::cerr);
+  }
   civic::runtime::InitLogging("civic-ballot", config.server.log_level);
-  spdlog::debug("settings: {}", civic::runtime::Describe(config.server));
 
   civic::metrics::Registry registry;
   civic::metrics::RegisterProcessMetrics(registry, "ballot", civic::runtime::kVersion,
                                          civic::runtime::kCommit);
+  civic::SystemClock clock;
   std::unique_ptr<civic::ballot::App> app;
   try {
+    civic::ballot::LoadSecrets(config, civic::ballot::ProcessEnv);
+    spdlog::debug("settings: {}", civic::ballot::Describe(config));
     civic::runtime::PrepareDataDir(config.server.data_dir);
-    app = std::make_unique<civic::ballot::App>(config, registry);
+    app = std::make_unique<civic::ballot::App>(config, registry, clock);
   } catch (const std::exception& e) {
     std::cerr << "civic-ballot: " << e.what() << std::endl;
     return 1;

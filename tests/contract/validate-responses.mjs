@@ -220,6 +220,18 @@ export function createValidator(doc) {
   // Validates the body (parsed when its Content-Type is JSON) against the schema at
   // `schemaPointer`; returns error strings (empty: valid).
   function checkBody(capture, schemaPointer) {
+    if (essence(capture.content_type) === 'application/x-ndjson') {
+      // Newline-delimited JSON: the schema describes each line.
+      const lines = String(capture.body).split('\n').filter((line) => line.trim() !== '');
+      for (let i = 0; i < lines.length; ++i) {
+        const errors = checkBody(
+          {...capture, content_type: 'application/json', body: lines[i]}, schemaPointer);
+        if (errors.length > 0) {
+          return errors.map((e) => `line ${i + 1}: ${e}`);
+        }
+      }
+      return [];
+    }
     let value = capture.body;
     if (isJsonMediaType(capture.content_type)) {
       try {

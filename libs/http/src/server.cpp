@@ -3,13 +3,16 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/net.h>
+#include <pistache/peer.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -236,6 +239,8 @@ struct Server::Impl {
 
   std::unique_ptr<P::Http::Endpoint> endpoint;
   WorkerPool pool;
+  std::mutex streams_mu;  // guards streams
+  std::vector<std::weak_ptr<ResponseStream::State>> streams;
   bool started = false;
   bool stopped = false;
 
@@ -288,7 +293,8 @@ struct Server::Impl {
                         "ETag, Location, Retry-After, Allow, Idempotency-Replayed");
   }
 
-  void Complete(Responder::Exchange& exchange, Response response) {
+  // Puts CORS, the response's headers, its content type and Connection on the writer.
+  void PrepareHeaders(Responder::Exchange& exchange, Response& response) {
     AddCors(exchange, response);
     auto& headers = exchange.writer.headers();
     for (auto& [name, value] : response.headers) {
@@ -303,6 +309,20 @@ struct Server::Impl {
     headers.remove<P::Http::Header::Connection>();
     headers.add<P::Http::Header::Connection>(close ? P::Http::ConnectionControl::Close
                                                    : P::Http::ConnectionControl::KeepAlive);
+  }
+
+  // The request is answered: metrics, and it leaves the in-flight count (waking a drain).
+  void Finish(const Responder::Exchange& exchange, int status) {
+    Record(exchange, status);
+    if (in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(drain_mu);
+      drain_cv.notify_all();
+    }
+    in_flight_gauge->Dec();
+  }
+
+  void Complete(Responder::Exchange& exchange, Response response) {
+    PrepareHeaders(exchange, response);
     const int status = response.status;
     const auto code = static_cast<P::Http::Code>(status);
     try {
@@ -314,13 +334,13 @@ struct Server::Impl {
     } catch (const std::exception& e) {
       spdlog::debug("http: could not send a response: {}", e.what());
     }
-    Record(exchange, status);
-    if (in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(drain_mu);
-      drain_cv.notify_all();
-    }
-    in_flight_gauge->Dec();
+    Finish(exchange, status);
   }
+
+  std::unique_ptr<ResponseStream> StartStream(Responder::Exchange& exchange, int status,
+                                              const std::string& content_type, Fields headers);
+  // Ends every stream still open (before the endpoint goes away).
+  void CloseStreams();
 
   // Runs a synchronous handler and answers with its response, or 500 on an exception.
   void RunSync(const SyncHandler& handler, Request& request, Responder& responder) {
@@ -500,6 +520,204 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
   }
 }
 
+// Pistache's own ResponseStream cannot be flushed twice in quick succession from another
+// thread: the second write's epoll re-arm can fire after the first drained the fd's write queue,
+// and the reactor thread then throws "could not find write data" (std::terminate). So a stream
+// keeps at most one write in flight, through Peer::send, and queues the rest until it finished.
+struct ResponseStream::State {
+  static constexpr size_t kMaxBuffered = 16 * 1024 * 1024;
+
+  std::mutex mu;  // guards every member below
+  std::weak_ptr<P::Tcp::Peer> peer;
+  bool accepting = false;  // Write() allowed: started and not yet ended or failed
+  bool failed = false;     // the client went away, or the server stopped: send nothing more
+  bool in_flight = false;  // one write is queued in the transport and not finished
+  std::string pending;     // bytes waiting for the write in flight
+
+  // Sends `pending` if nothing is in flight. REQUIRES: mu held. Returns the promise of the write
+  // it started, to be continued (with Continue) once mu is released.
+  std::optional<P::Async::Promise<ssize_t>> StartWriteLocked() {
+    if (failed || in_flight || pending.empty()) {
+      return std::nullopt;
+    }
+    std::shared_ptr<P::Tcp::Peer> p = peer.lock();
+    if (!p) {
+      failed = true;
+      accepting = false;
+      pending.clear();
+      return std::nullopt;
+    }
+    std::string bytes;
+    bytes.swap(pending);
+    const size_t size = bytes.size();
+    in_flight = true;
+    try {
+      return p->send(P::RawBuffer(std::move(bytes), size), MSG_NOSIGNAL);
+    } catch (const std::exception& e) {
+      spdlog::debug("http: stream write failed: {}", e.what());
+      in_flight = false;
+      failed = true;
+      accepting = false;
+      return std::nullopt;
+    }
+  }
+
+  // Continues `write` (if any): when it finishes, the next pending bytes go out.
+  static void Continue(const std::shared_ptr<State>& self,
+                       std::optional<P::Async::Promise<ssize_t>> write) {
+    if (!write) {
+      return;
+    }
+    write->then(
+        [self](ssize_t) {
+          std::optional<P::Async::Promise<ssize_t>> next;
+          {
+            std::lock_guard<std::mutex> lock(self->mu);
+            self->in_flight = false;
+            next = self->StartWriteLocked();
+          }
+          Continue(self, std::move(next));
+        },
+        [self](std::exception_ptr) {
+          std::lock_guard<std::mutex> lock(self->mu);
+          self->in_flight = false;
+          self->failed = true;
+          self->accepting = false;
+          self->pending.clear();
+        });
+  }
+
+  static void AppendChunk(std::string& out, std::string_view data) {
+    char size[24];
+    const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+    out.append(size, static_cast<size_t>(n));
+    out.append(data);
+    out.append("\r\n");
+  }
+};
+
+ResponseStream::ResponseStream(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+ResponseStream::~ResponseStream() { End(); }
+
+bool ResponseStream::Write(std::string_view data) {
+  std::optional<P::Async::Promise<ssize_t>> write;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->accepting && state_->peer.expired()) {
+      state_->accepting = false;
+      state_->failed = true;
+      state_->pending.clear();
+    }
+    if (!state_->accepting) {
+      return false;
+    }
+    if (data.empty()) {
+      return true;
+    }
+    if (state_->pending.size() + data.size() > State::kMaxBuffered) {
+      // The client reads far slower than we write: give up on it.
+      state_->accepting = false;
+      state_->failed = true;
+      state_->pending.clear();
+      return false;
+    }
+    State::AppendChunk(state_->pending, data);
+    write = state_->StartWriteLocked();
+  }
+  State::Continue(state_, std::move(write));
+  return true;
+}
+
+void ResponseStream::End() {
+  std::optional<P::Async::Promise<ssize_t>> write;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (!state_->accepting) {
+      return;
+    }
+    state_->accepting = false;
+    state_->pending.append("0\r\n\r\n");
+    write = state_->StartWriteLocked();
+  }
+  State::Continue(state_, std::move(write));
+}
+
+bool ResponseStream::open() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  // A write queued just as the client left is dropped by the transport without settling its
+  // promise; the connection being gone is what tells.
+  if (state_->accepting && state_->peer.expired()) {
+    state_->accepting = false;
+    state_->failed = true;
+    state_->pending.clear();
+  }
+  return state_->accepting;
+}
+
+size_t ResponseStream::buffered() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->pending.size();
+}
+
+std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& exchange, int status,
+                                                          const std::string& content_type,
+                                                          Fields headers) {
+  Response response;
+  response.status = status;
+  response.content_type = content_type;
+  response.headers = std::move(headers);
+  PrepareHeaders(exchange, response);
+  // The head, as Pistache would write it, then chunked transfer coding for the body.
+  std::ostringstream head;
+  head << "HTTP/1.1 " << status << ' ' << ReasonPhrase(status) << "\r\n";
+  for (const auto& header : exchange.writer.headers().list()) {
+    head << header->name() << ": ";
+    header->write(head);
+    head << "\r\n";
+  }
+  head << "Transfer-Encoding: chunked\r\n\r\n";
+
+  auto state = std::make_shared<ResponseStream::State>();
+  std::optional<P::Async::Promise<ssize_t>> write;
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->peer = exchange.writer.getPeer();
+    state->accepting = true;
+    state->pending = head.str();
+    write = state->StartWriteLocked();
+  }
+  ResponseStream::State::Continue(state, std::move(write));
+  Finish(exchange, status);
+  {
+    std::lock_guard<std::mutex> lock(streams_mu);
+    std::erase_if(streams, [](const auto& weak) { return weak.expired(); });
+    streams.push_back(state);
+  }
+  return std::make_unique<ResponseStream>(std::move(state));
+}
+
+void Server::Impl::CloseStreams() {
+  std::lock_guard<std::mutex> lock(streams_mu);
+  for (const auto& weak : streams) {
+    if (auto state = weak.lock()) {
+      std::optional<P::Async::Promise<ssize_t>> write;
+      {
+        std::lock_guard<std::mutex> stream_lock(state->mu);
+        if (state->accepting) {
+          state->accepting = false;
+          state->pending.append("0\r\n\r\n");
+          write = state->StartWriteLocked();
+        }
+        // The transport goes away next: nothing may be sent after this.
+        state->failed = true;
+      }
+      ResponseStream::State::Continue(state, std::move(write));
+    }
+  }
+  streams.clear();
+}
+
 Responder::Responder() = default;
 Responder::Responder(std::unique_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {}
 Responder::Responder(Responder&& other) noexcept = default;
@@ -526,6 +744,12 @@ Responder::~Responder() {
 void Responder::Send(Response response) {
   std::unique_ptr<Exchange> exchange = std::move(exchange_);
   exchange->server->Complete(*exchange, std::move(response));
+}
+
+std::unique_ptr<ResponseStream> Responder::StartStream(int status, const std::string& content_type,
+                                                       Fields headers) {
+  std::unique_ptr<Exchange> exchange = std::move(exchange_);
+  return exchange->server->StartStream(*exchange, status, content_type, std::move(headers));
 }
 
 Server::Server(ServerOptions options, Router router, metrics::Registry& registry)
@@ -603,6 +827,7 @@ void Server::Stop() {
   impl_->stopped = true;
   impl_->draining.store(true, std::memory_order_release);
   impl_->pool.Stop();
+  impl_->CloseStreams();
   if (impl_->started && impl_->endpoint) {
     impl_->endpoint->shutdown();
   }

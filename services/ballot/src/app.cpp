@@ -1,5 +1,8 @@
 #include "app.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <filesystem>
 
 #include "migrations.hpp"
@@ -8,62 +11,163 @@ namespace civic::ballot {
 
 namespace {
 
-std::string ValidateUrl(std::string& url) {
-  if (url.rfind("http://", 0) != 0 || url.size() <= 7) {
-    return "must be an http:// URL, e.g. http://127.0.0.1:8080";
-  }
-  while (!url.empty() && url.back() == '/') {
-    url.pop_back();
-  }
-  return "";
+std::string DbPath(const Config& config) {
+  return (std::filesystem::path(config.server.data_dir) / "ballot.db").string();
+}
+
+// Migrates the database before anything else opens it for real work.
+sqlite::Database OpenMigrated(const std::string& path) {
+  sqlite::Database db = sqlite::Database::Open(path);
+  sqlite::Migrate(db, Migrations());
+  return db;
 }
 
 }  // namespace
 
-void AddBallotFlags(CLI::App& app, Config& config) {
-  app.add_option("--events-url", config.events_url, "Base URL of the events API")
-      ->envname("CIVIC_BALLOT_EVENTS_URL")
-      ->check(CLI::Validator(ValidateUrl, "URL", "http URL"))
-      ->capture_default_str();
+RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies) {
+  RebuildStats stats;
+  stats.max_seq = reader.MaxSeq();
+  index.ReserveCapacity(static_cast<size_t>(stats.max_seq));
+  reader.ForEach([&](const VoteRecord& r) {
+    ++stats.votes;
+    if (!index.InsertCommitted(MakeDedupKey(r.voter_hash, r.nomination_id),
+                               static_cast<uint32_t>(r.nominee_id), r.seq)) {
+      ++stats.duplicates;
+    }
+    // The log is the truth: every stored row counts, as recount counts it.
+    tallies.Add(r.award_id, r.nomination_id, r.nominee_id);
+  });
+  return stats;
 }
 
-App::App(const Config& config, metrics::Registry& registry) : config_(config) {
-  const std::string path = (std::filesystem::path(config.server.data_dir) / "ballot.db").string();
-  db_.emplace(sqlite::Database::Open(path));
-  sqlite::Migrate(*db_, Migrations());
+App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
+    : config_(config),
+      clock_(clock),
+      db_path_(DbPath(config)),
+      metrics_(registry),
+      keys_(config.voter_key),
+      db_(OpenMigrated(db_path_)),
+      award_store_(db_path_),
+      reader_(db_path_) {
+  sync_ = std::make_unique<AwardSync>(config_.events_url,
+                                      std::chrono::milliseconds(config_.sync_interval_ms), catalog_,
+                                      award_store_, metrics_);
+  const size_t loaded = sync_->LoadStored();
+
+  const auto started = std::chrono::steady_clock::now();
+  rebuilt_ = Rebuild(reader_, index_, tallies_);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+  spdlog::info("ballot: {} stored awards; rebuilt {} votes (dedup and tallies) in {} ms", loaded,
+               rebuilt_.votes, took);
+  if (rebuilt_.duplicates > 0) {
+    spdlog::error("ballot: the vote log holds {} duplicate votes; run civic-ballot recount",
+                  rebuilt_.duplicates);
+  }
+
+  log_ = std::make_unique<VoteLog>(db_path_);
+  CommitterOptions options;
+  options.max_batch = static_cast<size_t>(config_.commit_max_batch);
+  options.max_delay = std::chrono::milliseconds(config_.commit_max_delay_ms);
+  committer_ = std::make_unique<Committer>(*log_, index_, tallies_, keys_, metrics_, options);
+  votes_ = std::make_unique<VoteService>(catalog_, index_, *committer_, keys_, clock_, metrics_,
+                                         rebuilt_.max_seq + 1);
+  results_ = std::make_unique<ResultsService>(catalog_, tallies_, clock_);
+  streams_ = std::make_unique<ResultsStreams>(*results_, metrics_);
+
   registry.AddCallbackGauge("ballot_schema_version", "Schema version of the ballot database.",
                             [this] {
                               std::lock_guard<std::mutex> lock(db_mu_);
                               return db_ ? static_cast<double>(sqlite::SchemaVersion(*db_)) : 0.0;
                             });
+  registry.AddCallbackGauge("ballot_commit_queue_depth", "Votes queued for the next group commit.",
+                            [this] { return static_cast<double>(committer_->queued()); });
+  registry.AddCallbackGauge("ballot_votes_not_durable",
+                            "Votes reserved in the dedup index whose commit has not finished.",
+                            [this] { return static_cast<double>(index_.pending()); });
+  registry.AddCallbackGauge("ballot_dedup_entries",
+                            "Entries in the in-memory dedup index (one per counted vote).",
+                            [this] { return static_cast<double>(index_.size()); });
+  registry.AddCallbackGauge("ballot_dedup_memory_bytes",
+                            "Bytes allocated for the dedup index's tables.",
+                            [this] { return static_cast<double>(index_.memory_bytes()); });
+  registry.AddCallbackGauge("ballot_awards_loaded",
+                            "Awards the ballot knows (from the events API or its stored copy).",
+                            [this] { return static_cast<double>(catalog_.size()); });
+  registry.AddCallbackGauge("ballot_votes_counted",
+                            "Votes counted in the live tallies (stored in the log).",
+                            [this] { return static_cast<double>(tallies_.Total()); });
+
+  committer_->Start();
+  streams_->Start();
+  sync_->Start();
 }
 
+App::~App() { Close(); }
+
 http::Router App::Routes() {
+  using http::Method;
   http::Router router;
+  const auto async = [this](void (App::*fn)(http::Request&&, http::Responder)) {
+    return [this, fn](http::Request&& r, http::Responder w) {
+      (this->*fn)(std::move(r), std::move(w));
+    };
+  };
+  const auto sync = [this](http::Response (App::*fn)(const http::Request&)) {
+    return [this, fn](const http::Request& r) { return (this->*fn)(r); };
+  };
+  // Votes: decided on the network thread, answered by the committer after the commit.
+  router.AddAsync(Method::kPost, "/v1/awards/{award}/votes", async(&App::CastOne),
+                  {.json_body = true, .max_body_bytes = 4096});
+  router.AddAsync(Method::kPost, "/v1/votes/batch", async(&App::CastBatch),
+                  {.json_body = true, .max_body_bytes = 1024 * 1024});
+  // Results: from the in-memory tallies, O(nominees).
+  router.Get("/v1/awards/{award}/results", sync(&App::GetResults));
+  router.AddAsync(Method::kGet, "/v1/awards/{award}/results/stream", async(&App::StreamResults));
+  // Audit and sync: SQLite and outbound HTTP run on worker threads.
+  router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(&App::ExportVotes));
+  router.Get("/v1/receipts/{receipt}", sync(&App::GetReceipt), {.offload = true});
+  router.Post("/v1/awards/{award}/sync", sync(&App::SyncAward), {.offload = true});
   return router;
 }
 
 std::optional<std::string> App::NotReadyReason() {
-  std::lock_guard<std::mutex> lock(db_mu_);
-  if (!db_) {
-    return "storage is closed";
-  }
-  try {
-    const int version = sqlite::SchemaVersion(*db_);
-    const int expected = Migrations().back().version;
-    if (version != expected) {
-      return "database schema is at version " + std::to_string(version) + ", expected " +
-             std::to_string(expected);
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    if (!db_) {
+      return "storage is closed";
     }
-  } catch (const std::exception& e) {
-    return std::string("storage error: ") + e.what();
+    try {
+      const int version = sqlite::SchemaVersion(*db_);
+      const int expected = Migrations().back().version;
+      if (version != expected) {
+        return "database schema is at version " + std::to_string(version) + ", expected " +
+               std::to_string(expected);
+      }
+    } catch (const std::exception& e) {
+      return std::string("storage error: ") + e.what();
+    }
   }
-  return std::nullopt;
+  return committer_->unhealthy_reason();
 }
 
 void App::Close() {
-  std::lock_guard<std::mutex> lock(db_mu_);
-  db_.reset();
+  std::call_once(closed_, [this] {
+    closing_ = true;
+    sync_->Stop();
+    streams_->Stop();
+    {
+      std::lock_guard<std::mutex> lock(exports_mu_);
+      for (auto& job : exports_) {
+        job.thread.join();
+      }
+      exports_.clear();
+    }
+    committer_->Stop();  // commits and answers what is queued
+    std::lock_guard<std::mutex> lock(db_mu_);
+    db_.reset();
+  });
 }
 
 }  // namespace civic::ballot

@@ -1,38 +1,115 @@
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "award_catalog.hpp"
+#include "award_store.hpp"
+#include "award_sync.hpp"
+#include "ballot_metrics.hpp"
+#include "civic/domain/time.hpp"
 #include "civic/http/router.hpp"
+#include "civic/http/server.hpp"
 #include "civic/metrics/metrics.hpp"
-#include "civic/runtime/config.hpp"
 #include "civic/sqlite/sqlite.hpp"
+#include "committer.hpp"
+#include "config.hpp"
+#include "crypto.hpp"
+#include "dedup_index.hpp"
+#include "results_service.hpp"
+#include "results_stream.hpp"
+#include "tallies.hpp"
+#include "vote_log.hpp"
+#include "vote_service.hpp"
 
 namespace civic::ballot {
 
-struct Config {
-  runtime::ServerConfig server;
-  std::string events_url = "http://127.0.0.1:8080";  // base URL of the events API
+// What the log held at start.
+struct RebuildStats {
+  uint64_t votes = 0;
+  uint64_t max_seq = 0;
+  uint64_t duplicates = 0;  // rows whose (voter, nomination, nominee) was already seen: a bug
 };
 
-// Registers the ballot-specific flags (--events-url) on `app`.
-void AddBallotFlags(CLI::App& app, Config& config);
+// Rebuilds the dedup index and the tallies from the vote log. Throws sqlite::Error.
+RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies);
 
-// The ballot service: its storage and its route table.
+// The ballot service: storage, the vote path, results, sync, and its route table.
 class App {
  public:
-  // Opens (creating and migrating) DATA_DIR/ballot.db. Throws with the file and the reason.
-  App(const Config& config, metrics::Registry& registry);
+  // Opens (creating and migrating) DATA_DIR/ballot.db, loads the stored award snapshots,
+  // rebuilds dedup and tallies from the log, and starts the committer, the results ticker and
+  // the award sync. Throws with the file and the reason. `config` must hold the secrets
+  // (LoadSecrets). `clock` must outlive the App.
+  App(const Config& config, metrics::Registry& registry, const Clock& clock);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
 
+  // Every route of the service, in one table.
   http::Router Routes();
+  // Nothing when ready; otherwise why not (storage closed or failing, schema mismatch).
   std::optional<std::string> NotReadyReason();
+  // Stops sync, streams and exports, commits and answers what is queued, closes storage. Later
+  // votes get 503. Idempotent.
   void Close();
 
+  const RebuildStats& rebuilt() const { return rebuilt_; }
+  // For in-process tests that provoke storage failures. REQUIRES: no commit in progress.
+  VoteLog& vote_log() { return *log_; }
+
  private:
+  // Handlers (routes.cpp): parse, call the use case, serialise.
+  void CastOne(http::Request&& request, http::Responder responder);
+  void CastBatch(http::Request&& request, http::Responder responder);
+  http::Response GetResults(const http::Request& request);
+  void StreamResults(http::Request&& request, http::Responder responder);
+  void ExportVotes(http::Request&& request, http::Responder responder);
+  http::Response GetReceipt(const http::Request& request);
+  http::Response SyncAward(const http::Request& request);
+  void RunExport(int64_t award_id, http::ResponseStream& stream);
+
+  // Whether the request carries `key` as its bearer token (constant time).
+  static bool HasBearer(const http::Request& request, const std::string& key);
+  // nullopt: not an admin and no credentials; true: admin; false: wrong credentials.
+  std::optional<bool> AdminOf(const http::Request& request) const;
+
   Config config_;
-  std::mutex db_mu_;  // guards db_
+  const Clock& clock_;
+  const std::string db_path_;
+  BallotMetrics metrics_;
+  Keys keys_;
+
+  std::mutex db_mu_;  // guards db_ (readiness checks)
   std::optional<sqlite::Database> db_;
+
+  AwardCatalog catalog_;
+  AwardStore award_store_;
+  DedupIndex index_;
+  Tallies tallies_;
+  VoteReader reader_;
+  RebuildStats rebuilt_;
+  std::unique_ptr<VoteLog> log_;
+  std::unique_ptr<Committer> committer_;
+  std::unique_ptr<VoteService> votes_;
+  std::unique_ptr<ResultsService> results_;
+  std::unique_ptr<ResultsStreams> streams_;
+  std::unique_ptr<AwardSync> sync_;
+
+  struct ExportJob {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex exports_mu_;  // guards exports_
+  std::vector<ExportJob> exports_;
+  std::atomic<int> active_exports_{0};
+  std::atomic<bool> closing_{false};
+  std::once_flag closed_;
 };
 
 }  // namespace civic::ballot

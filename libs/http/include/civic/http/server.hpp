@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "civic/http/message.hpp"
@@ -32,6 +33,33 @@ struct ServerOptions {
   std::vector<std::string> cors_origins = {"*"};
 };
 
+// A response whose body is sent in pieces (HTTP/1.1 chunked transfer coding) after its headers,
+// e.g. Server-Sent Events or a long export. Obtained from Responder::StartStream. Use it from one
+// thread at a time (any thread). Server::Stop() ends every stream still open; after that Write()
+// returns false.
+class ResponseStream {
+ public:
+  struct State;
+  explicit ResponseStream(std::shared_ptr<State> state);
+  ResponseStream(const ResponseStream&) = delete;
+  ResponseStream& operator=(const ResponseStream&) = delete;
+  // Ends the response if it is still open.
+  ~ResponseStream();
+
+  // Sends `data` as one chunk, now. Returns false, and closes the stream, when the client has
+  // gone or the server stopped. Empty `data` sends nothing and returns open().
+  bool Write(std::string_view data);
+  // Ends the response (the last, empty chunk). Idempotent.
+  void End();
+  bool open() const;
+  // Bytes written but not yet handed to the socket; a writer producing a lot (an export) waits
+  // while this is large. Over 16 MiB a Write() fails: the client is too slow.
+  size_t buffered() const;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
 // Answers one request, once, from any thread. Move-only. A Responder destroyed without an answer
 // answers 500 (so a handler that forgets, or throws, never leaves a client hanging).
 class Responder {
@@ -47,6 +75,11 @@ class Responder {
 
   // Sends `response`. REQUIRES: valid().
   void Send(Response response);
+  // Sends the status line and headers (`content_type`, `headers`, plus what every response gets:
+  // CORS, Connection) now and returns the stream for the body. From here the request counts as
+  // answered (metrics, in-flight, drain). REQUIRES: valid(); the Responder is empty afterwards.
+  std::unique_ptr<ResponseStream> StartStream(int status, const std::string& content_type,
+                                              Fields headers = {});
   bool valid() const { return exchange_ != nullptr; }
 
  private:

@@ -1,0 +1,105 @@
+#pragma once
+
+// The people's-choice vote: what the ballot knows of an award and the rules a vote must pass.
+// Pure: no JSON, HTTP or SQLite. The wire form of an award is proto-docs/awards-sync.md.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "civic/domain/error.hpp"
+#include "civic/domain/time.hpp"
+
+namespace civic::ballot {
+
+enum class AwardStatus { kDraft, kPublished, kVoting, kClosed, kArchived };
+enum class ResultsVisibility { kLive, kHiddenUntilClose };
+enum class NomineeStatus { kActive, kWithdrawn };
+
+std::string_view ToString(AwardStatus status);
+std::string_view ToString(ResultsVisibility visibility);
+std::string_view ToString(NomineeStatus status);
+std::optional<AwardStatus> ParseAwardStatus(std::string_view text);
+std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view text);
+std::optional<NomineeStatus> ParseNomineeStatus(std::string_view text);
+
+// Ids of awards, nominations, nominees and cities are positive and below 2^31 (they are row ids
+// of the events API); the ballot packs them into 32 bits in memory.
+inline constexpr int64_t kMaxId = (int64_t{1} << 31) - 1;
+inline constexpr int kMaxChoicesPerNomination = 100;
+
+struct City {
+  int64_t id = 0;
+  std::string name;
+};
+
+struct Nomination {
+  int64_t id = 0;
+  std::string title;
+};
+
+struct Nominee {
+  int64_t id = 0;
+  int64_t nomination_id = 0;
+  std::string name;
+  std::optional<City> city;
+  NomineeStatus status = NomineeStatus::kActive;
+};
+
+// One award as the events API last described it (its snapshot), plus whether the events API
+// still lists it.
+struct Award {
+  int64_t id = 0;
+  int64_t version = 0;
+  std::string title;
+  int edition_year = 0;
+  AwardStatus status = AwardStatus::kDraft;
+  std::optional<Instant> voting_opens_at;
+  std::optional<Instant> voting_closes_at;
+  int max_choices_per_nomination = 1;  // K: nominees one voter may support per nomination
+  ResultsVisibility results_visibility = ResultsVisibility::kHiddenUntilClose;
+  std::vector<Nomination> nominations;
+  std::vector<Nominee> nominees;
+  bool active = true;  // false once the events API stopped listing it: no new votes
+};
+
+// Checks that a snapshot is usable: ids in range and unique, every nominee in a listed
+// nomination, K in [1, kMaxChoicesPerNomination], opens before closes. Field paths follow the
+// snapshot's JSON members (e.g. "nominees[3].nomination_id").
+Status ValidateAward(const Award& award);
+
+// Votes are taken while the award is active, its status is published or voting, and `now` is in
+// [voting_opens_at, voting_closes_at).
+bool IsVotingOpen(const Award& award, Instant now);
+// Voting is over: status closed or archived, or `now` at or after voting_closes_at.
+bool IsVotingOver(const Award& award, Instant now);
+// Live results are visible to anyone; hidden ones only to admins until voting is over.
+bool ResultsVisibleTo(const Award& award, Instant now, bool admin);
+
+// Whether `nominee` may take a new vote now. kForbidden (with the reason) when the window is
+// not open, the award is inactive or the nominee withdrawn.
+Status CheckAcceptsNewVote(const Award& award, const Nominee& nominee, Instant now);
+
+// ---- Votes ------------------------------------------------------------------------------------
+
+inline constexpr size_t kMaxVoterIdBytes = 256;
+inline constexpr size_t kMaxClientRefBytes = 128;
+inline constexpr size_t kMaxBatchVotes = 1000;
+
+// A vote as a client sends it. The voter id is opaque (from a trusted client) and never stored.
+struct VoteInput {
+  int64_t award_id = 0;
+  std::string voter;
+  int64_t nomination_id = 0;
+  int64_t nominee_id = 0;
+  std::optional<std::string> client_ref;
+};
+
+// Appends one FieldError per bad field of `vote` to `errors`, each field prefixed with
+// `prefix` (e.g. "votes[3]."). Checks values only; types are the transport's business.
+void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<FieldError>& errors);
+
+}  // namespace civic::ballot

@@ -1,0 +1,181 @@
+#include "civic/domain/ballot.hpp"
+
+#include <unordered_set>
+
+namespace civic::ballot {
+
+std::string_view ToString(AwardStatus status) {
+  switch (status) {
+    case AwardStatus::kDraft:
+      return "draft";
+    case AwardStatus::kPublished:
+      return "published";
+    case AwardStatus::kVoting:
+      return "voting";
+    case AwardStatus::kClosed:
+      return "closed";
+    case AwardStatus::kArchived:
+      return "archived";
+  }
+  return "draft";
+}
+
+std::string_view ToString(ResultsVisibility visibility) {
+  return visibility == ResultsVisibility::kLive ? "live" : "hidden_until_close";
+}
+
+std::string_view ToString(NomineeStatus status) {
+  return status == NomineeStatus::kActive ? "active" : "withdrawn";
+}
+
+std::optional<AwardStatus> ParseAwardStatus(std::string_view text) {
+  for (const AwardStatus s : {AwardStatus::kDraft, AwardStatus::kPublished, AwardStatus::kVoting,
+                              AwardStatus::kClosed, AwardStatus::kArchived}) {
+    if (ToString(s) == text) {
+      return s;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view text) {
+  for (const ResultsVisibility v :
+       {ResultsVisibility::kLive, ResultsVisibility::kHiddenUntilClose}) {
+    if (ToString(v) == text) {
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<NomineeStatus> ParseNomineeStatus(std::string_view text) {
+  for (const NomineeStatus s : {NomineeStatus::kActive, NomineeStatus::kWithdrawn}) {
+    if (ToString(s) == text) {
+      return s;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+bool IdInRange(int64_t id) { return id > 0 && id <= kMaxId; }
+
+std::string Indexed(std::string_view array, size_t i, std::string_view member) {
+  return std::string(array) + "[" + std::to_string(i) + "]." + std::string(member);
+}
+
+}  // namespace
+
+Status ValidateAward(const Award& award) {
+  std::vector<FieldError> errors;
+  if (!IdInRange(award.id)) {
+    errors.push_back({"id", "must be in [1, 2147483647]"});
+  }
+  if (award.version < 0) {
+    errors.push_back({"version", "must not be negative"});
+  }
+  if (award.max_choices_per_nomination < 1 ||
+      award.max_choices_per_nomination > kMaxChoicesPerNomination) {
+    errors.push_back({"max_choices_per_nomination",
+                      "must be in [1, " + std::to_string(kMaxChoicesPerNomination) + "]"});
+  }
+  if (award.voting_opens_at && award.voting_closes_at &&
+      !(*award.voting_opens_at < *award.voting_closes_at)) {
+    errors.push_back({"voting_closes_at", "must be after voting_opens_at"});
+  }
+  std::unordered_set<int64_t> nominations;
+  for (size_t i = 0; i < award.nominations.size(); ++i) {
+    const int64_t id = award.nominations[i].id;
+    if (!IdInRange(id)) {
+      errors.push_back({Indexed("nominations", i, "id"), "must be in [1, 2147483647]"});
+    } else if (!nominations.insert(id).second) {
+      errors.push_back({Indexed("nominations", i, "id"), "is listed twice"});
+    }
+  }
+  std::unordered_set<int64_t> nominees;
+  for (size_t i = 0; i < award.nominees.size(); ++i) {
+    const Nominee& nominee = award.nominees[i];
+    if (!IdInRange(nominee.id)) {
+      errors.push_back({Indexed("nominees", i, "id"), "must be in [1, 2147483647]"});
+    } else if (!nominees.insert(nominee.id).second) {
+      errors.push_back({Indexed("nominees", i, "id"), "is listed twice"});
+    }
+    if (nominations.count(nominee.nomination_id) == 0) {
+      errors.push_back({Indexed("nominees", i, "nomination_id"), "names no listed nomination"});
+    }
+    if (nominee.city && !IdInRange(nominee.city->id)) {
+      errors.push_back({Indexed("nominees", i, "city.id"), "must be in [1, 2147483647]"});
+    }
+  }
+  if (!errors.empty()) {
+    return Error::Invalid(std::move(errors), "The award snapshot is not usable.");
+  }
+  return OkStatus();
+}
+
+bool IsVotingOpen(const Award& award, Instant now) {
+  if (!award.active ||
+      (award.status != AwardStatus::kPublished && award.status != AwardStatus::kVoting)) {
+    return false;
+  }
+  if (!award.voting_opens_at || !award.voting_closes_at) {
+    return false;
+  }
+  return *award.voting_opens_at <= now && now < *award.voting_closes_at;
+}
+
+bool IsVotingOver(const Award& award, Instant now) {
+  if (award.status == AwardStatus::kClosed || award.status == AwardStatus::kArchived) {
+    return true;
+  }
+  return award.voting_closes_at && now >= *award.voting_closes_at;
+}
+
+bool ResultsVisibleTo(const Award& award, Instant now, bool admin) {
+  if (admin || award.results_visibility == ResultsVisibility::kLive) {
+    return true;
+  }
+  return IsVotingOver(award, now);
+}
+
+Status CheckAcceptsNewVote(const Award& award, const Nominee& nominee, Instant now) {
+  if (!IsVotingOpen(award, now)) {
+    std::string reason = "Voting for this award is not open";
+    if (!award.active) {
+      reason = "This award is no longer offered for voting";
+    } else if (award.voting_opens_at && now < *award.voting_opens_at) {
+      reason += ": it opens at " + FormatUtc(*award.voting_opens_at);
+    } else if (award.voting_closes_at && now >= *award.voting_closes_at) {
+      reason += ": it closed at " + FormatUtc(*award.voting_closes_at);
+    }
+    return Error{ErrorCode::kForbidden, reason + ".", {}};
+  }
+  if (nominee.status == NomineeStatus::kWithdrawn) {
+    return Error{
+        ErrorCode::kForbidden, "This nominee has been withdrawn and takes no new votes.", {}};
+  }
+  return OkStatus();
+}
+
+void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<FieldError>& errors) {
+  const std::string p(prefix);
+  if (vote.voter.empty()) {
+    errors.push_back({p + "voter", "must not be empty"});
+  } else if (vote.voter.size() > kMaxVoterIdBytes) {
+    errors.push_back(
+        {p + "voter", "must be at most " + std::to_string(kMaxVoterIdBytes) + " bytes"});
+  }
+  if (vote.nomination_id <= 0) {
+    errors.push_back({p + "nomination", "must be a positive integer"});
+  }
+  if (vote.nominee_id <= 0) {
+    errors.push_back({p + "nominee", "must be a positive integer"});
+  }
+  if (vote.client_ref && vote.client_ref->size() > kMaxClientRefBytes) {
+    errors.push_back(
+        {p + "client_ref", "must be at most " + std::to_string(kMaxClientRefBytes) + " bytes"});
+  }
+}
+
+}  // namespace civic::ballot

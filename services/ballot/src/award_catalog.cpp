@@ -1,0 +1,51 @@
+#include "award_catalog.hpp"
+
+namespace civic::ballot {
+
+AwardView::AwardView(Award a) : award(std::move(a)) {
+  nominees.reserve(award.nominees.size());
+  for (const Nominee& nominee : award.nominees) {
+    nominees.emplace(nominee.id, &nominee);
+  }
+  for (const Nomination& nomination : award.nominations) {
+    nominations.emplace(nomination.id, &nomination);
+  }
+}
+
+const Nominee* AwardView::FindNominee(int64_t nomination_id, int64_t nominee_id) const {
+  const auto it = nominees.find(nominee_id);
+  if (it == nominees.end() || it->second->nomination_id != nomination_id) {
+    return nullptr;
+  }
+  return it->second;
+}
+
+AwardCatalog::AwardCatalog() : map_(std::make_shared<const Map>()) {}
+
+std::shared_ptr<const AwardView> AwardCatalog::Find(int64_t award_id) const {
+  const std::shared_ptr<const Map> map = map_.load(std::memory_order_acquire);
+  const auto it = map->find(award_id);
+  return it == map->end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const AwardView>> AwardCatalog::All() const {
+  const std::shared_ptr<const Map> map = map_.load(std::memory_order_acquire);
+  std::vector<std::shared_ptr<const AwardView>> out;
+  out.reserve(map->size());
+  for (const auto& [id, view] : *map) {
+    out.push_back(view);
+  }
+  return out;
+}
+
+size_t AwardCatalog::size() const { return map_.load(std::memory_order_acquire)->size(); }
+
+void AwardCatalog::Put(Award award) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  auto next = std::make_shared<Map>(*map_.load(std::memory_order_acquire));
+  const int64_t id = award.id;
+  (*next)[id] = std::make_shared<const AwardView>(std::move(award));
+  map_.store(std::move(next), std::memory_order_release);
+}
+
+}  // namespace civic::ballot

@@ -1,0 +1,175 @@
+#include "award_json.hpp"
+
+namespace civic::ballot {
+
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  explicit Reader(std::vector<FieldError>& errors) : errors_(errors) {}
+
+  const json* Member(const json& object, const char* name, const std::string& path, bool required) {
+    const auto it = object.find(name);
+    if (it == object.end() || it->is_null()) {
+      if (required) {
+        errors_.push_back({path, "is required"});
+      }
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  std::optional<int64_t> Int(const json& object, const char* name, const std::string& path,
+                             bool required = true) {
+    const json* v = Member(object, name, path, required);
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    if (!v->is_number_integer()) {
+      errors_.push_back({path, "must be an integer"});
+      return std::nullopt;
+    }
+    return v->get<int64_t>();
+  }
+
+  std::optional<std::string> String(const json& object, const char* name, const std::string& path,
+                                    bool required = true) {
+    const json* v = Member(object, name, path, required);
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      errors_.push_back({path, "must be a string"});
+      return std::nullopt;
+    }
+    return v->get<std::string>();
+  }
+
+  std::optional<Instant> Time(const json& object, const char* name, const std::string& path) {
+    const auto text = String(object, name, path, false);
+    if (!text) {
+      return std::nullopt;
+    }
+    auto instant = ParseInstant(*text);
+    if (!instant) {
+      errors_.push_back({path, "must be an RFC 3339 date-time with an offset"});
+    }
+    return instant;
+  }
+
+  void Fail(std::string path, std::string reason) {
+    errors_.push_back({std::move(path), std::move(reason)});
+  }
+
+ private:
+  std::vector<FieldError>& errors_;
+};
+
+std::string At(const char* array, size_t i, const char* member) {
+  std::string path(array);
+  path += "[";
+  path += std::to_string(i);
+  path += "].";
+  path += member;
+  return path;
+}
+
+}  // namespace
+
+Result<Award> ParseAwardSnapshot(const json& doc) {
+  std::vector<FieldError> errors;
+  if (!doc.is_object()) {
+    return Error::Invalid("", "the snapshot must be a JSON object");
+  }
+  Reader r(errors);
+  const auto protocol = r.Int(doc, "protocol", "protocol");
+  if (protocol && *protocol != kProtocolVersion) {
+    return Error::Invalid("protocol", "unknown protocol version " + std::to_string(*protocol));
+  }
+  Award award;
+  award.id = r.Int(doc, "id", "id").value_or(0);
+  award.version = r.Int(doc, "version", "version").value_or(0);
+  award.title = r.String(doc, "title", "title", false).value_or("");
+  award.edition_year =
+      static_cast<int>(r.Int(doc, "edition_year", "edition_year", false).value_or(0));
+  if (const auto status = r.String(doc, "status", "status")) {
+    if (const auto parsed = ParseAwardStatus(*status)) {
+      award.status = *parsed;
+    } else {
+      r.Fail("status", "must be one of draft, published, voting, closed, archived");
+    }
+  }
+  award.voting_opens_at = r.Time(doc, "voting_opens_at", "voting_opens_at");
+  award.voting_closes_at = r.Time(doc, "voting_closes_at", "voting_closes_at");
+  award.max_choices_per_nomination = static_cast<int>(
+      r.Int(doc, "max_choices_per_nomination", "max_choices_per_nomination", false).value_or(1));
+  if (const auto visibility = r.String(doc, "results_visibility", "results_visibility", false)) {
+    if (const auto parsed = ParseResultsVisibility(*visibility)) {
+      award.results_visibility = *parsed;
+    } else {
+      r.Fail("results_visibility", "must be live or hidden_until_close");
+    }
+  }
+  const json* nominations = r.Member(doc, "nominations", "nominations", true);
+  if (nominations != nullptr && !nominations->is_array()) {
+    r.Fail("nominations", "must be an array");
+  } else if (nominations != nullptr) {
+    for (size_t i = 0; i < nominations->size(); ++i) {
+      const json& item = (*nominations)[i];
+      if (!item.is_object()) {
+        r.Fail("nominations[" + std::to_string(i) + "]", "must be an object");
+        continue;
+      }
+      Nomination nomination;
+      nomination.id = r.Int(item, "id", At("nominations", i, "id")).value_or(0);
+      nomination.title = r.String(item, "title", At("nominations", i, "title"), false).value_or("");
+      award.nominations.push_back(std::move(nomination));
+    }
+  }
+  const json* nominees = r.Member(doc, "nominees", "nominees", true);
+  if (nominees != nullptr && !nominees->is_array()) {
+    r.Fail("nominees", "must be an array");
+  } else if (nominees != nullptr) {
+    for (size_t i = 0; i < nominees->size(); ++i) {
+      const json& item = (*nominees)[i];
+      if (!item.is_object()) {
+        r.Fail("nominees[" + std::to_string(i) + "]", "must be an object");
+        continue;
+      }
+      Nominee nominee;
+      nominee.id = r.Int(item, "id", At("nominees", i, "id")).value_or(0);
+      nominee.nomination_id =
+          r.Int(item, "nomination_id", At("nominees", i, "nomination_id")).value_or(0);
+      nominee.name = r.String(item, "name", At("nominees", i, "name"), false).value_or("");
+      if (const json* city = r.Member(item, "city", At("nominees", i, "city"), false)) {
+        if (!city->is_object()) {
+          r.Fail(At("nominees", i, "city"), "must be an object or null");
+        } else {
+          City c;
+          c.id = r.Int(*city, "id", At("nominees", i, "city.id")).value_or(0);
+          c.name = r.String(*city, "name", At("nominees", i, "city.name"), false).value_or("");
+          nominee.city = std::move(c);
+        }
+      }
+      if (const auto status = r.String(item, "status", At("nominees", i, "status"), false)) {
+        if (const auto parsed = ParseNomineeStatus(*status)) {
+          nominee.status = *parsed;
+        } else {
+          r.Fail(At("nominees", i, "status"), "must be active or withdrawn");
+        }
+      }
+      award.nominees.push_back(std::move(nominee));
+    }
+  }
+  if (!errors.empty()) {
+    return Error::Invalid(std::move(errors), "The award snapshot is malformed.");
+  }
+  if (auto status = ValidateAward(award); !status.ok()) {
+    return std::move(status).error();
+  }
+  return award;
+}
+
+}  // namespace civic::ballot

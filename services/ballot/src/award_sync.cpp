@@ -1,0 +1,293 @@
+#include "award_sync.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "award_json.hpp"
+
+namespace civic::ballot {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr auto kMaxBackoff = std::chrono::seconds(60);
+
+std::string Quoted(int64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+double UnixSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct AwardSync::Fetch {
+  int status = 0;  // 0: no answer (connection error, timeout)
+  std::string body;
+  std::string etag;
+  std::string error;
+};
+
+AwardSync::AwardSync(std::string events_url, std::chrono::milliseconds interval,
+                     AwardCatalog& catalog, AwardStore& store, BallotMetrics& metrics)
+    : events_url_(std::move(events_url)),
+      interval_(interval),
+      catalog_(catalog),
+      store_(store),
+      metrics_(metrics) {
+  client_ = std::make_unique<httplib::Client>(events_url_);
+  client_->set_keep_alive(true);
+  client_->set_tcp_nodelay(true);
+  client_->set_connection_timeout(2, 0);
+  client_->set_read_timeout(5, 0);
+  client_->set_write_timeout(5, 0);
+}
+
+AwardSync::~AwardSync() { Stop(); }
+
+size_t AwardSync::LoadStored() {
+  size_t loaded = 0;
+  for (const StoredAward& stored : store_.LoadAll()) {
+    Result<Award> award = Error::Internal("unparsed");
+    try {
+      award = ParseAwardSnapshot(json::parse(stored.snapshot));
+    } catch (const json::exception& e) {
+      award = Error::Internal(e.what());
+    }
+    if (!award.ok()) {
+      spdlog::error("ballot: stored snapshot of award {} is unusable ({}); skipped",
+                    stored.award_id, award.error().message);
+      continue;
+    }
+    award->active = stored.active;
+    catalog_.Put(std::move(award).value());
+    ++loaded;
+  }
+  return loaded;
+}
+
+void AwardSync::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void AwardSync::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  client_->stop();  // cuts a request in progress short
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+AwardSync::Fetch AwardSync::Get(const std::string& path,
+                                const std::optional<std::string>& if_none_match) {
+  httplib::Headers headers = {{"Accept", "application/json"},
+                              {"Connection", "keep-alive"},
+                              {"X-Civic-Protocol", std::to_string(kProtocolVersion)}};
+  if (if_none_match) {
+    headers.emplace("If-None-Match", *if_none_match);
+  }
+  Fetch fetch;
+  std::lock_guard<std::mutex> lock(client_mu_);
+  // A stale keep-alive socket fails once: retry a connection error one time.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto res = client_->Get(path, headers);
+    if (res) {
+      fetch.status = res->status;
+      fetch.body = std::move(res->body);
+      fetch.etag = res->get_header_value("ETag");
+      return fetch;
+    }
+    fetch.error = httplib::to_string(res.error());
+  }
+  return fetch;
+}
+
+void AwardSync::Failed(const std::string& what) {
+  metrics_.sync_failures.Inc();
+  int failures = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures = ++consecutive_failures_;
+  }
+  // Rate-limited: the first failure, then at powers of two.
+  if ((failures & (failures - 1)) == 0) {
+    spdlog::warn("ballot: award sync with {} failed ({} in a row): {}", events_url_, failures,
+                 what);
+  }
+}
+
+void AwardSync::MarkInactive(int64_t award_id) {
+  const auto view = catalog_.Find(award_id);
+  if (view == nullptr || !view->award.active) {
+    return;
+  }
+  Award award = view->award;
+  award.active = false;
+  store_.SetActive(award_id, false);
+  catalog_.Put(std::move(award));
+  spdlog::info("ballot: award {} is no longer listed by the events API; it takes no votes",
+               award_id);
+}
+
+Result<int64_t> AwardSync::FetchAward(int64_t award_id) {
+  const auto known = catalog_.Find(award_id);
+  std::optional<std::string> if_none_match;
+  if (known != nullptr) {
+    if_none_match = Quoted(known->award.version);
+  }
+  Fetch fetch = Get("/v1/sync/awards/" + std::to_string(award_id), if_none_match);
+  if (fetch.status == 304 && known != nullptr) {
+    if (!known->award.active) {
+      Award award = known->award;
+      award.active = true;
+      store_.SetActive(award_id, true);
+      catalog_.Put(std::move(award));
+    }
+    return known->award.version;
+  }
+  if (fetch.status == 404) {
+    MarkInactive(award_id);
+    return Error::NotFound("The events API does not offer award " + std::to_string(award_id) + ".");
+  }
+  if (fetch.status != 200) {
+    const std::string what = fetch.status == 0 ? "no answer (" + fetch.error + ")"
+                                               : "status " + std::to_string(fetch.status);
+    return Error::Unavailable("GET /v1/sync/awards/" + std::to_string(award_id) + ": " + what);
+  }
+  Result<Award> award = Error::Internal("unparsed");
+  try {
+    award = ParseAwardSnapshot(json::parse(fetch.body));
+  } catch (const json::exception& e) {
+    return Error::Unavailable("award " + std::to_string(award_id) +
+                              ": malformed JSON: " + e.what());
+  }
+  if (!award.ok()) {
+    std::string detail = award.error().message;
+    for (const auto& field : award.error().fields) {
+      detail += " " + field.field + ": " + field.reason + ";";
+    }
+    return Error::Unavailable("award " + std::to_string(award_id) + " rejected: " + detail);
+  }
+  if (award->id != award_id) {
+    return Error::Unavailable("GET /v1/sync/awards/" + std::to_string(award_id) +
+                              " answered award " + std::to_string(award->id));
+  }
+  award->active = true;
+  const int64_t version = award->version;
+  store_.Save(StoredAward{award_id, version, true, fetch.body});
+  catalog_.Put(std::move(award).value());
+  return version;
+}
+
+Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
+  Result<int64_t> result = FetchAward(award_id);
+  if (!result.ok() && result.error().code == ErrorCode::kUnavailable) {
+    Failed(result.error().message);
+  }
+  return result;
+}
+
+bool AwardSync::SyncAll() {
+  std::optional<std::string> etag;
+  {
+    std::lock_guard<std::mutex> lock(client_mu_);
+    if (!list_etag_.empty()) {
+      etag = list_etag_;
+    }
+  }
+  Fetch fetch = Get("/v1/sync/awards", etag);
+  std::vector<std::pair<int64_t, int64_t>> listed;  // (id, version)
+  if (fetch.status == 304) {
+    // Unchanged since our last full list: nothing to fetch unless a fetch failed then, in
+    // which case the etag was cleared and we would not be here.
+    metrics_.sync_last_success.Set(UnixSeconds());
+    std::lock_guard<std::mutex> lock(mu_);
+    consecutive_failures_ = 0;
+    return true;
+  }
+  if (fetch.status != 200) {
+    Failed(fetch.status == 0 ? "GET /v1/sync/awards: no answer (" + fetch.error + ")"
+                             : "GET /v1/sync/awards: status " + std::to_string(fetch.status));
+    return false;
+  }
+  try {
+    const json doc = json::parse(fetch.body);
+    if (doc.value("protocol", 0) != kProtocolVersion) {
+      Failed("GET /v1/sync/awards: unknown protocol " + doc.value("protocol", json()).dump());
+      return false;
+    }
+    for (const json& item : doc.at("awards")) {
+      listed.emplace_back(item.at("id").get<int64_t>(), item.at("version").get<int64_t>());
+    }
+  } catch (const json::exception& e) {
+    Failed(std::string("GET /v1/sync/awards: malformed: ") + e.what());
+    return false;
+  }
+  bool all_fetched = true;
+  std::set<int64_t> listed_ids;
+  for (const auto& [id, version] : listed) {
+    listed_ids.insert(id);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) {
+        return false;
+      }
+    }
+    const auto known = catalog_.Find(id);
+    if (known != nullptr && known->award.version == version && known->award.active) {
+      continue;
+    }
+    Result<int64_t> fetched = FetchAward(id);
+    if (!fetched.ok() && fetched.error().code != ErrorCode::kNotFound) {
+      Failed(fetched.error().message);
+      all_fetched = false;
+    }
+  }
+  for (const auto& view : catalog_.All()) {
+    if (listed_ids.count(view->award.id) == 0) {
+      MarkInactive(view->award.id);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(client_mu_);
+    // Only a list we fully acted on may be answered 304 next time.
+    list_etag_ = all_fetched ? fetch.etag : std::string();
+  }
+  if (!all_fetched) {
+    return false;
+  }
+  metrics_.sync_last_success.Set(UnixSeconds());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (consecutive_failures_ > 0) {
+    spdlog::info("ballot: award sync with {} works again", events_url_);
+  }
+  consecutive_failures_ = 0;
+  return true;
+}
+
+void AwardSync::Run() {
+  for (;;) {
+    SyncAll();
+    std::unique_lock<std::mutex> lock(mu_);
+    const std::chrono::milliseconds cap =
+        std::max<std::chrono::milliseconds>(interval_, kMaxBackoff);
+    auto wait = interval_;
+    for (int i = 0; i < consecutive_failures_ && wait < cap; ++i) {
+      wait *= 2;
+    }
+    wait = std::min(wait, cap);
+    cv_.wait_for(lock, wait, [this] { return stopping_; });
+    if (stopping_) {
+      return;
+    }
+  }
+}
+
+}  // namespace civic::ballot

@@ -1,0 +1,77 @@
+#pragma once
+
+// The ballot side of proto-docs/awards-sync.md: learns awards from the events API over HTTP
+// (cpp-httplib, ETags), at start, every interval (doubled per consecutive failure, up to 60 s)
+// and on demand; keeps the last snapshot of each in its own database so that known awards keep
+// taking votes while the events API is down.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "award_catalog.hpp"
+#include "award_store.hpp"
+#include "ballot_metrics.hpp"
+#include "civic/domain/error.hpp"
+
+namespace httplib {
+class Client;
+}
+
+namespace civic::ballot {
+
+class AwardSync {
+ public:
+  AwardSync(std::string events_url, std::chrono::milliseconds interval, AwardCatalog& catalog,
+            AwardStore& store, BallotMetrics& metrics);
+  ~AwardSync();
+  AwardSync(const AwardSync&) = delete;
+  AwardSync& operator=(const AwardSync&) = delete;
+
+  // Publishes the stored snapshots in the catalog (at start, before serving). Returns how many.
+  size_t LoadStored();
+  // Starts the background thread: a full sync now, then one per interval.
+  void Start();
+  void Stop();
+
+  // Fetches one award now (on demand). Returns its version held afterwards. kNotFound when
+  // neither side knows it; kUnavailable when the events API could not be asked or answered
+  // wrongly (the copy is kept).
+  Result<int64_t> SyncAward(int64_t award_id);
+  // One full sync (list, then each changed award), on the calling thread. False on a failure.
+  bool SyncAll();
+
+ private:
+  struct Fetch;
+  // GETs `path` with our headers. Thread-safe (serialises on client_mu_).
+  Fetch Get(const std::string& path, const std::optional<std::string>& if_none_match);
+  // Fetches and publishes one award. kNotFound when the events API said 404 (then marked
+  // inactive if known).
+  Result<int64_t> FetchAward(int64_t award_id);
+  void MarkInactive(int64_t award_id);
+  void Failed(const std::string& what);
+  void Run();
+
+  const std::string events_url_;
+  const std::chrono::milliseconds interval_;
+  AwardCatalog& catalog_;
+  AwardStore& store_;
+  BallotMetrics& metrics_;
+
+  std::mutex client_mu_;  // guards client_ and list_etag_
+  std::unique_ptr<httplib::Client> client_;
+  std::string list_etag_;
+
+  std::mutex mu_;  // guards stopping_ and consecutive_failures_
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  int consecutive_failures_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace civic::ballot

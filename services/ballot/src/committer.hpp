@@ -1,0 +1,101 @@
+#pragma once
+
+// Group commit: one thread takes every vote queued by concurrent requests, appends them to the
+// log in one transaction, then marks them durable in the dedup index, counts them, and answers
+// the waiting requests. Nothing is acknowledged before its commit returned.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ballot_metrics.hpp"
+#include "dedup_index.hpp"
+#include "tallies.hpp"
+#include "vote_log.hpp"
+#include "vote_outcome.hpp"
+
+namespace civic::ballot {
+
+struct CommitterOptions {
+  size_t max_batch = 8192;                    // votes per transaction at most
+  std::chrono::microseconds max_delay{1000};  // a queued vote waits at most this before a commit
+  size_t max_queue = 200'000;                 // votes queued at most; over it: 503
+  std::chrono::milliseconds probe_interval{500};  // while storage fails, how often to probe it
+};
+
+// A reserved vote on its way to the log.
+struct PendingVote {
+  VoteRecord record;
+  DedupKey key;
+  std::string receipt;  // computed by the request thread
+  std::shared_ptr<VoteCompletion> completion;
+  uint32_t index = 0;  // in the completion
+};
+
+// A request whose answer rests on a vote not yet durable (a retry of a pending vote, or K
+// reached with a pending vote among them). Re-decided after each commit.
+struct WaitingVote {
+  DedupKey key;
+  ReceiptFields fields;  // seq unknown until decided
+  int k = 1;
+  std::shared_ptr<VoteCompletion> completion;
+  uint32_t index = 0;
+};
+
+class Committer {
+ public:
+  Committer(VoteSink& sink, DedupIndex& index, Tallies& tallies, const Keys& keys,
+            BallotMetrics& metrics, CommitterOptions options);
+  ~Committer();
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  void Start();
+  // Queues votes (reserved in the index) and waiters. Returns false, queuing nothing, when
+  // stopped or when the queue is full: the caller then undoes its reservations and answers 503.
+  bool Submit(std::vector<PendingVote>& votes, std::vector<WaitingVote>& waiters);
+  // Commits and answers everything queued, then stops the thread. Idempotent.
+  void Stop();
+
+  // False from a failed commit until a probe write succeeds.
+  bool healthy() const { return healthy_.load(std::memory_order_acquire); }
+  // Why storage is not healthy, if it is not.
+  std::optional<std::string> unhealthy_reason() const;
+  size_t queued() const;
+
+ private:
+  void Run();
+  void CommitBatch(std::vector<PendingVote>& batch);
+  // Decides waiters; those still resting on pending entries go back to `parked_`.
+  void Decide(std::vector<WaitingVote>& waiters);
+  void MarkUnhealthy(const std::string& reason);
+
+  VoteSink& sink_;
+  DedupIndex& index_;
+  Tallies& tallies_;
+  const Keys& keys_;
+  BallotMetrics& metrics_;
+  const CommitterOptions options_;
+
+  mutable std::mutex mu_;  // guards the members down to stopping_
+  std::condition_variable cv_;
+  std::vector<PendingVote> votes_;
+  std::vector<WaitingVote> waiters_;
+  std::chrono::steady_clock::time_point oldest_{};  // arrival of votes_.front()
+  bool stopping_ = false;
+  std::string unhealthy_reason_;
+
+  std::atomic<bool> healthy_{true};
+  std::vector<WaitingVote> parked_;  // committer thread only
+  std::vector<VoteRecord> records_;  // committer thread only (reused buffer)
+  std::thread thread_;
+};
+
+}  // namespace civic::ballot

@@ -1,0 +1,247 @@
+#include "crypto.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace civic::ballot {
+
+namespace {
+
+constexpr size_t kBlock = 64;  // SHA-256 block size
+constexpr size_t kDigest = 32;
+constexpr size_t kReceiptSeqBytes = 5;
+constexpr size_t kReceiptMacBytes = 10;
+constexpr size_t kReceiptBytes = kReceiptSeqBytes + kReceiptMacBytes;
+constexpr size_t kReceiptChars = kReceiptBytes * 8 / 5;
+constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+// One digest context per thread, reused for every HMAC computed on it.
+EVP_MD_CTX* ThreadContext() {
+  struct Holder {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Holder() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Holder holder;
+  if (holder.ctx == nullptr) {
+    throw std::runtime_error("crypto: EVP_MD_CTX_new failed");
+  }
+  return holder.ctx;
+}
+
+void Check(int ok, const char* what) {
+  if (ok != 1) {
+    throw std::runtime_error(std::string("crypto: ") + what + " failed");
+  }
+}
+
+void PutBe(uint8_t* out, uint64_t v, size_t bytes) {
+  for (size_t i = 0; i < bytes; ++i) {
+    out[bytes - 1 - i] = static_cast<uint8_t>(v >> (8 * i));
+  }
+}
+
+}  // namespace
+
+// HMAC-SHA256 with the inner and outer hash states computed once from the key: each MAC is two
+// context copies and three short digest updates.
+struct Keys::HmacKey {
+  EVP_MD_CTX* inner = nullptr;
+  EVP_MD_CTX* outer = nullptr;
+
+  explicit HmacKey(std::string_view key) {
+    uint8_t block[kBlock] = {};
+    if (key.size() > kBlock) {
+      unsigned int len = 0;
+      Check(EVP_Digest(key.data(), key.size(), block, &len, EVP_sha256(), nullptr), "EVP_Digest");
+    } else {
+      std::memcpy(block, key.data(), key.size());
+    }
+    uint8_t ipad[kBlock];
+    uint8_t opad[kBlock];
+    for (size_t i = 0; i < kBlock; ++i) {
+      ipad[i] = static_cast<uint8_t>(block[i] ^ 0x36);
+      opad[i] = static_cast<uint8_t>(block[i] ^ 0x5c);
+    }
+    inner = EVP_MD_CTX_new();
+    outer = EVP_MD_CTX_new();
+    if (inner == nullptr || outer == nullptr) {
+      EVP_MD_CTX_free(inner);
+      EVP_MD_CTX_free(outer);
+      throw std::runtime_error("crypto: EVP_MD_CTX_new failed");
+    }
+    Check(EVP_DigestInit_ex(inner, EVP_sha256(), nullptr), "EVP_DigestInit_ex");
+    Check(EVP_DigestUpdate(inner, ipad, kBlock), "EVP_DigestUpdate");
+    Check(EVP_DigestInit_ex(outer, EVP_sha256(), nullptr), "EVP_DigestInit_ex");
+    Check(EVP_DigestUpdate(outer, opad, kBlock), "EVP_DigestUpdate");
+    OPENSSL_cleanse(block, sizeof(block));
+    OPENSSL_cleanse(ipad, sizeof(ipad));
+    OPENSSL_cleanse(opad, sizeof(opad));
+  }
+  ~HmacKey() {
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+  }
+  HmacKey(const HmacKey&) = delete;
+  HmacKey& operator=(const HmacKey&) = delete;
+
+  // out = HMAC(key, a || b). Thread-safe: the keyed states are only read.
+  void Mac(const void* a, size_t a_size, const void* b, size_t b_size, uint8_t out[kDigest]) const {
+    EVP_MD_CTX* ctx = ThreadContext();
+    uint8_t inner_digest[kDigest];
+    unsigned int len = 0;
+    Check(EVP_MD_CTX_copy_ex(ctx, inner), "EVP_MD_CTX_copy_ex");
+    Check(EVP_DigestUpdate(ctx, a, a_size), "EVP_DigestUpdate");
+    if (b_size > 0) {
+      Check(EVP_DigestUpdate(ctx, b, b_size), "EVP_DigestUpdate");
+    }
+    Check(EVP_DigestFinal_ex(ctx, inner_digest, &len), "EVP_DigestFinal_ex");
+    Check(EVP_MD_CTX_copy_ex(ctx, outer), "EVP_MD_CTX_copy_ex");
+    Check(EVP_DigestUpdate(ctx, inner_digest, kDigest), "EVP_DigestUpdate");
+    Check(EVP_DigestFinal_ex(ctx, out, &len), "EVP_DigestFinal_ex");
+  }
+};
+
+Keys::Keys(std::string_view voter_key) : voter_(nullptr), receipt_(nullptr) {
+  if (voter_key.size() < kMinVoterKeyBytes) {
+    throw std::invalid_argument("the voter key must be at least 32 bytes");
+  }
+  voter_ = new HmacKey(voter_key);
+  static constexpr char kLabel[] = "civic-ballot receipt key v1";
+  uint8_t derived[kDigest];
+  voter_->Mac(kLabel, sizeof(kLabel) - 1, nullptr, 0, derived);
+  try {
+    receipt_ = new HmacKey(std::string_view(reinterpret_cast<const char*>(derived), kDigest));
+  } catch (...) {
+    delete voter_;
+    throw;
+  }
+  OPENSSL_cleanse(derived, sizeof(derived));
+}
+
+Keys::~Keys() {
+  delete voter_;
+  delete receipt_;
+}
+
+VoterHash Keys::HashVoter(int64_t award_id, std::string_view voter) const {
+  // "v1" label, then the award id, then the voter id: unambiguous since only the last is free.
+  uint8_t prefix[11] = {'v', 'o', 't', 'e', 'r', 'v', '1'};
+  PutBe(prefix + 7, static_cast<uint64_t>(award_id), 4);
+  uint8_t digest[kDigest];
+  voter_->Mac(prefix, sizeof(prefix), voter.data(), voter.size(), digest);
+  VoterHash out;
+  std::memcpy(out.data(), digest, out.size());
+  return out;
+}
+
+std::string Keys::Receipt(const ReceiptFields& fields) const {
+  uint8_t raw[kReceiptBytes];
+  PutBe(raw, fields.seq, kReceiptSeqBytes);
+  uint8_t mac[kDigest];
+  uint8_t message[8 + 4 + 4 + 4];
+  PutBe(message, fields.seq, 8);
+  PutBe(message + 8, static_cast<uint64_t>(fields.award_id), 4);
+  PutBe(message + 12, static_cast<uint64_t>(fields.nomination_id), 4);
+  PutBe(message + 16, static_cast<uint64_t>(fields.nominee_id), 4);
+  receipt_->Mac(message, sizeof(message), fields.voter_hash.data(), fields.voter_hash.size(), mac);
+  std::memcpy(raw + kReceiptSeqBytes, mac, kReceiptMacBytes);
+  std::string out;
+  out.reserve(kReceiptChars);
+  // 15 bytes = 120 bits = 24 groups of 5 bits.
+  uint64_t buffer = 0;
+  int bits = 0;
+  for (const uint8_t byte : raw) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(kBase32[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Decodes a receipt; false unless it is exactly kReceiptChars of the alphabet.
+bool DecodeReceipt(std::string_view text, uint8_t raw[kReceiptBytes]) {
+  if (text.size() != kReceiptChars) {
+    return false;
+  }
+  uint64_t buffer = 0;
+  int bits = 0;
+  size_t n = 0;
+  for (const char c : text) {
+    int v = -1;
+    if (c >= 'a' && c <= 'z') {
+      v = c - 'a';
+    } else if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= '2' && c <= '7') {
+      v = c - '2' + 26;
+    }
+    if (v < 0) {
+      return false;
+    }
+    buffer = (buffer << 5) | static_cast<uint64_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      raw[n++] = static_cast<uint8_t>(buffer >> (bits - 8));
+      bits -= 8;
+    }
+  }
+  return n == kReceiptBytes;
+}
+
+}  // namespace
+
+std::optional<uint64_t> Keys::ReceiptSeq(std::string_view receipt) {
+  uint8_t raw[kReceiptBytes];
+  if (!DecodeReceipt(receipt, raw)) {
+    return std::nullopt;
+  }
+  uint64_t seq = 0;
+  for (size_t i = 0; i < kReceiptSeqBytes; ++i) {
+    seq = (seq << 8) | raw[i];
+  }
+  return seq;
+}
+
+bool Keys::VerifyReceipt(std::string_view receipt, const ReceiptFields& fields) const {
+  uint8_t raw[kReceiptBytes];
+  if (!DecodeReceipt(receipt, raw)) {
+    return false;
+  }
+  const std::string expected = Receipt(fields);
+  uint8_t expected_raw[kReceiptBytes];
+  DecodeReceipt(expected, expected_raw);
+  return CRYPTO_memcmp(raw, expected_raw, kReceiptBytes) == 0;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  // Compare digests so that the time does not depend on the lengths either.
+  uint8_t da[kDigest];
+  uint8_t db[kDigest];
+  unsigned int len = 0;
+  if (EVP_Digest(a.data(), a.size(), da, &len, EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(b.data(), b.size(), db, &len, EVP_sha256(), nullptr) != 1) {
+    return false;
+  }
+  return CRYPTO_memcmp(da, db, kDigest) == 0 && a.size() == b.size();
+}
+
+std::string HexEncode(const uint8_t* data, size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.resize(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = kHex[data[i] >> 4];
+    out[2 * i + 1] = kHex[data[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace civic::ballot

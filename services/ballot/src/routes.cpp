@@ -1,0 +1,482 @@
+// The ballot's handlers (the transport layer): parse and validate the request, call the use case,
+// serialise the answer. No SQL and no business rule here.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app.hpp"
+#include "award_json.hpp"
+#include "civic/http/problem.hpp"
+
+namespace civic::ballot {
+
+namespace {
+
+using http::Request;
+using http::Responder;
+using http::Response;
+using nlohmann::json;
+
+constexpr int kMaxConcurrentExports = 2;
+constexpr size_t kExportChunkBytes = 256 * 1024;
+constexpr size_t kExportMaxBuffered = 4 * 1024 * 1024;
+
+// A positive id of at most kMaxId, written in decimal digits only.
+std::optional<int64_t> ParseId(const std::string& text) {
+  if (text.empty() || text.size() > 10) {
+    return std::nullopt;
+  }
+  int64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + (c - '0');
+  }
+  if (value <= 0 || value > kMaxId) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+Response Unauthorized(const std::string& detail) {
+  return http::ProblemResponse(401, detail).WithHeader("WWW-Authenticate", "Bearer");
+}
+
+Response NoAward(const std::string& text) {
+  return http::ProblemResponse(404, "No award " + text + ".");
+}
+
+// 400 when the caller speaks a protocol version we do not (proto-docs/awards-sync.md).
+std::optional<Response> CheckProtocol(const Request& request) {
+  const auto version = request.Header("x-civic-protocol");
+  if (version && *version != std::to_string(kProtocolVersion)) {
+    return http::ProblemResponse(400, "Unknown X-Civic-Protocol " + *version +
+                                          "; this ballot "
+                                          "speaks version " +
+                                          std::to_string(kProtocolVersion) + ".");
+  }
+  return std::nullopt;
+}
+
+// Reads the members of one vote object. Type errors go to `errors` (prefixed); values are
+// checked by ValidateVote once the types are right.
+VoteInput ReadVote(const json& object, const std::string& prefix, bool with_award,
+                   std::vector<FieldError>& errors) {
+  VoteInput vote;
+  const auto integer = [&](const char* name, int64_t& out) {
+    const auto it = object.find(name);
+    if (it == object.end() || it->is_null()) {
+      errors.push_back({prefix + name, "is required"});
+    } else if (!it->is_number_integer()) {
+      errors.push_back({prefix + name, "must be an integer"});
+    } else {
+      out = it->get<int64_t>();
+    }
+  };
+  if (with_award) {
+    integer("award", vote.award_id);
+  }
+  const auto voter = object.find("voter");
+  if (voter == object.end() || voter->is_null()) {
+    errors.push_back({prefix + "voter", "is required"});
+  } else if (!voter->is_string()) {
+    errors.push_back({prefix + "voter", "must be a string"});
+  } else {
+    vote.voter = voter->get<std::string>();
+  }
+  integer("nomination", vote.nomination_id);
+  integer("nominee", vote.nominee_id);
+  const auto ref = object.find("client_ref");
+  if (ref != object.end() && !ref->is_null()) {
+    if (!ref->is_string()) {
+      errors.push_back({prefix + "client_ref", "must be a string"});
+    } else {
+      vote.client_ref = ref->get<std::string>();
+    }
+  }
+  if (errors.empty()) {
+    ValidateVote(vote, prefix, errors);
+  }
+  if (with_award && errors.empty() && (vote.award_id <= 0 || vote.award_id > kMaxId)) {
+    // Not a field error: an id we cannot know is an unknown award.
+    vote.award_id = 0;
+  }
+  return vote;
+}
+
+int StatusOf(const VoteOutcome& outcome) {
+  switch (outcome.kind) {
+    case VoteOutcome::Kind::kCreated:
+      return 201;
+    case VoteOutcome::Kind::kExisting:
+      return 200;
+    case VoteOutcome::Kind::kError:
+      break;
+  }
+  return http::StatusFor(outcome.error.code);
+}
+
+// {"status", "receipt", "award_id", ...} of a counted vote.
+json ReceiptJson(const VoteOutcome& outcome, const VoteInput& vote) {
+  json body = {
+      {"status", outcome.kind == VoteOutcome::Kind::kCreated ? "counted" : "already_counted"},
+      {"receipt", outcome.receipt},
+      {"award_id", vote.award_id},
+      {"nomination_id", vote.nomination_id},
+      {"nominee_id", vote.nominee_id}};
+  if (vote.client_ref) {
+    body["client_ref"] = *vote.client_ref;
+  }
+  return body;
+}
+
+json ProblemJson(const Error& error) { return json::parse(http::ErrorResponse(error).body); }
+
+std::string ExportLine(const VoteRecord& r, const std::string& receipt) {
+  std::string line;
+  line.reserve(256);
+  line += "{\"seq\":";
+  line += std::to_string(r.seq);
+  line += ",\"award_id\":";
+  line += std::to_string(r.award_id);
+  line += ",\"nomination_id\":";
+  line += std::to_string(r.nomination_id);
+  line += ",\"nominee_id\":";
+  line += std::to_string(r.nominee_id);
+  line += ",\"voter_hash\":\"";
+  line += HexEncode(r.voter_hash.data(), r.voter_hash.size());
+  line += "\",\"cast_at\":\"";
+  line += FormatUtc(Instant(std::chrono::milliseconds(r.cast_at_ms)));
+  line += "\",\"receipt\":\"";
+  line += receipt;
+  line += "\"}\n";
+  return line;
+}
+
+}  // namespace
+
+bool App::HasBearer(const Request& request, const std::string& key) {
+  const auto header = request.Header("authorization");
+  if (!header || header->size() < 7 || !http::EqualsIgnoreCase(header->substr(0, 7), "Bearer ")) {
+    return false;
+  }
+  std::string_view token(*header);
+  token.remove_prefix(7);
+  while (!token.empty() && token.front() == ' ') {
+    token.remove_prefix(1);
+  }
+  while (!token.empty() && token.back() == ' ') {
+    token.remove_suffix(1);
+  }
+  return ConstantTimeEquals(token, key);
+}
+
+std::optional<bool> App::AdminOf(const Request& request) const {
+  if (!request.Header("authorization")) {
+    return std::nullopt;
+  }
+  return HasBearer(request, config_.admin_key);
+}
+
+void App::CastOne(Request&& request, Responder responder) {
+  if (!HasBearer(request, config_.client_key)) {
+    metrics_.rejected_unauthorized.Inc();
+    responder.Send(Unauthorized("A vote needs the voting client's key: Authorization: Bearer."));
+    return;
+  }
+  if (!request.json.is_object()) {
+    metrics_.rejected_invalid.Inc();
+    responder.Send(http::ErrorResponse(Error::Invalid("", "the body must be a JSON object")));
+    return;
+  }
+  std::vector<FieldError> errors;
+  VoteInput vote = ReadVote(request.json, "", false, errors);
+  if (!errors.empty()) {
+    metrics_.rejected_invalid.Inc();
+    responder.Send(http::ErrorResponse(Error::Invalid(std::move(errors))));
+    return;
+  }
+  const auto award = ParseId(request.Param("award"));
+  if (!award) {
+    metrics_.rejected_not_found.Inc();
+    responder.Send(NoAward(request.Param("award")));
+    return;
+  }
+  vote.award_id = *award;
+  auto shared = std::make_shared<Responder>(std::move(responder));
+  auto completion =
+      std::make_shared<VoteCompletion>(1, [shared, vote](std::vector<VoteOutcome>& outcomes) {
+        const VoteOutcome& outcome = outcomes[0];
+        if (outcome.kind == VoteOutcome::Kind::kError) {
+          Response response = http::ErrorResponse(outcome.error);
+          if (outcome.error.code == ErrorCode::kUnavailable) {
+            response.WithHeader("Retry-After", "1");
+          }
+          shared->Send(std::move(response));
+          return;
+        }
+        Response response = Response::Json(StatusOf(outcome), ReceiptJson(outcome, vote));
+        response.WithHeader("Location", "/v1/receipts/" + outcome.receipt);
+        shared->Send(std::move(response));
+      });
+  VoteService::Submission submission;
+  votes_->Decide(vote, 0, completion, submission);
+  votes_->Submit(submission);
+  completion->Release();
+}
+
+void App::CastBatch(Request&& request, Responder responder) {
+  if (!HasBearer(request, config_.client_key)) {
+    metrics_.rejected_unauthorized.Inc();
+    responder.Send(Unauthorized("Votes need the voting client's key: Authorization: Bearer."));
+    return;
+  }
+  const json* list = nullptr;
+  if (request.json.is_object()) {
+    const auto it = request.json.find("votes");
+    if (it != request.json.end() && it->is_array()) {
+      list = &*it;
+    }
+  }
+  if (list == nullptr) {
+    responder.Send(http::ErrorResponse(Error::Invalid("votes", "must be an array of votes")));
+    return;
+  }
+  if (list->empty() || list->size() > kMaxBatchVotes) {
+    responder.Send(http::ErrorResponse(
+        Error::Invalid("votes", "must hold 1 to " + std::to_string(kMaxBatchVotes) + " votes")));
+    return;
+  }
+  const size_t n = list->size();
+  auto inputs = std::make_shared<std::vector<VoteInput>>(n);
+  auto shared = std::make_shared<Responder>(std::move(responder));
+  auto completion = std::make_shared<VoteCompletion>(n, [shared, inputs](
+                                                            std::vector<VoteOutcome>& outcomes) {
+    json results = json::array();
+    int counted = 0;
+    int already = 0;
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      const VoteOutcome& outcome = outcomes[i];
+      if (outcome.kind == VoteOutcome::Kind::kError) {
+        results.push_back({{"status", StatusOf(outcome)}, {"error", ProblemJson(outcome.error)}});
+        continue;
+      }
+      (outcome.kind == VoteOutcome::Kind::kCreated ? counted : already) += 1;
+      json item = ReceiptJson(outcome, (*inputs)[i]);
+      item["status"] = StatusOf(outcome);
+      results.push_back(std::move(item));
+    }
+    const int rejected = static_cast<int>(outcomes.size()) - counted - already;
+    shared->Send(Response::Json(200, {{"counted", counted},
+                                      {"already_counted", already},
+                                      {"rejected", rejected},
+                                      {"results", std::move(results)}}));
+  });
+  VoteService::Submission submission;
+  for (size_t i = 0; i < n; ++i) {
+    const json& item = (*list)[i];
+    const std::string prefix = "votes[" + std::to_string(i) + "].";
+    std::vector<FieldError> errors;
+    if (!item.is_object()) {
+      errors.push_back({"votes[" + std::to_string(i) + "]", "must be an object"});
+    } else {
+      (*inputs)[i] = ReadVote(item, prefix, true, errors);
+    }
+    if (!errors.empty()) {
+      metrics_.rejected_invalid.Inc();
+      completion->Set(i, VoteOutcome::Failed(Error::Invalid(std::move(errors))));
+      continue;
+    }
+    votes_->Decide((*inputs)[i], static_cast<uint32_t>(i), completion, submission);
+  }
+  votes_->Submit(submission);
+  completion->Release();
+}
+
+Response App::GetResults(const Request& request) {
+  if (auto bad = CheckProtocol(request)) {
+    return *bad;
+  }
+  const auto admin = AdminOf(request);
+  if (admin && !*admin) {
+    return Unauthorized("The key given is not the admin key.");
+  }
+  const bool final = request.Query("final").value_or("") == "true";
+  if (final && !admin) {
+    return Unauthorized("Final results need the admin key: Authorization: Bearer.");
+  }
+  const auto award = ParseId(request.Param("award"));
+  if (!award) {
+    return NoAward(request.Param("award"));
+  }
+  auto doc = results_->Get(*award, admin.value_or(false), final);
+  if (!doc.ok()) {
+    return http::ErrorResponse(doc.error());
+  }
+  const std::string etag = "\"" + std::to_string(doc->award_version) + "." +
+                           std::to_string(doc->tally_version) + (doc->final ? ".f\"" : "\"");
+  if (request.Header("if-none-match").value_or("") == etag) {
+    return Response::Empty(304).WithHeader("ETag", etag);
+  }
+  return Response::Text(200, "application/json", *doc->json)
+      .WithHeader("ETag", etag)
+      .WithHeader("Cache-Control", "no-cache");
+}
+
+void App::StreamResults(Request&& request, Responder responder) {
+  const auto admin = AdminOf(request);
+  if (admin && !*admin) {
+    responder.Send(Unauthorized("The key given is not the admin key."));
+    return;
+  }
+  const auto award = ParseId(request.Param("award"));
+  if (!award) {
+    responder.Send(NoAward(request.Param("award")));
+    return;
+  }
+  auto doc = results_->Get(*award, admin.value_or(false), false);
+  if (!doc.ok()) {
+    responder.Send(http::ErrorResponse(doc.error()));
+    return;
+  }
+  auto stream = responder.StartStream(200, "text/event-stream",
+                                      {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
+  streams_->Subscribe(*award, admin.value_or(false), *doc, std::move(stream));
+}
+
+void App::ExportVotes(Request&& request, Responder responder) {
+  const auto admin = AdminOf(request);
+  if (!admin || !*admin) {
+    responder.Send(Unauthorized("The export needs the admin key: Authorization: Bearer."));
+    return;
+  }
+  const auto award = ParseId(request.Param("award"));
+  if (!award || (catalog_.Find(*award) == nullptr && tallies_.Version(*award) == 0)) {
+    responder.Send(NoAward(request.Param("award")));
+    return;
+  }
+  std::lock_guard<std::mutex> lock(exports_mu_);
+  if (closing_ || active_exports_.load() >= kMaxConcurrentExports) {
+    responder.Send(http::ProblemResponse(503, "Too many exports in progress; retry later.")
+                       .WithHeader("Retry-After", "5"));
+    return;
+  }
+  // Finished export threads are joined here, so the list stays short.
+  std::erase_if(exports_, [](ExportJob& job) {
+    if (!job.done->load()) {
+      return false;
+    }
+    job.thread.join();
+    return true;
+  });
+  std::shared_ptr<http::ResponseStream> stream = responder.StartStream(
+      200, "application/x-ndjson",
+      {{"Cache-Control", "no-store"},
+       {"Content-Disposition",
+        "attachment; filename=\"award-" + std::to_string(*award) + "-votes.ndjson\""}});
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  ++active_exports_;
+  exports_.push_back(ExportJob{std::thread([this, id = *award, stream, done] {
+                                 RunExport(id, *stream);
+                                 --active_exports_;
+                                 done->store(true);
+                               }),
+                               done});
+}
+
+void App::RunExport(int64_t award_id, http::ResponseStream& stream) {
+  std::string buffer;
+  buffer.reserve(kExportChunkBytes + 512);
+  const auto flush = [&]() {
+    if (!stream.Write(buffer)) {
+      return false;
+    }
+    buffer.clear();
+    // Backpressure: wait while the client has not taken what was sent.
+    while (stream.buffered() > kExportMaxBuffered && stream.open() && !closing_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return stream.open() && !closing_;
+  };
+  try {
+    bool ok = true;
+    reader_.ForEachInAward(award_id, [&](const VoteRecord& r) {
+      const ReceiptFields fields{r.seq, r.award_id, r.nomination_id, r.nominee_id, r.voter_hash};
+      buffer += ExportLine(r, keys_.Receipt(fields));
+      if (buffer.size() >= kExportChunkBytes) {
+        ok = flush();
+      }
+      return ok;
+    });
+    if (ok && !buffer.empty()) {
+      flush();
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("ballot: export of award {} failed: {}", award_id, e.what());
+  }
+  stream.End();
+}
+
+Response App::GetReceipt(const Request& request) {
+  const std::string& receipt = request.Param("receipt");
+  const auto not_found = [] {
+    return http::ProblemResponse(404, "No counted vote has this receipt.");
+  };
+  const auto seq = Keys::ReceiptSeq(receipt);
+  if (!seq) {
+    return not_found();
+  }
+  const std::optional<VoteRecord> record = reader_.BySeq(*seq);
+  if (!record) {
+    return not_found();
+  }
+  const ReceiptFields fields{record->seq, record->award_id, record->nomination_id,
+                             record->nominee_id, record->voter_hash};
+  if (!keys_.VerifyReceipt(receipt, fields)) {
+    return not_found();
+  }
+  return Response::Json(
+      200, {{"receipt", receipt},
+            {"counted", true},
+            {"award_id", record->award_id},
+            {"nomination_id", record->nomination_id},
+            {"nominee_id", record->nominee_id},
+            {"cast_at", FormatUtc(Instant(std::chrono::milliseconds(record->cast_at_ms)))}});
+}
+
+Response App::SyncAward(const Request& request) {
+  if (auto bad = CheckProtocol(request)) {
+    return *bad;
+  }
+  const auto admin = AdminOf(request);
+  if (!admin || !*admin) {
+    return Unauthorized("A sync request needs the admin key: Authorization: Bearer.");
+  }
+  const auto award = ParseId(request.Param("award"));
+  if (!award) {
+    return NoAward(request.Param("award"));
+  }
+  auto version = sync_->SyncAward(*award);
+  if (!version.ok()) {
+    if (version.error().code == ErrorCode::kUnavailable) {
+      return http::ProblemResponse(
+          502, "The events API could not be synced with: " + version.error().message);
+    }
+    const auto known = catalog_.Find(*award);
+    if (known == nullptr) {
+      return http::ErrorResponse(version.error());
+    }
+    return Response::Json(
+        200,
+        {{"award_id", *award}, {"version", known->award.version}, {"active", known->award.active}});
+  }
+  const auto known = catalog_.Find(*award);
+  return Response::Json(200, {{"award_id", *award},
+                              {"version", *version},
+                              {"active", known != nullptr && known->award.active}});
+}
+
+}  // namespace civic::ballot

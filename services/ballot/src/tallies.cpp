@@ -1,0 +1,57 @@
+#include "tallies.hpp"
+
+namespace civic::ballot {
+
+Tallies::AwardTally* Tallies::Get(int64_t award_id) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  const auto it = awards_.find(award_id);
+  return it == awards_.end() ? nullptr : it->second.get();
+}
+
+Tallies::AwardTally& Tallies::GetOrCreate(int64_t award_id) {
+  if (AwardTally* tally = Get(award_id)) {
+    return *tally;
+  }
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  auto& slot = awards_[award_id];
+  if (!slot) {
+    slot = std::make_unique<AwardTally>();
+  }
+  return *slot;
+}
+
+void Tallies::Add(int64_t award_id, int64_t nomination_id, int64_t nominee_id, uint64_t votes) {
+  AwardTally& tally = GetOrCreate(award_id);
+  const uint64_t key =
+      (static_cast<uint64_t>(nomination_id) << 32) | static_cast<uint32_t>(nominee_id);
+  {
+    std::lock_guard<std::mutex> lock(tally.mu);
+    tally.counts[key] += votes;
+  }
+  tally.version.fetch_add(1, std::memory_order_release);
+  total_.fetch_add(votes, std::memory_order_relaxed);
+}
+
+std::vector<NomineeTally> Tallies::Of(int64_t award_id) const {
+  std::vector<NomineeTally> out;
+  const AwardTally* tally = Get(award_id);
+  if (tally == nullptr) {
+    return out;
+  }
+  std::lock_guard<std::mutex> lock(tally->mu);
+  out.reserve(tally->counts.size());
+  for (const auto& [key, votes] : tally->counts) {
+    out.push_back(NomineeTally{static_cast<int64_t>(key >> 32),
+                               static_cast<int64_t>(key & 0xffffffffu), votes});
+  }
+  return out;
+}
+
+uint64_t Tallies::Version(int64_t award_id) const {
+  const AwardTally* tally = Get(award_id);
+  return tally == nullptr ? 0 : tally->version.load(std::memory_order_acquire);
+}
+
+uint64_t Tallies::Total() const { return total_.load(std::memory_order_relaxed); }
+
+}  // namespace civic::ballot

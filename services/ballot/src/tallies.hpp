@@ -1,0 +1,44 @@
+#pragma once
+
+// Votes counted per (award, nomination, nominee), kept up to date as batches commit. A read costs
+// O(nominees of the award), never O(votes).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "civic/domain/ballot_results.hpp"
+
+namespace civic::ballot {
+
+class Tallies {
+ public:
+  // Adds `votes` to a nominee's count. Any thread (in practice the committer, once per vote of a
+  // committed batch, and the rebuild at start).
+  void Add(int64_t award_id, int64_t nomination_id, int64_t nominee_id, uint64_t votes = 1);
+
+  // The counts of one award (empty when it has none).
+  std::vector<NomineeTally> Of(int64_t award_id) const;
+  // Grows on every change to the award's counts; 0 for an award without votes.
+  uint64_t Version(int64_t award_id) const;
+  uint64_t Total() const;
+
+ private:
+  struct AwardTally {
+    mutable std::mutex mu;                          // guards counts
+    std::unordered_map<uint64_t, uint64_t> counts;  // (nomination << 32 | nominee) -> votes
+    std::atomic<uint64_t> version{0};
+  };
+  AwardTally* Get(int64_t award_id) const;
+  AwardTally& GetOrCreate(int64_t award_id);
+
+  mutable std::shared_mutex mu_;  // guards awards_ (the map, not the tallies in it)
+  std::unordered_map<int64_t, std::unique_ptr<AwardTally>> awards_;
+  std::atomic<uint64_t> total_{0};
+};
+
+}  // namespace civic::ballot

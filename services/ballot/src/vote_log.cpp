@@ -1,0 +1,118 @@
+#include "vote_log.hpp"
+
+#include <sqlite3.h>
+
+#include <cstring>
+
+namespace civic::ballot {
+
+namespace {
+
+sqlite::Options ReadOptions() {
+  sqlite::Options options;
+  options.read_only = true;
+  return options;
+}
+
+constexpr const char* kSelectColumns =
+    "SELECT seq, award_id, nomination_id, nominee_id, voter_hash, cast_at_ms FROM votes";
+
+VoteRecord ReadRow(sqlite::Statement& stmt) {
+  VoteRecord record;
+  sqlite3_stmt* raw = stmt.handle();
+  record.seq = static_cast<uint64_t>(sqlite3_column_int64(raw, 0));
+  record.award_id = sqlite3_column_int64(raw, 1);
+  record.nomination_id = sqlite3_column_int64(raw, 2);
+  record.nominee_id = sqlite3_column_int64(raw, 3);
+  const void* blob = sqlite3_column_blob(raw, 4);
+  const int size = sqlite3_column_bytes(raw, 4);
+  if (blob != nullptr && size == static_cast<int>(record.voter_hash.size())) {
+    std::memcpy(record.voter_hash.data(), blob, record.voter_hash.size());
+  }
+  record.cast_at_ms = sqlite3_column_int64(raw, 5);
+  return record;
+}
+
+}  // namespace
+
+VoteLog::VoteLog(const std::string& path)
+    : db_(sqlite::Database::Open(path)),
+      insert_(db_.Prepare(
+          "INSERT INTO votes(seq, award_id, nomination_id, nominee_id, voter_hash, cast_at_ms) "
+          "VALUES (?, ?, ?, ?, ?, ?)")),
+      probe_(db_.Prepare("UPDATE service_meta SET value = ? WHERE key = 'probe'")) {}
+
+void VoteLog::Append(const std::vector<VoteRecord>& batch) {
+  sqlite::Transaction tx(db_);
+  // The raw API on the hot path: bind, step, reset; no per-row clearing of bindings.
+  sqlite3_stmt* stmt = insert_.handle();
+  for (const VoteRecord& record : batch) {
+    sqlite3_bind_int64(stmt, 1, static_cast<sqlite3_int64>(record.seq));
+    sqlite3_bind_int64(stmt, 2, record.award_id);
+    sqlite3_bind_int64(stmt, 3, record.nomination_id);
+    sqlite3_bind_int64(stmt, 4, record.nominee_id);
+    sqlite3_bind_blob(stmt, 5, record.voter_hash.data(), static_cast<int>(record.voter_hash.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 6, record.cast_at_ms);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+      const int extended = sqlite3_extended_errcode(db_.handle());
+      throw sqlite::Error(
+          rc, extended,
+          std::string("ballot: appending a vote failed: ") + sqlite3_errmsg(db_.handle()));
+    }
+  }
+  sqlite3_clear_bindings(stmt);
+  tx.Commit();
+}
+
+void VoteLog::Probe() {
+  sqlite::Transaction tx(db_);
+  probe_.Bind(1, int64_t{0}).Run();
+  probe_.Reset();
+  tx.Commit();
+}
+
+void VoteReader::ForEach(const std::function<void(const VoteRecord&)>& fn) const {
+  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  sqlite::Statement stmt = db.Prepare(std::string(kSelectColumns) + " ORDER BY seq");
+  while (stmt.Step()) {
+    fn(ReadRow(stmt));
+  }
+}
+
+void VoteReader::ForEachInAward(int64_t award_id,
+                                const std::function<bool(const VoteRecord&)>& fn) const {
+  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  sqlite::Statement stmt =
+      db.Prepare(std::string(kSelectColumns) + " WHERE award_id = ? ORDER BY seq");
+  stmt.Bind(1, award_id);
+  while (stmt.Step()) {
+    if (!fn(ReadRow(stmt))) {
+      break;
+    }
+  }
+}
+
+std::optional<VoteRecord> VoteReader::BySeq(uint64_t seq) const {
+  std::lock_guard<std::mutex> lock(point_mu_);
+  if (!point_db_) {
+    point_db_.emplace(sqlite::Database::Open(path_, ReadOptions()));
+  }
+  sqlite::Statement stmt = point_db_->Prepare(std::string(kSelectColumns) + " WHERE seq = ?");
+  stmt.Bind(1, static_cast<int64_t>(seq));
+  if (!stmt.Step()) {
+    return std::nullopt;
+  }
+  return ReadRow(stmt);
+}
+
+uint64_t VoteReader::MaxSeq() const {
+  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  sqlite::Statement stmt = db.Prepare("SELECT coalesce(max(seq), 0) FROM votes");
+  stmt.Step();
+  return static_cast<uint64_t>(stmt.ColumnInt64(0));
+}
+
+}  // namespace civic::ballot

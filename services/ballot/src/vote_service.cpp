@@ -1,0 +1,135 @@
+#include "vote_service.hpp"
+
+namespace civic::ballot {
+
+VoteService::VoteService(AwardCatalog& catalog, DedupIndex& index, Committer& committer,
+                         const Keys& keys, const Clock& clock, BallotMetrics& metrics,
+                         uint64_t first_seq)
+    : catalog_(catalog),
+      index_(index),
+      committer_(committer),
+      keys_(keys),
+      clock_(clock),
+      metrics_(metrics),
+      next_seq_(first_seq) {}
+
+std::optional<std::string> VoteService::UnavailableReason() const {
+  if (!committer_.healthy()) {
+    return "Votes cannot be stored right now; retry later.";
+  }
+  return std::nullopt;
+}
+
+void VoteService::Decide(const VoteInput& vote, uint32_t index,
+                         const std::shared_ptr<VoteCompletion>& completion,
+                         Submission& submission) {
+  const auto fail = [&](metrics::Counter& counter, Error error) {
+    counter.Inc();
+    completion->Set(index, VoteOutcome::Failed(std::move(error)));
+  };
+  const std::shared_ptr<const AwardView> view = catalog_.Find(vote.award_id);
+  if (view == nullptr) {
+    return fail(metrics_.rejected_not_found,
+                Error::NotFound("No award " + std::to_string(vote.award_id) + "."));
+  }
+  const Award& award = view->award;
+  if (view->nominations.count(vote.nomination_id) == 0) {
+    return fail(metrics_.rejected_not_found,
+                Error::NotFound("No nomination " + std::to_string(vote.nomination_id) +
+                                " in award " + std::to_string(award.id) + "."));
+  }
+  const Nominee* nominee = view->FindNominee(vote.nomination_id, vote.nominee_id);
+  if (nominee == nullptr) {
+    return fail(metrics_.rejected_not_found,
+                Error::NotFound("No nominee " + std::to_string(vote.nominee_id) +
+                                " in nomination " + std::to_string(vote.nomination_id) + "."));
+  }
+  const Instant now = clock_.Now();
+  const Status accepts = CheckAcceptsNewVote(award, *nominee, now);
+  const bool healthy = committer_.healthy();
+
+  ReceiptFields fields;
+  fields.award_id = award.id;
+  fields.nomination_id = vote.nomination_id;
+  fields.nominee_id = vote.nominee_id;
+  fields.voter_hash = keys_.HashVoter(award.id, vote.voter);
+  const DedupKey key = MakeDedupKey(fields.voter_hash, vote.nomination_id);
+  const int k = award.max_choices_per_nomination;
+
+  const DedupIndex::Decision d = index_.Reserve(key, static_cast<uint32_t>(vote.nominee_id), k,
+                                                accepts.ok() && healthy, next_seq_);
+  switch (d.found) {
+    case DedupIndex::Found::kSame:
+      if (!d.pending) {
+        fields.seq = d.seq;
+        metrics_.votes_duplicate.Inc();
+        completion->Set(index, VoteOutcome::Existing(keys_.Receipt(fields)));
+        return;
+      }
+      break;
+    case DedupIndex::Found::kFull:
+      if (!d.pending) {
+        return fail(metrics_.rejected_conflict, ConflictError(k));
+      }
+      break;
+    case DedupIndex::Found::kNotAccepted:
+      if (!accepts.ok()) {
+        return fail(metrics_.rejected_forbidden, accepts.error());
+      }
+      return fail(metrics_.rejected_unavailable,
+                  Error::Unavailable("Votes cannot be stored right now; retry later."));
+    case DedupIndex::Found::kReserved: {
+      fields.seq = d.seq;
+      PendingVote pending;
+      pending.record.seq = d.seq;
+      pending.record.award_id = award.id;
+      pending.record.nomination_id = vote.nomination_id;
+      pending.record.nominee_id = vote.nominee_id;
+      pending.record.voter_hash = fields.voter_hash;
+      pending.record.cast_at_ms = now.time_since_epoch().count();
+      pending.key = key;
+      pending.receipt = keys_.Receipt(fields);
+      pending.completion = completion;
+      pending.index = index;
+      submission.votes.push_back(std::move(pending));
+      return;
+    }
+    case DedupIndex::Found::kNone:
+      break;
+  }
+  // The answer rests on a vote not yet durable: decide again after the next commit.
+  WaitingVote waiter;
+  waiter.key = key;
+  waiter.fields = fields;
+  waiter.k = k;
+  waiter.completion = completion;
+  waiter.index = index;
+  submission.waiters.push_back(std::move(waiter));
+}
+
+void VoteService::Submit(Submission& submission) {
+  if (submission.votes.empty() && submission.waiters.empty()) {
+    return;
+  }
+  if (committer_.Submit(submission.votes, submission.waiters)) {
+    return;
+  }
+  const size_t refused = submission.votes.size() + submission.waiters.size();
+  metrics_.rejected_unavailable.Inc(static_cast<double>(refused));
+  for (PendingVote& vote : submission.votes) {
+    index_.Remove(vote.key, static_cast<uint32_t>(vote.record.nominee_id), vote.record.seq);
+  }
+  const auto outcome = [] {
+    return VoteOutcome::Unavailable("The service is busy or shutting down; retry later.");
+  };
+  for (PendingVote& vote : submission.votes) {
+    vote.completion->Set(vote.index, outcome());
+  }
+  for (WaitingVote& waiter : submission.waiters) {
+    waiter.completion->Set(waiter.index, outcome());
+  }
+  submission.votes.clear();
+  submission.waiters.clear();
+}
+
+}  // namespace civic::ballot

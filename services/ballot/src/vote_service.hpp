@@ -1,0 +1,55 @@
+#pragma once
+
+// Casting votes (the use case): find the award, nomination and nominee, hash the voter, decide
+// against the dedup index atomically, and hand new votes to the committer. Answers come through
+// a VoteCompletion: at once for votes decided here, after the commit for the others.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "award_catalog.hpp"
+#include "ballot_metrics.hpp"
+#include "civic/domain/ballot.hpp"
+#include "civic/domain/time.hpp"
+#include "committer.hpp"
+#include "crypto.hpp"
+#include "dedup_index.hpp"
+
+namespace civic::ballot {
+
+class VoteService {
+ public:
+  // `first_seq`: one past the highest seq in the log.
+  VoteService(AwardCatalog& catalog, DedupIndex& index, Committer& committer, const Keys& keys,
+              const Clock& clock, BallotMetrics& metrics, uint64_t first_seq);
+
+  // What one request hands the committer, collected over its votes.
+  struct Submission {
+    std::vector<PendingVote> votes;
+    std::vector<WaitingVote> waiters;
+  };
+
+  // Decides `vote` (already validated with ValidateVote): sets outcome `index` of `completion`
+  // now, or adds it to `submission` to be answered after a commit. Any thread.
+  void Decide(const VoteInput& vote, uint32_t index,
+              const std::shared_ptr<VoteCompletion>& completion, Submission& submission);
+  // Hands `submission` to the committer; if it refuses (stopped, queue full), undoes the
+  // reservations and answers 503.
+  void Submit(Submission& submission);
+
+  // Whether new votes can be taken now; the reason otherwise (for 503 before any work).
+  std::optional<std::string> UnavailableReason() const;
+
+ private:
+  AwardCatalog& catalog_;
+  DedupIndex& index_;
+  Committer& committer_;
+  const Keys& keys_;
+  const Clock& clock_;
+  BallotMetrics& metrics_;
+  std::atomic<uint64_t> next_seq_;
+};
+
+}  // namespace civic::ballot

@@ -1,0 +1,358 @@
+// The ballot's audit trail and operations against the real binary: recount, export and live
+// results agree; live results over Server-Sent Events; drain on SIGTERM; secrets; metrics.
+#include <signal.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <set>
+#include <sstream>
+
+#include "ballot_fixture.hpp"
+
+using civic::test::AdminAuth;
+using civic::test::BallotOptions;
+using civic::test::ClientAuth;
+using civic::test::FakeEventsApi;
+using civic::test::Results;
+using civic::test::SampleAward;
+using civic::test::Service;
+using civic::test::ServiceOptions;
+using civic::test::Str;
+using civic::test::Vote;
+using civic::test::VoteBody;
+using civic::test::WaitForAward;
+using nlohmann::json;
+
+namespace {
+
+// Runs `civic-ballot recount --data-dir DIR`; returns its exit code and stdout.
+int RunRecount(const std::string& data_dir, std::string& out) {
+  const std::string cmd = civic::test::BallotBinary() + " recount --data-dir " + data_dir;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    out.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  return WEXITSTATUS(status);
+}
+
+// (award, nominee) -> votes
+using Counts = std::map<std::pair<int64_t, int64_t>, int64_t>;
+
+Counts FromResults(int64_t award, const json& results) {
+  Counts out;
+  for (const auto& [nominee, votes] : civic::test::VotesByNominee(results)) {
+    if (votes > 0) {
+      out[{award, nominee}] = votes;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Ballot: recount from the file, the NDJSON export and live results agree",
+          "[ballot][audit]") {
+  civic::test::TempDir dir;
+  FakeEventsApi events;
+  events.Put(SampleAward(7, 2));
+  events.Put(SampleAward(8, 1));
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url(), dir.path()));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  REQUIRE(WaitForAward(*client, 8));
+
+  // A mix through both routes: K = 2 in award 7, duplicates and conflicts that must not count.
+  json votes = json::array();
+  for (int i = 0; i < 300; ++i) {
+    json v = VoteBody(Str("voter-", i % 120), i % 5 == 0 ? 32 : 31,
+                      i % 5 == 0 ? 601 : (i % 3 == 0 ? 501 : 502));
+    v["award"] = i % 4 == 0 ? 8 : 7;
+    votes.push_back(std::move(v));
+  }
+  auto r = client->Post("/v1/votes/batch", ClientAuth(), json({{"votes", votes}}).dump(),
+                        "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  for (int i = 0; i < 40; ++i) {
+    Vote(*client, 7, Str("single-", i), 31, i % 2 == 0 ? 501 : 502);
+  }
+  const Counts live = [&] {
+    Counts all = FromResults(7, Results(*client, 7));
+    for (const auto& [key, n] : FromResults(8, Results(*client, 8))) {
+      all[key] = n;
+    }
+    return all;
+  }();
+  REQUIRE_FALSE(live.empty());
+
+  // The export: one line per counted vote; hashed voters only; every receipt verifies.
+  Counts exported;
+  std::set<std::string> receipts;
+  for (const int64_t award : {7, 8}) {
+    r = client->Get(Str("/v1/awards/", award, "/votes.ndjson"), AdminAuth());
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    CHECK(r->get_header_value("Content-Type") == "application/x-ndjson");
+    CHECK(r->body.find("voter-") == std::string::npos);
+    std::istringstream lines(r->body);
+    std::string line;
+    while (std::getline(lines, line)) {
+      const json vote = json::parse(line);
+      CHECK(vote["award_id"] == award);
+      CHECK(vote["voter_hash"].get<std::string>().size() == 32);
+      ++exported[{award, vote["nominee_id"].get<int64_t>()}];
+      receipts.insert(vote["receipt"].get<std::string>());
+    }
+  }
+  CHECK(exported == live);
+  int checked = 0;
+  for (const auto& receipt : receipts) {
+    if (++checked > 20) {
+      break;
+    }
+    auto check = client->Get("/v1/receipts/" + receipt);
+    REQUIRE(check);
+    CHECK(check->status == 200);
+  }
+  r = client->Get("/v1/awards/7/votes.ndjson");
+  REQUIRE(r);
+  CHECK(r->status == 401);
+
+  // The recount reads the file alone (here after a clean stop).
+  REQUIRE(ballot.Signal(SIGTERM) == 0);
+  std::string out;
+  REQUIRE(RunRecount(dir.path(), out) == 0);
+  const json recount = json::parse(out);
+  Counts recounted;
+  for (const auto& award : recount["awards"]) {
+    for (const auto& nomination : award["nominations"]) {
+      for (const auto& nominee : nomination["nominees"]) {
+        if (nominee["votes"].get<int64_t>() > 0) {
+          recounted[{award["award_id"].get<int64_t>(), nominee["id"].get<int64_t>()}] =
+              nominee["votes"];
+        }
+      }
+    }
+  }
+  CHECK(recounted == live);
+  CHECK(recount["audit"]["duplicate_votes"] == 0);
+  CHECK(recount["audit"]["voters_over_limit"] == 0);
+  std::string missing;
+  CHECK(RunRecount(dir.path() + "/nothing-here", missing) == 1);
+}
+
+TEST_CASE("Ballot: live results stream over Server-Sent Events, at most about once a second",
+          "[ballot][sse]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  events.Put(SampleAward(8, 1, "hidden_until_close"));
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url()));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  REQUIRE(WaitForAward(*client, 8));
+  auto hidden = client->Get("/v1/awards/8/results/stream");
+  REQUIRE(hidden);
+  CHECK(hidden->status == 403);
+
+  std::mutex mu;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, json>> received;
+  std::atomic<bool> stop{false};
+  std::string content_type;
+  std::thread reader([&] {
+    auto sse = ballot.Client();
+    std::string buffer;
+    sse->Get(
+        "/v1/awards/7/results/stream", {{"Accept", "text/event-stream"}},
+        [&](const httplib::Response& response) {
+          content_type = response.get_header_value("Content-Type");
+          return true;
+        },
+        [&](const char* data, size_t size) {
+          buffer.append(data, size);
+          size_t end;
+          while ((end = buffer.find("\n\n")) != std::string::npos) {
+            const std::string event = buffer.substr(0, end);
+            buffer.erase(0, end + 2);
+            const size_t data_at = event.find("data: ");
+            if (event.find("event: results") != std::string::npos && data_at != std::string::npos) {
+              std::lock_guard<std::mutex> lock(mu);
+              received.emplace_back(std::chrono::steady_clock::now(),
+                                    json::parse(event.substr(data_at + 6)));
+            }
+          }
+          return !stop.load();
+        });
+  });
+  const auto count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return received.size();
+  };
+  REQUIRE(civic::test::Eventually([&] { return count() >= 1; }));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(received[0].second["total_votes"] == 0);
+  }
+  CHECK(content_type == "text/event-stream");
+  // 20 votes over ~1 s: the stream carries the change, throttled to about one event a second.
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(Vote(*client, 7, Str("sse-", i), 31, 501)->status == 201);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(civic::test::Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return received.back().second["total_votes"] == 20;
+  }));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(received.size() <= 5);
+    for (size_t i = 2; i < received.size(); ++i) {
+      CHECK(received[i].first - received[i - 1].first > std::chrono::milliseconds(700));
+    }
+  }
+  stop = true;
+  Vote(*client, 7, "wake", 31, 502);  // an event to notice the reader left
+  reader.join();
+  CHECK(civic::test::Eventually([&] {
+    auto r = client->Get("/metrics");
+    return r && r->body.find("ballot_results_stream_subscribers 0\n") != std::string::npos;
+  }));
+}
+
+TEST_CASE("Ballot: SIGTERM commits and answers votes in flight, later ones get 503",
+          "[ballot][shutdown]") {
+  civic::test::TempDir dir;
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  auto ballot = std::make_unique<Service>(civic::test::BallotBinary(),
+                                          BallotOptions(events.url(), dir.path()));
+  {
+    auto client = ballot->Client();
+    REQUIRE(WaitForAward(*client, 7));
+  }
+  constexpr int kThreads = 8;
+  std::atomic<bool> signalled{false};
+  std::vector<std::future<std::vector<std::pair<std::string, int>>>> futures;
+  for (int t = 0; t < kThreads; ++t) {
+    futures.push_back(std::async(std::launch::async, [&, t] {
+      auto client = ballot->Client();
+      client->set_read_timeout(5, 0);
+      std::vector<std::pair<std::string, int>> outcomes;
+      for (int i = 0; i < 100000; ++i) {
+        const std::string voter = Str("drain-", t, "-", i);
+        auto r = Vote(*client, 7, voter, 31, 501);
+        outcomes.emplace_back(voter, r ? r->status : -1);
+        if (!r && signalled) {
+          break;
+        }
+      }
+      return outcomes;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  signalled = true;
+  CHECK(ballot->Signal(SIGTERM) == 0);
+  std::map<int, int> statuses;
+  std::vector<std::pair<std::string, int>> all;
+  for (auto& f : futures) {
+    for (auto& outcome : f.get()) {
+      ++statuses[outcome.second];
+      all.push_back(std::move(outcome));
+    }
+  }
+  INFO("201: " << statuses[201] << " 503: " << statuses[503] << " cut: " << statuses[-1]);
+  CHECK(statuses[201] > 0);
+  for (const auto& [status, n] : statuses) {
+    CHECK((status == 201 || status == 503 || status == -1));
+  }
+  ballot = std::make_unique<Service>(civic::test::BallotBinary(),
+                                     BallotOptions(events.url(), dir.path()));
+  auto client = ballot->Client();
+  REQUIRE(WaitForAward(*client, 7));
+  CHECK(civic::test::VotesByNominee(Results(*client, 7))[501] >= statuses[201]);
+  // Retrying tells what was stored: every 201 is there (200), no 503 is (201).
+  for (const auto& [voter, status] : all) {
+    if (status == 201 || status == 503) {
+      auto r = Vote(*client, 7, voter, 31, 501);
+      REQUIRE(r);
+      CHECK(r->status == (status == 201 ? 200 : 201));
+    }
+  }
+}
+
+TEST_CASE("Ballot: a missing or weak secret stops the ballot, naming the setting, never the value",
+          "[ballot][config]") {
+  civic::test::TempDir dir;
+  const auto start = [&](std::map<std::string, std::string> env,
+                         std::vector<std::string> args = {}) {
+    ServiceOptions options = BallotOptions("http://127.0.0.1:9", "", std::move(args));
+    for (auto& [key, value] : env) {
+      options.env[key] = value;
+    }
+    options.expect_listening = false;
+    auto service = std::make_unique<Service>(civic::test::BallotBinary(), options);
+    CHECK(service->WaitExit() != 0);
+    return service->Stderr();
+  };
+  std::string err = start({{"CIVIC_BALLOT_VOTER_KEY", ""}});
+  CHECK(err.find("--voter-key-file") != std::string::npos);
+  CHECK(err.find("CIVIC_BALLOT_VOTER_KEY") != std::string::npos);
+  CHECK(err.find(civic::test::kClientKey) == std::string::npos);
+  err = start({{"CIVIC_BALLOT_VOTER_KEY", "too-short"}});
+  CHECK(err.find("at least 32 bytes") != std::string::npos);
+  CHECK(err.find("too-short") == std::string::npos);
+  err = start({{"CIVIC_BALLOT_ADMIN_KEY", civic::test::kClientKey}});
+  CHECK(err.find("must differ") != std::string::npos);
+  err = start({}, {"--client-key-file", dir.path() + "/missing.key"});
+  CHECK(err.find("--client-key-file") != std::string::npos);
+
+  // Keys from files (as deploy/ and scripts/run-local.sh do) work.
+  const std::string file = dir.path() + "/client.key";
+  std::ofstream(file) << "key-from-a-file-0123456789\n";
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  ServiceOptions options = BallotOptions(events.url(), "", {"--client-key-file", file});
+  Service ballot(civic::test::BallotBinary(), options);
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  auto r =
+      client->Post("/v1/awards/7/votes", {{"Authorization", "Bearer key-from-a-file-0123456789"}},
+                   VoteBody("v", 31, 501).dump(), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 201);
+  CHECK(Vote(*client, 7, "w", 31, 501)->status == 401);  // the environment's key is not used
+  CHECK(ballot.Stderr().find("key-from-a-file") == std::string::npos);
+}
+
+TEST_CASE("Ballot: metrics count votes by outcome, commits, queue, dedup entries and sync",
+          "[ballot][metrics]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url()));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  REQUIRE(Vote(*client, 7, "m1", 31, 501)->status == 201);
+  REQUIRE(Vote(*client, 7, "m2", 31, 502)->status == 201);
+  REQUIRE(Vote(*client, 7, "m1", 31, 501)->status == 200);
+  REQUIRE(Vote(*client, 7, "m1", 31, 502)->status == 409);
+  REQUIRE(Vote(*client, 7, "m3", 31, 599)->status == 404);
+  auto r = client->Get("/metrics");
+  REQUIRE(r);
+  for (const char* sample :
+       {"ballot_votes_accepted_total 2\n", "ballot_votes_duplicate_total 1\n",
+        "ballot_votes_rejected_total{reason=\"conflict\"} 1\n",
+        "ballot_votes_rejected_total{reason=\"not_found\"} 1\n",
+        "ballot_commit_batch_size_count 2\n", "ballot_commit_duration_seconds_bucket{le=\"0.001\"}",
+        "ballot_commit_queue_depth 0\n", "ballot_votes_not_durable 0\n", "ballot_dedup_entries 2\n",
+        "ballot_awards_loaded 1\n", "ballot_storage_healthy 1\n", "ballot_sync_failures_total 0\n",
+        "ballot_sync_last_success_timestamp_seconds "}) {
+    INFO(sample);
+    CHECK(r->body.find(sample) != std::string::npos);
+  }
+}

@@ -1,0 +1,169 @@
+// The ballot's side of the awards sync (proto-docs/awards-sync.md) against a fake of the events
+// API in this test process: changes within one interval, ETags, the events API down, on-demand
+// sync, awards no longer listed.
+#include <catch2/catch.hpp>
+
+#include "ballot_fixture.hpp"
+
+using civic::test::AdminAuth;
+using civic::test::BallotOptions;
+using civic::test::FakeEventsApi;
+using civic::test::Results;
+using civic::test::SampleAward;
+using civic::test::Service;
+using civic::test::Vote;
+using civic::test::WaitForAward;
+using nlohmann::json;
+
+namespace {
+
+json Nominee(int64_t id, int64_t nomination, const char* status = "active") {
+  return {{"id", id},
+          {"nomination_id", nomination},
+          {"name", "Новый номинант"},
+          {"city", {{"id", 9}, {"name", "Заречный"}}},
+          {"status", status}};
+}
+
+std::string Metrics(httplib::Client& client) {
+  auto r = client.Get("/metrics");
+  return r ? r->body : "";
+}
+
+}  // namespace
+
+TEST_CASE("Ballot: a nominee added or withdrawn and a moved window are live within an interval",
+          "[ballot][sync]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url()));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  CHECK(Vote(*client, 7, "early", 31, 505)->status == 404);
+
+  events.Edit(7, [](json& a) { a["nominees"].push_back(Nominee(505, 31)); });
+  REQUIRE(WaitForAward(*client, 7, 2));
+  CHECK(Vote(*client, 7, "a", 31, 505)->status == 201);
+
+  events.Edit(7, [](json& a) { a["nominees"][4]["status"] = "withdrawn"; });
+  REQUIRE(WaitForAward(*client, 7, 3));
+  CHECK(Vote(*client, 7, "b", 31, 505)->status == 403);
+  // Votes already counted for a withdrawn nominee stay counted and reported.
+  CHECK(civic::test::VotesByNominee(Results(*client, 7))[505] == 1);
+
+  events.Edit(7, [](json& a) {
+    a["voting_opens_at"] = civic::test::UtcIn(std::chrono::hours(-2));
+    a["voting_closes_at"] = civic::test::UtcIn(std::chrono::hours(-1));
+  });
+  REQUIRE(WaitForAward(*client, 7, 4));
+  CHECK(Vote(*client, 7, "c", 31, 501)->status == 403);
+
+  // Nothing changed for a while: the list is answered 304 to our If-None-Match.
+  CHECK(civic::test::Eventually([&] { return events.list_not_modified() >= 2; }));
+  for (const auto& header : events.protocol_headers()) {
+    CHECK(header == "1");
+  }
+  CHECK(Metrics(*client).find("ballot_sync_last_success_timestamp_seconds 0\n") ==
+        std::string::npos);
+}
+
+TEST_CASE("Ballot: with the events API down, a restarted ballot takes votes for known awards",
+          "[ballot][sync]") {
+  civic::test::TempDir dir;
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  {
+    Service ballot(civic::test::BallotBinary(), BallotOptions(events.url(), dir.path()));
+    auto client = ballot.Client();
+    REQUIRE(WaitForAward(*client, 7));
+    REQUIRE(Vote(*client, 7, "before", 31, 501)->status == 201);
+    REQUIRE(ballot.Signal(SIGTERM) == 0);
+  }
+  events.SetDown(true);
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url(), dir.path()));
+  auto client = ballot.Client();
+  CHECK(Vote(*client, 7, "during", 31, 502)->status == 201);
+  CHECK(Vote(*client, 7, "before", 31, 501)->status == 200);
+  CHECK(civic::test::Eventually([&] {
+    return Metrics(*client).find("ballot_sync_failures_total 0\n") == std::string::npos;
+  }));
+  CHECK(Metrics(*client).find("ballot_awards_loaded 1\n") != std::string::npos);
+  // The events API comes back with a change: picked up again.
+  events.Edit(7, [](json& a) { a["nominees"].push_back(Nominee(505, 31)); });
+  events.SetDown(false);
+  // Backoff after failures doubles the interval; still well within the wait.
+  REQUIRE(WaitForAward(*client, 7, 2));
+  CHECK(Vote(*client, 7, "after", 31, 505)->status == 201);
+}
+
+TEST_CASE("Ballot: an award the events API stops listing takes no votes but keeps its results",
+          "[ballot][sync]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url()));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  REQUIRE(Vote(*client, 7, "v", 31, 501)->status == 201);
+  events.Remove(7);
+  REQUIRE(civic::test::Eventually([&] { return Results(*client, 7)["active"] == false; }));
+  CHECK(Vote(*client, 7, "w", 31, 501)->status == 403);
+  CHECK(Vote(*client, 7, "v", 31, 501)->status == 200);
+  CHECK(civic::test::VotesByNominee(Results(*client, 7))[501] == 1);
+  events.Put(SampleAward());
+  REQUIRE(civic::test::Eventually([&] { return Results(*client, 7)["active"] == true; }));
+  CHECK(Vote(*client, 7, "w", 31, 501)->status == 201);
+}
+
+TEST_CASE("Ballot: POST /v1/awards/{id}/sync fetches the award now (admin only)",
+          "[ballot][sync]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  // A long interval: only the start-up sync and the on-demand one happen in this test.
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url(), "", {}, 600000));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  events.Edit(7, [](json& a) { a["nominees"].push_back(Nominee(505, 31)); });
+  auto r = client->Post("/v1/awards/7/sync", "", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  r = client->Post("/v1/awards/7/sync", AdminAuth(), "", "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  CHECK(json::parse(r->body)["version"] == 2);
+  CHECK(Vote(*client, 7, "v", 31, 505)->status == 201);
+
+  // A new award appears on demand too; an award neither side knows is 404.
+  events.Put(SampleAward(8));
+  r = client->Post("/v1/awards/8/sync", AdminAuth(), "", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(Vote(*client, 8, "v", 31, 501)->status == 201);
+  r = client->Post("/v1/awards/99/sync", AdminAuth(), "", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 404);
+  events.SetDown(true);
+  r = client->Post("/v1/awards/7/sync", AdminAuth(), "", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 502);
+  CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+}
+
+TEST_CASE("Ballot: a snapshot of an unknown protocol version is rejected and the copy kept",
+          "[ballot][sync]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url()));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  events.SetSnapshotProtocol(2);
+  events.Edit(7, [](json& a) { a["nominees"].push_back(Nominee(505, 31)); });
+  REQUIRE(civic::test::Eventually([&] {
+    return Metrics(*client).find("ballot_sync_failures_total 0\n") == std::string::npos;
+  }));
+  CHECK(Results(*client, 7)["award_version"] == 1);
+  CHECK(Vote(*client, 7, "v", 31, 505)->status == 404);
+  CHECK(Vote(*client, 7, "v", 31, 501)->status == 201);
+  events.SetSnapshotProtocol(1);
+  REQUIRE(WaitForAward(*client, 7, 2));
+  CHECK(Vote(*client, 7, "w", 31, 505)->status == 201);
+}

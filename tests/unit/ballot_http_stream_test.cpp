@@ -1,0 +1,173 @@
+// civic::http streamed responses (Responder::StartStream), added for the ballot's Server-Sent
+// Events and NDJSON export: served in-process on 127.0.0.1:0 and read with cpp-httplib.
+#include <httplib.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "civic/http/server.hpp"
+#include "civic/metrics/metrics.hpp"
+
+namespace {
+
+using civic::http::Request;
+using civic::http::Responder;
+using civic::http::ResponseStream;
+using namespace std::chrono_literals;
+
+struct StreamFixture {
+  civic::metrics::Registry registry;
+  std::unique_ptr<civic::http::Server> server;
+  uint16_t port = 0;
+  std::mutex mu;  // guards kept
+  std::vector<std::unique_ptr<ResponseStream>> kept;
+  std::vector<std::thread> threads;
+  std::atomic<bool> write_failed{false};
+
+  explicit StreamFixture(civic::http::ServerOptions options = {}) {
+    civic::http::Router router;
+    // Three pieces from another thread, 50 ms apart, then the end.
+    router.AddAsync(civic::http::Method::kGet, "/pieces", [this](Request&&, Responder r) {
+      std::shared_ptr<ResponseStream> stream =
+          r.StartStream(200, "text/plain", {{"Cache-Control", "no-cache"}});
+      threads.emplace_back([stream] {
+        for (const char* piece : {"one\n", "two\n", "three\n"}) {
+          std::this_thread::sleep_for(50ms);
+          stream->Write(piece);
+        }
+        stream->End();
+      });
+    });
+    // Kept open by the test; written to until the client is gone.
+    router.AddAsync(civic::http::Method::kGet, "/forever", [this](Request&&, Responder r) {
+      std::shared_ptr<ResponseStream> stream = r.StartStream(200, "text/event-stream");
+      stream->Write(": hello\n\n");
+      threads.emplace_back([this, stream] {
+        for (int i = 0; i < 200; ++i) {
+          std::this_thread::sleep_for(20ms);
+          if (!stream->Write("data: tick\n\n")) {
+            write_failed = true;
+            return;
+          }
+        }
+      });
+    });
+    // Silent for a second between its two pieces.
+    router.AddAsync(civic::http::Method::kGet, "/late", [this](Request&&, Responder r) {
+      std::shared_ptr<ResponseStream> stream = r.StartStream(200, "text/event-stream");
+      stream->Write(": first\n\n");
+      threads.emplace_back([stream] {
+        std::this_thread::sleep_for(1s);
+        stream->Write("data: late\n\n");
+        stream->End();
+      });
+    });
+    // Opened and left idle; the server's Stop() must end it.
+    router.AddAsync(civic::http::Method::kGet, "/idle", [this](Request&&, Responder r) {
+      auto stream = r.StartStream(200, "text/event-stream");
+      stream->Write(": idle\n\n");
+      std::lock_guard<std::mutex> lock(mu);
+      kept.push_back(std::move(stream));
+    });
+    options.port = 0;
+    server = std::make_unique<civic::http::Server>(options, std::move(router), registry);
+    port = server->Start();
+  }
+  ~StreamFixture() {
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    server->Stop();
+  }
+  httplib::Client Client() const {
+    httplib::Client client("127.0.0.1", port);
+    client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);
+    client.set_read_timeout(10, 0);
+    return client;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("HTTP: a streamed response arrives in pieces, chunked, with its headers",
+          "[http][stream]") {
+  StreamFixture f;
+  auto client = f.Client();
+  auto r = client.Get("/pieces");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "one\ntwo\nthree\n");
+  CHECK(r->get_header_value("Transfer-Encoding") == "chunked");
+  CHECK(r->get_header_value("Content-Type") == "text/plain");
+  CHECK(r->get_header_value("Cache-Control") == "no-cache");
+  // The connection stays usable after the stream ended.
+  r = client.Get("/pieces");
+  REQUIRE(r);
+  CHECK(r->body == "one\ntwo\nthree\n");
+  const std::string metrics = f.registry.Serialize();
+  CHECK(metrics.find(R"(http_requests_total{route="/pieces",method="GET",code="200"} 2)") !=
+        std::string::npos);
+}
+
+TEST_CASE("HTTP: a stream whose client left reports it on a later write", "[http][stream]") {
+  StreamFixture f;
+  {
+    auto client = f.Client();
+    std::string received;
+    client.Get("/forever", [&](const char* data, size_t size) {
+      received.append(data, size);
+      return received.find("tick") == std::string::npos;  // stop at the first tick
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!f.write_failed && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(f.write_failed);
+}
+
+TEST_CASE("HTTP: Stop() ends an idle stream, which is not counted as in flight", "[http][stream]") {
+  StreamFixture f;
+  std::atomic<bool> ended{false};
+  std::thread reader([&] {
+    auto client = f.Client();
+    client.Get("/idle");
+    ended = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (f.kept.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(f.server->in_flight() == 0);
+  CHECK(f.server->Drain(1s));
+  f.server->Stop();
+  reader.join();
+  CHECK(ended);
+  std::lock_guard<std::mutex> lock(f.mu);
+  REQUIRE(f.kept.size() == 1);
+  CHECK_FALSE(f.kept[0]->open());
+  CHECK_FALSE(f.kept[0]->Write("late"));
+}
+
+TEST_CASE("HTTP: a stream outlives the keep-alive timeout while idle", "[http][stream]") {
+  civic::http::ServerOptions options;
+  options.keepalive_timeout = 300ms;
+  StreamFixture f(options);
+  auto client = f.Client();
+  std::string received;
+  auto r = client.Get("/forever", [&](const char* data, size_t size) {
+    received.append(data, size);
+    return received.size() < 12 * 30;  // ~30 ticks: well past the keep-alive timeout
+  });
+  CHECK(received.size() >= 12 * 30);
+  // Silent for three keep-alive timeouts, then the rest arrives.
+  auto late = f.Client();
+  auto r2 = late.Get("/late");
+  REQUIRE(r2);
+  CHECK(r2->body == ": first\n\ndata: late\n\n");
+}

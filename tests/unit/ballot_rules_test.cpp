@@ -1,0 +1,136 @@
+// The ballot's domain rules: voting window, visibility, vote validation, results ranking.
+#include <catch2/catch.hpp>
+
+#include "civic/domain/ballot.hpp"
+#include "civic/domain/ballot_results.hpp"
+
+namespace {
+
+using namespace civic::ballot;
+using civic::ErrorCode;
+using civic::Instant;
+
+Instant At(const char* text) { return *civic::ParseInstant(text); }
+
+Award SampleAward() {
+  Award award;
+  award.id = 7;
+  award.version = 3;
+  award.title = "Новые Созидатели";
+  award.status = AwardStatus::kVoting;
+  award.voting_opens_at = At("2026-11-01T00:00:00+03:00");
+  award.voting_closes_at = At("2026-12-01T00:00:00+03:00");
+  award.results_visibility = ResultsVisibility::kHiddenUntilClose;
+  award.nominations = {{31, "Лидер изменений"}, {32, "Команда года"}};
+  award.nominees = {
+      {501, 31, "Ирина", City{4, "Саров"}, NomineeStatus::kActive},
+      {502, 31, "Олег", City{5, "Озёрск"}, NomineeStatus::kActive},
+      {503, 31, "Анна", City{4, "Саров"}, NomineeStatus::kWithdrawn},
+      {601, 32, "Команда", std::nullopt, NomineeStatus::kActive},
+  };
+  return award;
+}
+
+}  // namespace
+
+TEST_CASE("Ballot: votes are taken only inside [opens, closes) of a published or voting award",
+          "[ballot][rules]") {
+  Award award = SampleAward();
+  CHECK_FALSE(IsVotingOpen(award, At("2026-10-31T20:59:59.999Z")));
+  CHECK(IsVotingOpen(award, At("2026-10-31T21:00:00Z")));
+  CHECK(IsVotingOpen(award, At("2026-11-30T20:59:59.999Z")));
+  CHECK_FALSE(IsVotingOpen(award, At("2026-11-30T21:00:00Z")));
+  award.status = AwardStatus::kClosed;
+  CHECK_FALSE(IsVotingOpen(award, At("2026-11-10T00:00:00Z")));
+  award.status = AwardStatus::kPublished;
+  CHECK(IsVotingOpen(award, At("2026-11-10T00:00:00Z")));
+  award.active = false;
+  CHECK_FALSE(IsVotingOpen(award, At("2026-11-10T00:00:00Z")));
+}
+
+TEST_CASE("Ballot: a withdrawn nominee or a closed window is forbidden with a reason",
+          "[ballot][rules]") {
+  const Award award = SampleAward();
+  const Instant inside = At("2026-11-10T00:00:00Z");
+  CHECK(CheckAcceptsNewVote(award, award.nominees[0], inside).ok());
+  auto withdrawn = CheckAcceptsNewVote(award, award.nominees[2], inside);
+  REQUIRE_FALSE(withdrawn.ok());
+  CHECK(withdrawn.error().code == ErrorCode::kForbidden);
+  auto late = CheckAcceptsNewVote(award, award.nominees[0], At("2026-12-05T00:00:00Z"));
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().code == ErrorCode::kForbidden);
+  CHECK(late.error().message.find("closed") != std::string::npos);
+}
+
+TEST_CASE("Ballot: hidden results are shown to admins, and to everyone once voting is over",
+          "[ballot][rules]") {
+  Award award = SampleAward();
+  const Instant during = At("2026-11-10T00:00:00Z");
+  CHECK_FALSE(ResultsVisibleTo(award, during, false));
+  CHECK(ResultsVisibleTo(award, during, true));
+  CHECK(ResultsVisibleTo(award, At("2026-12-01T00:00:00+03:00"), false));
+  award.results_visibility = ResultsVisibility::kLive;
+  CHECK(ResultsVisibleTo(award, during, false));
+}
+
+TEST_CASE("Ballot: a snapshot with a nominee outside its nominations or a bad K is invalid",
+          "[ballot][rules]") {
+  Award award = SampleAward();
+  CHECK(ValidateAward(award).ok());
+  award.nominees[1].nomination_id = 99;
+  award.max_choices_per_nomination = 0;
+  auto status = ValidateAward(award);
+  REQUIRE_FALSE(status.ok());
+  REQUIRE(status.error().fields.size() == 2);
+  CHECK(status.error().fields[0].field == "max_choices_per_nomination");
+  CHECK(status.error().fields[1].field == "nominees[1].nomination_id");
+}
+
+TEST_CASE("Ballot: vote validation names each bad field with its prefix", "[ballot][rules]") {
+  VoteInput vote;
+  vote.voter = std::string(kMaxVoterIdBytes + 1, 'x');
+  vote.nomination_id = 0;
+  vote.nominee_id = 5;
+  vote.client_ref = std::string(kMaxClientRefBytes + 1, 'r');
+  std::vector<civic::FieldError> errors;
+  ValidateVote(vote, "votes[2].", errors);
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0].field == "votes[2].voter");
+  CHECK(errors[1].field == "votes[2].nomination");
+  CHECK(errors[2].field == "votes[2].client_ref");
+}
+
+TEST_CASE("Ballot: results rank nominees with ties, compute shares and a breakdown by city",
+          "[ballot][results]") {
+  const Award award = SampleAward();
+  const auto results =
+      ComputeResults(award, {{31, 501, 5}, {31, 502, 5}, {31, 503, 2}, {32, 601, 1}});
+  CHECK(results.total_votes == 13);
+  REQUIRE(results.nominations.size() == 2);
+  const auto& first = results.nominations[0];
+  CHECK(first.nomination->id == 31);
+  CHECK(first.total_votes == 12);
+  REQUIRE(first.nominees.size() == 3);
+  CHECK(first.nominees[0].nominee->id == 501);
+  CHECK(first.nominees[0].rank == 1);
+  CHECK(first.nominees[1].nominee->id == 502);
+  CHECK(first.nominees[1].rank == 1);
+  CHECK(first.nominees[2].rank == 3);
+  CHECK(first.nominees[0].share == Approx(5.0 / 12.0));
+  REQUIRE(first.by_city.size() == 2);
+  CHECK(first.by_city[0].city->name == "Саров");
+  CHECK(first.by_city[0].votes == 7);
+  const auto& second = results.nominations[1];
+  REQUIRE(second.by_city.size() == 1);
+  CHECK_FALSE(second.by_city[0].city.has_value());
+  REQUIRE(results.by_city.size() == 3);
+  CHECK(results.by_city[0].votes == 7);
+}
+
+TEST_CASE("Ballot: results of an award without votes are zeros, not a division by zero",
+          "[ballot][results]") {
+  const auto results = ComputeResults(SampleAward(), {});
+  CHECK(results.total_votes == 0);
+  CHECK(results.nominations[0].nominees[0].share == 0.0);
+  CHECK(results.nominations[0].nominees[0].rank == 1);
+}

@@ -1,0 +1,266 @@
+// The vote path (VoteService + Committer + DedupIndex + Tallies) with an injected clock and a
+// fake vote sink that can hold or fail commits: nothing is acknowledged before it is durable.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "award_catalog.hpp"
+#include "ballot_metrics.hpp"
+#include "committer.hpp"
+#include "vote_service.hpp"
+
+namespace {
+
+using namespace civic::ballot;
+using namespace std::chrono_literals;
+using civic::ErrorCode;
+using civic::Instant;
+
+class FakeClock final : public civic::Clock {
+ public:
+  explicit FakeClock(Instant now) : now_(now) {}
+  Instant Now() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return now_;
+  }
+  void Set(Instant now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    now_ = now;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  Instant now_;
+};
+
+// A sink whose commits can be held (to see what waits for them) or made to fail.
+class FakeSink final : public VoteSink {
+ public:
+  void Append(const std::vector<VoteRecord>& batch) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++entered_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return !hold_; });
+    if (fail_) {
+      throw std::runtime_error("disk full");
+    }
+    stored_.insert(stored_.end(), batch.begin(), batch.end());
+  }
+  void Probe() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fail_) {
+      throw std::runtime_error("disk full");
+    }
+  }
+  void Hold(bool hold) {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_ = hold;
+    cv_.notify_all();
+  }
+  void Fail(bool fail) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_ = fail;
+  }
+  // Waits until `n` commits have started.
+  bool WaitEntered(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, 5s, [&] { return entered_ >= n; });
+  }
+  size_t stored() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stored_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  bool fail_ = false;
+  int entered_ = 0;
+  std::vector<VoteRecord> stored_;
+};
+
+Instant At(const char* text) { return *civic::ParseInstant(text); }
+
+Award SampleAward(int k = 1) {
+  Award award;
+  award.id = 7;
+  award.version = 1;
+  award.status = AwardStatus::kVoting;
+  award.voting_opens_at = At("2026-11-01T00:00:00Z");
+  award.voting_closes_at = At("2026-12-01T00:00:00Z");
+  award.max_choices_per_nomination = k;
+  award.nominations = {{31, "Лидер изменений"}};
+  award.nominees = {{501, 31, "Ирина", std::nullopt, NomineeStatus::kActive},
+                    {502, 31, "Олег", std::nullopt, NomineeStatus::kActive}};
+  return award;
+}
+
+struct VotePath {
+  civic::metrics::Registry registry;
+  BallotMetrics metrics{registry};
+  FakeClock clock{At("2026-11-10T12:00:00Z")};
+  Keys keys{std::string(32, 'k')};
+  AwardCatalog catalog;
+  DedupIndex index;
+  Tallies tallies;
+  FakeSink sink;
+  Committer committer;
+  VoteService votes;
+
+  explicit VotePath(int k = 1, std::chrono::milliseconds probe = 20ms)
+      : committer(sink, index, tallies, keys, metrics,
+                  CommitterOptions{8192, std::chrono::microseconds(0), 200000, probe}),
+        votes(catalog, index, committer, keys, clock, metrics, 1) {
+    catalog.Put(SampleAward(k));
+    committer.Start();
+  }
+  ~VotePath() {
+    sink.Hold(false);
+    committer.Stop();
+  }
+
+  // Casts one vote; the future is its outcome.
+  std::future<VoteOutcome> Cast(const std::string& voter, int64_t nominee) {
+    auto promise = std::make_shared<std::promise<VoteOutcome>>();
+    auto future = promise->get_future();
+    auto completion = std::make_shared<VoteCompletion>(
+        1, [promise](std::vector<VoteOutcome>& outcomes) { promise->set_value(outcomes[0]); });
+    VoteInput vote;
+    vote.award_id = 7;
+    vote.voter = voter;
+    vote.nomination_id = 31;
+    vote.nominee_id = nominee;
+    VoteService::Submission submission;
+    votes.Decide(vote, 0, completion, submission);
+    votes.Submit(submission);
+    completion->Release();
+    return future;
+  }
+};
+
+bool Ready(std::future<VoteOutcome>& f, std::chrono::milliseconds wait = 0ms) {
+  return f.wait_for(wait) == std::future_status::ready;
+}
+
+}  // namespace
+
+TEST_CASE("Ballot: a vote is answered only after its commit returned", "[ballot][commit]") {
+  VotePath p;
+  p.sink.Hold(true);
+  auto first = p.Cast("alice", 501);
+  REQUIRE(p.sink.WaitEntered(1));
+  CHECK_FALSE(Ready(first, 50ms));
+  CHECK(p.tallies.Total() == 0);  // tallies follow commits, never lead them
+  p.sink.Hold(false);
+  REQUIRE(Ready(first, 5s));
+  const VoteOutcome outcome = first.get();
+  CHECK(outcome.kind == VoteOutcome::Kind::kCreated);
+  CHECK(p.tallies.Total() == 1);
+  CHECK(p.sink.stored() == 1);
+}
+
+TEST_CASE("Ballot: a retry that arrives while the original is pending waits for it, then 200",
+          "[ballot][commit][dedup]") {
+  VotePath p;
+  p.sink.Hold(true);
+  auto first = p.Cast("alice", 501);
+  REQUIRE(p.sink.WaitEntered(1));
+  auto retry = p.Cast("alice", 501);
+  auto other = p.Cast("alice", 502);  // K = 1 reached by a pending vote: waits too
+  CHECK_FALSE(Ready(retry, 50ms));
+  CHECK_FALSE(Ready(other));
+  p.sink.Hold(false);
+  REQUIRE(Ready(retry, 5s));
+  REQUIRE(Ready(other, 5s));
+  const VoteOutcome a = first.get();
+  const VoteOutcome b = retry.get();
+  CHECK(a.kind == VoteOutcome::Kind::kCreated);
+  CHECK(b.kind == VoteOutcome::Kind::kExisting);
+  CHECK(b.receipt == a.receipt);
+  const VoteOutcome c = other.get();
+  CHECK(c.kind == VoteOutcome::Kind::kError);
+  CHECK(c.error.code == ErrorCode::kConflict);
+  CHECK(p.sink.stored() == 1);
+}
+
+TEST_CASE("Ballot: a failed commit answers 503, stores and counts nothing, and frees the voter",
+          "[ballot][commit][failure]") {
+  VotePath p(1, 10min);  // no probe during the test: recovery comes from a successful commit
+  p.sink.Hold(true);
+  p.sink.Fail(true);
+  auto first = p.Cast("alice", 501);
+  REQUIRE(p.sink.WaitEntered(1));
+  auto retry = p.Cast("alice", 501);
+  p.sink.Hold(false);
+  REQUIRE(Ready(first, 5s));
+  REQUIRE(Ready(retry, 5s));
+  CHECK(first.get().error.code == ErrorCode::kUnavailable);
+  CHECK(retry.get().error.code == ErrorCode::kUnavailable);
+  CHECK(p.tallies.Total() == 0);
+  CHECK(p.index.size() == 0);
+  CHECK_FALSE(p.committer.healthy());
+  REQUIRE(p.committer.unhealthy_reason());
+  CHECK(p.committer.unhealthy_reason()->find("disk full") != std::string::npos);
+  // While unhealthy, new votes are refused at once.
+  auto refused = p.Cast("bob", 501);
+  REQUIRE(Ready(refused, 1s));
+  CHECK(refused.get().error.code == ErrorCode::kUnavailable);
+  CHECK(p.sink.stored() == 0);
+}
+
+TEST_CASE("Ballot: after a failed commit a successful probe brings storage back",
+          "[ballot][commit][failure]") {
+  VotePath p(1, 20ms);
+  p.sink.Fail(true);
+  auto lost = p.Cast("alice", 501);
+  REQUIRE(Ready(lost, 5s));
+  CHECK(lost.get().error.code == ErrorCode::kUnavailable);
+  CHECK_FALSE(p.committer.healthy());
+  p.sink.Fail(false);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!p.committer.healthy() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  REQUIRE(p.committer.healthy());
+  auto again = p.Cast("alice", 501);
+  REQUIRE(Ready(again, 5s));
+  CHECK(again.get().kind == VoteOutcome::Kind::kCreated);
+  CHECK(p.tallies.Total() == 1);
+}
+
+TEST_CASE("Ballot: the window follows the injected clock, a counted vote stays 200 after close",
+          "[ballot][rules]") {
+  VotePath p;
+  p.clock.Set(At("2026-10-31T23:59:59.999Z"));
+  CHECK(p.Cast("early", 501).get().error.code == ErrorCode::kForbidden);
+  p.clock.Set(At("2026-11-01T00:00:00Z"));
+  const VoteOutcome cast = p.Cast("alice", 501).get();
+  REQUIRE(cast.kind == VoteOutcome::Kind::kCreated);
+  p.clock.Set(At("2026-12-01T00:00:00Z"));
+  CHECK(p.Cast("late", 501).get().error.code == ErrorCode::kForbidden);
+  const VoteOutcome retry = p.Cast("alice", 501).get();
+  CHECK(retry.kind == VoteOutcome::Kind::kExisting);
+  CHECK(retry.receipt == cast.receipt);
+}
+
+TEST_CASE("Ballot: stopping the committer commits what is queued and refuses the rest",
+          "[ballot][commit][shutdown]") {
+  VotePath p;
+  p.sink.Hold(true);
+  auto first = p.Cast("alice", 501);
+  REQUIRE(p.sink.WaitEntered(1));
+  auto second = p.Cast("bob", 501);  // queued behind the held commit
+  auto stopper = std::async(std::launch::async, [&p] { p.committer.Stop(); });
+  std::this_thread::sleep_for(50ms);
+  p.sink.Hold(false);
+  stopper.get();
+  CHECK(first.get().kind == VoteOutcome::Kind::kCreated);
+  CHECK(second.get().kind == VoteOutcome::Kind::kCreated);
+  CHECK(p.Cast("carol", 501).get().error.code == ErrorCode::kUnavailable);
+  CHECK(p.index.pending() == 0);
+  CHECK(p.sink.stored() == 2);
+}
