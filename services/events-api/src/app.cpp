@@ -4,9 +4,11 @@
 
 #include "migrations.hpp"
 #include "resources/cities.hpp"
+#include "resources/events.hpp"
 #include "resources/organizations.hpp"
 #include "resources/people.hpp"
 #include "resources/programs.hpp"
+#include "resources/sessions.hpp"
 #include "resources/team_members.hpp"
 #include "resources/teams.hpp"
 #include "rest/crud.hpp"
@@ -44,6 +46,10 @@ http::Router App::Routes() {
   rest::AddNestedList<resources::TeamMembers>(router, store, "/v1/teams/{id}/members", "teams",
                                               "team", "team_id");
   resources::AddTeamCompositionRoute(router, store);
+  rest::AddCrudRoutes<resources::Events>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Sessions>(router, store, clock_);
+  rest::AddNestedList<resources::Sessions>(router, store, "/v1/events/{id}/sessions", "events",
+                                           "event", "event_id");
   return router;
 }
 

@@ -126,6 +126,66 @@ CREATE UNIQUE INDEX team_members_one_lead ON team_members(team_id) WHERE role = 
 CREATE INDEX team_members_team ON team_members(team_id, id);
 CREATE INDEX team_members_person ON team_members(person_id, id);
 )sql"},
+      {5, "events and sessions", R"sql(
+CREATE TABLE events (
+  id                     INTEGER PRIMARY KEY,
+  kind                   TEXT NOT NULL,
+  title                  TEXT NOT NULL,
+  description            TEXT NOT NULL DEFAULT '',
+  program_id             INTEGER REFERENCES programs(id),
+  city_id                INTEGER NOT NULL REFERENCES cities(id),
+  venue                  TEXT NOT NULL DEFAULT '',
+  format                 TEXT NOT NULL,
+  starts_at              INTEGER NOT NULL,
+  ends_at                INTEGER NOT NULL,
+  capacity               INTEGER,
+  registration_opens_at  INTEGER,
+  registration_closes_at INTEGER,
+  status                 TEXT NOT NULL,
+  created_at             INTEGER NOT NULL,
+  updated_at             INTEGER NOT NULL
+) STRICT;
+CREATE INDEX events_starts ON events(starts_at, id);
+CREATE INDEX events_city ON events(city_id, starts_at, id);
+CREATE INDEX events_program ON events(program_id, starts_at, id);
+CREATE INDEX events_status ON events(status, starts_at, id);
+
+CREATE TABLE event_organizations (
+  event_id        INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  role            TEXT NOT NULL CHECK (role IN ('organizer', 'partner')),
+  position        INTEGER NOT NULL,
+  PRIMARY KEY (event_id, organization_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX event_organizations_organization ON event_organizations(organization_id);
+
+-- Sessions are parts of their event: deleting a (draft) event deletes them.
+CREATE TABLE sessions (
+  id          INTEGER PRIMARY KEY,
+  event_id    INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  kind        TEXT NOT NULL,
+  title       TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  starts_at   INTEGER NOT NULL,
+  ends_at     INTEGER NOT NULL,
+  room        TEXT NOT NULL DEFAULT '',
+  capacity    INTEGER,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_event ON sessions(event_id, starts_at, id);
+CREATE INDEX sessions_starts ON sessions(starts_at, id);
+
+-- One row per person and session: a person is a speaker or a moderator, not both.
+CREATE TABLE session_people (
+  session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  person_id  INTEGER NOT NULL REFERENCES people(id),
+  role       TEXT NOT NULL CHECK (role IN ('speaker', 'moderator')),
+  position   INTEGER NOT NULL,
+  PRIMARY KEY (session_id, person_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX session_people_person ON session_people(person_id);
+)sql"},
   };
   return kMigrations;
 }

@@ -22,6 +22,10 @@
 //   static nlohmann::json Present(const Model&);  // the public representation, when it leaves
 //                                                 // out private members of ToJson (contacts);
 //                                                 // ToJson stays the full document PATCH merges
+//   static void Resolve(sqlite::Database&, Model&);  // fills members derived from other rows
+//                                                    // (an event's time zone, from its city);
+//                                                    // runs after FromJson, before
+//                                                    // CheckReferences, on POST and PATCH
 
 #include <spdlog/spdlog.h>
 
@@ -77,6 +81,14 @@ nlohmann::json Presented(const typename R::Model& model) {
     return R::Present(model);
   } else {
     return R::ToJson(model);
+  }
+}
+
+// Runs R::Resolve when R has one.
+template <class R>
+void Resolved(sqlite::Database& db, typename R::Model& model) {
+  if constexpr (requires { R::Resolve(db, model); }) {
+    R::Resolve(db, model);
   }
 }
 
@@ -184,6 +196,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
         return Guarded([&] {
           return Idempotent(store, clock, request, [&](sqlite::Database& db) {
             Model model = std::move(parsed.value());
+            Resolved<R>(db, model);
             Violations violations;
             R::CheckReferences(db, model, violations);
             if (!violations.empty()) {
@@ -243,6 +256,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             Model model = std::move(parsed.value());
             model.id = current->id;
             model.created_at = current->created_at;
+            Resolved<R>(db, model);
             Violations violations;
             R::CheckReferences(db, model, violations);
             if (!violations.empty()) {
