@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "ballot_client.hpp"
 #include "civic/domain/time.hpp"
 #include "civic/http/router.hpp"
 #include "civic/metrics/metrics.hpp"
@@ -14,7 +15,19 @@ namespace civic::events {
 
 struct Config {
   runtime::ServerConfig server;
+  std::string ballot_url = "http://127.0.0.1:8081";  // base URL of the ballot service
+  std::string ballot_admin_key;  // secret, from a file or the environment only; never logged
 };
+
+// Registers the events-API flags (--ballot-url, --ballot-admin-key-file) on `app`; the key file
+// path lands in `admin_key_file`.
+void AddEventsFlags(CLI::App& app, Config& config, std::string& admin_key_file);
+
+// Sets config.ballot_admin_key from `admin_key_file` when given (surrounding white space
+// trimmed), else from the environment variable CIVIC_EVENTS_BALLOT_ADMIN_KEY; leaves it empty when
+// neither is set. Throws std::runtime_error naming the flag or variable when the key is
+// unreadable, empty or not printable ASCII.
+void LoadBallotAdminKey(Config& config, const std::string& admin_key_file);
 
 // The events API: its storage and its route table.
 class App {
@@ -34,6 +47,7 @@ class App {
   Config config_;
   SystemClock clock_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<BallotClient> ballot_;
 };
 
 }  // namespace civic::events
