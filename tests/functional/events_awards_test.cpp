@@ -43,7 +43,8 @@ std::string Path(const std::string& base, int64_t id, const std::string& tail = 
 
 // A FAKE of the ballot service (the peer of the close action), inside the test process: an
 // httplib::Server on 127.0.0.1 and a free port that answers GET
-// /v1/awards/{id}/results?final=true with whatever `answer` returns, and records each request.
+// /v1/awards/{id}/results?final=true with whatever `answer` returns, accepts POST
+// /v1/awards/{id}/sync with 202, and records each request.
 class FakeBallot {
  public:
   struct Seen {
@@ -57,21 +58,24 @@ class FakeBallot {
   explicit FakeBallot(Answer answer) : answer_(std::move(answer)) {
     server_.Get(R"(/v1/awards/(\d+)/results)",
                 [this](const httplib::Request& request, httplib::Response& response) {
-                  {
-                    std::lock_guard<std::mutex> lock(mu_);
-                    seen_.push_back({request.path, request.get_param_value("final"),
-                                     request.get_header_value("Authorization"),
-                                     request.get_header_value("X-Civic-Protocol")});
-                  }
                   Answer current;
                   {
                     std::lock_guard<std::mutex> lock(mu_);
+                    results_.push_back(Record(request));
                     current = answer_;
                   }
                   auto [status, body] = current(std::stoll(request.matches[1]));
                   response.status = status;
                   response.set_content(body.dump(), "application/json");
                 });
+    server_.Post(R"(/v1/awards/(\d+)/sync)",
+                 [this](const httplib::Request& request, httplib::Response& response) {
+                   {
+                     std::lock_guard<std::mutex> lock(mu_);
+                     syncs_.push_back(Record(request));
+                   }
+                   response.status = 202;
+                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) {
@@ -90,18 +94,31 @@ class FakeBallot {
     std::lock_guard<std::mutex> lock(mu_);
     answer_ = std::move(answer);
   }
-  std::vector<Seen> seen() {
+  // The final-results requests (call 4) received so far.
+  std::vector<Seen> results() {
     std::lock_guard<std::mutex> lock(mu_);
-    return seen_;
+    return results_;
+  }
+  // The "award changed" requests (call 3) received so far.
+  std::vector<Seen> syncs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return syncs_;
   }
 
  private:
+  static Seen Record(const httplib::Request& request) {
+    return {request.path, request.get_param_value("final"),
+            request.get_header_value("Authorization"),
+            request.get_header_value("X-Civic-Protocol")};
+  }
+
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
-  std::mutex mu_;  // guards answer_, seen_
+  std::mutex mu_;  // guards answer_, results_, syncs_
   Answer answer_;
-  std::vector<Seen> seen_;
+  std::vector<Seen> results_;
+  std::vector<Seen> syncs_;
 };
 
 // A base URL where nothing listens: a fake ballot's port after it stopped.
@@ -483,6 +500,46 @@ TEST_CASE("Sync: drafts are hidden, the version grows on every change to the awa
             .status == 400);
 }
 
+TEST_CASE("Sync: the ballot is told when a published award changes, never about drafts",
+          "[events][awards][sync][notify]") {
+  FakeBallot ballot([](int64_t) { return std::pair<int, json>{500, json::object()}; });
+  AtomCities w(WithBallot(ballot.url()));
+  const int64_t draft = w.Award("draft", hours(24), hours(48));
+  w.Nomination(draft, "Лидер изменений");
+  const int64_t award = w.Award("published", hours(24), hours(48));
+  const int64_t nomination = w.Nomination(award, "Лидер изменений");
+  const int64_t nominee = w.PersonNominee(nomination, "Ирина Лебедева", "Саров");
+  const std::string told = Path("/v1/awards", award, "/sync");
+  auto told_count = [&] {
+    auto syncs = ballot.syncs();
+    return std::count_if(syncs.begin(), syncs.end(),
+                         [&](const FakeBallot::Seen& seen) { return seen.path == told; });
+  };
+  // Best effort and asynchronous: wait for it (a change made while the service was starting
+  // may be taken as the baseline, so keep changing).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (int i = 0; told_count() == 0 && std::chrono::steady_clock::now() < deadline; ++i) {
+    Call(*w.client, "PATCH", Path("/v1/nominees", nominee),
+         {{"name", "Ирина Лебедева " + std::to_string(i)}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(told_count() > 0);
+  auto syncs = ballot.syncs();
+  CHECK(syncs[0].authorization == std::string("Bearer ") + kAdminKey);
+  CHECK(syncs[0].protocol == "1");
+  for (const auto& seen : syncs) {
+    CHECK(seen.path != Path("/v1/awards", draft, "/sync"));
+  }
+  // A withdrawal is announced too.
+  const auto before = told_count();
+  Call(*w.client, "PATCH", Path("/v1/nominees", nominee), {{"status", "withdrawn"}});
+  const auto withdrawal_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (told_count() == before && std::chrono::steady_clock::now() < withdrawal_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(told_count() > before);
+}
+
 TEST_CASE("Close: refused before the window ends, without asking the ballot",
           "[events][awards][close]") {
   FakeBallot ballot([](int64_t) { return std::pair<int, json>{500, json::object()}; });
@@ -490,11 +547,11 @@ TEST_CASE("Close: refused before the window ends, without asking the ballot",
   const int64_t award = w.Award("voting", -hours(1), hours(1));
   auto early = Call(*w.client, "POST", Path("/v1/awards", award, "/close"));
   CHECK(early.status == 409);
-  CHECK(ballot.seen().empty());
+  CHECK(ballot.results().empty());
   const int64_t draft = w.Award("draft", -hours(2), -hours(1));
   CHECK(Call(*w.client, "POST", Path("/v1/awards", draft, "/close")).status == 409);
   CHECK(Call(*w.client, "POST", "/v1/awards/999/close").status == 404);
-  CHECK(ballot.seen().empty());
+  CHECK(ballot.results().empty());
 }
 
 TEST_CASE("Close: laureates are the most voted active nominees per nomination, ties all win",
@@ -552,7 +609,7 @@ TEST_CASE("Close: laureates are the most voted active nominees per nomination, t
   CHECK(laureates[2]["rank"] == 2);
 
   // What the fake ballot received: the final results, with the admin key and protocol 1.
-  auto seen = ballot.seen();
+  auto seen = ballot.results();
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].path == Path("/v1/awards", award, "/results"));
   CHECK(seen[0].final_param == "true");
@@ -576,7 +633,7 @@ TEST_CASE("Close: laureates are the most voted active nominees per nomination, t
   CHECK(replay.Header("Idempotency-Replayed") == "true");
   CHECK(replay.body == closed.body);
   CHECK(Call(*w.client, "POST", close).status == 409);
-  CHECK(ballot.seen().size() == 1);
+  CHECK(ballot.results().size() == 1);
 
   // The results are final: the nominees and the rules no longer change; archiving is allowed.
   auto late = Call(*w.client, "PATCH", Path("/v1/nominees", timur), {{"status", "withdrawn"}});
@@ -651,7 +708,7 @@ TEST_CASE("Close: a ballot that is down or failing changes nothing, a retry then
     CHECK(closed.status == 200);
     REQUIRE(closed.body["laureates"].size() == 1);
     CHECK(closed.body["laureates"][0]["nominee_id"] == nominee);
-    CHECK(ballot.seen().size() == 5);
+    CHECK(ballot.results().size() == 5);
   }
 }
 
@@ -676,8 +733,8 @@ TEST_CASE("Close: without an admin key the close answers 503, the key never reac
   AtomCities with_file(options);
   const int64_t other = with_file.Award("voting", -hours(2), -hours(1));
   CHECK(Call(*with_file.client, "POST", Path("/v1/awards", other, "/close")).status == 502);
-  REQUIRE(ballot.seen().size() == 1);
-  CHECK(ballot.seen()[0].authorization == "Bearer from-file-key-9d2e");
+  REQUIRE(ballot.results().size() == 1);
+  CHECK(ballot.results()[0].authorization == "Bearer from-file-key-9d2e");
   CHECK(with_file.service.Stderr().find("from-file-key") == std::string::npos);
 
   civic::test::ServiceOptions missing;

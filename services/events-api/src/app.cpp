@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <variant>
 
 #include "migrations.hpp"
 #include "resources/award_close.hpp"
@@ -44,6 +45,30 @@ std::string Trimmed(const std::string& text) {
     return "";
   }
   return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+// Wraps the write routes of awards, nominations and nominees (and the close action) so that a
+// successful write pokes `notifier`: their handlers return after the transaction committed.
+void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& notifier) {
+  for (auto& route : router.routes()) {
+    const bool write = route.method == http::Method::kPost ||
+                       route.method == http::Method::kPatch ||
+                       route.method == http::Method::kDelete;
+    const bool award_data = route.pattern.rfind("/v1/awards", 0) == 0 ||
+                            route.pattern.rfind("/v1/nominations", 0) == 0 ||
+                            route.pattern.rfind("/v1/nominees", 0) == 0;
+    auto* handler = std::get_if<http::SyncHandler>(&route.handler);
+    if (!write || !award_data || handler == nullptr) {
+      continue;
+    }
+    *handler = [inner = std::move(*handler), &notifier](const http::Request& request) {
+      http::Response response = inner(request);
+      if (response.status >= 200 && response.status < 300) {
+        notifier.Poke();
+      }
+      return response;
+    };
+  }
 }
 
 }  // namespace
@@ -96,7 +121,14 @@ void LoadBallotAdminKey(Config& config, const std::string& admin_key_file) {
 App::App(const Config& config, metrics::Registry& registry) : config_(config) {
   const std::string path = (std::filesystem::path(config.server.data_dir) / "events.db").string();
   store_ = std::make_unique<Store>(path, config.server.workers + 1);
-  ballot_ = std::make_unique<BallotClient>(BallotPeer{config.ballot_url, config.ballot_admin_key});
+  auto& ballot_requests = registry.AddCounter(
+      "events_ballot_requests_total",
+      "Calls to the ballot by call (final_results, award_changed) and outcome (ok, error, "
+      "unreachable).",
+      {"call", "outcome"});
+  ballot_ = std::make_unique<BallotClient>(BallotPeer{config.ballot_url, config.ballot_admin_key},
+                                           &ballot_requests);
+  notifier_ = std::make_unique<AwardChangeNotifier>(*store_, *ballot_);
   if (!ballot_->configured()) {
     spdlog::warn(
         "no ballot admin key (--ballot-admin-key-file or CIVIC_EVENTS_BALLOT_ADMIN_KEY): "
@@ -127,13 +159,17 @@ http::Router App::Routes() {
   rest::AddNestedList<resources::Laureates>(router, store, "/v1/awards/{id}/laureates", "awards",
                                             "award", "award_id");
   resources::AddAwardCloseRoute(router, store, clock_, *ballot_);
-  // The ballot's sync protocol (proto-docs/awards-sync.md).
+  // The ballot's sync protocol (proto-docs/awards-sync.md), and telling it what changed.
   resources::AddAwardSyncRoutes(router, store);
+  NotifyBallotAfterAwardWrites(router, *notifier_);
   return router;
 }
 
 std::optional<std::string> App::NotReadyReason() { return store_->NotReadyReason(); }
 
-void App::Close() { store_->Close(); }
+void App::Close() {
+  notifier_->Stop();
+  store_->Close();
+}
 
 }  // namespace civic::events

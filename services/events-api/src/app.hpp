@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "award_notifier.hpp"
 #include "ballot_client.hpp"
 #include "civic/domain/time.hpp"
 #include "civic/http/router.hpp"
@@ -48,6 +49,7 @@ class App {
   SystemClock clock_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<BallotClient> ballot_;
+  std::unique_ptr<AwardChangeNotifier> notifier_;  // after store_ and ballot_: stops first
 };
 
 }  // namespace civic::events

@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -24,29 +27,57 @@ std::optional<int64_t> Count(const nlohmann::json& object, const char* name) {
 
 }  // namespace
 
-BallotClient::BallotClient(BallotPeer peer) : peer_(std::move(peer)) {}
+BallotClient::BallotClient(BallotPeer peer, metrics::Family<metrics::Counter>* requests)
+    : peer_(std::move(peer)), requests_(requests) {}
 
 BallotAnswer BallotClient::FinalResults(int64_t award_id) const {
-  // SIGPIPE is ignored process-wide by runtime::BlockTerminationSignals (main).
-  httplib::Client client(peer_.url);
-  client.set_tcp_nodelay(true);
-  client.set_keep_alive(true);
-  client.set_connection_timeout(kConnectTimeoutSeconds, 0);
-  client.set_read_timeout(kReadTimeoutSeconds, 0);
-  client.set_write_timeout(kWriteTimeoutSeconds, 0);
+  return Send("final_results", false,
+              "/v1/awards/" + std::to_string(award_id) + "/results?final=true");
+}
+
+BallotAnswer BallotClient::AwardChanged(int64_t award_id) const {
+  return Send("award_changed", true, "/v1/awards/" + std::to_string(award_id) + "/sync");
+}
+
+BallotAnswer BallotClient::Send(const char* call, bool post, const std::string& path) const {
+  // One keep-alive connection per thread and ballot URL (an httplib::Client serialises its
+  // requests). SIGPIPE is ignored process-wide by runtime::BlockTerminationSignals (main).
+  thread_local std::map<std::string, std::unique_ptr<httplib::Client>> clients;
+  auto& client = clients[peer_.url];
+  if (!client) {
+    client = std::make_unique<httplib::Client>(peer_.url);
+    client->set_tcp_nodelay(true);
+    client->set_keep_alive(true);
+    client->set_connection_timeout(kConnectTimeoutSeconds, 0);
+    client->set_read_timeout(kReadTimeoutSeconds, 0);
+    client->set_write_timeout(kWriteTimeoutSeconds, 0);
+  }
   const httplib::Headers headers = {{"Accept", "application/json"},
                                     {"Connection", "keep-alive"},
                                     {"X-Civic-Protocol", kCivicProtocol},
                                     {"Authorization", "Bearer " + peer_.admin_key}};
-  const std::string path = "/v1/awards/" + std::to_string(award_id) + "/results?final=true";
+  auto send = [&] {
+    return post ? client->Post(path, headers, "", "application/json") : client->Get(path, headers);
+  };
+  const auto started = std::chrono::steady_clock::now();
+  auto result = send();
+  if (!result && result.error() != httplib::Error::Connection &&
+      std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+    result = send();  // a quick failure: the kept-alive socket was closed by the ballot; once more
+  }
   BallotAnswer answer;
-  auto result = client.Get(path, headers);
   if (!result) {
     answer.error = httplib::to_string(result.error());
-    return answer;
+  } else {
+    answer.status = result->status;
+    answer.body = std::move(result->body);
   }
-  answer.status = result->status;
-  answer.body = std::move(result->body);
+  if (requests_ != nullptr) {
+    const char* outcome = answer.status == 0                            ? "unreachable"
+                          : answer.status >= 200 && answer.status < 300 ? "ok"
+                                                                        : "error";
+    requests_->WithLabels({call, outcome}).Inc();
+  }
   return answer;
 }
 

@@ -7,6 +7,7 @@
 
 #include "civic/domain/award.hpp"
 #include "civic/domain/error.hpp"
+#include "civic/metrics/metrics.hpp"
 
 namespace civic::events {
 
@@ -26,22 +27,28 @@ struct BallotAnswer {
   std::string body;
 };
 
-// Calls to the ballot's admin endpoints over HTTP/1.1 (cpp-httplib). Thread-safe: each call uses
-// its own client (calls are rare organiser actions, so no connection is kept between them).
+// Calls to the ballot's admin endpoints over HTTP/1.1 keep-alive (cpp-httplib), with the admin
+// key and the protocol headers. Thread-safe: each calling thread has its own connection. The
+// calls block (connect 2 s, read 10 s at most): make them on worker or background threads, never
+// inside a database transaction.
 class BallotClient {
  public:
-  explicit BallotClient(BallotPeer peer);
+  // `requests` (may be null) counts calls by `call` and `outcome` (ok, error, unreachable).
+  BallotClient(BallotPeer peer, metrics::Family<metrics::Counter>* requests);
 
   bool configured() const { return !peer_.admin_key.empty(); }
   const std::string& url() const { return peer_.url; }
 
-  // GET {url}/v1/awards/{award_id}/results?final=true with the admin key. Blocks for up to the
-  // connect (2 s) and read (10 s) timeouts: call it on a worker thread and never inside a
-  // database transaction.
+  // Call 4: GET {url}/v1/awards/{award_id}/results?final=true.
   BallotAnswer FinalResults(int64_t award_id) const;
+  // Call 3: POST {url}/v1/awards/{award_id}/sync ("this award changed: fetch it now").
+  BallotAnswer AwardChanged(int64_t award_id) const;
 
  private:
+  BallotAnswer Send(const char* call, bool post, const std::string& path) const;
+
   BallotPeer peer_;
+  metrics::Family<metrics::Counter>* requests_;
 };
 
 // Reads the ballot's final results document for `award_id` (openapi.yaml, AwardResults):
