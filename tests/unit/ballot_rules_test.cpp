@@ -33,7 +33,7 @@ Award SampleAward() {
 
 }  // namespace
 
-TEST_CASE("Ballot: votes are taken only inside [opens, closes) of a published or voting award",
+TEST_CASE("Ballot: votes are taken only from opening until closing of a published or voting award",
           "[ballot][rules]") {
   Award award = SampleAward();
   CHECK_FALSE(IsVotingOpen(award, At("2026-10-31T20:59:59.999Z")));

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "award_notifier.hpp"
+#include "ballot_client.hpp"
 #include "civic/domain/time.hpp"
 #include "civic/http/router.hpp"
 #include "civic/metrics/metrics.hpp"
@@ -14,11 +16,21 @@ namespace civic::events {
 
 struct Config {
   runtime::ServerConfig server;
-  std::string synchronous = "full";  // "full" or "normal": see Store
+  std::string synchronous = "full";                  // "full" or "normal": see Store
+  std::string ballot_url = "http://127.0.0.1:8081";  // base URL of the ballot service
+  std::string ballot_admin_key;  // secret, from a file or the environment only; never logged
 };
 
-// Registers the events-API-specific flags (--synchronous) on `app`.
-void AddEventsFlags(CLI::App& app, Config& config);
+// Registers the events-API flags (--synchronous, --ballot-url, --ballot-admin-key-file) on
+// `app`; the key file
+// path lands in `admin_key_file`.
+void AddEventsFlags(CLI::App& app, Config& config, std::string& admin_key_file);
+
+// Sets config.ballot_admin_key from `admin_key_file` when given (surrounding white space
+// trimmed), else from the environment variable CIVIC_EVENTS_BALLOT_ADMIN_KEY; leaves it empty when
+// neither is set. Throws std::runtime_error naming the flag or variable when the key is
+// unreadable, empty or not printable ASCII.
+void LoadBallotAdminKey(Config& config, const std::string& admin_key_file);
 
 // The events API: its storage and its route table.
 class App {
@@ -38,6 +50,8 @@ class App {
   Config config_;
   SystemClock clock_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<BallotClient> ballot_;
+  std::unique_ptr<AwardChangeNotifier> notifier_;  // after store_ and ballot_: stops first
 };
 
 }  // namespace civic::events

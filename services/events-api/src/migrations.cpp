@@ -186,6 +186,71 @@ CREATE TABLE session_people (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX session_people_person ON session_people(person_id);
 )sql"},
+      {6, "awards, nominations, nominees, laureates", R"sql(
+-- `version` grows in the same transaction as every change to the award, its nominations or its
+-- nominees: the ballot syncs by it (proto-docs/awards-sync.md).
+CREATE TABLE awards (
+  id                         INTEGER PRIMARY KEY,
+  title                      TEXT NOT NULL,
+  edition_year               INTEGER NOT NULL,
+  program_id                 INTEGER REFERENCES programs(id),
+  description                TEXT NOT NULL DEFAULT '',
+  voting_opens_at            INTEGER NOT NULL,
+  voting_closes_at           INTEGER NOT NULL,
+  max_choices_per_nomination INTEGER NOT NULL DEFAULT 1,
+  results_visibility         TEXT NOT NULL,
+  status                     TEXT NOT NULL
+    CHECK (status IN ('draft', 'published', 'voting', 'closed', 'archived')),
+  version                    INTEGER NOT NULL DEFAULT 1,
+  created_at                 INTEGER NOT NULL,
+  updated_at                 INTEGER NOT NULL
+) STRICT;
+CREATE INDEX awards_program ON awards(program_id, id);
+CREATE INDEX awards_status ON awards(status, id);
+CREATE INDEX awards_edition_year ON awards(edition_year, id);
+
+CREATE TABLE nominations (
+  id          INTEGER PRIMARY KEY,
+  award_id    INTEGER NOT NULL REFERENCES awards(id),
+  title       TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  UNIQUE (award_id, title)
+) STRICT;
+
+CREATE TABLE nominees (
+  id            INTEGER PRIMARY KEY,
+  nomination_id INTEGER NOT NULL REFERENCES nominations(id),
+  kind          TEXT NOT NULL CHECK (kind IN ('person', 'project')),
+  person_id     INTEGER REFERENCES people(id),
+  project_title TEXT NOT NULL DEFAULT '',
+  name          TEXT NOT NULL,
+  city_id       INTEGER NOT NULL REFERENCES cities(id),
+  status        TEXT NOT NULL CHECK (status IN ('active', 'withdrawn')),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX nominees_nomination ON nominees(nomination_id, id);
+CREATE INDEX nominees_city ON nominees(city_id, id);
+CREATE INDEX nominees_person ON nominees(person_id);
+CREATE INDEX nominees_name ON nominees(name, id);
+
+-- Written once, when the award closes; read-only afterwards.
+CREATE TABLE laureates (
+  id            INTEGER PRIMARY KEY,
+  award_id      INTEGER NOT NULL REFERENCES awards(id),
+  nomination_id INTEGER NOT NULL REFERENCES nominations(id),
+  nominee_id    INTEGER NOT NULL REFERENCES nominees(id),
+  votes         INTEGER NOT NULL,
+  rank          INTEGER NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  UNIQUE (award_id, nominee_id)
+) STRICT;
+CREATE INDEX laureates_nomination ON laureates(nomination_id, id);
+CREATE INDEX laureates_nominee ON laureates(nominee_id);
+)sql"},
   };
   return kMigrations;
 }

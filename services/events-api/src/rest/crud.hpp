@@ -15,6 +15,8 @@
 //   static void Insert(sqlite::Database&, Model&);           // sets model.id
 //   static void Update(sqlite::Database&, const Model&);
 //   static std::optional<std::string> DeleteConflict(sqlite::Database&, int64_t id);
+//                                      // or (sqlite::Database&, int64_t id, Instant now) when
+//                                      // the answer depends on the time
 //   static void Delete(sqlite::Database&, int64_t id);
 //   static const rest::ListSpec& List();
 //   static Model FromRow(sqlite::Statement&);               // columns of List().columns
@@ -276,7 +278,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
 
   router.Delete(
       item,
-      [&store](const http::Request& request) {
+      [&store, &clock](const http::Request& request) {
         const auto id = PathId(request);
         if (!id) {
           return NotFound(R::kName, request.Param("id"));
@@ -290,7 +292,13 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             if (auto failed = CheckIfMatch(request, CurrentETag<R>(*current))) {
               return http::ErrorResponse(*failed);
             }
-            if (auto conflict = R::DeleteConflict(db, *id)) {
+            std::optional<std::string> conflict;
+            if constexpr (requires { R::DeleteConflict(db, *id, clock.Now()); }) {
+              conflict = R::DeleteConflict(db, *id, clock.Now());
+            } else {
+              conflict = R::DeleteConflict(db, *id);
+            }
+            if (conflict) {
               return http::ErrorResponse(Error::Conflict(*conflict));
             }
             R::Delete(db, *id);
