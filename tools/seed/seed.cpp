@@ -13,6 +13,8 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -23,6 +25,18 @@ namespace {
 
 using nlohmann::json;
 
+// "seed-" + 16 hex digits of the FNV-1a hash of `key`.
+std::string IdempotencyKey(const std::string& key) {
+  uint64_t hash = 14695981039346656037ULL;
+  for (const char c : key) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+  return std::string("seed-") + hex;
+}
+
 class Api {
  public:
   explicit Api(const std::string& url) : client_(url) {
@@ -32,10 +46,12 @@ class Api {
     client_.set_read_timeout(30, 0);
   }
 
-  // POSTs `body` with Idempotency-Key "seed-" + key; returns the created (or replayed) resource.
+  // POSTs `body` with an Idempotency-Key derived from `key` (which may hold Cyrillic: the
+  // header takes visible ASCII, so the key is hashed); returns the created (or replayed)
+  // resource.
   json Create(const std::string& path, const std::string& key, const json& body) {
     const httplib::Headers headers = {{"Connection", "keep-alive"},
-                                      {"Idempotency-Key", "seed-" + key}};
+                                      {"Idempotency-Key", IdempotencyKey(key)}};
     auto result = client_.Post(path.c_str(), headers, body.dump(), "application/json");
     if (!result) {
       throw std::runtime_error("POST " + path + ": " + httplib::to_string(result.error()));
