@@ -251,6 +251,11 @@ CREATE TABLE laureates (
 CREATE INDEX laureates_nomination ON laureates(nomination_id, id);
 CREATE INDEX laureates_nominee ON laureates(nominee_id);
 )sql"},
+      {7, "indexes for filtered lists sorted by name", R"sql(
+CREATE INDEX people_organization_name ON people(organization_id, name, id);
+CREATE INDEX people_city_name ON people(city_id, name, id);
+CREATE INDEX organizations_city_name ON organizations(city_id, name, id);
+)sql"},
   };
   return kMigrations;
 }
