@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <thread>
+#include <unordered_map>
 
 #include "migrations.hpp"
 
@@ -25,18 +29,81 @@ sqlite::Database OpenMigrated(const std::string& path) {
 }  // namespace
 
 RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies) {
+  // Two threads: this one reads the log in chunks, a helper fills the dedup index (prefetching
+  // each chunk's slots first) and counts; a small queue between them bounds the memory.
+  constexpr size_t kChunk = 32768;
+  constexpr size_t kMaxQueued = 4;
   RebuildStats stats;
   stats.max_seq = reader.MaxSeq();
   index.ReserveCapacity(static_cast<size_t>(stats.max_seq));
-  reader.ForEach([&](const VoteRecord& r) {
-    ++stats.votes;
-    if (!index.InsertCommitted(MakeDedupKey(r.voter_hash, r.nomination_id),
-                               static_cast<uint32_t>(r.nominee_id), r.seq)) {
-      ++stats.duplicates;
+
+  std::mutex mu;  // guards queue and done
+  std::condition_variable cv;
+  std::deque<std::vector<VoteRecord>> queue;
+  bool done = false;
+  std::unordered_map<uint64_t, NomineeTally> counts;  // (award << 32 | nominee)
+  std::unordered_map<uint64_t, int64_t> awards;       // same key -> award id
+  std::vector<DedupKey> keys;
+  std::thread filler([&] {
+    for (;;) {
+      std::vector<VoteRecord> rows;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return done || !queue.empty(); });
+        if (queue.empty()) {
+          return;
+        }
+        rows = std::move(queue.front());
+        queue.pop_front();
+      }
+      cv.notify_all();
+      keys.resize(rows.size());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        keys[i] = MakeDedupKey(rows[i].voter_hash, rows[i].nomination_id);
+        index.Prefetch(keys[i]);
+      }
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const VoteRecord& r = rows[i];
+        if (!index.InsertCommitted(keys[i], static_cast<uint32_t>(r.nominee_id), r.seq)) {
+          ++stats.duplicates;
+        }
+        const uint64_t key =
+            (static_cast<uint64_t>(r.award_id) << 32) | static_cast<uint32_t>(r.nominee_id);
+        NomineeTally& tally = counts[key];
+        tally.nomination_id = r.nomination_id;
+        tally.nominee_id = r.nominee_id;
+        ++tally.votes;
+        awards[key] = r.award_id;
+      }
+      stats.votes += rows.size();
     }
-    // The log is the truth: every stored row counts, as recount counts it.
-    tallies.Add(r.award_id, r.nomination_id, r.nominee_id);
   });
+  try {
+    reader.ForEachChunk(kChunk, [&](std::vector<VoteRecord>& rows) {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return queue.size() < kMaxQueued; });
+      queue.push_back(std::move(rows));
+      cv.notify_all();
+    });
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+    filler.join();
+    throw;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  filler.join();
+  // The log is the truth: every stored row counts, as recount counts it.
+  for (const auto& [key, tally] : counts) {
+    tallies.Add(awards[key], tally.nomination_id, tally.nominee_id, tally.votes);
+  }
   return stats;
 }
 
@@ -67,6 +134,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   }
 
   log_ = std::make_unique<VoteLog>(db_path_);
+  checkpointer_ = std::make_unique<Checkpointer>(db_path_, std::chrono::milliseconds(250));
   CommitterOptions options;
   options.max_batch = static_cast<size_t>(config_.commit_max_batch);
   options.max_delay = std::chrono::milliseconds(config_.commit_max_delay_ms);
@@ -100,6 +168,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
                             [this] { return static_cast<double>(tallies_.Total()); });
 
   committer_->Start();
+  checkpointer_->Start();
   streams_->Start();
   sync_->Start();
 }
@@ -118,10 +187,11 @@ http::Router App::Routes() {
     return [this, fn](const http::Request& r) { return (this->*fn)(r); };
   };
   // Votes: decided on the network thread, answered by the committer after the commit.
+  // (Their JSON is read by a SAX parser straight into votes, not by the HTTP layer.)
   router.AddAsync(Method::kPost, "/v1/awards/{award}/votes", async(&App::CastOne),
-                  {.json_body = true, .max_body_bytes = 4096});
+                  {.max_body_bytes = 4096});
   router.AddAsync(Method::kPost, "/v1/votes/batch", async(&App::CastBatch),
-                  {.json_body = true, .max_body_bytes = 1024 * 1024});
+                  {.max_body_bytes = 1024 * 1024});
   // Results: from the in-memory tallies, O(nominees).
   router.Get("/v1/awards/{award}/results", sync(&App::GetResults));
   router.AddAsync(Method::kGet, "/v1/awards/{award}/results/stream", async(&App::StreamResults));
@@ -165,6 +235,7 @@ void App::Close() {
       exports_.clear();
     }
     committer_->Stop();  // commits and answers what is queued
+    checkpointer_->Stop();
     std::lock_guard<std::mutex> lock(db_mu_);
     db_.reset();
   });

@@ -95,6 +95,7 @@ class App {
   VoteReader reader_;
   RebuildStats rebuilt_;
   std::unique_ptr<VoteLog> log_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<VoteService> votes_;
   std::unique_ptr<ResultsService> results_;

@@ -53,7 +53,7 @@ class Keys {
   HmacKey* receipt_;
 };
 
-// Compares two secrets in time independent of where they differ.
+// Compares two secrets in a time that does not depend on where they differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 std::string HexEncode(const uint8_t* data, size_t size);

@@ -1,7 +1,11 @@
 #include "dedup_index.hpp"
 
+#include <sys/mman.h>
+
 #include <bit>
 #include <cstring>
+#include <new>
+#include <utility>
 
 namespace civic::ballot {
 
@@ -41,9 +45,69 @@ DedupKey MakeDedupKey(const VoterHash& voter_hash, int64_t nomination_id) {
   return key;
 }
 
+namespace {
+
+constexpr size_t kHugePage = 2 * 1024 * 1024;
+
+}  // namespace
+
+DedupIndex::SlotArray::SlotArray(size_t n) : size_(n) {
+  const size_t bytes = n * sizeof(Entry);
+  const bool huge = bytes >= kHugePage;
+  // Over-allocate by a huge page to place the array on a huge-page boundary.
+  mapping_bytes_ = huge ? bytes + kHugePage : bytes;
+  mapping_ =
+      mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping_ == MAP_FAILED) {
+    mapping_ = nullptr;
+    throw std::bad_alloc();
+  }
+  auto address = reinterpret_cast<uintptr_t>(mapping_);
+  if (huge) {
+    address = (address + kHugePage - 1) & ~(kHugePage - 1);
+    madvise(reinterpret_cast<void*>(address), bytes, MADV_HUGEPAGE);  // a hint; may be refused
+  }
+  data_ = reinterpret_cast<Entry*>(address);
+}
+
+DedupIndex::SlotArray::~SlotArray() {
+  if (mapping_ != nullptr) {
+    munmap(mapping_, mapping_bytes_);
+  }
+}
+
+DedupIndex::SlotArray::SlotArray(SlotArray&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      mapping_(std::exchange(other.mapping_, nullptr)),
+      mapping_bytes_(std::exchange(other.mapping_bytes_, 0)) {}
+
+DedupIndex::SlotArray& DedupIndex::SlotArray::operator=(SlotArray&& other) noexcept {
+  if (this != &other) {
+    if (mapping_ != nullptr) {
+      munmap(mapping_, mapping_bytes_);
+    }
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    mapping_ = std::exchange(other.mapping_, nullptr);
+    mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
+  }
+  return *this;
+}
+
 DedupIndex::DedupIndex() : shards_(new Shard[kShards]) {
   for (int i = 0; i < kShards; ++i) {
-    shards_[i].slots.assign(kInitialCapacity, Entry{});
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    Grow(shards_[i], kInitialCapacity);
+  }
+}
+
+void DedupIndex::Prefetch(const DedupKey& key) const {
+  const Shard& shard = ShardOf(key);
+  const Entry* data = shard.data_hint.load(std::memory_order_relaxed);
+  const size_t mask = shard.mask_hint.load(std::memory_order_relaxed);
+  if (data != nullptr) {
+    __builtin_prefetch(data + (key.lo & mask));
   }
 }
 
@@ -52,14 +116,15 @@ DedupIndex::Shard& DedupIndex::ShardOf(const DedupKey& key) const {
 }
 
 void DedupIndex::Grow(Shard& shard, size_t capacity) {
-  std::vector<Entry> old;
-  old.swap(shard.slots);
-  shard.slots.assign(capacity, Entry{});
-  for (const Entry& entry : old) {
-    if (entry.seq != 0) {
-      Insert(shard, entry);
+  SlotArray old = std::move(shard.slots);
+  shard.slots = SlotArray(capacity);
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (old[i].seq != 0) {
+      Insert(shard, old[i]);
     }
   }
+  shard.data_hint.store(shard.slots.data(), std::memory_order_relaxed);
+  shard.mask_hint.store(capacity - 1, std::memory_order_relaxed);
 }
 
 void DedupIndex::Insert(Shard& shard, const Entry& entry) {
@@ -187,13 +252,22 @@ void DedupIndex::Remove(const DedupKey& key, uint32_t nominee, uint64_t seq) {
 bool DedupIndex::InsertCommitted(const DedupKey& key, uint32_t nominee, uint64_t seq) {
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
-  if (Scan(shard, key, nominee, INT32_MAX).found == Found::kSame) {
-    return false;
-  }
   if (NeedsRoom(shard.size, shard.slots.size())) {
     Grow(shard, shard.slots.size() * 2);
   }
-  Insert(shard, Entry{key.lo, key.hi, nominee, seq});
+  // One walk of the cluster: a duplicate is in it; the new entry goes to the empty slot ending it.
+  const size_t mask = shard.slots.size() - 1;
+  size_t pos = key.lo & mask;
+  for (;; pos = (pos + 1) & mask) {
+    const Entry& e = shard.slots[pos];
+    if (e.seq == 0) {
+      break;
+    }
+    if (e.lo == key.lo && e.hi == key.hi && e.nominee == nominee) {
+      return false;
+    }
+  }
+  shard.slots[pos] = Entry{key.lo, key.hi, nominee, seq};
   ++shard.size;
   return true;
 }
@@ -233,7 +307,7 @@ size_t DedupIndex::memory_bytes() const {
   size_t total = 0;
   for (int i = 0; i < kShards; ++i) {
     std::lock_guard<std::mutex> lock(shards_[i].mu);
-    total += shards_[i].slots.capacity() * sizeof(Entry);
+    total += shards_[i].slots.bytes();
   }
   return total;
 }

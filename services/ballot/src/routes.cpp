@@ -2,6 +2,7 @@
 // serialise the answer. No SQL and no business rule here.
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "app.hpp"
 #include "award_json.hpp"
 #include "civic/http/problem.hpp"
+#include "vote_json.hpp"
 
 namespace civic::ballot {
 
@@ -61,50 +63,41 @@ std::optional<Response> CheckProtocol(const Request& request) {
   return std::nullopt;
 }
 
-// Reads the members of one vote object. Type errors go to `errors` (prefixed); values are
-// checked by ValidateVote once the types are right.
-VoteInput ReadVote(const json& object, const std::string& prefix, bool with_award,
-                   std::vector<FieldError>& errors) {
-  VoteInput vote;
-  const auto integer = [&](const char* name, int64_t& out) {
-    const auto it = object.find(name);
-    if (it == object.end() || it->is_null()) {
-      errors.push_back({prefix + name, "is required"});
-    } else if (!it->is_number_integer()) {
-      errors.push_back({prefix + name, "must be an integer"});
-    } else {
-      out = it->get<int64_t>();
-    }
-  };
-  if (with_award) {
-    integer("award", vote.award_id);
+bool IsJsonMediaType(const std::optional<std::string>& content_type) {
+  if (!content_type) {
+    return false;
   }
-  const auto voter = object.find("voter");
-  if (voter == object.end() || voter->is_null()) {
-    errors.push_back({prefix + "voter", "is required"});
-  } else if (!voter->is_string()) {
-    errors.push_back({prefix + "voter", "must be a string"});
-  } else {
-    vote.voter = voter->get<std::string>();
+  std::string media = content_type->substr(0, content_type->find(';'));
+  while (!media.empty() && media.back() == ' ') {
+    media.pop_back();
   }
-  integer("nomination", vote.nomination_id);
-  integer("nominee", vote.nominee_id);
-  const auto ref = object.find("client_ref");
-  if (ref != object.end() && !ref->is_null()) {
-    if (!ref->is_string()) {
-      errors.push_back({prefix + "client_ref", "must be a string"});
-    } else {
-      vote.client_ref = ref->get<std::string>();
-    }
+  for (char& c : media) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  if (errors.empty()) {
-    ValidateVote(vote, prefix, errors);
+  return media == "application/json" ||
+         (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0);
+}
+
+// The same answers the HTTP layer gives for JSON routes: 415, 400 empty, 400 malformed (with
+// the byte offset); then 422 for a body of the wrong shape. Nothing when the votes can be read.
+std::optional<Response> BodyProblem(const Request& request, const ParsedVotes& parsed) {
+  if (!IsJsonMediaType(request.Header("content-type"))) {
+    return http::ProblemResponse(415, "The body must be JSON (Content-Type: application/json).");
   }
-  if (with_award && errors.empty() && (vote.award_id <= 0 || vote.award_id > kMaxId)) {
-    // Not a field error: an id we cannot know is an unknown award.
-    vote.award_id = 0;
+  if (request.body.empty()) {
+    return http::ProblemResponse(400, "A JSON body is required.");
   }
-  return vote;
+  if (parsed.syntax_offset) {
+    http::Problem problem;
+    problem.status = 400;
+    problem.detail = "Malformed JSON at byte " + std::to_string(*parsed.syntax_offset) + ".";
+    problem.extra["offset"] = *parsed.syntax_offset;
+    return http::ProblemResponse(problem);
+  }
+  if (parsed.shape_error) {
+    return http::ErrorResponse(*parsed.shape_error);
+  }
+  return std::nullopt;
 }
 
 int StatusOf(const VoteOutcome& outcome) {
@@ -118,22 +111,6 @@ int StatusOf(const VoteOutcome& outcome) {
   }
   return http::StatusFor(outcome.error.code);
 }
-
-// {"status", "receipt", "award_id", ...} of a counted vote.
-json ReceiptJson(const VoteOutcome& outcome, const VoteInput& vote) {
-  json body = {
-      {"status", outcome.kind == VoteOutcome::Kind::kCreated ? "counted" : "already_counted"},
-      {"receipt", outcome.receipt},
-      {"award_id", vote.award_id},
-      {"nomination_id", vote.nomination_id},
-      {"nominee_id", vote.nominee_id}};
-  if (vote.client_ref) {
-    body["client_ref"] = *vote.client_ref;
-  }
-  return body;
-}
-
-json ProblemJson(const Error& error) { return json::parse(http::ErrorResponse(error).body); }
 
 std::string ExportLine(const VoteRecord& r, const std::string& receipt) {
   std::string line;
@@ -187,16 +164,16 @@ void App::CastOne(Request&& request, Responder responder) {
     responder.Send(Unauthorized("A vote needs the voting client's key: Authorization: Bearer."));
     return;
   }
-  if (!request.json.is_object()) {
+  ParsedVotes parsed = ParseVoteBody(request.body);
+  if (auto problem = BodyProblem(request, parsed)) {
     metrics_.rejected_invalid.Inc();
-    responder.Send(http::ErrorResponse(Error::Invalid("", "the body must be a JSON object")));
+    responder.Send(std::move(*problem));
     return;
   }
-  std::vector<FieldError> errors;
-  VoteInput vote = ReadVote(request.json, "", false, errors);
-  if (!errors.empty()) {
+  ParsedVote& one = parsed.votes.front();
+  if (!one.errors.empty()) {
     metrics_.rejected_invalid.Inc();
-    responder.Send(http::ErrorResponse(Error::Invalid(std::move(errors))));
+    responder.Send(http::ErrorResponse(Error::Invalid(std::move(one.errors))));
     return;
   }
   const auto award = ParseId(request.Param("award"));
@@ -205,8 +182,9 @@ void App::CastOne(Request&& request, Responder responder) {
     responder.Send(NoAward(request.Param("award")));
     return;
   }
-  vote.award_id = *award;
+  one.vote.award_id = *award;
   auto shared = std::make_shared<Responder>(std::move(responder));
+  auto vote = std::make_shared<VoteInput>(std::move(one.vote));
   auto completion =
       std::make_shared<VoteCompletion>(1, [shared, vote](std::vector<VoteOutcome>& outcomes) {
         const VoteOutcome& outcome = outcomes[0];
@@ -218,12 +196,13 @@ void App::CastOne(Request&& request, Responder responder) {
           shared->Send(std::move(response));
           return;
         }
-        Response response = Response::Json(StatusOf(outcome), ReceiptJson(outcome, vote));
+        Response response =
+            Response::Text(StatusOf(outcome), "application/json", VoteReceiptJson(outcome, *vote));
         response.WithHeader("Location", "/v1/receipts/" + outcome.receipt);
         shared->Send(std::move(response));
       });
   VoteService::Submission submission;
-  votes_->Decide(vote, 0, completion, submission);
+  votes_->Decide(*vote, 0, completion, submission);
   votes_->Submit(submission);
   completion->Release();
 }
@@ -234,64 +213,32 @@ void App::CastBatch(Request&& request, Responder responder) {
     responder.Send(Unauthorized("Votes need the voting client's key: Authorization: Bearer."));
     return;
   }
-  const json* list = nullptr;
-  if (request.json.is_object()) {
-    const auto it = request.json.find("votes");
-    if (it != request.json.end() && it->is_array()) {
-      list = &*it;
-    }
-  }
-  if (list == nullptr) {
-    responder.Send(http::ErrorResponse(Error::Invalid("votes", "must be an array of votes")));
+  auto parsed = std::make_shared<ParsedVotes>(ParseBatchBody(request.body));
+  if (auto problem = BodyProblem(request, *parsed)) {
+    responder.Send(std::move(*problem));
     return;
   }
-  if (list->empty() || list->size() > kMaxBatchVotes) {
-    responder.Send(http::ErrorResponse(
-        Error::Invalid("votes", "must hold 1 to " + std::to_string(kMaxBatchVotes) + " votes")));
-    return;
-  }
-  const size_t n = list->size();
-  auto inputs = std::make_shared<std::vector<VoteInput>>(n);
+  const size_t n = parsed->votes.size();
   auto shared = std::make_shared<Responder>(std::move(responder));
-  auto completion = std::make_shared<VoteCompletion>(n, [shared, inputs](
-                                                            std::vector<VoteOutcome>& outcomes) {
-    json results = json::array();
-    int counted = 0;
-    int already = 0;
-    for (size_t i = 0; i < outcomes.size(); ++i) {
-      const VoteOutcome& outcome = outcomes[i];
-      if (outcome.kind == VoteOutcome::Kind::kError) {
-        results.push_back({{"status", StatusOf(outcome)}, {"error", ProblemJson(outcome.error)}});
-        continue;
-      }
-      (outcome.kind == VoteOutcome::Kind::kCreated ? counted : already) += 1;
-      json item = ReceiptJson(outcome, (*inputs)[i]);
-      item["status"] = StatusOf(outcome);
-      results.push_back(std::move(item));
-    }
-    const int rejected = static_cast<int>(outcomes.size()) - counted - already;
-    shared->Send(Response::Json(200, {{"counted", counted},
-                                      {"already_counted", already},
-                                      {"rejected", rejected},
-                                      {"results", std::move(results)}}));
-  });
-  VoteService::Submission submission;
+  auto completion =
+      std::make_shared<VoteCompletion>(n, [shared, parsed](std::vector<VoteOutcome>& outcomes) {
+        shared->Send(
+            Response::Text(200, "application/json", BatchResultsJson(outcomes, parsed->votes)));
+      });
+  std::vector<std::pair<uint32_t, const VoteInput*>> valid;
+  valid.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    const json& item = (*list)[i];
-    const std::string prefix = "votes[" + std::to_string(i) + "].";
-    std::vector<FieldError> errors;
-    if (!item.is_object()) {
-      errors.push_back({"votes[" + std::to_string(i) + "]", "must be an object"});
-    } else {
-      (*inputs)[i] = ReadVote(item, prefix, true, errors);
-    }
-    if (!errors.empty()) {
+    ParsedVote& item = parsed->votes[i];
+    if (!item.errors.empty()) {
       metrics_.rejected_invalid.Inc();
-      completion->Set(i, VoteOutcome::Failed(Error::Invalid(std::move(errors))));
+      completion->Set(i, VoteOutcome::Failed(Error::Invalid(std::move(item.errors))));
       continue;
     }
-    votes_->Decide((*inputs)[i], static_cast<uint32_t>(i), completion, submission);
+    valid.emplace_back(static_cast<uint32_t>(i), &item.vote);
   }
+  VoteService::Submission submission;
+  submission.votes.reserve(valid.size());
+  votes_->DecideMany(valid, completion, submission);
   votes_->Submit(submission);
   completion->Release();
 }

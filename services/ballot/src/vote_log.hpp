@@ -2,11 +2,14 @@
 
 // The vote log in SQLite (table `votes`, see migrations.cpp): the one place its SQL lives.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "civic/sqlite/sqlite.hpp"
@@ -36,6 +39,8 @@ class VoteSink {
 };
 
 // The SQLite vote log: its own connection (WAL, synchronous=FULL), one prepared INSERT reused.
+// It never checkpoints the WAL itself (wal_autocheckpoint=0), so that no commit pays for one: a
+// Checkpointer does it in the background.
 class VoteLog final : public VoteSink {
  public:
   // Opens `path` (already migrated). Throws sqlite::Error.
@@ -54,6 +59,27 @@ class VoteLog final : public VoteSink {
   sqlite::Statement probe_;
 };
 
+// Copies the WAL back into the database file every `period`, on its own connection and thread
+// (PASSIVE: never blocks the committer; SQLite restarts the WAL once a checkpoint completed).
+class Checkpointer {
+ public:
+  Checkpointer(std::string path, std::chrono::milliseconds period);
+  ~Checkpointer();
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+  void Start();
+  void Stop();
+
+ private:
+  void Run();
+  const std::string path_;
+  const std::chrono::milliseconds period_;
+  std::mutex mu_;  // guards stopping_
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 // Read side of the log. Each call that scans opens its own read-only connection, so scans run in
 // parallel with appends (WAL) and see one consistent snapshot.
 class VoteReader {
@@ -62,6 +88,9 @@ class VoteReader {
 
   // Calls `fn` for every stored vote in seq order. Throws sqlite::Error.
   void ForEach(const std::function<void(const VoteRecord&)>& fn) const;
+  // Calls `fn` with the stored votes in seq order, `chunk` at a time (the last may be shorter);
+  // `fn` may keep the vector (move from it). Throws sqlite::Error.
+  void ForEachChunk(size_t chunk, const std::function<void(std::vector<VoteRecord>&)>& fn) const;
   // Calls `fn` for every vote of `award_id` in seq order; stops early when fn returns false.
   void ForEachInAward(int64_t award_id, const std::function<bool(const VoteRecord&)>& fn) const;
   // The vote with this seq, if stored. Thread-safe (one shared connection, serialised).

@@ -20,44 +20,53 @@ std::optional<std::string> VoteService::UnavailableReason() const {
   return std::nullopt;
 }
 
-void VoteService::Decide(const VoteInput& vote, uint32_t index,
-                         const std::shared_ptr<VoteCompletion>& completion,
-                         Submission& submission) {
+bool VoteService::Check(const VoteInput& vote, uint32_t index,
+                        const std::shared_ptr<VoteCompletion>& completion, Checked& checked) {
   const auto fail = [&](metrics::Counter& counter, Error error) {
     counter.Inc();
     completion->Set(index, VoteOutcome::Failed(std::move(error)));
+    return false;
   };
-  const std::shared_ptr<const AwardView> view = catalog_.Find(vote.award_id);
-  if (view == nullptr) {
+  checked.view = catalog_.Find(vote.award_id);
+  if (checked.view == nullptr) {
     return fail(metrics_.rejected_not_found,
                 Error::NotFound("No award " + std::to_string(vote.award_id) + "."));
   }
-  const Award& award = view->award;
-  if (view->nominations.count(vote.nomination_id) == 0) {
+  const AwardView& view = *checked.view;
+  if (view.nominations.count(vote.nomination_id) == 0) {
     return fail(metrics_.rejected_not_found,
                 Error::NotFound("No nomination " + std::to_string(vote.nomination_id) +
-                                " in award " + std::to_string(award.id) + "."));
+                                " in award " + std::to_string(view.award.id) + "."));
   }
-  const Nominee* nominee = view->FindNominee(vote.nomination_id, vote.nominee_id);
+  const Nominee* nominee = view.FindNominee(vote.nomination_id, vote.nominee_id);
   if (nominee == nullptr) {
     return fail(metrics_.rejected_not_found,
                 Error::NotFound("No nominee " + std::to_string(vote.nominee_id) +
                                 " in nomination " + std::to_string(vote.nomination_id) + "."));
   }
-  const Instant now = clock_.Now();
-  const Status accepts = CheckAcceptsNewVote(award, *nominee, now);
+  checked.now = clock_.Now();
+  Status accepts = CheckAcceptsNewVote(view.award, *nominee, checked.now);
+  checked.accepts = accepts.ok();
+  if (!accepts.ok()) {
+    checked.refusal = std::move(accepts).error();
+  }
+  checked.fields.award_id = view.award.id;
+  checked.fields.nomination_id = vote.nomination_id;
+  checked.fields.nominee_id = vote.nominee_id;
+  checked.fields.voter_hash = keys_.HashVoter(view.award.id, vote.voter);
+  checked.key = MakeDedupKey(checked.fields.voter_hash, vote.nomination_id);
+  return true;
+}
+
+void VoteService::Reserve(Checked& checked, uint32_t index,
+                          const std::shared_ptr<VoteCompletion>& completion,
+                          Submission& submission) {
+  ReceiptFields& fields = checked.fields;
+  const int k = checked.view->award.max_choices_per_nomination;
   const bool healthy = committer_.healthy();
-
-  ReceiptFields fields;
-  fields.award_id = award.id;
-  fields.nomination_id = vote.nomination_id;
-  fields.nominee_id = vote.nominee_id;
-  fields.voter_hash = keys_.HashVoter(award.id, vote.voter);
-  const DedupKey key = MakeDedupKey(fields.voter_hash, vote.nomination_id);
-  const int k = award.max_choices_per_nomination;
-
-  const DedupIndex::Decision d = index_.Reserve(key, static_cast<uint32_t>(vote.nominee_id), k,
-                                                accepts.ok() && healthy, next_seq_);
+  const DedupIndex::Decision d =
+      index_.Reserve(checked.key, static_cast<uint32_t>(fields.nominee_id), k,
+                     checked.accepts && healthy, next_seq_);
   switch (d.found) {
     case DedupIndex::Found::kSame:
       if (!d.pending) {
@@ -69,25 +78,31 @@ void VoteService::Decide(const VoteInput& vote, uint32_t index,
       break;
     case DedupIndex::Found::kFull:
       if (!d.pending) {
-        return fail(metrics_.rejected_conflict, ConflictError(k));
+        metrics_.rejected_conflict.Inc();
+        completion->Set(index, VoteOutcome::Failed(ConflictError(k)));
+        return;
       }
       break;
     case DedupIndex::Found::kNotAccepted:
-      if (!accepts.ok()) {
-        return fail(metrics_.rejected_forbidden, accepts.error());
+      if (!checked.accepts) {
+        metrics_.rejected_forbidden.Inc();
+        completion->Set(index, VoteOutcome::Failed(std::move(checked.refusal)));
+        return;
       }
-      return fail(metrics_.rejected_unavailable,
-                  Error::Unavailable("Votes cannot be stored right now; retry later."));
+      metrics_.rejected_unavailable.Inc();
+      completion->Set(index,
+                      VoteOutcome::Unavailable("Votes cannot be stored right now; retry later."));
+      return;
     case DedupIndex::Found::kReserved: {
       fields.seq = d.seq;
       PendingVote pending;
       pending.record.seq = d.seq;
-      pending.record.award_id = award.id;
-      pending.record.nomination_id = vote.nomination_id;
-      pending.record.nominee_id = vote.nominee_id;
+      pending.record.award_id = fields.award_id;
+      pending.record.nomination_id = fields.nomination_id;
+      pending.record.nominee_id = fields.nominee_id;
       pending.record.voter_hash = fields.voter_hash;
-      pending.record.cast_at_ms = now.time_since_epoch().count();
-      pending.key = key;
+      pending.record.cast_at_ms = checked.now.time_since_epoch().count();
+      pending.key = checked.key;
       pending.receipt = keys_.Receipt(fields);
       pending.completion = completion;
       pending.index = index;
@@ -99,12 +114,38 @@ void VoteService::Decide(const VoteInput& vote, uint32_t index,
   }
   // The answer rests on a vote not yet durable: decide again after the next commit.
   WaitingVote waiter;
-  waiter.key = key;
+  waiter.key = checked.key;
   waiter.fields = fields;
   waiter.k = k;
   waiter.completion = completion;
   waiter.index = index;
   submission.waiters.push_back(std::move(waiter));
+}
+
+void VoteService::Decide(const VoteInput& vote, uint32_t index,
+                         const std::shared_ptr<VoteCompletion>& completion,
+                         Submission& submission) {
+  Checked checked;
+  if (Check(vote, index, completion, checked)) {
+    Reserve(checked, index, completion, submission);
+  }
+}
+
+void VoteService::DecideMany(const std::vector<std::pair<uint32_t, const VoteInput*>>& votes,
+                             const std::shared_ptr<VoteCompletion>& completion,
+                             Submission& submission) {
+  std::vector<std::pair<uint32_t, Checked>> checked;
+  checked.reserve(votes.size());
+  for (const auto& [index, vote] : votes) {
+    Checked c;
+    if (Check(*vote, index, completion, c)) {
+      index_.Prefetch(c.key);
+      checked.emplace_back(index, std::move(c));
+    }
+  }
+  for (auto& [index, c] : checked) {
+    Reserve(c, index, completion, submission);
+  }
 }
 
 void VoteService::Submit(Submission& submission) {

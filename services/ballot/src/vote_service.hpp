@@ -35,6 +35,10 @@ class VoteService {
   // now, or adds it to `submission` to be answered after a commit. Any thread.
   void Decide(const VoteInput& vote, uint32_t index,
               const std::shared_ptr<VoteCompletion>& completion, Submission& submission);
+  // Decides many votes (index in `completion`, vote): first checks and hashes them all and
+  // prefetches their dedup slots, then reserves them, so that memory latency overlaps.
+  void DecideMany(const std::vector<std::pair<uint32_t, const VoteInput*>>& votes,
+                  const std::shared_ptr<VoteCompletion>& completion, Submission& submission);
   // Hands `submission` to the committer; if it refuses (stopped, queue full), undoes the
   // reservations and answers 503.
   void Submit(Submission& submission);
@@ -43,6 +47,21 @@ class VoteService {
   std::optional<std::string> UnavailableReason() const;
 
  private:
+  // A vote found in the catalog and hashed: what the dedup decision needs.
+  struct Checked {
+    std::shared_ptr<const AwardView> view;
+    bool accepts = false;
+    Error refusal;  // why not, when !accepts
+    ReceiptFields fields;
+    DedupKey key;
+    Instant now;
+  };
+  // Looks the vote up and hashes the voter; false (outcome set) when it is decided already.
+  bool Check(const VoteInput& vote, uint32_t index,
+             const std::shared_ptr<VoteCompletion>& completion, Checked& checked);
+  void Reserve(Checked& checked, uint32_t index, const std::shared_ptr<VoteCompletion>& completion,
+               Submission& submission);
+
   AwardCatalog& catalog_;
   DedupIndex& index_;
   Committer& committer_;

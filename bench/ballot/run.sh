@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Measures the ballot on this machine (docs/performance.md records the results):
+#   bench/ballot/run.sh                      # STORED=10000000 DURATION=10s CONNECTIONS=64
+#   STORED=1000000 DURATION=5s bench/ballot/run.sh
+#
+# 1. Empty store: the same server's GET /healthz as the ceiling, then single votes (wrk, distinct
+#    voters, CONNECTIONS connections), then batches of BATCH_SIZE votes (BATCH_CONNECTIONS).
+# 2. STORED votes preloaded through the ballot's own storage code (civic-ballot-preload): the
+#    restart time (process start to "listening", dedup and tallies rebuilt from the log), RSS per
+#    stored vote, and the ceiling and single-vote rate again, to compare with the empty store.
+# Needs wrk; builds Release first. Everything runs on 127.0.0.1 with a temporary data dir.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+STORED="${STORED:-10000000}"
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-64}"
+BATCH_SIZE="${BATCH_SIZE:-1000}"
+BATCH_CONNECTIONS="${BATCH_CONNECTIONS:-16}"
+WRK_THREADS="${WRK_THREADS:-2}"
+BALLOT_THREADS="${BALLOT_THREADS:-2}"
+
+scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+bin=build/release/services/ballot/civic-ballot
+preload=build/release/bench/civic-ballot-preload
+work="$(mktemp -d /tmp/ballot-bench.XXXXXX)"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export CIVIC_BALLOT_VOTER_KEY="bench-voter-key-0123456789abcdef0123456789"
+export BALLOT_CLIENT_KEY="bench-client-key-0123456789"
+export CIVIC_BALLOT_CLIENT_KEY="$BALLOT_CLIENT_KEY"
+export CIVIC_BALLOT_ADMIN_KEY="bench-admin-key-0123456789"
+
+# start_ballot DIR: starts the ballot on a free port; sets pid, port, start_ms (to listening).
+start_ballot() {
+  local dir="$1" t0 t1
+  rm -f "$work/out.log" "$work/err.log"
+  t0=$(date +%s%N)
+  "$bin" --port 0 --data-dir "$dir" --threads "$BALLOT_THREADS" --log-level warn \
+    --events-url http://127.0.0.1:9 >"$work/out.log" 2>"$work/err.log" &
+  pid=$!
+  until grep -q "listening on" "$work/out.log" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { cat "$work/err.log"; exit 1; }
+    sleep 0.01
+  done
+  t1=$(date +%s%N)
+  port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out.log")
+  start_ms=$(( (t1 - t0) / 1000000 ))
+}
+stop_ballot() {
+  kill -TERM "$pid"
+  wait "$pid" || true
+  pid=""
+}
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+
+# ceiling: wrk on GET /healthz; prints requests/s.
+ceiling() {
+  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Connection: keep-alive" \
+    "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}'
+}
+votes() {
+  VOTER_PREFIX="$1" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+    -s bench/ballot/vote.lua "http://127.0.0.1:$port" | grep votes_per_s
+}
+batches() {
+  VOTER_PREFIX="$1" BATCH_SIZE="$BATCH_SIZE" wrk -t"$WRK_THREADS" -c"$BATCH_CONNECTIONS" \
+    -d"$DURATION" --latency -s bench/ballot/batch.lua "http://127.0.0.1:$port" | grep votes_per_s
+}
+metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+
+echo "== machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
+  "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
+echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
+echo "== settings: duration=$DURATION connections=$CONNECTIONS wrk_threads=$WRK_THREADS" \
+  "ballot_threads=$BALLOT_THREADS batch=$BATCH_SIZE x $BATCH_CONNECTIONS connections"
+
+echo "== empty store"
+"$preload" --data-dir "$work/empty" --votes 0 >/dev/null
+start_ballot "$work/empty"
+rss_empty=$(rss_kb)
+echo "start: ${start_ms} ms, RSS ${rss_empty} KiB"
+ceiling_empty=$(ceiling)
+echo "ceiling GET /healthz: ${ceiling_empty} req/s"
+single_empty=$(votes empty-single)
+echo "single votes: $single_empty"
+batch_empty=$(batches empty-batch)
+echo "batches: $batch_empty"
+echo "commits: $(metric ballot_commit_batch_size_count) transactions for" \
+  "$(metric ballot_votes_accepted_total) votes"
+stop_ballot
+
+echo "== $STORED votes stored"
+"$preload" --data-dir "$work/full" --votes "$STORED"
+du -sh "$work/full" | awk '{print "data dir: " $1}'
+sync
+start_ballot "$work/full"
+rss_full=$(rss_kb)
+echo "restart: ${start_ms} ms to listening (dedup and tallies rebuilt), RSS ${rss_full} KiB"
+echo "RSS per stored vote: $(awk -v f="$rss_full" -v e="$rss_empty" -v n="$STORED" \
+  'BEGIN {printf "%.1f B total/N, %.1f B over the empty server", f * 1024 / n, (f - e) * 1024 / n}')"
+echo "dedup table: $(metric ballot_dedup_memory_bytes) bytes for $(metric ballot_dedup_entries) entries"
+ceiling_full=$(ceiling)
+echo "ceiling GET /healthz: ${ceiling_full} req/s"
+single_full=$(votes full-single)
+echo "single votes: $single_full"
+echo "RSS after the load: $(rss_kb) KiB"
+stop_ballot
+
+echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+rate() { echo "$1" | sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p'; }
+echo "== summary"
+awk -v c="$ceiling_empty" -v s="$(rate "$single_empty")" -v cf="$ceiling_full" \
+  -v sf="$(rate "$single_full")" -v b="$(rate "$batch_empty")" 'BEGIN {
+  printf "single votes, empty store: %.0f/s = %.0f%% of the ceiling\n", s, 100 * s / c
+  printf "single votes, stored:      %.0f/s = %.0f%% of the ceiling (%.0f%% of the empty rate)\n",
+    sf, 100 * sf / cf, 100 * sf / s
+  printf "batch votes: %.0f/s\n", b
+}'

@@ -1,0 +1,365 @@
+#include "vote_json.hpp"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "civic/http/problem.hpp"
+
+namespace civic::ballot {
+
+namespace {
+
+using nlohmann::json;
+
+// Reads votes from SAX events. A vote object's members live at `vote_depth` (1 for a single vote,
+// 3 inside {"votes":[...]}); containers that are not expected are skipped whole.
+class VoteReader {
+ public:
+  VoteReader(bool batch, ParsedVotes& out) : batch_(batch), out_(out) {}
+
+  bool null() { return Scalar(Value::kNull); }
+  bool boolean(bool) { return Scalar(Value::kOther); }
+  bool number_integer(json::number_integer_t v) {
+    integer_ = v;
+    return Scalar(Value::kInteger);
+  }
+  bool number_unsigned(json::number_unsigned_t v) {
+    integer_ = v > static_cast<json::number_unsigned_t>(std::numeric_limits<int64_t>::max())
+                   ? std::numeric_limits<int64_t>::max()
+                   : static_cast<int64_t>(v);
+    return Scalar(Value::kInteger);
+  }
+  bool number_float(json::number_float_t, const json::string_t&) { return Scalar(Value::kOther); }
+  bool string(json::string_t& s) {
+    string_ = &s;
+    return Scalar(Value::kString);
+  }
+  bool binary(json::binary_t&) { return Scalar(Value::kOther); }
+  bool key(json::string_t& k) {
+    if (skip_below_ == 0) {
+      key_ = k;
+    }
+    return true;
+  }
+  bool start_object(std::size_t) { return Open(true); }
+  bool start_array(std::size_t) { return Open(false); }
+  bool end_object() { return Close(); }
+  bool end_array() { return Close(); }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) {
+    out_.syntax_offset = position;
+    return false;
+  }
+
+  // After a successful parse: the shape checks that need the whole body.
+  void Finish() {
+    if (out_.shape_error) {
+      return;
+    }
+    if (batch_ && !votes_seen_) {
+      out_.shape_error = Error::Invalid("votes", "must be an array of votes");
+    } else if (batch_ && out_.votes.empty()) {
+      out_.shape_error =
+          Error::Invalid("votes", "must hold 1 to " + std::to_string(kMaxBatchVotes) + " votes");
+    }
+  }
+
+ private:
+  enum class Value { kNull, kInteger, kString, kOther, kContainer };
+
+  int VoteDepth() const { return batch_ ? 3 : 1; }
+
+  bool Scalar(Value value) {
+    if (skip_below_ != 0) {
+      return true;
+    }
+    if (depth_ == 0) {
+      out_.shape_error = Error::Invalid("", "the body must be a JSON object");
+      return false;
+    }
+    if (batch_ && depth_ == 2) {
+      return Element(false);
+    }
+    if (depth_ == VoteDepth()) {
+      Field(value);
+    } else if (batch_ && depth_ == 1 && key_ == "votes") {
+      out_.shape_error = Error::Invalid("votes", "must be an array of votes");
+    }
+    return true;
+  }
+
+  bool Open(bool object) {
+    if (skip_below_ != 0) {
+      ++depth_;
+      return true;
+    }
+    if (depth_ == 0) {
+      if (!object) {
+        out_.shape_error = Error::Invalid("", "the body must be a JSON object");
+        return false;
+      }
+      depth_ = 1;
+      if (!batch_) {
+        BeginVote();
+      }
+      return true;
+    }
+    if (batch_ && depth_ == 1 && key_ == "votes") {
+      if (object) {
+        out_.shape_error = Error::Invalid("votes", "must be an array of votes");
+        return Skip();
+      }
+      votes_seen_ = true;
+      depth_ = 2;
+      return true;
+    }
+    if (batch_ && depth_ == 2) {
+      if (!Element(object)) {
+        return false;
+      }
+      if (!object) {
+        return Skip();
+      }
+      depth_ = 3;
+      return true;
+    }
+    if (depth_ == VoteDepth()) {
+      Field(Value::kContainer);
+    }
+    return Skip();
+  }
+
+  bool Close() {
+    if (skip_below_ != 0) {
+      if (--depth_ < skip_below_) {
+        skip_below_ = 0;
+      }
+      return true;
+    }
+    if (depth_ == VoteDepth()) {
+      EndVote();
+    }
+    --depth_;
+    return true;
+  }
+
+  // Skips the container just opened (depth_ counts it).
+  bool Skip() {
+    ++depth_;
+    skip_below_ = depth_;
+    return true;
+  }
+
+  // An element of the votes array: an object starts a vote, anything else is invalid.
+  bool Element(bool object) {
+    if (out_.votes.size() >= kMaxBatchVotes) {
+      out_.shape_error =
+          Error::Invalid("votes", "must hold 1 to " + std::to_string(kMaxBatchVotes) + " votes");
+      return false;
+    }
+    if (object) {
+      BeginVote();
+      return true;
+    }
+    ParsedVote invalid;
+    invalid.errors.push_back(
+        {"votes[" + std::to_string(out_.votes.size()) + "]", "must be an object"});
+    out_.votes.push_back(std::move(invalid));
+    return true;
+  }
+
+  void BeginVote() {
+    out_.votes.emplace_back();
+    prefix_ = batch_ ? "votes[" + std::to_string(out_.votes.size() - 1) + "]." : std::string();
+    seen_award_ = seen_voter_ = seen_nomination_ = seen_nominee_ = false;
+    key_.clear();
+  }
+
+  void TypeError(const char* field, const char* reason) {
+    out_.votes.back().errors.push_back({prefix_ + field, reason});
+  }
+
+  void Integer(Value value, const char* field, int64_t& out, bool& seen) {
+    if (value == Value::kNull) {
+      return;  // reported as missing
+    }
+    seen = true;
+    if (value != Value::kInteger) {
+      TypeError(field, "must be an integer");
+      return;
+    }
+    out = integer_;
+  }
+
+  void Field(Value value) {
+    ParsedVote& parsed = out_.votes.back();
+    VoteInput& vote = parsed.vote;
+    if (key_ == "voter") {
+      if (value == Value::kNull) {
+        return;
+      }
+      seen_voter_ = true;
+      if (value != Value::kString) {
+        TypeError("voter", "must be a string");
+        return;
+      }
+      vote.voter = std::move(*string_);
+    } else if (key_ == "nomination") {
+      Integer(value, "nomination", vote.nomination_id, seen_nomination_);
+    } else if (key_ == "nominee") {
+      Integer(value, "nominee", vote.nominee_id, seen_nominee_);
+    } else if (batch_ && key_ == "award") {
+      Integer(value, "award", vote.award_id, seen_award_);
+    } else if (key_ == "client_ref") {
+      if (value == Value::kNull) {
+        vote.client_ref.reset();
+      } else if (value != Value::kString) {
+        TypeError("client_ref", "must be a string");
+      } else {
+        vote.client_ref = std::move(*string_);
+      }
+    }
+  }
+
+  void EndVote() {
+    ParsedVote& parsed = out_.votes.back();
+    const auto required = [&](bool seen, const char* field) {
+      if (!seen) {
+        parsed.errors.push_back({prefix_ + field, "is required"});
+      }
+    };
+    if (batch_) {
+      required(seen_award_, "award");
+    }
+    required(seen_voter_, "voter");
+    required(seen_nomination_, "nomination");
+    required(seen_nominee_, "nominee");
+    if (parsed.errors.empty()) {
+      ValidateVote(parsed.vote, prefix_, parsed.errors);
+    }
+    if (batch_ && parsed.errors.empty() &&
+        (parsed.vote.award_id <= 0 || parsed.vote.award_id > kMaxId)) {
+      parsed.vote.award_id = 0;  // an id no award can have: answered 404, not 422
+    }
+  }
+
+  const bool batch_;
+  ParsedVotes& out_;
+  int depth_ = 0;
+  int skip_below_ = 0;  // > 0: inside a skipped container opened at this depth
+  bool votes_seen_ = false;
+  std::string key_;
+  std::string prefix_;
+  int64_t integer_ = 0;
+  json::string_t* string_ = nullptr;
+  bool seen_award_ = false;
+  bool seen_voter_ = false;
+  bool seen_nomination_ = false;
+  bool seen_nominee_ = false;
+};
+
+ParsedVotes Parse(std::string_view body, bool batch) {
+  ParsedVotes out;
+  VoteReader reader(batch, out);
+  const bool ok = json::sax_parse(body, &reader);
+  if (ok) {
+    reader.Finish();
+  } else if (!out.shape_error && !out.syntax_offset) {
+    out.syntax_offset = 0;
+  }
+  if (out.shape_error || out.syntax_offset) {
+    out.votes.clear();
+  }
+  return out;
+}
+
+void AppendInt(std::string& out, int64_t v) { out += std::to_string(v); }
+
+}  // namespace
+
+ParsedVotes ParseVoteBody(std::string_view body) { return Parse(body, false); }
+
+ParsedVotes ParseBatchBody(std::string_view body) { return Parse(body, true); }
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);  // UTF-8 as parsed (the parser has validated it)
+    }
+  }
+  out.push_back('"');
+}
+
+std::string VoteReceiptJson(const VoteOutcome& outcome, const VoteInput& vote) {
+  std::string out;
+  out.reserve(160);
+  out += outcome.kind == VoteOutcome::Kind::kCreated ? R"({"status":"counted","receipt":)"
+                                                     : R"({"status":"already_counted","receipt":)";
+  AppendJsonString(out, outcome.receipt);
+  out += R"(,"award_id":)";
+  AppendInt(out, vote.award_id);
+  out += R"(,"nomination_id":)";
+  AppendInt(out, vote.nomination_id);
+  out += R"(,"nominee_id":)";
+  AppendInt(out, vote.nominee_id);
+  if (vote.client_ref) {
+    out += R"(,"client_ref":)";
+    AppendJsonString(out, *vote.client_ref);
+  }
+  out += '}';
+  return out;
+}
+
+std::string BatchResultsJson(const std::vector<VoteOutcome>& outcomes,
+                             const std::vector<ParsedVote>& votes) {
+  int counted = 0;
+  int already = 0;
+  for (const VoteOutcome& outcome : outcomes) {
+    counted += outcome.kind == VoteOutcome::Kind::kCreated ? 1 : 0;
+    already += outcome.kind == VoteOutcome::Kind::kExisting ? 1 : 0;
+  }
+  std::string out;
+  out.reserve(64 + outcomes.size() * 56);
+  out += R"({"counted":)";
+  AppendInt(out, counted);
+  out += R"(,"already_counted":)";
+  AppendInt(out, already);
+  out += R"(,"rejected":)";
+  AppendInt(out, static_cast<int64_t>(outcomes.size()) - counted - already);
+  out += R"(,"results":[)";
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const VoteOutcome& outcome = outcomes[i];
+    if (i > 0) {
+      out += ',';
+    }
+    if (outcome.kind == VoteOutcome::Kind::kError) {
+      out += R"({"status":)";
+      AppendInt(out, http::StatusFor(outcome.error.code));
+      out += R"(,"error":)";
+      out += http::ErrorResponse(outcome.error).body;
+      out += '}';
+      continue;
+    }
+    out += outcome.kind == VoteOutcome::Kind::kCreated ? R"({"status":201,"receipt":)"
+                                                       : R"({"status":200,"receipt":)";
+    AppendJsonString(out, outcome.receipt);
+    if (i < votes.size() && votes[i].vote.client_ref) {
+      out += R"(,"client_ref":)";
+      AppendJsonString(out, *votes[i].vote.client_ref);
+    }
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace civic::ballot

@@ -1,0 +1,121 @@
+// The SAX reader of vote bodies and the hand-written vote answers.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "vote_json.hpp"
+
+namespace {
+
+using namespace civic::ballot;
+using nlohmann::json;
+
+std::vector<std::string> Fields(const ParsedVote& vote) {
+  std::vector<std::string> out;
+  for (const auto& e : vote.errors) {
+    out.push_back(e.field);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Ballot: a single vote body is read into a vote; unknown members are ignored",
+          "[ballot][json]") {
+  const auto parsed = ParseVoteBody(
+      R"({"voter":"вася","nomination":31,"extra":{"a":[1,{"b":2}]},"nominee":501,"client_ref":null})");
+  REQUIRE_FALSE(parsed.syntax_offset);
+  REQUIRE_FALSE(parsed.shape_error);
+  REQUIRE(parsed.votes.size() == 1);
+  const ParsedVote& v = parsed.votes[0];
+  CHECK(v.errors.empty());
+  CHECK(v.vote.voter == "вася");
+  CHECK(v.vote.nomination_id == 31);
+  CHECK(v.vote.nominee_id == 501);
+  CHECK_FALSE(v.vote.client_ref);
+}
+
+TEST_CASE("Ballot: wrong types and missing members are field errors, not a failed body",
+          "[ballot][json]") {
+  auto parsed = ParseVoteBody(R"({"voter":5,"nomination":31.5,"client_ref":[1]})");
+  REQUIRE(parsed.votes.size() == 1);
+  CHECK(Fields(parsed.votes[0]) ==
+        std::vector<std::string>{"voter", "nomination", "client_ref", "nominee"});
+  parsed = ParseVoteBody(R"({"voter":"","nomination":-1,"nominee":18446744073709551615})");
+  CHECK(Fields(parsed.votes[0]) == std::vector<std::string>{"voter", "nomination"});
+}
+
+TEST_CASE("Ballot: malformed JSON reports the offset; a body that is no object is a shape error",
+          "[ballot][json]") {
+  auto parsed = ParseVoteBody(R"({"voter": tru})");
+  REQUIRE(parsed.syntax_offset);
+  CHECK(*parsed.syntax_offset > 0);
+  CHECK(parsed.votes.empty());
+  parsed = ParseVoteBody("[1,2]");
+  REQUIRE(parsed.shape_error);
+  CHECK(parsed.shape_error->code == civic::ErrorCode::kInvalidArgument);
+  parsed = ParseVoteBody(R"({"voter":"a"} trailing)");
+  CHECK(parsed.syntax_offset);
+}
+
+TEST_CASE("Ballot: a batch is read vote by vote, each with its own errors and index",
+          "[ballot][json]") {
+  const auto parsed = ParseBatchBody(
+      R"({"other":[1,2],"votes":[
+           {"award":7,"voter":"a","nomination":31,"nominee":501,"client_ref":"r1"},
+           5,
+           [1,2],
+           {"voter":"b","nomination":31,"nominee":502},
+           {"award":99999999999,"voter":"c","nomination":31,"nominee":502}]})");
+  REQUIRE_FALSE(parsed.shape_error);
+  REQUIRE(parsed.votes.size() == 5);
+  CHECK(parsed.votes[0].errors.empty());
+  CHECK(parsed.votes[0].vote.award_id == 7);
+  CHECK(*parsed.votes[0].vote.client_ref == "r1");
+  CHECK(Fields(parsed.votes[1]) == std::vector<std::string>{"votes[1]"});
+  CHECK(Fields(parsed.votes[2]) == std::vector<std::string>{"votes[2]"});
+  CHECK(Fields(parsed.votes[3]) == std::vector<std::string>{"votes[3].award"});
+  CHECK(parsed.votes[4].errors.empty());
+  CHECK(parsed.votes[4].vote.award_id == 0);  // no award can have it: answered 404
+}
+
+TEST_CASE("Ballot: a batch without votes, with none, or with more than 1,000 is a shape error",
+          "[ballot][json]") {
+  CHECK(ParseBatchBody(R"({"vote":[]})").shape_error);
+  CHECK(ParseBatchBody(R"({"votes":{}})").shape_error);
+  CHECK(ParseBatchBody(R"({"votes":[]})").shape_error);
+  std::string big = R"({"votes":[)";
+  for (int i = 0; i < 1001; ++i) {
+    big += (i > 0 ? "," : "");
+    big += R"({"award":7,"voter":"v","nomination":31,"nominee":501})";
+  }
+  big += "]}";
+  const auto parsed = ParseBatchBody(big);
+  REQUIRE(parsed.shape_error);
+  CHECK(parsed.shape_error->fields[0].field == "votes");
+  CHECK(parsed.votes.empty());
+}
+
+TEST_CASE("Ballot: the answers are valid JSON with escaped client references", "[ballot][json]") {
+  VoteInput vote;
+  vote.award_id = 7;
+  vote.nomination_id = 31;
+  vote.nominee_id = 501;
+  vote.client_ref = "quote\" backslash\\ newline\n город";
+  const json one = json::parse(VoteReceiptJson(VoteOutcome::Created("abc"), vote));
+  CHECK(one["status"] == "counted");
+  CHECK(one["client_ref"] == *vote.client_ref);
+  std::vector<ParsedVote> votes(3);
+  votes[0].vote = vote;
+  const json batch =
+      json::parse(BatchResultsJson({VoteOutcome::Created("r1"), VoteOutcome::Existing("r2"),
+                                    VoteOutcome::Failed(civic::Error::NotFound("No nominee 9."))},
+                                   votes));
+  CHECK(batch["counted"] == 1);
+  CHECK(batch["already_counted"] == 1);
+  CHECK(batch["rejected"] == 1);
+  CHECK(batch["results"][0]["client_ref"] == *vote.client_ref);
+  CHECK(batch["results"][1]["status"] == 200);
+  CHECK(batch["results"][2]["status"] == 404);
+  CHECK(batch["results"][2]["error"]["detail"] == "No nominee 9.");
+}
