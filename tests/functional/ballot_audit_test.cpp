@@ -225,7 +225,7 @@ TEST_CASE("Ballot: live results stream over Server-Sent Events, at most about on
   }));
 }
 
-TEST_CASE("Ballot: SIGTERM commits and answers votes in flight, later ones get 503",
+TEST_CASE("Ballot: SIGTERM commits and answers votes in flight and later ones get 503",
           "[ballot][shutdown]") {
   civic::test::TempDir dir;
   FakeEventsApi events;

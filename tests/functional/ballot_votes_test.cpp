@@ -47,7 +47,7 @@ void RequireProblem(const httplib::Result& r, int status) {
 
 }  // namespace
 
-TEST_CASE("Ballot: a new vote is 201 with a receipt, the same vote again is 200 with it",
+TEST_CASE("Ballot: a new vote is 201 with a receipt and the same vote again is 200 with it",
           "[ballot][votes]") {
   Ballot b;
   auto r = Vote(*b.client, 7, "voter-1", 31, 501);
@@ -82,7 +82,7 @@ TEST_CASE("Ballot: a new vote is 201 with a receipt, the same vote again is 200 
   RequireProblem(b.client->Get("/v1/receipts/not-a-receipt"), 404);
 }
 
-TEST_CASE("Ballot: a voter who supports K nominees gets 409 for another, K = 2 allows two",
+TEST_CASE("Ballot: a voter who supports K nominees gets 409 for another, and K = 2 allows two",
           "[ballot][votes]") {
   SECTION("K = 1") {
     Ballot b;
@@ -175,7 +175,7 @@ TEST_CASE("Ballot: a vote without the client key, or with another key, is 401", 
                  401);
 }
 
-TEST_CASE("Ballot: a batch answers every vote in order, one bad vote does not sink the others",
+TEST_CASE("Ballot: a batch answers every vote in order and one bad vote does not sink the others",
           "[ballot][votes][batch]") {
   Ballot b;
   REQUIRE(Vote(*b.client, 7, "already", 31, 501)->status == 201);

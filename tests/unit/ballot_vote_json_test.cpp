@@ -20,7 +20,7 @@ std::vector<std::string> Fields(const ParsedVote& vote) {
 
 }  // namespace
 
-TEST_CASE("Ballot: a single vote body is read into a vote; unknown members are ignored",
+TEST_CASE("Ballot: a single vote body is read into a vote and unknown members are ignored",
           "[ballot][json]") {
   const auto parsed = ParseVoteBody(
       R"({"voter":"вася","nomination":31,"extra":{"a":[1,{"b":2}]},"nominee":501,"client_ref":null})");
@@ -45,7 +45,7 @@ TEST_CASE("Ballot: wrong types and missing members are field errors, not a faile
   CHECK(Fields(parsed.votes[0]) == std::vector<std::string>{"voter", "nomination"});
 }
 
-TEST_CASE("Ballot: malformed JSON reports the offset; a body that is no object is a shape error",
+TEST_CASE("Ballot: malformed JSON reports the offset and a body that is no object is a shape error",
           "[ballot][json]") {
   auto parsed = ParseVoteBody(R"({"voter": tru})");
   REQUIRE(parsed.syntax_offset);

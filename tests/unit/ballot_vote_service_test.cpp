@@ -232,7 +232,7 @@ TEST_CASE("Ballot: after a failed commit a successful probe brings storage back"
   CHECK(p.tallies.Total() == 1);
 }
 
-TEST_CASE("Ballot: the window follows the injected clock, a counted vote stays 200 after close",
+TEST_CASE("Ballot: the window follows the injected clock and a counted vote stays 200 after close",
           "[ballot][rules]") {
   VotePath p;
   p.clock.Set(At("2026-10-31T23:59:59.999Z"));
