@@ -10,7 +10,8 @@ packages=(
   libspdlog-dev libcli11-dev libhowardhinnant-date-dev tzdata catch2 libbenchmark-dev
   clang-format prometheus wrk curl
 )
-# Node.js for the OpenAPI linter: keep the machine's own when it has one (Redocly needs >= 20).
+# Node.js for the OpenAPI linter and the response contract test: keep the machine's own when it
+# has one (both need >= 20).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
@@ -25,7 +26,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ ! -x tools/node_modules/.bin/redocly ]; then
+# The npm tools are current when each devDependency of tools/package.json is installed at its
+# pinned version (a checkout that pinned more or other versions installs again).
+npm_tools_current() {
+  node -e '
+    const fs = require("fs");
+    const pinned = JSON.parse(fs.readFileSync("tools/package.json", "utf8")).devDependencies;
+    for (const [name, version] of Object.entries(pinned)) {
+      const file = `tools/node_modules/${name}/package.json`;
+      if (!fs.existsSync(file) || JSON.parse(fs.readFileSync(file, "utf8")).version !== version) {
+        process.exit(1);
+      }
+    }' 2>/dev/null
+}
+if ! npm_tools_current; then
   echo "setup: installing the pinned npm tools (tools/package-lock.json)"
   (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -22,11 +22,20 @@ int main(int argc, char** argv) {
       "civic-events-api: cities, organisations, people, programs, teams, events, "
       "projects and awards over REST/JSON"};
   civic::runtime::AddServerFlags(cli, config.server, "CIVIC_EVENTS");
+  std::string ballot_admin_key_file;
+  civic::events::AddEventsFlags(cli, config, ballot_admin_key_file);
   if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
     return code;
   }
   civic::runtime::InitLogging("civic-events-api", config.server.log_level);
-  spdlog::debug("settings: {}", civic::runtime::Describe(config.server));
+  try {
+    civic::events::LoadBallotAdminKey(config, ballot_admin_key_file);
+  } catch (const std::exception& e) {
+    std::cerr << "civic-events-api: " << e.what() << std::endl;
+    return 2;
+  }
+  spdlog::debug("settings: {} ballot_url={}", civic::runtime::Describe(config.server),
+                config.ballot_url);
 
   civic::metrics::Registry registry;
   civic::metrics::RegisterProcessMetrics(registry, "events-api", civic::runtime::kVersion,

@@ -4,9 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -38,6 +40,33 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// When CIVIC_CAPTURE_DIR is set, every exchange of a Service::Client() is appended as one JSON
+// line to CIVIC_CAPTURE_DIR/<pid>.ndjson, for tests/contract/validate-responses.mjs.
+void CaptureExchange(const std::string& dir, const std::string& service,
+                     const httplib::Request& request, const httplib::Response& response) {
+  const size_t question = request.path.find('?');
+  const nlohmann::ordered_json line = {
+      {"service", service},
+      {"method", request.method},
+      {"path", request.path.substr(0, question)},
+      {"query", question == std::string::npos ? "" : request.path.substr(question + 1)},
+      {"status", response.status},
+      {"content_type", response.get_header_value("Content-Type")},
+      {"body", response.body},
+  };
+  const std::string text =
+      line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  static std::mutex mu;  // one writer at a time: tests may use clients from several threads
+  std::lock_guard<std::mutex> lock(mu);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::ofstream out(dir + "/" + std::to_string(getpid()) + ".ndjson", std::ios::app);
+  out << text;
+  if (!out.flush()) {
+    throw std::runtime_error("cannot append to the capture file in " + dir);
+  }
+}
+
 int DecodeStatus(int status) {
   if (WIFEXITED(status)) {
     return WEXITSTATUS(status);
@@ -66,6 +95,8 @@ Service::Service(std::string binary, ServiceOptions options) : binary_(std::move
   const std::string out_path = log_dir_ + "/stdout.log";
   const std::string err_path = log_dir_ + "/stderr.log";
 
+  std::fflush(stdout);
+  std::fflush(stderr);
   pid_ = fork();
   if (pid_ < 0) {
     throw std::runtime_error("fork failed");
@@ -130,6 +161,12 @@ std::unique_ptr<httplib::Client> Service::Client() const {
   client->set_connection_timeout(5, 0);
   client->set_read_timeout(30, 0);
   client->set_write_timeout(10, 0);
+  if (const char* dir = std::getenv("CIVIC_CAPTURE_DIR"); dir != nullptr && *dir != '\0') {
+    client->set_logger([dir = std::string(dir), service = fs::path(binary_).filename().string()](
+                           const httplib::Request& request, const httplib::Response& response) {
+      CaptureExchange(dir, service, request, response);
+    });
+  }
   return client;
 }
 

@@ -48,7 +48,8 @@ class Service {
   int port() const { return port_; }
   std::string base_url() const;
   const std::string& data_dir() const { return data_dir_; }
-  // A client with keep-alive, TCP_NODELAY and timeouts set.
+  // A client with keep-alive, TCP_NODELAY and timeouts set. With CIVIC_CAPTURE_DIR set, it also
+  // records every exchange there for the contract test (tests/contract); use it for every call.
   std::unique_ptr<httplib::Client> Client() const;
   // Sends `signal` and waits up to `timeout` for the exit. Returns the exit code (128+n if killed
   // by signal n), or -1 on timeout.

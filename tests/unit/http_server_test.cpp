@@ -172,7 +172,7 @@ TEST_CASE("HTTP: an exception in a handler is a 500 problem without internals", 
   CHECK(r->body.find("secret") == std::string::npos);
 }
 
-TEST_CASE("HTTP: an async handler answers later; a forgotten responder answers 500", "[http]") {
+TEST_CASE("HTTP: an async handler answers later and a forgotten responder answers 500", "[http]") {
   Fixture f;
   auto client = f.Client();
   auto r = client.Get("/v1/later");

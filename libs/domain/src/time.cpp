@@ -7,7 +7,9 @@
 #include <date/tz.h>
 #pragma GCC diagnostic pop
 
+#include <cstdio>
 #include <sstream>
+#include <unordered_map>
 
 namespace civic {
 
@@ -33,11 +35,67 @@ std::optional<Instant> ParseInstant(std::string_view text) {
   return Instant{tp.time_since_epoch()};
 }
 
-std::string FormatUtc(Instant instant) { return date::format("%FT%TZ", instant); }
+namespace {
+
+// "YYYY-MM-DDTHH:MM:SS.mmm" of `local` (an instant shifted to local time) then `suffix`.
+std::string FormatFields(Instant local, const char* suffix) {
+  const auto days = std::chrono::floor<date::days>(local);
+  const date::year_month_day ymd{days};
+  auto in_day = local - days;
+  const auto h = std::chrono::duration_cast<std::chrono::hours>(in_day);
+  in_day -= h;
+  const auto m = std::chrono::duration_cast<std::chrono::minutes>(in_day);
+  in_day -= m;
+  const auto sec = std::chrono::duration_cast<std::chrono::seconds>(in_day);
+  in_day -= sec;
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02u-%02uT%02d:%02d:%02d.%03d%s",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(h.count()),
+                static_cast<int>(m.count()), static_cast<int>(sec.count()),
+                static_cast<int>(in_day.count()), suffix);
+  return buffer;
+}
+
+// The zone by name, looked up once per thread and name (the database is immutable).
+const date::time_zone* Zone(const std::string& name) {
+  thread_local std::unordered_map<std::string, const date::time_zone*> cache;
+  auto it = cache.find(name);
+  if (it != cache.end()) {
+    return it->second;
+  }
+  const date::time_zone* zone = date::locate_zone(name);
+  cache.emplace(name, zone);
+  return zone;
+}
+
+}  // namespace
+
+std::string FormatUtc(Instant instant) { return FormatFields(instant, "Z"); }
 
 std::string FormatInZone(Instant instant, const std::string& zone) {
-  const date::time_zone* tz = date::locate_zone(zone);
-  return date::format("%FT%T%Ez", date::zoned_time<std::chrono::milliseconds>{tz, instant});
+  const auto info = Zone(zone)->get_info(std::chrono::floor<std::chrono::seconds>(instant));
+  const auto offset = std::chrono::duration_cast<std::chrono::minutes>(info.offset).count();
+  const long magnitude = offset < 0 ? -offset : offset;
+  char suffix[40];
+  std::snprintf(suffix, sizeof(suffix), "%c%02ld:%02ld", offset < 0 ? '-' : '+', magnitude / 60,
+                magnitude % 60);
+  return FormatFields(instant + info.offset, suffix);
+}
+
+bool IsIsoDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return false;
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9')) {
+      return false;
+    }
+  }
+  const int y = std::stoi(std::string(text.substr(0, 4)));
+  const unsigned m = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
+  const unsigned d = static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))));
+  return date::year_month_day{date::year{y}, date::month{m}, date::day{d}}.ok();
 }
 
 bool IsValidTimeZone(const std::string& zone) {

@@ -1,49 +1,196 @@
 #include "app.hpp"
 
-#include <filesystem>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
-#include "civic/http/operational_routes.hpp"
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <variant>
+
 #include "migrations.hpp"
+#include "resources/award_close.hpp"
+#include "resources/award_sync.hpp"
+#include "resources/awards.hpp"
+#include "resources/cities.hpp"
+#include "resources/events.hpp"
+#include "resources/laureates.hpp"
+#include "resources/nominations.hpp"
+#include "resources/nominees.hpp"
+#include "resources/organizations.hpp"
+#include "resources/people.hpp"
+#include "resources/programs.hpp"
+#include "resources/sessions.hpp"
+#include "resources/team_members.hpp"
+#include "resources/teams.hpp"
+#include "rest/crud.hpp"
 
 namespace civic::events {
 
+namespace {
+
+std::string ValidateBallotUrl(std::string& url) {
+  while (!url.empty() && url.back() == '/') {
+    url.pop_back();
+  }
+  const size_t scheme = url.rfind("http://", 0) == 0 ? 7 : url.rfind("https://", 0) == 0 ? 8 : 0;
+  const std::string host_port = url.substr(scheme);
+  if (scheme == 0 || host_port.empty() || host_port.find_first_of("/?#@ \t") != std::string::npos) {
+    return "must be http://HOST[:PORT] (no path), e.g. http://127.0.0.1:8081";
+  }
+  return "";
+}
+
+// Surrounding white space (a trailing newline in a file) is not part of a key.
+std::string Trimmed(const std::string& text) {
+  const auto begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) {
+    return "";
+  }
+  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+// Wraps the write routes of awards, nominations and nominees (and the close action) so that a
+// successful write pokes `notifier`: their handlers return after the transaction committed.
+void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& notifier) {
+  for (auto& route : router.routes()) {
+    const bool write = route.method == http::Method::kPost ||
+                       route.method == http::Method::kPatch ||
+                       route.method == http::Method::kDelete;
+    const bool award_data = route.pattern.rfind("/v1/awards", 0) == 0 ||
+                            route.pattern.rfind("/v1/nominations", 0) == 0 ||
+                            route.pattern.rfind("/v1/nominees", 0) == 0;
+    auto* handler = std::get_if<http::SyncHandler>(&route.handler);
+    if (!write || !award_data || handler == nullptr) {
+      continue;
+    }
+    *handler = [inner = std::move(*handler), &notifier](const http::Request& request) {
+      http::Response response = inner(request);
+      if (response.status >= 200 && response.status < 300) {
+        notifier.Poke();
+      }
+      return response;
+    };
+  }
+}
+
+}  // namespace
+
+void AddEventsFlags(CLI::App& app, Config& config, std::string& admin_key_file) {
+  app.add_option("--synchronous", config.synchronous,
+                 "SQLite durability: full (every commit survives power loss) or normal (WAL: "
+                 "survives a crash, may lose the last commits on power loss; faster writes)")
+      ->envname("CIVIC_EVENTS_SYNCHRONOUS")
+      ->check(CLI::IsMember({"full", "normal"}))
+      ->capture_default_str();
+  app.add_option("--ballot-url", config.ballot_url, "Base URL of the ballot service")
+      ->envname("CIVIC_EVENTS_BALLOT_URL")
+      ->check(CLI::Validator(ValidateBallotUrl, "URL", "http URL"))
+      ->capture_default_str();
+  app.add_option("--ballot-admin-key-file", admin_key_file,
+                 "File holding the ballot's admin key (else env CIVIC_EVENTS_BALLOT_ADMIN_KEY); "
+                 "needed to close awards")
+      ->envname("CIVIC_EVENTS_BALLOT_ADMIN_KEY_FILE");
+}
+
+void LoadBallotAdminKey(Config& config, const std::string& admin_key_file) {
+  std::string source;
+  std::string key;
+  if (!admin_key_file.empty()) {
+    source = "--ballot-admin-key-file " + admin_key_file;
+    std::ifstream in(admin_key_file, std::ios::binary);
+    if (!in) {
+      throw std::runtime_error(source + ": cannot read the file");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    key = Trimmed(text.str());
+    struct stat info {};
+    if (stat(admin_key_file.c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+      spdlog::warn("{}: the file is readable by other users; chmod 600 it", source);
+    }
+  } else if (const char* value = std::getenv("CIVIC_EVENTS_BALLOT_ADMIN_KEY")) {
+    source = "CIVIC_EVENTS_BALLOT_ADMIN_KEY";
+    key = Trimmed(value);
+  } else {
+    return;
+  }
+  if (key.empty()) {
+    throw std::runtime_error(source + ": the ballot admin key is empty");
+  }
+  for (const char c : key) {
+    if (c < 0x21 || c > 0x7E) {
+      throw std::runtime_error(source +
+                               ": the ballot admin key must be printable ASCII without spaces");
+    }
+  }
+  config.ballot_admin_key = key;
+}
+
 App::App(const Config& config, metrics::Registry& registry) : config_(config) {
   const std::string path = (std::filesystem::path(config.server.data_dir) / "events.db").string();
-  db_.emplace(sqlite::Database::Open(path));
-  sqlite::Migrate(*db_, Migrations());
+  store_ = std::make_unique<Store>(
+      path, config.server.workers + 1,
+      config.synchronous == "normal" ? sqlite::Synchronous::kNormal : sqlite::Synchronous::kFull);
+  auto& ballot_requests = registry.AddCounter(
+      "events_ballot_requests_total",
+      "Calls to the ballot by call (final_results, award_changed) and outcome (ok, error, "
+      "unreachable).",
+      {"call", "outcome"});
+  ballot_ = std::make_unique<BallotClient>(BallotPeer{config.ballot_url, config.ballot_admin_key},
+                                           &ballot_requests);
+  notifier_ = std::make_unique<AwardChangeNotifier>(*store_, *ballot_);
+  if (!ballot_->configured()) {
+    spdlog::warn(
+        "no ballot admin key (--ballot-admin-key-file or CIVIC_EVENTS_BALLOT_ADMIN_KEY): "
+        "closing an award will answer 503");
+  }
   registry.AddCallbackGauge("events_schema_version", "Schema version of the events database.",
-                            [this] {
-                              std::lock_guard<std::mutex> lock(db_mu_);
-                              return db_ ? static_cast<double>(sqlite::SchemaVersion(*db_)) : 0.0;
-                            });
+                            [] { return static_cast<double>(Migrations().back().version); });
 }
 
 http::Router App::Routes() {
   http::Router router;
+  Store& store = *store_;
+  // Resources with the standard five endpoints (rest/crud.hpp).
+  rest::AddCrudRoutes<resources::Cities>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Organizations>(router, store, clock_);
+  rest::AddCrudRoutes<resources::People>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Programs>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Teams>(router, store, clock_);
+  rest::AddCrudRoutes<resources::TeamMembers>(router, store, clock_);
+  rest::AddNestedList<resources::TeamMembers>(router, store, "/v1/teams/{id}/members", "teams",
+                                              "team", "team_id");
+  resources::AddTeamCompositionRoute(router, store);
+  rest::AddCrudRoutes<resources::Events>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Sessions>(router, store, clock_);
+  rest::AddNestedList<resources::Sessions>(router, store, "/v1/events/{id}/sessions", "events",
+                                           "event", "event_id");
+  // Awards (issue #3): awards, nominations, nominees; laureates are written by the close action.
+  rest::AddCrudRoutes<resources::Awards>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Nominations>(router, store, clock_);
+  rest::AddCrudRoutes<resources::Nominees>(router, store, clock_);
+  rest::AddNestedList<resources::Nominations>(router, store, "/v1/awards/{id}/nominations",
+                                              "awards", "award", "award_id");
+  rest::AddNestedList<resources::Nominees>(router, store, "/v1/awards/{id}/nominees", "awards",
+                                           "award", "award_id");
+  rest::AddNestedList<resources::Nominees>(router, store, "/v1/nominations/{id}/nominees",
+                                           "nominations", "nomination", "nomination_id");
+  rest::AddNestedList<resources::Laureates>(router, store, "/v1/awards/{id}/laureates", "awards",
+                                            "award", "award_id");
+  resources::AddAwardCloseRoute(router, store, clock_, *ballot_);
+  // The ballot's sync protocol (proto-docs/awards-sync.md), and telling it what changed.
+  resources::AddAwardSyncRoutes(router, store);
+  NotifyBallotAfterAwardWrites(router, *notifier_);
   return router;
 }
 
-std::optional<std::string> App::NotReadyReason() {
-  std::lock_guard<std::mutex> lock(db_mu_);
-  if (!db_) {
-    return "storage is closed";
-  }
-  try {
-    const int version = sqlite::SchemaVersion(*db_);
-    const int expected = Migrations().back().version;
-    if (version != expected) {
-      return "database schema is at version " + std::to_string(version) + ", expected " +
-             std::to_string(expected);
-    }
-  } catch (const std::exception& e) {
-    return std::string("storage error: ") + e.what();
-  }
-  return std::nullopt;
-}
+std::optional<std::string> App::NotReadyReason() { return store_->NotReadyReason(); }
 
 void App::Close() {
-  std::lock_guard<std::mutex> lock(db_mu_);
-  db_.reset();
+  notifier_->Stop();
+  store_->Close();
 }
 
 }  // namespace civic::events

@@ -2,6 +2,8 @@
 
 namespace civic::events {
 
+// Times are INTEGER milliseconds since the Unix epoch (UTC). Lists of plain values (tags) are
+// JSON text; references between resources are foreign keys.
 const std::vector<sqlite::Migration>& Migrations() {
   static const std::vector<sqlite::Migration> kMigrations = {
       {1, "service metadata", R"sql(
@@ -10,6 +12,249 @@ CREATE TABLE service_meta (
   value TEXT NOT NULL
 ) STRICT;
 INSERT INTO service_meta(key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+)sql"},
+      {2, "idempotency keys and cities", R"sql(
+CREATE TABLE idempotency_keys (
+  id           INTEGER PRIMARY KEY,
+  scope        TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status       INTEGER NOT NULL,
+  headers      TEXT NOT NULL,
+  body         TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  UNIQUE (scope, key)
+) STRICT;
+CREATE INDEX idempotency_keys_created_at ON idempotency_keys(created_at);
+
+CREATE TABLE cities (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  region     TEXT NOT NULL DEFAULT '',
+  time_zone  TEXT NOT NULL,
+  population INTEGER,
+  tags       TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX cities_name ON cities(name, id);
+CREATE INDEX cities_region ON cities(region, id);
+)sql"},
+      {3, "organizations, people, programs", R"sql(
+CREATE TABLE organizations (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  sector     TEXT NOT NULL,
+  city_id    INTEGER REFERENCES cities(id),
+  website    TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX organizations_city ON organizations(city_id, id);
+CREATE INDEX organizations_sector ON organizations(sector, id);
+CREATE INDEX organizations_name ON organizations(name, id);
+
+CREATE TABLE people (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL,
+  city_id         INTEGER REFERENCES cities(id),
+  organization_id INTEGER REFERENCES organizations(id),
+  position        TEXT NOT NULL DEFAULT '',
+  bio             TEXT NOT NULL DEFAULT '',
+  email           TEXT NOT NULL DEFAULT '',
+  phone           TEXT NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX people_city ON people(city_id, id);
+CREATE INDEX people_organization ON people(organization_id, id);
+CREATE INDEX people_name ON people(name, id);
+
+CREATE TABLE programs (
+  id                INTEGER PRIMARY KEY,
+  title             TEXT NOT NULL,
+  kind              TEXT NOT NULL,
+  description       TEXT NOT NULL DEFAULT '',
+  starts_on         TEXT NOT NULL,
+  ends_on           TEXT NOT NULL DEFAULT '',
+  parent_program_id INTEGER REFERENCES programs(id),
+  team_rules        TEXT,
+  review_criteria   TEXT NOT NULL DEFAULT '[]',
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX programs_parent ON programs(parent_program_id, id);
+CREATE INDEX programs_kind ON programs(kind, id);
+
+CREATE TABLE program_organizations (
+  program_id      INTEGER NOT NULL REFERENCES programs(id) ON DELETE CASCADE,
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  role            TEXT NOT NULL CHECK (role IN ('organizer', 'partner')),
+  position        INTEGER NOT NULL,
+  PRIMARY KEY (program_id, organization_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX program_organizations_organization ON program_organizations(organization_id);
+)sql"},
+      {4, "teams and team members", R"sql(
+CREATE TABLE teams (
+  id          INTEGER PRIMARY KEY,
+  city_id     INTEGER NOT NULL REFERENCES cities(id),
+  program_id  INTEGER REFERENCES programs(id),
+  name        TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  status      TEXT NOT NULL CHECK (status IN ('forming', 'active', 'completed', 'archived')),
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX teams_city ON teams(city_id, id);
+CREATE INDEX teams_program ON teams(program_id, id);
+CREATE INDEX teams_status ON teams(status, id);
+CREATE INDEX teams_name ON teams(name, id);
+
+-- A team's memberships are its parts: they go with it.
+CREATE TABLE team_members (
+  id         INTEGER PRIMARY KEY,
+  team_id    INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  person_id  INTEGER NOT NULL REFERENCES people(id),
+  sector     TEXT NOT NULL,
+  role       TEXT NOT NULL CHECK (role IN ('lead', 'member', 'mentor')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (team_id, person_id)
+) STRICT;
+CREATE UNIQUE INDEX team_members_one_lead ON team_members(team_id) WHERE role = 'lead';
+CREATE INDEX team_members_team ON team_members(team_id, id);
+CREATE INDEX team_members_person ON team_members(person_id, id);
+)sql"},
+      {5, "events and sessions", R"sql(
+CREATE TABLE events (
+  id                     INTEGER PRIMARY KEY,
+  kind                   TEXT NOT NULL,
+  title                  TEXT NOT NULL,
+  description            TEXT NOT NULL DEFAULT '',
+  program_id             INTEGER REFERENCES programs(id),
+  city_id                INTEGER NOT NULL REFERENCES cities(id),
+  venue                  TEXT NOT NULL DEFAULT '',
+  format                 TEXT NOT NULL,
+  starts_at              INTEGER NOT NULL,
+  ends_at                INTEGER NOT NULL,
+  capacity               INTEGER,
+  registration_opens_at  INTEGER,
+  registration_closes_at INTEGER,
+  status                 TEXT NOT NULL,
+  created_at             INTEGER NOT NULL,
+  updated_at             INTEGER NOT NULL
+) STRICT;
+CREATE INDEX events_starts ON events(starts_at, id);
+CREATE INDEX events_city ON events(city_id, starts_at, id);
+CREATE INDEX events_program ON events(program_id, starts_at, id);
+CREATE INDEX events_status ON events(status, starts_at, id);
+
+CREATE TABLE event_organizations (
+  event_id        INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  role            TEXT NOT NULL CHECK (role IN ('organizer', 'partner')),
+  position        INTEGER NOT NULL,
+  PRIMARY KEY (event_id, organization_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX event_organizations_organization ON event_organizations(organization_id);
+
+-- Sessions are parts of their event: deleting a (draft) event deletes them.
+CREATE TABLE sessions (
+  id          INTEGER PRIMARY KEY,
+  event_id    INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  kind        TEXT NOT NULL,
+  title       TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  starts_at   INTEGER NOT NULL,
+  ends_at     INTEGER NOT NULL,
+  room        TEXT NOT NULL DEFAULT '',
+  capacity    INTEGER,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_event ON sessions(event_id, starts_at, id);
+CREATE INDEX sessions_starts ON sessions(starts_at, id);
+
+-- One row per person and session: a person is a speaker or a moderator, not both.
+CREATE TABLE session_people (
+  session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  person_id  INTEGER NOT NULL REFERENCES people(id),
+  role       TEXT NOT NULL CHECK (role IN ('speaker', 'moderator')),
+  position   INTEGER NOT NULL,
+  PRIMARY KEY (session_id, person_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX session_people_person ON session_people(person_id);
+)sql"},
+      {6, "awards, nominations, nominees, laureates", R"sql(
+-- `version` grows in the same transaction as every change to the award, its nominations or its
+-- nominees: the ballot syncs by it (proto-docs/awards-sync.md).
+CREATE TABLE awards (
+  id                         INTEGER PRIMARY KEY,
+  title                      TEXT NOT NULL,
+  edition_year               INTEGER NOT NULL,
+  program_id                 INTEGER REFERENCES programs(id),
+  description                TEXT NOT NULL DEFAULT '',
+  voting_opens_at            INTEGER NOT NULL,
+  voting_closes_at           INTEGER NOT NULL,
+  max_choices_per_nomination INTEGER NOT NULL DEFAULT 1,
+  results_visibility         TEXT NOT NULL,
+  status                     TEXT NOT NULL
+    CHECK (status IN ('draft', 'published', 'voting', 'closed', 'archived')),
+  version                    INTEGER NOT NULL DEFAULT 1,
+  created_at                 INTEGER NOT NULL,
+  updated_at                 INTEGER NOT NULL
+) STRICT;
+CREATE INDEX awards_program ON awards(program_id, id);
+CREATE INDEX awards_status ON awards(status, id);
+CREATE INDEX awards_edition_year ON awards(edition_year, id);
+
+CREATE TABLE nominations (
+  id          INTEGER PRIMARY KEY,
+  award_id    INTEGER NOT NULL REFERENCES awards(id),
+  title       TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  UNIQUE (award_id, title)
+) STRICT;
+
+CREATE TABLE nominees (
+  id            INTEGER PRIMARY KEY,
+  nomination_id INTEGER NOT NULL REFERENCES nominations(id),
+  kind          TEXT NOT NULL CHECK (kind IN ('person', 'project')),
+  person_id     INTEGER REFERENCES people(id),
+  project_title TEXT NOT NULL DEFAULT '',
+  name          TEXT NOT NULL,
+  city_id       INTEGER NOT NULL REFERENCES cities(id),
+  status        TEXT NOT NULL CHECK (status IN ('active', 'withdrawn')),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX nominees_nomination ON nominees(nomination_id, id);
+CREATE INDEX nominees_city ON nominees(city_id, id);
+CREATE INDEX nominees_person ON nominees(person_id);
+CREATE INDEX nominees_name ON nominees(name, id);
+
+-- Written once, when the award closes; read-only afterwards.
+CREATE TABLE laureates (
+  id            INTEGER PRIMARY KEY,
+  award_id      INTEGER NOT NULL REFERENCES awards(id),
+  nomination_id INTEGER NOT NULL REFERENCES nominations(id),
+  nominee_id    INTEGER NOT NULL REFERENCES nominees(id),
+  votes         INTEGER NOT NULL,
+  rank          INTEGER NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  UNIQUE (award_id, nominee_id)
+) STRICT;
+CREATE INDEX laureates_nomination ON laureates(nomination_id, id);
+CREATE INDEX laureates_nominee ON laureates(nominee_id);
+)sql"},
+      {7, "indexes for filtered lists sorted by name", R"sql(
+CREATE INDEX people_organization_name ON people(organization_id, name, id);
+CREATE INDEX people_city_name ON people(city_id, name, id);
+CREATE INDEX organizations_city_name ON organizations(city_id, name, id);
 )sql"},
   };
   return kMigrations;

@@ -1,0 +1,169 @@
+#include "civic/domain/award.hpp"
+
+#include <algorithm>
+
+namespace civic {
+
+namespace {
+
+bool OneOf(const std::vector<std::string>& values, const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// Position of `status` in AwardStatuses(), or -1.
+int StatusRank(const std::string& status) {
+  const auto& statuses = AwardStatuses();
+  const auto it = std::find(statuses.begin(), statuses.end(), status);
+  return it == statuses.end() ? -1 : static_cast<int>(it - statuses.begin());
+}
+
+}  // namespace
+
+const std::vector<std::string>& AwardStatuses() {
+  static const std::vector<std::string> kStatuses = {"draft", "published", "voting", "closed",
+                                                     "archived"};
+  return kStatuses;
+}
+
+const std::vector<std::string>& ResultsVisibilities() {
+  static const std::vector<std::string> kValues = {"live", "hidden_until_close"};
+  return kValues;
+}
+
+const std::vector<std::string>& NomineeKinds() {
+  static const std::vector<std::string> kKinds = {"person", "project"};
+  return kKinds;
+}
+
+const std::vector<std::string>& NomineeStatuses() {
+  static const std::vector<std::string> kStatuses = {"active", "withdrawn"};
+  return kStatuses;
+}
+
+void Validate(const Award& award, Violations& violations) {
+  violations.Text("title", award.title, 1, 300);
+  violations.Range("edition_year", award.edition_year, 2000, 2100);
+  violations.Text("description", award.description, 0, 5000);
+  if (award.voting_closes_at <= award.voting_opens_at) {
+    violations.Add("voting_closes_at", "must be after voting_opens_at");
+  }
+  violations.Range("max_choices_per_nomination", award.max_choices_per_nomination, 1, 10);
+  if (!OneOf(ResultsVisibilities(), award.results_visibility)) {
+    violations.Add("results_visibility", "must be one of: live, hidden_until_close");
+  }
+  if (!OneOf(AwardStatuses(), award.status)) {
+    violations.Add("status", "must be one of: draft, published, voting, closed, archived");
+  }
+}
+
+std::optional<std::string> StatusChangeError(const std::string& from, const std::string& to) {
+  if (from == to) {
+    return std::nullopt;
+  }
+  if (to == "closed") {
+    return "becomes closed only through POST /v1/awards/{id}/close, which records the laureates";
+  }
+  if (from.empty()) {
+    if (to == "archived") {
+      return "a new award starts as draft, published or voting";
+    }
+    return std::nullopt;
+  }
+  if (StatusRank(to) < StatusRank(from)) {
+    return "cannot go back from " + from + " to " + to;
+  }
+  if (to == "archived" && from != "closed" && from != "draft") {
+    return "close the award (POST /v1/awards/{id}/close) before archiving it";
+  }
+  return std::nullopt;
+}
+
+bool VotingHasOpened(const Award& award, Instant now) {
+  if (award.status == "draft") {
+    return false;
+  }
+  if (award.status == "published") {
+    return now >= award.voting_opens_at;
+  }
+  return true;
+}
+
+bool IsFinal(const Award& award) { return award.status == "closed" || award.status == "archived"; }
+
+std::optional<std::string> CloseError(const Award& award, Instant now) {
+  if (award.status == "draft") {
+    return "The award is a draft: voters never saw it, so there is nothing to close.";
+  }
+  if (IsFinal(award)) {
+    return "The award is already " + award.status + "; its laureates are recorded.";
+  }
+  if (now < award.voting_closes_at) {
+    return "Voting is open until " + FormatUtc(award.voting_closes_at) +
+           "; the award can be closed after that.";
+  }
+  return std::nullopt;
+}
+
+void Validate(const Nomination& nomination, Violations& violations) {
+  violations.Text("title", nomination.title, 1, 300);
+  violations.Text("description", nomination.description, 0, 5000);
+}
+
+void Validate(const Nominee& nominee, Violations& violations) {
+  if (!OneOf(NomineeKinds(), nominee.kind)) {
+    violations.Add("kind", "must be one of: person, project");
+  } else if (nominee.kind == "person") {
+    if (!nominee.person_id) {
+      violations.Add("person_id", "is required for a person");
+    }
+    if (!nominee.project_title.empty()) {
+      violations.Add("project_title", "must be absent for a person");
+    }
+  } else {
+    if (nominee.person_id) {
+      violations.Add("person_id", "must be absent for a project");
+    }
+    if (nominee.project_title.empty()) {
+      violations.Add("project_title", "is required for a project");
+    } else {
+      violations.Text("project_title", nominee.project_title, 1, 300);
+    }
+  }
+  violations.Text("name", nominee.name, 1, 200);
+  if (!OneOf(NomineeStatuses(), nominee.status)) {
+    violations.Add("status", "must be one of: active, withdrawn");
+  }
+}
+
+std::vector<Laureate> SelectLaureates(const NominationTally& tally,
+                                      const std::set<int64_t>& eligible) {
+  int64_t best = 0;
+  for (const auto& nominee : tally.nominees) {
+    if (eligible.count(nominee.nominee_id) != 0) {
+      best = std::max(best, nominee.votes);
+    }
+  }
+  std::vector<Laureate> laureates;
+  if (best == 0) {
+    return laureates;
+  }
+  int64_t ahead = 0;  // nominees of the nomination, eligible or not, with more votes
+  for (const auto& nominee : tally.nominees) {
+    if (nominee.votes > best) {
+      ++ahead;
+    }
+  }
+  for (const auto& nominee : tally.nominees) {
+    if (nominee.votes == best && eligible.count(nominee.nominee_id) != 0) {
+      Laureate laureate;
+      laureate.nomination_id = tally.nomination_id;
+      laureate.nominee_id = nominee.nominee_id;
+      laureate.votes = nominee.votes;
+      laureate.rank = ahead + 1;
+      laureates.push_back(laureate);
+    }
+  }
+  return laureates;
+}
+
+}  // namespace civic

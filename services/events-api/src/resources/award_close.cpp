@@ -1,0 +1,176 @@
+#include "resources/award_close.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+
+#include "civic/http/problem.hpp"
+#include "resources/awards.hpp"
+#include "resources/json_util.hpp"
+#include "resources/laureates.hpp"
+#include "rest/crud.hpp"
+
+namespace civic::events::resources {
+
+namespace {
+
+http::Response Unavailable(const std::string& detail) {
+  return http::ProblemResponse(503, detail).WithHeader("Retry-After", "5");
+}
+
+// The final results of award `id` from the ballot, or the problem to answer.
+Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, int64_t id,
+                                                  http::Response& problem) {
+  if (!ballot.configured()) {
+    problem = http::ProblemResponse(
+        503,
+        "The ballot admin key is not configured (--ballot-admin-key-file or "
+        "CIVIC_EVENTS_BALLOT_ADMIN_KEY), so the final results cannot be fetched.");
+    return Error::Unavailable("not configured");
+  }
+  const BallotAnswer answer = ballot.FinalResults(id);
+  if (answer.status == 0) {
+    spdlog::warn("close of award {}: the ballot at {} did not answer: {}", id, ballot.url(),
+                 answer.error);
+    problem = Unavailable("The ballot could not be reached (" + answer.error +
+                          "); nothing changed. Retry shortly.");
+    return Error::Unavailable(answer.error);
+  }
+  if (answer.status == 409) {
+    // The ballot's copy of the window (or its clock) says voting is still open.
+    problem = Unavailable(
+        "The ballot has not closed voting on this award yet (its copy of the window may be "
+        "behind); nothing changed. Retry shortly.");
+    return Error::Unavailable("ballot 409");
+  }
+  if (answer.status != 200) {
+    spdlog::warn("close of award {}: the ballot answered {}", id, answer.status);
+    problem = http::ProblemResponse(502, "The ballot answered " + std::to_string(answer.status) +
+                                             " to the final results request; nothing changed.");
+    return Error::Internal("ballot status");
+  }
+  auto results = ParseFinalResults(answer.body, id);
+  if (!results.ok()) {
+    spdlog::warn("close of award {}: unusable results from the ballot: {}", id,
+                 results.error().message);
+    problem = http::ProblemResponse(502, "The ballot's final results are unusable (" +
+                                             results.error().message + "); nothing changed.");
+  }
+  return results;
+}
+
+http::Response Closed(const Award& award, const std::vector<Laureate>& laureates) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& laureate : laureates) {
+    items.push_back(Laureates::ToJson(laureate));
+  }
+  return rest::Ok({{"award", Awards::ToJson(award)}, {"laureates", std::move(items)}});
+}
+
+}  // namespace
+
+Result<std::vector<Laureate>> RecordLaureates(sqlite::Database& db, int64_t award_id,
+                                              const std::vector<NominationTally>& results,
+                                              Instant now) {
+  // The award's nominees by nomination, and which of them may win (active).
+  std::map<int64_t, std::set<int64_t>> nominees_of;
+  std::set<int64_t> active;
+  auto nominations = db.Prepare("SELECT id FROM nominations WHERE award_id = ?");
+  nominations.Bind(1, award_id);
+  while (nominations.Step()) {
+    nominees_of[nominations.ColumnInt64(0)];
+  }
+  auto nominees = db.Prepare(
+      "SELECT n.id, n.nomination_id, n.status FROM nominees AS n "
+      "JOIN nominations AS m ON m.id = n.nomination_id WHERE m.award_id = ?");
+  nominees.Bind(1, award_id);
+  while (nominees.Step()) {
+    nominees_of[nominees.ColumnInt64(1)].insert(nominees.ColumnInt64(0));
+    if (nominees.ColumnText(2) == "active") {
+      active.insert(nominees.ColumnInt64(0));
+    }
+  }
+  std::vector<Laureate> laureates;
+  for (const auto& tally : results) {
+    const auto own = nominees_of.find(tally.nomination_id);
+    if (own == nominees_of.end()) {
+      return Error::Internal("nomination " + std::to_string(tally.nomination_id) +
+                             " is not one of the award's");
+    }
+    for (const auto& nominee : tally.nominees) {
+      if (own->second.count(nominee.nominee_id) == 0) {
+        return Error::Internal("nominee " + std::to_string(nominee.nominee_id) +
+                               " is not in nomination " + std::to_string(tally.nomination_id));
+      }
+    }
+    for (auto& laureate : SelectLaureates(tally, active)) {
+      laureate.award_id = award_id;
+      laureate.created_at = laureate.updated_at = now;
+      laureates.push_back(laureate);
+    }
+  }
+  Laureates::InsertAll(db, laureates);
+  db.Prepare(
+        "UPDATE awards SET status = 'closed', updated_at = ?, version = version + 1 WHERE id = ?")
+      .Bind(1, Millis(now))
+      .Bind(2, award_id)
+      .Run();
+  return laureates;
+}
+
+void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
+                        const BallotClient& ballot) {
+  router.Post(
+      "/v1/awards/{id}/close",
+      [&store, &clock, &ballot](const http::Request& request) {
+        const auto id = rest::PathId(request);
+        if (!id) {
+          return rest::NotFound("award", request.Param("id"));
+        }
+        return rest::Guarded([&] {
+          // 1. Ask the ballot only when the award is closable now, and outside any transaction
+          // (the call may take seconds; the write lock must not wait on the network).
+          const auto award = store.Read([&](sqlite::Database& db) { return Awards::Get(db, *id); });
+          std::optional<std::vector<NominationTally>> results;
+          if (award && !CloseError(*award, clock.Now())) {
+            http::Response problem;
+            auto fetched = FetchResults(ballot, *id, problem);
+            if (!fetched.ok()) {
+              return problem;  // 5xx: not remembered under the Idempotency-Key
+            }
+            results = std::move(fetched.value());
+          }
+          // 2. Record, once per Idempotency-Key (a replay answers the first response).
+          return rest::Idempotent(store, clock, request, [&](sqlite::Database& db) {
+            auto current = Awards::Get(db, *id);
+            if (!current) {
+              return rest::NotFound("award", request.Param("id"));
+            }
+            const Instant now = clock.Now();
+            if (auto reason = CloseError(*current, now)) {
+              return http::ErrorResponse(Error::Conflict(*reason));
+            }
+            if (!results) {
+              return Unavailable("The award changed while it was being closed; retry.");
+            }
+            auto laureates = RecordLaureates(db, *id, *results, now);
+            if (!laureates.ok()) {  // checked before anything was written
+              spdlog::warn("close of award {}: the ballot's results do not match: {}", *id,
+                           laureates.error().message);
+              return http::ProblemResponse(502,
+                                           "The ballot's final results do not match the "
+                                           "award (" +
+                                               laureates.error().message + "); nothing changed.");
+            }
+            current->status = "closed";
+            current->updated_at = now;
+            spdlog::info("award {} closed with {} laureate(s)", *id, laureates->size());
+            return Closed(*current, laureates.value());
+          });
+        });
+      },
+      {.offload = true});
+}
+
+}  // namespace civic::events::resources

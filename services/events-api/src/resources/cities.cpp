@@ -1,0 +1,126 @@
+#include "resources/cities.hpp"
+
+#include "resources/json_util.hpp"
+#include "resources/references.hpp"
+
+namespace civic::events::resources {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, name, region, time_zone, population, tags, created_at, updated_at";
+
+}  // namespace
+
+Result<City> Cities::FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode) {
+  Violations violations;
+  rest::JsonReader reader(body, violations, mode);
+  City city;
+  city.name = reader.String("name", true).value_or("");
+  city.region = reader.String("region", false).value_or("");
+  city.time_zone = reader.String("time_zone", true).value_or("");
+  city.population = reader.Integer("population", false);
+  city.tags = reader.StringArray("tags", false, 20).value_or(std::vector<std::string>{});
+  reader.RejectUnknown();
+  Validate(city, violations);
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return city;
+}
+
+nlohmann::json Cities::ToJson(const City& city) {
+  return {{"id", city.id},
+          {"name", city.name},
+          {"region", city.region},
+          {"time_zone", city.time_zone},
+          {"population", OrNull(city.population)},
+          {"tags", city.tags},
+          {"created_at", FormatUtc(city.created_at)},
+          {"updated_at", FormatUtc(city.updated_at)}};
+}
+
+void Cities::CheckReferences(sqlite::Database&, const City&, Violations&) {}
+
+City Cities::FromRow(sqlite::Statement& row) {
+  City city;
+  city.id = row.ColumnInt64(0);
+  city.name = row.ColumnText(1);
+  city.region = row.ColumnText(2);
+  city.time_zone = row.ColumnText(3);
+  city.population = row.ColumnOptionalInt64(4);
+  city.tags = StringsFromJsonText(row.ColumnText(5));
+  city.created_at = FromMillis(row.ColumnInt64(6));
+  city.updated_at = FromMillis(row.ColumnInt64(7));
+  return city;
+}
+
+std::optional<City> Cities::Get(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(std::string("SELECT ") + kColumns + " FROM cities WHERE id = ?");
+  statement.Bind(1, id);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return FromRow(statement);
+}
+
+void Cities::Insert(sqlite::Database& db, City& city) {
+  db.Prepare(
+        "INSERT INTO cities(name, region, time_zone, population, tags, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, city.name)
+      .Bind(2, city.region)
+      .Bind(3, city.time_zone)
+      .Bind(4, city.population)
+      .Bind(5, ToJsonText(city.tags))
+      .Bind(6, Millis(city.created_at))
+      .Bind(7, Millis(city.updated_at))
+      .Run();
+  city.id = db.LastInsertRowid();
+}
+
+void Cities::Update(sqlite::Database& db, const City& city) {
+  db.Prepare(
+        "UPDATE cities SET name = ?, region = ?, time_zone = ?, population = ?, tags = ?, "
+        "updated_at = ? WHERE id = ?")
+      .Bind(1, city.name)
+      .Bind(2, city.region)
+      .Bind(3, city.time_zone)
+      .Bind(4, city.population)
+      .Bind(5, ToJsonText(city.tags))
+      .Bind(6, Millis(city.updated_at))
+      .Bind(7, city.id)
+      .Run();
+}
+
+std::optional<std::string> Cities::DeleteConflict(sqlite::Database& db, int64_t id) {
+  return FindReferences(db, "cities", "city", id);
+}
+
+void Cities::Delete(sqlite::Database& db, int64_t id) {
+  db.Prepare("DELETE FROM cities WHERE id = ?").Bind(1, id).Run();
+}
+
+const rest::ListSpec& Cities::List() {
+  using rest::Filter;
+  static const rest::ListSpec kSpec = {
+      .table = "cities",
+      .columns = kColumns,
+      .filters =
+          {
+              Filter{"region", "region = ?", Filter::Kind::kText, {}},
+              Filter{"tag",
+                     "EXISTS (SELECT 1 FROM json_each(cities.tags) WHERE value = ?)",
+                     Filter::Kind::kText,
+                     {}},
+              Filter{"name", "name = ?", Filter::Kind::kText, {}},
+          },
+      .sorts = {{"id", "id", false},
+                {"name", "name", true},
+                {"population", "coalesce(population, -1)", false},
+                {"created_at", "created_at", false}},
+  };
+  return kSpec;
+}
+
+}  // namespace civic::events::resources

@@ -1,0 +1,301 @@
+#include "resources/events.hpp"
+
+#include "civic/domain/session.hpp"
+#include "resources/json_util.hpp"
+#include "resources/references.hpp"
+
+namespace civic::events::resources {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, kind, title, description, program_id, city_id, venue, format, starts_at, ends_at, "
+    "capacity, registration_opens_at, registration_closes_at, status, created_at, updated_at, "
+    "(SELECT time_zone FROM cities WHERE cities.id = events.city_id), "
+    "(SELECT json_group_array(organization_id) FROM (SELECT organization_id FROM "
+    "event_organizations WHERE event_id = events.id AND role = 'organizer' ORDER BY position)), "
+    "(SELECT json_group_array(organization_id) FROM (SELECT organization_id FROM "
+    "event_organizations WHERE event_id = events.id AND role = 'partner' ORDER BY position))";
+
+std::optional<int64_t> OptionalMillis(const std::optional<Instant>& instant) {
+  return instant ? std::optional<int64_t>(Millis(*instant)) : std::nullopt;
+}
+
+std::optional<Instant> OptionalInstant(const std::optional<int64_t>& ms) {
+  return ms ? std::optional<Instant>(FromMillis(*ms)) : std::nullopt;
+}
+
+nlohmann::json LocalOrNull(const std::optional<Instant>& instant, const std::string& zone) {
+  return instant ? nlohmann::json(LocalTime(*instant, zone)) : nlohmann::json(nullptr);
+}
+
+void WriteOrganizations(sqlite::Database& db, const Event& event) {
+  db.Prepare("DELETE FROM event_organizations WHERE event_id = ?").Bind(1, event.id).Run();
+  auto insert = db.Prepare(
+      "INSERT INTO event_organizations(event_id, organization_id, role, position) "
+      "VALUES (?, ?, ?, ?)");
+  auto write = [&](const std::vector<int64_t>& ids, const char* role) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      insert.Bind(1, event.id).Bind(2, ids[i]).Bind(3, role).Bind(4, static_cast<int64_t>(i));
+      insert.Run();
+      insert.Reset();
+    }
+  };
+  write(event.organizer_ids, "organizer");
+  write(event.partner_ids, "partner");
+}
+
+// The event's sessions as far as fitting them goes: id, title, times, capacity.
+std::vector<Session> SessionsOf(sqlite::Database& db, int64_t event_id) {
+  auto statement = db.Prepare(
+      "SELECT id, title, starts_at, ends_at, capacity FROM sessions WHERE event_id = ? "
+      "ORDER BY starts_at, id");
+  statement.Bind(1, event_id);
+  std::vector<Session> sessions;
+  while (statement.Step()) {
+    Session session;
+    session.id = statement.ColumnInt64(0);
+    session.event_id = event_id;
+    session.title = statement.ColumnText(1);
+    session.starts_at = FromMillis(statement.ColumnInt64(2));
+    session.ends_at = FromMillis(statement.ColumnInt64(3));
+    session.capacity = statement.ColumnOptionalInt64(4);
+    sessions.push_back(std::move(session));
+  }
+  return sessions;
+}
+
+}  // namespace
+
+nlohmann::json WithoutTimeZone(const nlohmann::json& body, rest::JsonReader::Mode mode,
+                               const std::string& why, Violations& violations) {
+  nlohmann::json copy = body;
+  if (!copy.is_object()) {
+    return copy;
+  }
+  auto it = copy.find("time_zone");
+  if (it == copy.end()) {
+    return copy;
+  }
+  if (mode == rest::JsonReader::Mode::kCreate && !it->is_null()) {
+    violations.Add("time_zone", "is read-only: " + why);
+  }
+  copy.erase(it);
+  return copy;
+}
+
+Result<Event> Events::FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode) {
+  Violations violations;
+  const nlohmann::json document =
+      WithoutTimeZone(body, mode, "the event's city sets it", violations);
+  rest::JsonReader reader(document, violations, mode);
+  Event event;
+  event.kind = reader.Enum("kind", EventKinds(), true).value_or("forum");
+  event.title = reader.String("title", true).value_or("");
+  event.description = reader.String("description", false).value_or("");
+  event.program_id = reader.Id("program_id", false);
+  event.city_id = reader.Id("city_id", true).value_or(0);
+  event.venue = reader.String("venue", false).value_or("");
+  event.format = reader.Enum("format", EventFormats(), false).value_or("offline");
+  const auto starts_at = reader.Time("starts_at", true);
+  const auto ends_at = reader.Time("ends_at", true);
+  event.capacity = reader.Integer("capacity", false);
+  event.registration_opens_at = reader.Time("registration_opens_at", false);
+  event.registration_closes_at = reader.Time("registration_closes_at", false);
+  event.status = reader.Enum("status", EventStatuses(), false).value_or("draft");
+  event.organizer_ids = reader.IdArray("organizer_ids", false, 50).value_or(std::vector<int64_t>{});
+  event.partner_ids = reader.IdArray("partner_ids", false, 100).value_or(std::vector<int64_t>{});
+  reader.RejectUnknown();
+  ValidateFields(event, violations);
+  if (starts_at && ends_at) {
+    event.starts_at = *starts_at;
+    event.ends_at = *ends_at;
+    ValidateSchedule(event, violations);
+  }
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return event;
+}
+
+nlohmann::json Events::ToJson(const Event& event) {
+  const std::string& zone = event.time_zone;
+  return {{"id", event.id},
+          {"kind", event.kind},
+          {"title", event.title},
+          {"description", event.description},
+          {"program_id", OrNull(event.program_id)},
+          {"city_id", event.city_id},
+          {"time_zone", zone},
+          {"venue", event.venue},
+          {"format", event.format},
+          {"starts_at", LocalTime(event.starts_at, zone)},
+          {"ends_at", LocalTime(event.ends_at, zone)},
+          {"capacity", OrNull(event.capacity)},
+          {"registration_opens_at", LocalOrNull(event.registration_opens_at, zone)},
+          {"registration_closes_at", LocalOrNull(event.registration_closes_at, zone)},
+          {"status", event.status},
+          {"organizer_ids", event.organizer_ids},
+          {"partner_ids", event.partner_ids},
+          {"created_at", FormatUtc(event.created_at)},
+          {"updated_at", FormatUtc(event.updated_at)}};
+}
+
+void Events::Resolve(sqlite::Database& db, Event& event) {
+  auto statement = db.Prepare("SELECT time_zone FROM cities WHERE id = ?");
+  statement.Bind(1, event.city_id);
+  event.time_zone = statement.Step() ? statement.ColumnText(0) : "";
+}
+
+void Events::CheckReferences(sqlite::Database& db, const Event& event, Violations& violations) {
+  RequireExists(db, "cities", "city", "city_id", event.city_id, violations);
+  RequireExists(db, "programs", "program", "program_id", event.program_id, violations);
+  for (size_t i = 0; i < event.organizer_ids.size(); ++i) {
+    RequireExists(db, "organizations", "organization", "organizer_ids[" + std::to_string(i) + "]",
+                  event.organizer_ids[i], violations);
+  }
+  for (size_t i = 0; i < event.partner_ids.size(); ++i) {
+    RequireExists(db, "organizations", "organization", "partner_ids[" + std::to_string(i) + "]",
+                  event.partner_ids[i], violations);
+  }
+  if (event.id == 0) {
+    if (auto error = InitialStatusError(event.status)) {
+      violations.Add("status", *error);
+    }
+    return;
+  }
+  auto current = db.Prepare("SELECT status FROM events WHERE id = ?");
+  current.Bind(1, event.id);
+  if (current.Step()) {
+    if (auto error = StatusChangeError(current.ColumnText(0), event.status)) {
+      violations.Add("status", *error);
+    }
+  }
+  ValidateSessionsFit(event, SessionsOf(db, event.id), violations);
+}
+
+Event Events::FromRow(sqlite::Statement& row) {
+  Event event;
+  event.id = row.ColumnInt64(0);
+  event.kind = row.ColumnText(1);
+  event.title = row.ColumnText(2);
+  event.description = row.ColumnText(3);
+  event.program_id = row.ColumnOptionalInt64(4);
+  event.city_id = row.ColumnInt64(5);
+  event.venue = row.ColumnText(6);
+  event.format = row.ColumnText(7);
+  event.starts_at = FromMillis(row.ColumnInt64(8));
+  event.ends_at = FromMillis(row.ColumnInt64(9));
+  event.capacity = row.ColumnOptionalInt64(10);
+  event.registration_opens_at = OptionalInstant(row.ColumnOptionalInt64(11));
+  event.registration_closes_at = OptionalInstant(row.ColumnOptionalInt64(12));
+  event.status = row.ColumnText(13);
+  event.created_at = FromMillis(row.ColumnInt64(14));
+  event.updated_at = FromMillis(row.ColumnInt64(15));
+  event.time_zone = row.ColumnText(16);
+  event.organizer_ids = IdsFromJsonText(row.ColumnText(17));
+  event.partner_ids = IdsFromJsonText(row.ColumnText(18));
+  return event;
+}
+
+std::optional<Event> Events::Get(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(std::string("SELECT ") + kColumns + " FROM events WHERE id = ?");
+  statement.Bind(1, id);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return FromRow(statement);
+}
+
+void Events::Insert(sqlite::Database& db, Event& event) {
+  db.Prepare(
+        "INSERT INTO events(kind, title, description, program_id, city_id, venue, format, "
+        "starts_at, ends_at, capacity, registration_opens_at, registration_closes_at, status, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, event.kind)
+      .Bind(2, event.title)
+      .Bind(3, event.description)
+      .Bind(4, event.program_id)
+      .Bind(5, event.city_id)
+      .Bind(6, event.venue)
+      .Bind(7, event.format)
+      .Bind(8, Millis(event.starts_at))
+      .Bind(9, Millis(event.ends_at))
+      .Bind(10, event.capacity)
+      .Bind(11, OptionalMillis(event.registration_opens_at))
+      .Bind(12, OptionalMillis(event.registration_closes_at))
+      .Bind(13, event.status)
+      .Bind(14, Millis(event.created_at))
+      .Bind(15, Millis(event.updated_at))
+      .Run();
+  event.id = db.LastInsertRowid();
+  WriteOrganizations(db, event);
+}
+
+void Events::Update(sqlite::Database& db, const Event& event) {
+  db.Prepare(
+        "UPDATE events SET kind = ?, title = ?, description = ?, program_id = ?, city_id = ?, "
+        "venue = ?, format = ?, starts_at = ?, ends_at = ?, capacity = ?, "
+        "registration_opens_at = ?, registration_closes_at = ?, status = ?, updated_at = ? "
+        "WHERE id = ?")
+      .Bind(1, event.kind)
+      .Bind(2, event.title)
+      .Bind(3, event.description)
+      .Bind(4, event.program_id)
+      .Bind(5, event.city_id)
+      .Bind(6, event.venue)
+      .Bind(7, event.format)
+      .Bind(8, Millis(event.starts_at))
+      .Bind(9, Millis(event.ends_at))
+      .Bind(10, event.capacity)
+      .Bind(11, OptionalMillis(event.registration_opens_at))
+      .Bind(12, OptionalMillis(event.registration_closes_at))
+      .Bind(13, event.status)
+      .Bind(14, Millis(event.updated_at))
+      .Bind(15, event.id)
+      .Run();
+  WriteOrganizations(db, event);
+}
+
+std::optional<std::string> Events::DeleteConflict(sqlite::Database& db, int64_t id) {
+  if (auto event = Get(db, id)) {
+    if (auto error = DeleteError(*event)) {
+      return error;
+    }
+  }
+  return FindReferences(db, "events", "event", id);
+}
+
+void Events::Delete(sqlite::Database& db, int64_t id) {
+  db.Prepare("DELETE FROM events WHERE id = ?").Bind(1, id).Run();
+}
+
+const rest::ListSpec& Events::List() {
+  using rest::Filter;
+  static const rest::ListSpec kSpec = {
+      .table = "events",
+      .columns = kColumns,
+      .filters =
+          {
+              Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
+              Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
+              Filter{"kind", "kind = ?", Filter::Kind::kEnum, EventKinds()},
+              Filter{"status", "status = ?", Filter::Kind::kEnum, EventStatuses()},
+              Filter{"format", "format = ?", Filter::Kind::kEnum, EventFormats()},
+              Filter{"starts_from", "starts_at >= ?", Filter::Kind::kInstant, {}},
+              Filter{"starts_before", "starts_at < ?", Filter::Kind::kInstant, {}},
+              Filter{"organization_id",
+                     "EXISTS (SELECT 1 FROM event_organizations eo WHERE eo.event_id = "
+                     "events.id AND eo.organization_id = ?)",
+                     Filter::Kind::kId,
+                     {}},
+          },
+      .sorts = {{"starts_at", "starts_at", false},
+                {"id", "id", false},
+                {"title", "title", true},
+                {"created_at", "created_at", false}},
+  };
+  return kSpec;
+}
+
+}  // namespace civic::events::resources

@@ -1,0 +1,214 @@
+#include "resources/nominees.hpp"
+
+#include "resources/awards.hpp"
+#include "resources/json_util.hpp"
+#include "resources/references.hpp"
+
+namespace civic::events::resources {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, nomination_id, "
+    "(SELECT award_id FROM nominations WHERE nominations.id = nominees.nomination_id), "
+    "kind, person_id, project_title, name, city_id, status, created_at, updated_at";
+
+// Whether the writable members are the same.
+bool SameContent(const Nominee& a, const Nominee& b) {
+  return a.nomination_id == b.nomination_id && a.kind == b.kind && a.person_id == b.person_id &&
+         a.project_title == b.project_title && a.name == b.name && a.city_id == b.city_id &&
+         a.status == b.status;
+}
+
+}  // namespace
+
+Result<Nominee> Nominees::FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode) {
+  Violations violations;
+  rest::JsonReader reader(body, violations, mode);
+  Nominee nominee;
+  nominee.nomination_id = reader.Id("nomination_id", true).value_or(0);
+  if (mode == rest::JsonReader::Mode::kCreate) {
+    if (body.is_object() && body.contains("award_id") && !body["award_id"].is_null()) {
+      violations.Add("award_id", "is read-only: it is the award of nomination_id");
+    }
+    (void)reader.Id("award_id", false);
+  } else {
+    // The stored value, unless the patch changed it (CheckReferences refuses that).
+    nominee.award_id = reader.Id("award_id", false).value_or(0);
+  }
+  nominee.kind = reader.Enum("kind", NomineeKinds(), true).value_or("person");
+  nominee.person_id = reader.Id("person_id", false);
+  nominee.project_title = reader.String("project_title", false).value_or("");
+  nominee.name = reader.String("name", true).value_or("");
+  nominee.city_id = reader.Id("city_id", true).value_or(0);
+  nominee.status = reader.Enum("status", NomineeStatuses(), false).value_or("active");
+  reader.RejectUnknown();
+  Validate(nominee, violations);
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return nominee;
+}
+
+nlohmann::json Nominees::ToJson(const Nominee& nominee) {
+  return {{"id", nominee.id},
+          {"nomination_id", nominee.nomination_id},
+          {"award_id", nominee.award_id},
+          {"kind", nominee.kind},
+          {"person_id", OrNull(nominee.person_id)},
+          {"project_title", nominee.project_title.empty() ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(nominee.project_title)},
+          {"name", nominee.name},
+          {"city_id", nominee.city_id},
+          {"status", nominee.status},
+          {"created_at", FormatUtc(nominee.created_at)},
+          {"updated_at", FormatUtc(nominee.updated_at)}};
+}
+
+void Nominees::CheckReferences(sqlite::Database& db, const Nominee& nominee,
+                               Violations& violations) {
+  RequireExists(db, "nominations", "nomination", "nomination_id", nominee.nomination_id,
+                violations);
+  RequireExists(db, "people", "person", "person_id", nominee.person_id, violations);
+  RequireExists(db, "cities", "city", "city_id", nominee.city_id, violations);
+  const auto award_id = AwardOfNomination(db, nominee.nomination_id);
+  if (!award_id) {
+    return;
+  }
+  std::optional<Nominee> current;
+  if (nominee.id != 0) {
+    current = Get(db, nominee.id);
+  }
+  if (current) {
+    if (nominee.award_id != current->award_id) {
+      violations.Add("award_id", "is read-only: it is the award of nomination_id");
+    }
+    if (*award_id != current->award_id) {
+      violations.Add("nomination_id", "must be a nomination of award " +
+                                          std::to_string(current->award_id) +
+                                          " (a nominee stays with its award)");
+      return;
+    }
+  }
+  if (!current || !SameContent(nominee, *current)) {
+    if (auto reason = FinalAwardReason(db, *award_id, "nominees")) {
+      violations.Add("nomination_id", *reason);
+      return;
+    }
+  }
+  if (nominee.person_id) {
+    auto same_person =
+        db.Prepare("SELECT id FROM nominees WHERE nomination_id = ? AND person_id = ? AND id <> ?");
+    same_person.Bind(1, nominee.nomination_id).Bind(2, *nominee.person_id).Bind(3, nominee.id);
+    if (same_person.Step()) {
+      violations.Add("person_id", "is already nominated in this nomination (nominee " +
+                                      std::to_string(same_person.ColumnInt64(0)) + ")");
+    }
+  }
+}
+
+Nominee Nominees::FromRow(sqlite::Statement& row) {
+  Nominee nominee;
+  nominee.id = row.ColumnInt64(0);
+  nominee.nomination_id = row.ColumnInt64(1);
+  nominee.award_id = row.ColumnInt64(2);
+  nominee.kind = row.ColumnText(3);
+  nominee.person_id = row.ColumnOptionalInt64(4);
+  nominee.project_title = row.ColumnText(5);
+  nominee.name = row.ColumnText(6);
+  nominee.city_id = row.ColumnInt64(7);
+  nominee.status = row.ColumnText(8);
+  nominee.created_at = FromMillis(row.ColumnInt64(9));
+  nominee.updated_at = FromMillis(row.ColumnInt64(10));
+  return nominee;
+}
+
+std::optional<Nominee> Nominees::Get(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(std::string("SELECT ") + kColumns + " FROM nominees WHERE id = ?");
+  statement.Bind(1, id);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return FromRow(statement);
+}
+
+void Nominees::Insert(sqlite::Database& db, Nominee& nominee) {
+  db.Prepare(
+        "INSERT INTO nominees(nomination_id, kind, person_id, project_title, name, city_id, "
+        "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, nominee.nomination_id)
+      .Bind(2, nominee.kind)
+      .Bind(3, nominee.person_id)
+      .Bind(4, nominee.project_title)
+      .Bind(5, nominee.name)
+      .Bind(6, nominee.city_id)
+      .Bind(7, nominee.status)
+      .Bind(8, Millis(nominee.created_at))
+      .Bind(9, Millis(nominee.updated_at))
+      .Run();
+  nominee.id = db.LastInsertRowid();
+  nominee.award_id = AwardOfNomination(db, nominee.nomination_id).value_or(0);
+  BumpAwardVersion(db, nominee.award_id);
+}
+
+void Nominees::Update(sqlite::Database& db, const Nominee& nominee) {
+  db.Prepare(
+        "UPDATE nominees SET nomination_id = ?, kind = ?, person_id = ?, project_title = ?, "
+        "name = ?, city_id = ?, status = ?, updated_at = ? WHERE id = ?")
+      .Bind(1, nominee.nomination_id)
+      .Bind(2, nominee.kind)
+      .Bind(3, nominee.person_id)
+      .Bind(4, nominee.project_title)
+      .Bind(5, nominee.name)
+      .Bind(6, nominee.city_id)
+      .Bind(7, nominee.status)
+      .Bind(8, Millis(nominee.updated_at))
+      .Bind(9, nominee.id)
+      .Run();
+  BumpAwardVersion(db, nominee.award_id);
+}
+
+std::optional<std::string> Nominees::DeleteConflict(sqlite::Database& db, int64_t id, Instant now) {
+  auto nominee = Get(db, id);
+  if (nominee) {
+    auto award = Awards::Get(db, nominee->award_id);
+    if (award && VotingHasOpened(*award, now)) {
+      return "Voting on award " + std::to_string(nominee->award_id) +
+             " has opened, so the nominee is kept: withdraw it instead (PATCH "
+             "{\"status\": \"withdrawn\"}).";
+    }
+  }
+  return FindReferences(db, "nominees", "nominee", id);
+}
+
+void Nominees::Delete(sqlite::Database& db, int64_t id) {
+  const auto nominee = Get(db, id);
+  db.Prepare("DELETE FROM nominees WHERE id = ?").Bind(1, id).Run();
+  if (nominee) {
+    BumpAwardVersion(db, nominee->award_id);
+  }
+}
+
+const rest::ListSpec& Nominees::List() {
+  using rest::Filter;
+  static const rest::ListSpec kSpec = {
+      .table = "nominees",
+      .columns = kColumns,
+      .filters =
+          {
+              Filter{"nomination_id", "nomination_id = ?", Filter::Kind::kId, {}},
+              Filter{"award_id",
+                     "nomination_id IN (SELECT id FROM nominations WHERE award_id = ?)",
+                     Filter::Kind::kId,
+                     {}},
+              Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
+              Filter{"status", "status = ?", Filter::Kind::kEnum, NomineeStatuses()},
+              Filter{"kind", "kind = ?", Filter::Kind::kEnum, NomineeKinds()},
+              Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
+          },
+      .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+  };
+  return kSpec;
+}
+
+}  // namespace civic::events::resources

@@ -1,0 +1,143 @@
+#include "resources/people.hpp"
+
+#include "resources/json_util.hpp"
+#include "resources/references.hpp"
+
+namespace civic::events::resources {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, name, city_id, organization_id, position, bio, email, phone, created_at, updated_at";
+
+}  // namespace
+
+Result<Person> People::FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode) {
+  Violations violations;
+  rest::JsonReader reader(body, violations, mode);
+  Person person;
+  person.name = reader.String("name", true).value_or("");
+  person.city_id = reader.Id("city_id", false);
+  person.organization_id = reader.Id("organization_id", false);
+  person.position = reader.String("position", false).value_or("");
+  person.bio = reader.String("bio", false).value_or("");
+  person.email = reader.String("email", false).value_or("");
+  person.phone = reader.String("phone", false).value_or("");
+  reader.RejectUnknown();
+  Validate(person, violations);
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return person;
+}
+
+nlohmann::json People::Present(const Person& person) {
+  return {{"id", person.id},
+          {"name", person.name},
+          {"city_id", OrNull(person.city_id)},
+          {"organization_id", OrNull(person.organization_id)},
+          {"position", person.position},
+          {"bio", person.bio},
+          {"has_email", !person.email.empty()},
+          {"has_phone", !person.phone.empty()},
+          {"created_at", FormatUtc(person.created_at)},
+          {"updated_at", FormatUtc(person.updated_at)}};
+}
+
+nlohmann::json People::ToJson(const Person& person) {
+  nlohmann::json json = Present(person);
+  json.erase("has_email");
+  json.erase("has_phone");
+  json["email"] = person.email.empty() ? nlohmann::json(nullptr) : nlohmann::json(person.email);
+  json["phone"] = person.phone.empty() ? nlohmann::json(nullptr) : nlohmann::json(person.phone);
+  return json;
+}
+
+void People::CheckReferences(sqlite::Database& db, const Person& person, Violations& violations) {
+  RequireExists(db, "cities", "city", "city_id", person.city_id, violations);
+  RequireExists(db, "organizations", "organization", "organization_id", person.organization_id,
+                violations);
+}
+
+Person People::FromRow(sqlite::Statement& row) {
+  Person person;
+  person.id = row.ColumnInt64(0);
+  person.name = row.ColumnText(1);
+  person.city_id = row.ColumnOptionalInt64(2);
+  person.organization_id = row.ColumnOptionalInt64(3);
+  person.position = row.ColumnText(4);
+  person.bio = row.ColumnText(5);
+  person.email = row.ColumnText(6);
+  person.phone = row.ColumnText(7);
+  person.created_at = FromMillis(row.ColumnInt64(8));
+  person.updated_at = FromMillis(row.ColumnInt64(9));
+  return person;
+}
+
+std::optional<Person> People::Get(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(std::string("SELECT ") + kColumns + " FROM people WHERE id = ?");
+  statement.Bind(1, id);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return FromRow(statement);
+}
+
+void People::Insert(sqlite::Database& db, Person& person) {
+  db.Prepare(
+        "INSERT INTO people(name, city_id, organization_id, position, bio, email, phone, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, person.name)
+      .Bind(2, person.city_id)
+      .Bind(3, person.organization_id)
+      .Bind(4, person.position)
+      .Bind(5, person.bio)
+      .Bind(6, person.email)
+      .Bind(7, person.phone)
+      .Bind(8, Millis(person.created_at))
+      .Bind(9, Millis(person.updated_at))
+      .Run();
+  person.id = db.LastInsertRowid();
+}
+
+void People::Update(sqlite::Database& db, const Person& person) {
+  db.Prepare(
+        "UPDATE people SET name = ?, city_id = ?, organization_id = ?, position = ?, bio = ?, "
+        "email = ?, phone = ?, updated_at = ? WHERE id = ?")
+      .Bind(1, person.name)
+      .Bind(2, person.city_id)
+      .Bind(3, person.organization_id)
+      .Bind(4, person.position)
+      .Bind(5, person.bio)
+      .Bind(6, person.email)
+      .Bind(7, person.phone)
+      .Bind(8, Millis(person.updated_at))
+      .Bind(9, person.id)
+      .Run();
+}
+
+std::optional<std::string> People::DeleteConflict(sqlite::Database& db, int64_t id) {
+  return FindReferences(db, "people", "person", id);
+}
+
+void People::Delete(sqlite::Database& db, int64_t id) {
+  db.Prepare("DELETE FROM people WHERE id = ?").Bind(1, id).Run();
+}
+
+const rest::ListSpec& People::List() {
+  using rest::Filter;
+  static const rest::ListSpec kSpec = {
+      .table = "people",
+      .columns = kColumns,
+      .filters =
+          {
+              Filter{"organization_id", "organization_id = ?", Filter::Kind::kId, {}},
+              Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
+              Filter{"name", "name = ?", Filter::Kind::kText, {}},
+          },
+      .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+  };
+  return kSpec;
+}
+
+}  // namespace civic::events::resources

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "civic/domain/validation.hpp"
+#include "civic/sqlite/sqlite.hpp"
+
+namespace civic::events::resources {
+
+// Whether a row with this id exists in `table` (a table name from code, never user input).
+bool Exists(sqlite::Database& db, const std::string& table, int64_t id);
+
+// Records "no <what> with id N" on `field` when `id` is set and absent from `table`.
+void RequireExists(sqlite::Database& db, const std::string& table, const std::string& what,
+                   const std::string& field, std::optional<int64_t> id, Violations& violations);
+
+// The reason a row of `table` cannot be deleted: rows of other tables that reference it through a
+// foreign key that neither cascades nor nulls on delete. Nothing when it can be deleted.
+// Found from the schema itself, so new tables are covered without code here.
+std::optional<std::string> FindReferences(sqlite::Database& db, const std::string& table,
+                                          const std::string& what, int64_t id);
+
+}  // namespace civic::events::resources

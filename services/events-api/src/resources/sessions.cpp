@@ -1,0 +1,220 @@
+#include "resources/sessions.hpp"
+
+#include "resources/events.hpp"
+#include "resources/json_util.hpp"
+#include "resources/references.hpp"
+
+namespace civic::events::resources {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, event_id, kind, title, description, starts_at, ends_at, room, capacity, created_at, "
+    "updated_at, "
+    "(SELECT c.time_zone FROM events e JOIN cities c ON c.id = e.city_id "
+    "WHERE e.id = sessions.event_id), "
+    "(SELECT json_group_array(person_id) FROM (SELECT person_id FROM session_people "
+    "WHERE session_id = sessions.id AND role = 'speaker' ORDER BY position)), "
+    "(SELECT json_group_array(person_id) FROM (SELECT person_id FROM session_people "
+    "WHERE session_id = sessions.id AND role = 'moderator' ORDER BY position))";
+
+void WritePeople(sqlite::Database& db, const Session& session) {
+  db.Prepare("DELETE FROM session_people WHERE session_id = ?").Bind(1, session.id).Run();
+  auto insert = db.Prepare(
+      "INSERT INTO session_people(session_id, person_id, role, position) VALUES (?, ?, ?, ?)");
+  auto write = [&](const std::vector<int64_t>& ids, const char* role) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      insert.Bind(1, session.id).Bind(2, ids[i]).Bind(3, role).Bind(4, static_cast<int64_t>(i));
+      insert.Run();
+      insert.Reset();
+    }
+  };
+  write(session.speaker_ids, "speaker");
+  write(session.moderator_ids, "moderator");
+}
+
+}  // namespace
+
+Result<Session> Sessions::FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode) {
+  Violations violations;
+  const nlohmann::json document =
+      WithoutTimeZone(body, mode, "the event's city sets it", violations);
+  rest::JsonReader reader(document, violations, mode);
+  Session session;
+  session.event_id = reader.Id("event_id", true).value_or(0);
+  session.kind = reader.Enum("kind", SessionKinds(), true).value_or("section");
+  session.title = reader.String("title", true).value_or("");
+  session.description = reader.String("description", false).value_or("");
+  const auto starts_at = reader.Time("starts_at", true);
+  const auto ends_at = reader.Time("ends_at", true);
+  session.room = reader.String("room", false).value_or("");
+  session.capacity = reader.Integer("capacity", false);
+  session.speaker_ids = reader.IdArray("speaker_ids", false, 50).value_or(std::vector<int64_t>{});
+  session.moderator_ids =
+      reader.IdArray("moderator_ids", false, 20).value_or(std::vector<int64_t>{});
+  reader.RejectUnknown();
+  if (starts_at && ends_at) {
+    session.starts_at = *starts_at;
+    session.ends_at = *ends_at;
+  } else {
+    session.ends_at = session.starts_at + std::chrono::milliseconds(1);  // reported above
+  }
+  Validate(session, violations);
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return session;
+}
+
+nlohmann::json Sessions::ToJson(const Session& session) {
+  const std::string& zone = session.time_zone;
+  return {{"id", session.id},
+          {"event_id", session.event_id},
+          {"kind", session.kind},
+          {"title", session.title},
+          {"description", session.description},
+          {"starts_at", LocalTime(session.starts_at, zone)},
+          {"ends_at", LocalTime(session.ends_at, zone)},
+          {"time_zone", zone},
+          {"room", session.room},
+          {"capacity", OrNull(session.capacity)},
+          {"speaker_ids", session.speaker_ids},
+          {"moderator_ids", session.moderator_ids},
+          {"created_at", FormatUtc(session.created_at)},
+          {"updated_at", FormatUtc(session.updated_at)}};
+}
+
+void Sessions::Resolve(sqlite::Database& db, Session& session) {
+  auto statement = db.Prepare(
+      "SELECT c.time_zone FROM events e JOIN cities c ON c.id = e.city_id WHERE e.id = ?");
+  statement.Bind(1, session.event_id);
+  session.time_zone = statement.Step() ? statement.ColumnText(0) : "";
+}
+
+void Sessions::CheckReferences(sqlite::Database& db, const Session& session,
+                               Violations& violations) {
+  bool moved = false;
+  if (session.id != 0) {
+    auto stored = db.Prepare("SELECT event_id FROM sessions WHERE id = ?");
+    stored.Bind(1, session.id);
+    if (stored.Step() && stored.ColumnInt64(0) != session.event_id) {
+      moved = true;
+      violations.Add("event_id", "cannot change: a session stays in its event (" +
+                                     std::to_string(stored.ColumnInt64(0)) +
+                                     "); create it in the other event and delete this one");
+    }
+  }
+  if (!moved) {
+    if (auto event = Events::Get(db, session.event_id)) {
+      ValidateInEvent(session, *event, violations);
+    } else {
+      violations.Add("event_id", "no event with id " + std::to_string(session.event_id));
+    }
+  }
+  for (size_t i = 0; i < session.speaker_ids.size(); ++i) {
+    RequireExists(db, "people", "person", "speaker_ids[" + std::to_string(i) + "]",
+                  session.speaker_ids[i], violations);
+  }
+  for (size_t i = 0; i < session.moderator_ids.size(); ++i) {
+    RequireExists(db, "people", "person", "moderator_ids[" + std::to_string(i) + "]",
+                  session.moderator_ids[i], violations);
+  }
+}
+
+Session Sessions::FromRow(sqlite::Statement& row) {
+  Session session;
+  session.id = row.ColumnInt64(0);
+  session.event_id = row.ColumnInt64(1);
+  session.kind = row.ColumnText(2);
+  session.title = row.ColumnText(3);
+  session.description = row.ColumnText(4);
+  session.starts_at = FromMillis(row.ColumnInt64(5));
+  session.ends_at = FromMillis(row.ColumnInt64(6));
+  session.room = row.ColumnText(7);
+  session.capacity = row.ColumnOptionalInt64(8);
+  session.created_at = FromMillis(row.ColumnInt64(9));
+  session.updated_at = FromMillis(row.ColumnInt64(10));
+  session.time_zone = row.ColumnText(11);
+  session.speaker_ids = IdsFromJsonText(row.ColumnText(12));
+  session.moderator_ids = IdsFromJsonText(row.ColumnText(13));
+  return session;
+}
+
+std::optional<Session> Sessions::Get(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(std::string("SELECT ") + kColumns + " FROM sessions WHERE id = ?");
+  statement.Bind(1, id);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return FromRow(statement);
+}
+
+void Sessions::Insert(sqlite::Database& db, Session& session) {
+  db.Prepare(
+        "INSERT INTO sessions(event_id, kind, title, description, starts_at, ends_at, room, "
+        "capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, session.event_id)
+      .Bind(2, session.kind)
+      .Bind(3, session.title)
+      .Bind(4, session.description)
+      .Bind(5, Millis(session.starts_at))
+      .Bind(6, Millis(session.ends_at))
+      .Bind(7, session.room)
+      .Bind(8, session.capacity)
+      .Bind(9, Millis(session.created_at))
+      .Bind(10, Millis(session.updated_at))
+      .Run();
+  session.id = db.LastInsertRowid();
+  WritePeople(db, session);
+}
+
+void Sessions::Update(sqlite::Database& db, const Session& session) {
+  // event_id is left as stored: CheckReferences refuses a change.
+  db.Prepare(
+        "UPDATE sessions SET kind = ?, title = ?, description = ?, starts_at = ?, ends_at = ?, "
+        "room = ?, capacity = ?, updated_at = ? WHERE id = ?")
+      .Bind(1, session.kind)
+      .Bind(2, session.title)
+      .Bind(3, session.description)
+      .Bind(4, Millis(session.starts_at))
+      .Bind(5, Millis(session.ends_at))
+      .Bind(6, session.room)
+      .Bind(7, session.capacity)
+      .Bind(8, Millis(session.updated_at))
+      .Bind(9, session.id)
+      .Run();
+  WritePeople(db, session);
+}
+
+std::optional<std::string> Sessions::DeleteConflict(sqlite::Database& db, int64_t id) {
+  return FindReferences(db, "sessions", "session", id);
+}
+
+void Sessions::Delete(sqlite::Database& db, int64_t id) {
+  db.Prepare("DELETE FROM sessions WHERE id = ?").Bind(1, id).Run();
+}
+
+const rest::ListSpec& Sessions::List() {
+  using rest::Filter;
+  static const rest::ListSpec kSpec = {
+      .table = "sessions",
+      .columns = kColumns,
+      .filters =
+          {
+              Filter{"event_id", "event_id = ?", Filter::Kind::kId, {}},
+              Filter{"kind", "kind = ?", Filter::Kind::kEnum, SessionKinds()},
+              Filter{"person_id",
+                     "EXISTS (SELECT 1 FROM session_people sp WHERE sp.session_id = "
+                     "sessions.id AND sp.person_id = ?)",
+                     Filter::Kind::kId,
+                     {}},
+          },
+      .sorts = {{"starts_at", "starts_at", false},
+                {"id", "id", false},
+                {"title", "title", true},
+                {"created_at", "created_at", false}},
+  };
+  return kSpec;
+}
+
+}  // namespace civic::events::resources

@@ -1,0 +1,58 @@
+#include "events_api_helpers.hpp"
+
+#include <stdexcept>
+
+namespace civic::test {
+
+JsonReply Call(httplib::Client& client, const std::string& method, const std::string& path,
+               const nlohmann::json& body, httplib::Headers headers) {
+  headers.emplace("Connection", "keep-alive");
+  const std::string text = body.is_null() ? "" : body.dump();
+  const char* type = method == "PATCH" ? "application/merge-patch+json" : "application/json";
+  httplib::Result result{nullptr, httplib::Error::Unknown};
+  if (method == "GET") {
+    result = client.Get(path.c_str(), headers);
+  } else if (method == "POST") {
+    result = client.Post(path.c_str(), headers, text, type);
+  } else if (method == "PATCH") {
+    result = client.Patch(path.c_str(), headers, text, type);
+  } else if (method == "PUT") {
+    result = client.Put(path.c_str(), headers, text, type);
+  } else if (method == "DELETE") {
+    result = client.Delete(path.c_str(), headers);
+  } else {
+    throw std::invalid_argument("method " + method);
+  }
+  if (!result) {
+    throw std::runtime_error(method + " " + path + ": " + httplib::to_string(result.error()));
+  }
+  JsonReply reply;
+  reply.status = result->status;
+  reply.headers = result->headers;
+  if (!result->body.empty()) {
+    reply.body = nlohmann::json::parse(result->body, nullptr, false);
+  }
+  return reply;
+}
+
+nlohmann::json Create(httplib::Client& client, const std::string& path,
+                      const nlohmann::json& body) {
+  JsonReply reply = Call(client, "POST", path, body);
+  if (reply.status != 201) {
+    throw std::runtime_error("POST " + path + " answered " + std::to_string(reply.status) + ": " +
+                             reply.body.dump());
+  }
+  return reply.body;
+}
+
+std::vector<std::string> ErrorFields(const JsonReply& reply) {
+  std::vector<std::string> fields;
+  if (reply.body.contains("errors")) {
+    for (const auto& error : reply.body["errors"]) {
+      fields.push_back(error["field"].get<std::string>());
+    }
+  }
+  return fields;
+}
+
+}  // namespace civic::test

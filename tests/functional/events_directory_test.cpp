@@ -1,0 +1,166 @@
+// Organizations, people and programs of the events API.
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "events_api_helpers.hpp"
+#include "harness.hpp"
+
+using civic::test::Call;
+using civic::test::Create;
+using civic::test::ErrorFields;
+using nlohmann::json;
+
+namespace {
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+struct Directory {
+  civic::test::Service service{civic::test::EventsApiBinary()};
+  std::unique_ptr<httplib::Client> client = service.Client();
+  int64_t city = 0;
+  int64_t rosatom = 0;
+  int64_t dobro = 0;
+
+  Directory() {
+    city = Create(*client, "/v1/cities",
+                  {{"name", "Ханты-Мансийск"}, {"time_zone", "Asia/Yekaterinburg"}})["id"];
+    rosatom = Create(*client, "/v1/organizations",
+                     {{"name", "Госкорпорация «Росатом»"}, {"sector", "government"}})["id"];
+    dobro = Create(*client, "/v1/organizations",
+                   {{"name", "Добро.рф"}, {"sector", "ngo"}, {"city_id", city}})["id"];
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Organizations: sector is an enum, city must exist, filters by sector and city",
+          "[events][organizations]") {
+  Directory d;
+  auto bad = Call(*d.client, "POST", "/v1/organizations",
+                  {{"name", "Х"}, {"sector", "church"}, {"website", "ftp://x"}});
+  CHECK(bad.status == 422);
+  CHECK(Has(ErrorFields(bad), "sector"));
+  CHECK(Has(ErrorFields(bad), "website"));
+  auto missing_city = Call(*d.client, "POST", "/v1/organizations",
+                           {{"name", "Волонтёры"}, {"sector", "volunteer"}, {"city_id", 999}});
+  CHECK(missing_city.status == 422);
+  CHECK(Has(ErrorFields(missing_city), "city_id"));
+
+  auto ngos = Call(*d.client, "GET", "/v1/organizations?sector=ngo");
+  REQUIRE(ngos.body["items"].size() == 1);
+  CHECK(ngos.body["items"][0]["name"] == "Добро.рф");
+  auto in_city = Call(*d.client, "GET", "/v1/organizations?city_id=" + std::to_string(d.city));
+  CHECK(in_city.body["items"].size() == 1);
+  CHECK(Call(*d.client, "GET", "/v1/organizations?sector=church").status == 422);
+}
+
+TEST_CASE("People: contacts are stored and validated but never in the public representation",
+          "[events][people][privacy]") {
+  Directory d;
+  auto created = Call(*d.client, "POST", "/v1/people",
+                      {{"name", "Анна Тестова"},
+                       {"city_id", d.city},
+                       {"organization_id", d.dobro},
+                       {"position", "Координатор"},
+                       {"email", "anna.testova@example.org"},
+                       {"phone", "+79161234567"}});
+  REQUIRE(created.status == 201);
+  CHECK_FALSE(created.body.contains("email"));
+  CHECK_FALSE(created.body.contains("phone"));
+  CHECK(created.body["has_email"] == true);
+  const std::string path = created.Header("Location");
+  auto read = Call(*d.client, "GET", path);
+  CHECK(read.body.dump().find("anna.testova") == std::string::npos);
+  auto list = Call(*d.client, "GET", "/v1/people?organization_id=" + std::to_string(d.dobro));
+  REQUIRE(list.body["items"].size() == 1);
+  CHECK(list.body.dump().find("+7916") == std::string::npos);
+
+  // A patch of another field keeps the contacts; null clears one.
+  CHECK(Call(*d.client, "PATCH", path, {{"bio", "Организует школы НКО"}}).body["has_email"] ==
+        true);
+  auto cleared = Call(*d.client, "PATCH", path, {{"phone", nullptr}});
+  CHECK(cleared.body["has_phone"] == false);
+  CHECK(cleared.body["has_email"] == true);
+
+  auto bad = Call(*d.client, "POST", "/v1/people",
+                  {{"name", "Б"}, {"email", "not-an-address"}, {"phone", "8-916-123"}});
+  CHECK(bad.status == 422);
+  CHECK(Has(ErrorFields(bad), "email"));
+  CHECK(Has(ErrorFields(bad), "phone"));
+}
+
+TEST_CASE("Programs: organisers, team rules and criteria are validated and stored",
+          "[events][programs]") {
+  Directory d;
+  json program = {{"title", "Добрые города"},
+                  {"kind", "education"},
+                  {"starts_on", "2026-09-01"},
+                  {"ends_on", "2026-12-20"},
+                  {"organizer_ids", {d.rosatom, d.dobro}},
+                  {"team_rules",
+                   {{"required_sectors", {"government", "ngo", "business", "volunteer"}},
+                    {"min_size", 4},
+                    {"max_size", 12}}},
+                  {"review_criteria",
+                   {{{"name", "Социальный эффект"}, {"weight", 40}},
+                    {{"name", "Реализуемость"}, {"weight", 60}}}}};
+  auto created = Call(*d.client, "POST", "/v1/programs", program);
+  REQUIRE(created.status == 201);
+  CHECK(created.body["organizer_ids"] == json::array({d.rosatom, d.dobro}));
+  CHECK(created.body["team_rules"]["min_size"] == 4);
+  CHECK(created.body["review_criteria"][1]["weight"] == 60);
+
+  json bad = program;
+  bad["ends_on"] = "2026-08-01";
+  bad["organizer_ids"] = {d.rosatom, 999};
+  bad["partner_ids"] = {d.rosatom};
+  bad["team_rules"]["min_size"] = 10;
+  bad["team_rules"]["max_size"] = 5;
+  bad["review_criteria"][0]["weight"] = 0;
+  auto rejected = Call(*d.client, "POST", "/v1/programs", bad);
+  CHECK(rejected.status == 422);
+  for (const char* field :
+       {"ends_on", "partner_ids[0]", "team_rules.max_size", "review_criteria[0].weight"}) {
+    INFO(field);
+    CHECK(Has(ErrorFields(rejected), field));
+  }
+  bad = program;
+  bad["organizer_ids"] = {999};
+  rejected = Call(*d.client, "POST", "/v1/programs", bad);
+  CHECK(rejected.status == 422);
+  CHECK(Has(ErrorFields(rejected), "organizer_ids[0]"));
+  CHECK(Call(*d.client, "GET", "/v1/programs").body["items"].size() == 1);
+}
+
+TEST_CASE("Programs: a parent may not make a cycle and referenced rows cannot be deleted",
+          "[events][programs][delete]") {
+  Directory d;
+  const int64_t parent = Create(*d.client, "/v1/programs",
+                                {{"title", "Добрые города"},
+                                 {"kind", "education"},
+                                 {"starts_on", "2026-09-01"},
+                                 {"organizer_ids", {d.rosatom}}})["id"];
+  const int64_t child = Create(*d.client, "/v1/programs",
+                               {{"title", "Модуль 1, Ханты-Мансийск"},
+                                {"kind", "education"},
+                                {"starts_on", "2026-09-10"},
+                                {"parent_program_id", parent}})["id"];
+  auto cycle = Call(*d.client, "PATCH", "/v1/programs/" + std::to_string(parent),
+                    {{"parent_program_id", child}});
+  CHECK(cycle.status == 422);
+  CHECK(Has(ErrorFields(cycle), "parent_program_id"));
+  CHECK(Call(*d.client, "GET", "/v1/programs?parent_program_id=" + std::to_string(parent))
+            .body["items"]
+            .size() == 1);
+
+  auto in_use = Call(*d.client, "DELETE", "/v1/organizations/" + std::to_string(d.rosatom));
+  CHECK(in_use.status == 409);
+  CHECK(in_use.body["detail"].get<std::string>().find("program") != std::string::npos);
+  CHECK(Call(*d.client, "DELETE", "/v1/programs/" + std::to_string(parent)).status == 409);
+  CHECK(Call(*d.client, "DELETE", "/v1/programs/" + std::to_string(child)).status == 204);
+  CHECK(Call(*d.client, "DELETE", "/v1/programs/" + std::to_string(parent)).status == 204);
+  CHECK(Call(*d.client, "DELETE", "/v1/organizations/" + std::to_string(d.rosatom)).status == 204);
+  CHECK(Call(*d.client, "DELETE", "/v1/cities/" + std::to_string(d.city)).status == 409);
+}
