@@ -7,12 +7,90 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "civic/http/operational_routes.hpp"
 #include "civic/http/problem.hpp"
 #include "civic/http/server.hpp"
 #include "civic/metrics/metrics.hpp"
 
 namespace {
+
+// A bare HTTP/1.1 connection to 127.0.0.1:port, for what cpp-httplib cannot do (pipelining,
+// not reading for a while, leaving before the answer).
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    timeval timeout{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  ~RawConnection() { Close(); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void Write(const std::string& bytes) {
+    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
+  }
+  void Close() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+
+  // Reads one response with a Content-Length body; returns {status line + headers, body}.
+  std::pair<std::string, std::string> ReadResponse() {
+    size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      REQUIRE(Fill());
+    }
+    std::string head = buffer_.substr(0, end + 4);
+    buffer_.erase(0, end + 4);
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const size_t at = lower.find("content-length:");
+    REQUIRE(at != std::string::npos);
+    const size_t length = std::stoul(head.substr(at + 15));
+    while (buffer_.size() < length) {
+      REQUIRE(Fill());
+    }
+    std::string body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    return {head, body};
+  }
+
+ private:
+  bool Fill() {
+    char chunk[65536];
+    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) {
+      return false;
+    }
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+std::string Get(const std::string& target) {
+  return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";
+}
 
 using civic::http::Request;
 using civic::http::Response;
@@ -54,6 +132,21 @@ struct Fixture {
                       std::thread([r = std::move(responder)]() mutable {
                         std::this_thread::sleep_for(std::chrono::milliseconds(20));
                         r.Send(Response::Json(200, {{"later", true}}));
+                      }).detach();
+                    });
+    router.Get("/v1/big", [](const Request& r) {
+      const size_t n = std::stoul(r.Query("bytes").value_or("1000"));
+      std::string body(n, 'x');
+      for (size_t i = 0; i < n; i += 1000) {
+        body[i] = static_cast<char>('a' + (i / 1000) % 26);  // a pattern a reordering would break
+      }
+      return Response::Text(200, "text/plain", std::move(body));
+    });
+    router.AddAsync(civic::http::Method::kGet, "/v1/echo-later/{tag}",
+                    [](Request&& request, civic::http::Responder responder) {
+                      std::thread([tag = request.Param("tag"), r = std::move(responder)]() mutable {
+                        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                        r.Send(Response::Text(200, "text/plain", "answer for " + tag));
                       }).detach();
                     });
     router.AddAsync(civic::http::Method::kGet, "/v1/forgotten",
@@ -254,4 +347,66 @@ TEST_CASE("HTTP: drain lets an in-flight request finish and refuses new ones wit
   RequireProblem(client.Get("/v1/things/1"), 503);
   CHECK(slow.get() == 200);
   CHECK(drained.get());
+}
+
+TEST_CASE("HTTP: a request sent before the previous answer was read is answered after it",
+          "[http]") {
+  Fixture f;
+  RawConnection c(f.port);
+  // The first answer is far larger than the socket buffers: most of it waits in the server
+  // while the second request arrives; the second answer must not overtake it.
+  c.Write(Get("/v1/big?bytes=16000000"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  c.Write(Get("/v1/things/2"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto [head1, body1] = c.ReadResponse();
+  CHECK(head1.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  REQUIRE(body1.size() == 16000000);
+  CHECK(body1[1000] == 'b');
+  CHECK(body1[15999000] == static_cast<char>('a' + 15999 % 26));
+  auto [head2, body2] = c.ReadResponse();
+  CHECK(json::parse(body2)["id"] == "2");
+}
+
+TEST_CASE("HTTP: a client that reads slowly gets a large body whole, then the next answer",
+          "[http]") {
+  Fixture f;
+  RawConnection c(f.port);
+  // Far more than the socket buffers take at once: the rest waits for the client to read.
+  c.Write(Get("/v1/big?bytes=16000000"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto [head, body] = c.ReadResponse();
+  CHECK(head.find("Content-Type: text/plain") != std::string::npos);
+  REQUIRE(body.size() == 16000000);
+  bool intact = true;
+  for (size_t i = 0; i < body.size(); i += 1000) {
+    intact = intact && body[i] == static_cast<char>('a' + (i / 1000) % 26);
+  }
+  CHECK(intact);
+  c.Write(Get("/v1/things/after"));
+  CHECK(json::parse(c.ReadResponse().second)["id"] == "after");
+}
+
+TEST_CASE("HTTP: an answer for a client that left never reaches the next client", "[http]") {
+  Fixture f;
+  // Clients leave before their answers; new clients arrive meanwhile, likely on the descriptor
+  // numbers the server just closed. Each must get only its own answer.
+  std::vector<std::unique_ptr<RawConnection>> gone;
+  for (int i = 0; i < 8; ++i) {
+    auto c = std::make_unique<RawConnection>(f.port);
+    c->Write(Get("/v1/echo-later/gone-" + std::to_string(i)));
+    gone.push_back(std::move(c));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  gone.clear();  // closed before the answers (300 ms)
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::vector<std::unique_ptr<RawConnection>> fresh;
+  for (int i = 0; i < 8; ++i) {
+    fresh.push_back(std::make_unique<RawConnection>(f.port));
+    fresh.back()->Write(Get("/v1/echo-later/fresh-" + std::to_string(i)));
+  }
+  for (int i = 0; i < 8; ++i) {
+    CHECK(fresh[static_cast<size_t>(i)]->ReadResponse().second ==
+          "answer for fresh-" + std::to_string(i));
+  }
 }

@@ -1,10 +1,15 @@
 #include "civic/http/server.hpp"
 
+#include <fcntl.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/net.h>
 #include <pistache/peer.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <atomic>
@@ -207,6 +212,171 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
+// What we keep per TCP connection, created on its first request (on the connection's reactor
+// thread, while the socket is certainly open). Answers are written straight to the socket by
+// whichever thread has them (a reactor, a worker, the ballot's committer) instead of going
+// through Pistache's per-response queue, eventfd and reactor wake-up. `fd` is our own
+// descriptor of the socket (dup), so it can never name another connection's socket, even if
+// Pistache closes its descriptor and the number is reused while an answer is on its way.
+// Bytes the socket does not take at once go, in order, through Pistache's transport (which
+// waits for the socket to become writable), one write in flight at a time, and every later
+// answer on the connection queues behind them.
+struct Connection {
+  static constexpr const char* kKey = "civic.conn";
+
+  int fd = -1;
+  std::weak_ptr<P::Tcp::Peer> peer;
+
+  std::mutex mu;           // guards the members below
+  std::string pending;     // bytes waiting behind the transport write in flight
+  bool in_flight = false;  // a transport write is queued and not finished
+
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+
+  // The connection of `peer`, created on first use. Call on the peer's reactor thread only.
+  // Null when the socket cannot be duplicated (no descriptors left): the caller then answers
+  // through Pistache.
+  static std::shared_ptr<Connection> Of(const std::shared_ptr<P::Tcp::Peer>& peer) {
+    if (peer == nullptr || peer->ssl() != nullptr) {
+      return nullptr;
+    }
+    if (auto data = peer->tryGetData(kKey)) {
+      return std::static_pointer_cast<Connection>(data);
+    }
+    auto connection = std::make_shared<Connection>();
+    connection->fd = ::fcntl(peer->fd(), F_DUPFD_CLOEXEC, 0);
+    if (connection->fd < 0) {
+      return nullptr;
+    }
+    connection->peer = peer;
+    peer->putData(kKey, connection);
+    return connection;
+  }
+
+  // Sends `bytes` after everything sent before on this connection. Any thread.
+  static void Write(const std::shared_ptr<Connection>& self, std::string bytes) {
+    std::shared_ptr<P::Tcp::Peer> peer = self->peer.lock();
+    if (peer == nullptr) {
+      return;  // the client is gone
+    }
+    // As Pistache's own ResponseWriter does: the connection may now time out as idle.
+    peer->setIdle(true);
+    std::optional<P::Async::Promise<ssize_t>> write;
+    {
+      std::lock_guard<std::mutex> lock(self->mu);
+      if (!self->in_flight && self->pending.empty()) {
+        size_t sent = 0;
+        while (sent < bytes.size()) {
+          const ssize_t n = ::send(self->fd, bytes.data() + sent, bytes.size() - sent,
+                                   MSG_NOSIGNAL | MSG_DONTWAIT);
+          if (n > 0) {
+            sent += static_cast<size_t>(n);
+          } else if (n < 0 && errno == EINTR) {
+            continue;
+          } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+          } else {
+            return;  // reset or closed by the client: nothing to deliver to
+          }
+        }
+        if (sent == bytes.size()) {
+          return;
+        }
+        bytes.erase(0, sent);
+      }
+      self->pending.append(bytes);
+      write = self->StartWriteLocked(peer);
+    }
+    Continue(self, std::move(write));
+  }
+
+ private:
+  // REQUIRES: mu held.
+  std::optional<P::Async::Promise<ssize_t>> StartWriteLocked(
+      const std::shared_ptr<P::Tcp::Peer>& p) {
+    if (in_flight || pending.empty()) {
+      return std::nullopt;
+    }
+    std::string bytes;
+    bytes.swap(pending);
+    const size_t size = bytes.size();
+    in_flight = true;
+    try {
+      return p->send(P::RawBuffer(std::move(bytes), size), MSG_NOSIGNAL);
+    } catch (const std::exception& e) {
+      spdlog::debug("http: write failed: {}", e.what());
+      in_flight = false;
+      return std::nullopt;
+    }
+  }
+
+  static void Continue(const std::shared_ptr<Connection>& self,
+                       std::optional<P::Async::Promise<ssize_t>> write) {
+    if (!write) {
+      return;
+    }
+    write->then(
+        [self](ssize_t) {
+          std::optional<P::Async::Promise<ssize_t>> next;
+          {
+            std::lock_guard<std::mutex> lock(self->mu);
+            self->in_flight = false;
+            if (auto p = self->peer.lock()) {
+              next = self->StartWriteLocked(p);
+            } else {
+              self->pending.clear();
+            }
+          }
+          Continue(self, std::move(next));
+        },
+        [self](std::exception_ptr) {
+          std::lock_guard<std::mutex> lock(self->mu);
+          self->in_flight = false;
+          self->pending.clear();
+        });
+  }
+};
+
+// The head and body of `response` as they go on the wire: what Pistache's writer produced
+// before, header for header (a HEAD, 204 or 304 answer says Content-Length: 0 and has no body).
+std::string Serialize(const Response& response, bool head_only, bool close) {
+  const int status = response.status;
+  const bool no_body = head_only || status == 204 || status == 304;
+  std::string out;
+  out.reserve(160 + response.body.size() + response.headers.size() * 48);
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += ReasonPhrase(status);
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!response.content_type.empty()) {
+    out += "Content-Type: ";
+    out += response.content_type;
+    out += "\r\n";
+  }
+  out += close ? "Connection: Close\r\n" : "Connection: Keep-Alive\r\n";
+  out += "Content-Length: ";
+  out += no_body ? std::string("0") : std::to_string(response.body.size());
+  out += "\r\n\r\n";
+  if (!no_body) {
+    out += response.body;
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Responder::Exchange {
@@ -217,6 +387,7 @@ struct Responder::Exchange {
   std::optional<std::string> origin;
   bool close_connection = false;
   std::chrono::steady_clock::time_point start;
+  std::shared_ptr<Connection> connection;  // null: answer through Pistache's writer
 
   Exchange(Server::Impl* s, P::Http::ResponseWriter w) : server(s), writer(std::move(w)) {}
 };
@@ -322,6 +493,14 @@ struct Server::Impl {
   }
 
   void Complete(Responder::Exchange& exchange, Response response) {
+    if (exchange.connection != nullptr) {
+      AddCors(exchange, response);
+      const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
+      Connection::Write(exchange.connection,
+                        Serialize(response, exchange.method == Method::kHead, close));
+      Finish(exchange, response.status);
+      return;
+    }
     PrepareHeaders(exchange, response);
     const int status = response.status;
     const auto code = static_cast<P::Http::Code>(status);
@@ -366,6 +545,11 @@ class Server::Impl::Handler : public P::Http::Handler {
   void onRequest(const P::Http::Request& request, P::Http::ResponseWriter writer) override {
     auto exchange = std::make_unique<Responder::Exchange>(impl_, std::move(writer));
     exchange->start = std::chrono::steady_clock::now();
+    try {
+      exchange->connection = Connection::Of(exchange->writer.getPeer());
+    } catch (const std::exception& e) {
+      spdlog::debug("http: answering through Pistache: {}", e.what());
+    }
     impl_->in_flight.fetch_add(1, std::memory_order_acq_rel);
     impl_->in_flight_gauge->Inc();
     Request converted;
