@@ -346,7 +346,8 @@ struct Connection {
 
 // The head and body of `response` as they go on the wire: what Pistache's writer produced
 // before, header for header (a HEAD, 204 or 304 answer says Content-Length: 0 and has no body).
-std::string Serialize(const Response& response, bool head_only, bool close) {
+std::string Serialize(const Response& response, const Fields& extra_headers, bool head_only,
+                      bool close) {
   const int status = response.status;
   const bool no_body = head_only || status == 204 || status == 304;
   std::string out;
@@ -356,11 +357,13 @@ std::string Serialize(const Response& response, bool head_only, bool close) {
   out += ' ';
   out += ReasonPhrase(status);
   out += "\r\n";
-  for (const auto& [name, value] : response.headers) {
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
+  for (const Fields* headers : {&response.headers, &extra_headers}) {
+    for (const auto& [name, value] : *headers) {
+      out += name;
+      out += ": ";
+      out += value;
+      out += "\r\n";
+    }
   }
   if (!response.content_type.empty()) {
     out += "Content-Type: ";
@@ -388,6 +391,8 @@ struct Responder::Exchange {
   bool close_connection = false;
   std::chrono::steady_clock::time_point start;
   std::shared_ptr<Connection> connection;  // null: answer through Pistache's writer
+  std::optional<Response> prepared;        // Responder::Prepare's response
+  std::string prepared_bytes;              // ... formatted for `connection`, if any
 
   Exchange(Server::Impl* s, P::Http::ResponseWriter w) : server(s), writer(std::move(w)) {}
 };
@@ -445,28 +450,33 @@ struct Server::Impl {
     counter->Inc();
   }
 
-  void AddCors(Responder::Exchange& exchange, Response& response) {
+  // The CORS headers for the request's origin, if it is allowed.
+  Fields CorsHeaders(const Responder::Exchange& exchange) const {
+    Fields out;
     if (!exchange.origin || options.cors_origins.empty()) {
-      return;
+      return out;
     }
     const bool any = std::find(options.cors_origins.begin(), options.cors_origins.end(), "*") !=
                      options.cors_origins.end();
     const bool listed = std::find(options.cors_origins.begin(), options.cors_origins.end(),
                                   *exchange.origin) != options.cors_origins.end();
     if (!any && !listed) {
-      return;
+      return out;
     }
-    response.WithHeader("Access-Control-Allow-Origin", any ? "*" : *exchange.origin);
+    out.emplace_back("Access-Control-Allow-Origin", any ? "*" : *exchange.origin);
     if (!any) {
-      response.WithHeader("Vary", "Origin");
+      out.emplace_back("Vary", "Origin");
     }
-    response.WithHeader("Access-Control-Expose-Headers",
-                        "ETag, Location, Retry-After, Allow, Idempotency-Replayed");
+    out.emplace_back("Access-Control-Expose-Headers",
+                     "ETag, Location, Retry-After, Allow, Idempotency-Replayed");
+    return out;
   }
 
   // Puts CORS, the response's headers, its content type and Connection on the writer.
   void PrepareHeaders(Responder::Exchange& exchange, Response& response) {
-    AddCors(exchange, response);
+    for (auto& header : CorsHeaders(exchange)) {
+      response.headers.push_back(std::move(header));
+    }
     auto& headers = exchange.writer.headers();
     for (auto& [name, value] : response.headers) {
       SetHeader(headers, std::move(name), std::move(value));
@@ -494,10 +504,9 @@ struct Server::Impl {
 
   void Complete(Responder::Exchange& exchange, Response response) {
     if (exchange.connection != nullptr) {
-      AddCors(exchange, response);
       const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
-      Connection::Write(exchange.connection,
-                        Serialize(response, exchange.method == Method::kHead, close));
+      Connection::Write(exchange.connection, Serialize(response, CorsHeaders(exchange),
+                                                       exchange.method == Method::kHead, close));
       Finish(exchange, response.status);
       return;
     }
@@ -514,6 +523,25 @@ struct Server::Impl {
       spdlog::debug("http: could not send a response: {}", e.what());
     }
     Finish(exchange, status);
+  }
+
+  // Formats `response` for a later SendPrepared, on the calling thread.
+  void Prepare(Responder::Exchange& exchange, Response response) {
+    if (exchange.connection != nullptr && !exchange.close_connection) {
+      exchange.prepared_bytes = Serialize(response, CorsHeaders(exchange),
+                                          exchange.method == Method::kHead, /*close=*/false);
+    }
+    exchange.prepared = std::move(response);
+  }
+
+  void SendPrepared(Responder::Exchange& exchange) {
+    // Formatted for a kept-alive connection: once draining, the answer must say close instead.
+    if (!exchange.prepared_bytes.empty() && !draining.load(std::memory_order_relaxed)) {
+      Connection::Write(exchange.connection, std::move(exchange.prepared_bytes));
+      Finish(exchange, exchange.prepared->status);
+      return;
+    }
+    Complete(exchange, std::move(*exchange.prepared));
   }
 
   std::unique_ptr<ResponseStream> StartStream(Responder::Exchange& exchange, int status,
@@ -928,6 +956,17 @@ Responder::~Responder() {
 void Responder::Send(Response response) {
   std::unique_ptr<Exchange> exchange = std::move(exchange_);
   exchange->server->Complete(*exchange, std::move(response));
+}
+
+void Responder::Prepare(Response response) {
+  exchange_->server->Prepare(*exchange_, std::move(response));
+}
+
+bool Responder::prepared() const { return exchange_ != nullptr && exchange_->prepared.has_value(); }
+
+void Responder::SendPrepared() {
+  std::unique_ptr<Exchange> exchange = std::move(exchange_);
+  exchange->server->SendPrepared(*exchange);
 }
 
 std::unique_ptr<ResponseStream> Responder::StartStream(int status, const std::string& content_type,

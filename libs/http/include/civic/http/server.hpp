@@ -75,6 +75,13 @@ class Responder {
 
   // Sends `response`. REQUIRES: valid().
   void Send(Response response);
+  // Formats `response` now, on this thread, for SendPrepared to send later from any thread (an
+  // answer known before the event it waits for, e.g. a vote's receipt before its commit).
+  // Send() may still be called instead. REQUIRES: valid().
+  void Prepare(Response response);
+  bool prepared() const;
+  // Sends what Prepare formatted. REQUIRES: prepared().
+  void SendPrepared();
   // Sends the status line and headers (`content_type`, `headers`, plus what every response gets:
   // CORS, Connection) now and returns the stream for the body. From here the request counts as
   // answered (metrics, in-flight, drain). REQUIRES: valid(); the Responder is empty afterwards.
