@@ -71,8 +71,12 @@ Request ToRequest(const P::Http::Request& in) {
     // Pistache splits the query on '&' and '=' but does not decode it.
     out.query.emplace_back(PercentDecode(it->first, true), PercentDecode(it->second, true));
   }
+  // Typed headers only print to a stream; one stream per thread, reused (building an
+  // ostringstream per header cost more than the rest of this function).
+  thread_local std::ostringstream value;
   for (const auto& header : in.headers().list()) {
-    std::ostringstream value;
+    value.str(std::string());
+    value.clear();
     header->write(value);
     out.headers.emplace_back(Lower(header->name()), value.str());
   }

@@ -32,6 +32,7 @@ Committer::Committer(VoteSink& sink, DedupIndex& index, Tallies& tallies, const 
 Committer::~Committer() { Stop(); }
 
 void Committer::Start() {
+  answer_thread_ = std::thread([this] { RunAnswers(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -43,6 +44,34 @@ void Committer::Stop() {
   cv_.notify_all();
   if (thread_.joinable()) {
     thread_.join();
+  }
+  {
+    std::lock_guard<std::mutex> lock(answers_mu_);
+    answers_done_ = true;
+  }
+  answers_cv_.notify_all();
+  if (answer_thread_.joinable()) {
+    answer_thread_.join();
+  }
+}
+
+void Committer::RunAnswers() {
+  std::vector<std::vector<PendingVote>> batches;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(answers_mu_);
+      answers_cv_.wait(lock, [this] { return answers_done_ || !answers_.empty(); });
+      if (answers_.empty()) {
+        return;  // done, and everything answered
+      }
+      batches.swap(answers_);
+    }
+    for (auto& batch : batches) {
+      for (PendingVote& vote : batch) {
+        vote.completion->Set(vote.index, VoteOutcome::Created(std::move(vote.receipt)));
+      }
+    }
+    batches.clear();
   }
 }
 
@@ -222,9 +251,14 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
       metrics_.storage_healthy.Set(1);
     }
     metrics_.votes_accepted.Inc(static_cast<double>(batch.size()));
-    for (PendingVote& vote : batch) {
-      vote.completion->Set(vote.index, VoteOutcome::Created(std::move(vote.receipt)));
+    // Durable, marked and counted: the answers go out on the answer thread while this one
+    // starts the next commit.
+    {
+      std::lock_guard<std::mutex> lock(answers_mu_);
+      answers_.push_back(std::move(batch));
     }
+    batch = {};
+    answers_cv_.notify_one();
     return;
   }
   metrics_.commit_failures.Inc();

@@ -72,6 +72,9 @@ class Committer {
 
  private:
   void Run();
+  // Answers committed batches (one thread): the answers of one batch go out while the next
+  // batch is being written and synced.
+  void RunAnswers();
   void CommitBatch(std::vector<PendingVote>& batch);
   // Decides waiters; those still resting on pending entries go back to `parked_`.
   void Decide(std::vector<WaitingVote>& waiters);
@@ -91,6 +94,12 @@ class Committer {
   std::chrono::steady_clock::time_point oldest_{};  // arrival of votes_.front()
   bool stopping_ = false;
   std::string unhealthy_reason_;
+
+  std::mutex answers_mu_;  // guards answers_ and answers_done_
+  std::condition_variable answers_cv_;
+  std::vector<std::vector<PendingVote>> answers_;  // committed batches to answer, in order
+  bool answers_done_ = false;                      // the committer stopped: answer and end
+  std::thread answer_thread_;
 
   std::atomic<bool> healthy_{true};
   std::vector<WaitingVote> parked_;  // committer thread only
