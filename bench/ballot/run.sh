@@ -64,6 +64,13 @@ ceiling() {
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Connection: keep-alive" \
     "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}'
 }
+# The same requests as votes(), sent with a wrong client key: answered 401 after the HTTP layer
+# read and routed them, before any vote work. What the request alone costs, for comparison.
+unauthorized() {
+  BALLOT_CLIENT_KEY="not-the-key" VOTER_PREFIX="$1" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" \
+    -d"$DURATION" --latency -s bench/ballot/vote.lua "http://127.0.0.1:$port" | grep votes_per_s |
+    sed 's/votes_per_s/requests_per_s/'
+}
 votes() {
   VOTER_PREFIX="$1" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
     -s bench/ballot/vote.lua "http://127.0.0.1:$port" | grep votes_per_s
@@ -87,6 +94,8 @@ rss_empty=$(rss_kb)
 echo "start: ${start_ms} ms, RSS ${rss_empty} KiB"
 ceiling_empty=$(ceiling)
 echo "ceiling GET /healthz: ${ceiling_empty} req/s"
+baseline_empty=$(unauthorized empty-401)
+echo "same vote requests with a wrong key (401, no vote work): $baseline_empty"
 single_empty=$(votes empty-single)
 echo "single votes: $single_empty"
 batch_empty=$(batches empty-batch)
@@ -115,9 +124,13 @@ stop_ballot
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 rate() { echo "$1" | sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p'; }
 echo "== summary"
+rate401() { echo "$1" | sed -n 's/.*requests_per_s=\([0-9]*\).*/\1/p'; }
 awk -v c="$ceiling_empty" -v s="$(rate "$single_empty")" -v cf="$ceiling_full" \
+  -v u="$(rate401 "$baseline_empty")" \
   -v sf="$(rate "$single_full")" -v b="$(rate "$batch_empty")" 'BEGIN {
-  printf "single votes, empty store: %.0f/s = %.0f%% of the ceiling\n", s, 100 * s / c
+  printf "vote requests answered 401: %.0f/s = %.0f%% of the ceiling\n", u, 100 * u / c
+  printf "single votes, empty store: %.0f/s = %.0f%% of the ceiling, %.0f%% of the 401 rate\n",
+    s, 100 * s / c, 100 * s / u
   printf "single votes, stored:      %.0f/s = %.0f%% of the ceiling (%.0f%% of the empty rate)\n",
     sf, 100 * sf / cf, 100 * sf / s
   printf "batch votes: %.0f/s\n", b
