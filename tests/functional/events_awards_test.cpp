@@ -416,6 +416,30 @@ TEST_CASE("Nominations and nominees: deleted before voting opens, kept once it o
   w.PersonNominee(open_nomination, "Тимур Ахмеров", "Железногорск");
 }
 
+TEST_CASE("Sync: renaming a nominee's city is a new version of each award that names it",
+          "[events][awards][sync]") {
+  AtomCities w;
+  const int64_t sarov_award = w.Award("published", hours(24), hours(48));
+  const int64_t nomination = w.Nomination(sarov_award, "Лидер изменений");
+  w.PersonNominee(nomination, "Ирина Лебедева", "Саров");
+  const int64_t other_award = w.Award("published", hours(24), hours(48));
+  w.PersonNominee(w.Nomination(other_award, "Голос города"), "Вера Солнцева", "Северск");
+  const int64_t sarov_v1 = w.Version(sarov_award);
+  const int64_t other_v1 = w.Version(other_award);
+  const std::string city = Path("/v1/cities", w.city["Саров"]);
+
+  // Not the name: the snapshots stay as they are.
+  REQUIRE(Call(*w.client, "PATCH", city, {{"population", 83000}}).status == 200);
+  CHECK(w.Version(sarov_award) == sarov_v1);
+
+  REQUIRE(Call(*w.client, "PATCH", city, {{"name", "Саров (ЗАТО)"}}).status == 200);
+  CHECK(w.Version(sarov_award) > sarov_v1);
+  CHECK(w.Version(other_award) == other_v1);
+  auto snapshot = Call(*w.client, "GET", Path("/v1/sync/awards", sarov_award));
+  REQUIRE(snapshot.status == 200);
+  CHECK(snapshot.body["nominees"][0]["city"]["name"] == "Саров (ЗАТО)");
+}
+
 TEST_CASE("Sync: drafts are hidden, the version grows on every change to the award's data",
           "[events][awards][sync]") {
   AtomCities w;

@@ -51,16 +51,18 @@ std::string Trimmed(const std::string& text) {
   return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
 }
 
-// Wraps the write routes of awards, nominations and nominees (and the close action) so that a
-// successful write pokes `notifier`: their handlers return after the transaction committed.
+// Wraps the write routes of awards, nominations, nominees and cities (and the close action) so that
+// a successful write pokes `notifier`: their handlers return after the transaction committed.
 void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& notifier) {
   for (auto& route : router.routes()) {
     const bool write = route.method == http::Method::kPost ||
                        route.method == http::Method::kPatch ||
                        route.method == http::Method::kDelete;
+    // Cities too: a snapshot names its nominees' cities.
     const bool award_data = route.pattern.rfind("/v1/awards", 0) == 0 ||
                             route.pattern.rfind("/v1/nominations", 0) == 0 ||
-                            route.pattern.rfind("/v1/nominees", 0) == 0;
+                            route.pattern.rfind("/v1/nominees", 0) == 0 ||
+                            route.pattern.rfind("/v1/cities/", 0) == 0;
     auto* handler = std::get_if<http::SyncHandler>(&route.handler);
     if (!write || !award_data || handler == nullptr) {
       continue;

@@ -80,6 +80,7 @@ void Cities::Insert(sqlite::Database& db, City& city) {
 }
 
 void Cities::Update(sqlite::Database& db, const City& city) {
+  const std::optional<City> before = Get(db, city.id);
   db.Prepare(
         "UPDATE cities SET name = ?, region = ?, time_zone = ?, population = ?, tags = ?, "
         "updated_at = ? WHERE id = ?")
@@ -91,6 +92,14 @@ void Cities::Update(sqlite::Database& db, const City& city) {
       .Bind(6, Millis(city.updated_at))
       .Bind(7, city.id)
       .Run();
+  if (before && before->name != city.name) {
+    // Award snapshots name each nominee's city: every award with a nominee here changed.
+    db.Prepare(
+          "UPDATE awards SET version = version + 1 WHERE id IN (SELECT m.award_id FROM nominees "
+          "AS n JOIN nominations AS m ON m.id = n.nomination_id WHERE n.city_id = ?)")
+        .Bind(1, city.id)
+        .Run();
+  }
 }
 
 std::optional<std::string> Cities::DeleteConflict(sqlite::Database& db, int64_t id) {
