@@ -6,6 +6,7 @@
 #include <pistache/net.h>
 #include <pistache/peer.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1010,7 +1011,26 @@ Server::Server(ServerOptions options, Router router, metrics::Registry& registry
 
 Server::~Server() { Stop(); }
 
+namespace {
+
+// Each connection holds two descriptors (Pistache's and our dup of it), so the usual soft limit
+// of 1,024 would cap a server near 500 connections: raise it to the hard limit, as servers do.
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      spdlog::debug("http: descriptor limit raised from {} to {}", before, limit.rlim_cur);
+    }
+  }
+}
+
+}  // namespace
+
 uint16_t Server::Start() {
+  static std::once_flag raise_limit;
+  std::call_once(raise_limit, RaiseDescriptorLimit);
   Impl& impl = *impl_;
   size_t largest_body = impl.options.max_body_bytes;
   for (const auto& route : impl.router.routes()) {
