@@ -218,23 +218,22 @@ class WorkerPool {
 };
 
 // What we keep per TCP connection, created on its first request (on the connection's reactor
-// thread, while the socket is certainly open). Answers are written straight to the socket by
-// whichever thread has them (a reactor, a worker, the ballot's committer) instead of going
-// through Pistache's per-response queue, eventfd and reactor wake-up. `fd` is our own
-// descriptor of the socket (dup), so it can never name another connection's socket, even if
-// Pistache closes its descriptor and the number is reused while an answer is on its way.
-// Bytes the socket does not take at once go, in order, through Pistache's transport (which
-// waits for the socket to become writable), one write in flight at a time, and every later
-// answer on the connection queues behind them.
+// thread, while the socket is certainly open): one ordered writer for everything sent on it.
+// Answers are written straight to the socket by whichever thread has them (a reactor, a worker,
+// the ballot's answer thread) instead of going through Pistache's per-response queue, eventfd
+// and reactor wake-up. `fd` is our own descriptor of the socket (dup), so it never names another
+// connection's socket, even if Pistache closes its descriptor and the number is reused while an
+// answer is on its way. Bytes the socket does not take at once go, in order, through Pistache's
+// transport (which waits for the socket to become writable), and everything written later on
+// the connection queues behind them. At most one transport write is in flight: Pistache cannot
+// take two quick writes to one descriptor from another thread (the second's epoll re-arm can
+// fire after the first drained the queue, and its reactor then throws "could not find write
+// data", std::terminate).
 struct Connection {
   static constexpr const char* kKey = "civic.conn";
 
-  int fd = -1;
+  int fd = -1;  // our duplicate of the socket; -1 (none left): every write via the transport
   std::weak_ptr<P::Tcp::Peer> peer;
-
-  std::mutex mu;           // guards the members below
-  std::string pending;     // bytes waiting behind the transport write in flight
-  bool in_flight = false;  // a transport write is queued and not finished
 
   Connection() = default;
   Connection(const Connection&) = delete;
@@ -245,9 +244,8 @@ struct Connection {
     }
   }
 
-  // The connection of `peer`, created on first use. Call on the peer's reactor thread only.
-  // Null when the socket cannot be duplicated (no descriptors left): the caller then answers
-  // through Pistache.
+  // The connection of `peer`, created on first use; null when the client is gone (or on TLS,
+  // which only Pistache can write). Call on the peer's reactor thread only.
   static std::shared_ptr<Connection> Of(const std::shared_ptr<P::Tcp::Peer>& peer) {
     if (peer == nullptr || peer->ssl() != nullptr) {
       return nullptr;
@@ -257,26 +255,23 @@ struct Connection {
     }
     auto connection = std::make_shared<Connection>();
     connection->fd = ::fcntl(peer->fd(), F_DUPFD_CLOEXEC, 0);
-    if (connection->fd < 0) {
-      return nullptr;
-    }
     connection->peer = peer;
     peer->putData(kKey, connection);
     return connection;
   }
 
-  // Sends `bytes` after everything sent before on this connection. Any thread.
-  static void Write(const std::shared_ptr<Connection>& self, std::string bytes) {
+  // Sends `bytes` after everything written before on this connection. Any thread. False, and
+  // nothing sent, once the client is gone or the connection failed.
+  static bool Write(const std::shared_ptr<Connection>& self, std::string bytes) {
     std::shared_ptr<P::Tcp::Peer> peer = self->peer.lock();
-    if (peer == nullptr) {
-      return;  // the client is gone
-    }
-    // As Pistache's own ResponseWriter does: the connection may now time out as idle.
-    peer->setIdle(true);
     std::optional<P::Async::Promise<ssize_t>> write;
     {
-      std::lock_guard<std::mutex> lock(self->mu);
-      if (!self->in_flight && self->pending.empty()) {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      if (self->failed_ || peer == nullptr) {
+        self->FailLocked();
+        return false;
+      }
+      if (self->fd >= 0 && !self->in_flight_ && self->pending_.empty()) {
         size_t sent = 0;
         while (sent < bytes.size()) {
           const ssize_t n = ::send(self->fd, bytes.data() + sent, bytes.size() - sent,
@@ -288,40 +283,71 @@ struct Connection {
           } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             break;
           } else {
-            return;  // reset or closed by the client: nothing to deliver to
+            self->FailLocked();  // reset or closed by the client
+            return false;
           }
         }
         if (sent == bytes.size()) {
-          return;
+          return true;
         }
         bytes.erase(0, sent);
       }
-      self->pending.append(bytes);
+      self->pending_.append(bytes);
       write = self->StartWriteLocked(peer);
     }
     Continue(self, std::move(write));
+    return true;
+  }
+
+  // Whether nothing more can be sent: the client left, or a write failed.
+  bool gone() {
+    std::lock_guard<std::mutex> lock(mu_);
+    // A write queued just as the client left is dropped by the transport without settling its
+    // promise; the connection being gone is what tells.
+    if (!failed_ && peer.expired()) {
+      FailLocked();
+    }
+    return failed_;
+  }
+  // Bytes written but not yet handed to the socket.
+  size_t buffered() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pending_.size();
+  }
+  // Sends nothing more (what is still pending is dropped).
+  void Fail() {
+    std::lock_guard<std::mutex> lock(mu_);
+    FailLocked();
   }
 
  private:
-  // REQUIRES: mu held.
+  void FailLocked() {
+    failed_ = true;
+    pending_.clear();
+  }
+
+  // Hands `pending_` to the transport unless a write is in flight. REQUIRES: mu_ held. Returns
+  // the promise of the write it started, to be continued once mu_ is released.
   std::optional<P::Async::Promise<ssize_t>> StartWriteLocked(
       const std::shared_ptr<P::Tcp::Peer>& p) {
-    if (in_flight || pending.empty()) {
+    if (failed_ || in_flight_ || pending_.empty()) {
       return std::nullopt;
     }
     std::string bytes;
-    bytes.swap(pending);
+    bytes.swap(pending_);
     const size_t size = bytes.size();
-    in_flight = true;
+    in_flight_ = true;
     try {
       return p->send(P::RawBuffer(std::move(bytes), size), MSG_NOSIGNAL);
     } catch (const std::exception& e) {
       spdlog::debug("http: write failed: {}", e.what());
-      in_flight = false;
+      in_flight_ = false;
+      FailLocked();
       return std::nullopt;
     }
   }
 
+  // When `write` (if any) finishes, the next pending bytes go out.
   static void Continue(const std::shared_ptr<Connection>& self,
                        std::optional<P::Async::Promise<ssize_t>> write) {
     if (!write) {
@@ -331,36 +357,36 @@ struct Connection {
         [self](ssize_t) {
           std::optional<P::Async::Promise<ssize_t>> next;
           {
-            std::lock_guard<std::mutex> lock(self->mu);
-            self->in_flight = false;
+            std::lock_guard<std::mutex> lock(self->mu_);
+            self->in_flight_ = false;
             if (auto p = self->peer.lock()) {
               next = self->StartWriteLocked(p);
             } else {
-              self->pending.clear();
+              self->FailLocked();
             }
           }
           Continue(self, std::move(next));
         },
         [self](std::exception_ptr) {
-          std::lock_guard<std::mutex> lock(self->mu);
-          self->in_flight = false;
-          self->pending.clear();
+          std::lock_guard<std::mutex> lock(self->mu_);
+          self->in_flight_ = false;
+          self->FailLocked();
         });
   }
+
+  std::mutex mu_;           // guards the members below
+  std::string pending_;     // bytes waiting behind the transport write in flight
+  bool in_flight_ = false;  // a transport write is queued and not finished
+  bool failed_ = false;     // the client left, a write failed, or the server stopped
 };
 
-// The head and body of `response` as they go on the wire: what Pistache's writer produced
-// before, header for header (a HEAD, 204 or 304 answer says Content-Length: 0 and has no body).
-std::string Serialize(const Response& response, const Fields& extra_headers, bool head_only,
-                      bool close) {
-  const int status = response.status;
-  const bool no_body = head_only || status == 204 || status == 304;
-  std::string out;
-  out.reserve(160 + response.body.size() + response.headers.size() * 48);
+// The status line and headers of `response`, up to the header fields that frame its body.
+void AppendHead(std::string& out, const Response& response, const Fields& extra_headers,
+                bool close) {
   out += "HTTP/1.1 ";
-  out += std::to_string(status);
+  out += std::to_string(response.status);
   out += ' ';
-  out += ReasonPhrase(status);
+  out += ReasonPhrase(response.status);
   out += "\r\n";
   for (const Fields* headers : {&response.headers, &extra_headers}) {
     for (const auto& [name, value] : *headers) {
@@ -376,6 +402,16 @@ std::string Serialize(const Response& response, const Fields& extra_headers, boo
     out += "\r\n";
   }
   out += close ? "Connection: Close\r\n" : "Connection: Keep-Alive\r\n";
+}
+
+// The head and body of `response` as they go on the wire: what Pistache's writer produced
+// before, header for header (a HEAD, 204 or 304 answer says Content-Length: 0 and has no body).
+std::string Serialize(const Response& response, const Fields& extra_headers, bool head_only,
+                      bool close) {
+  const bool no_body = head_only || response.status == 204 || response.status == 304;
+  std::string out;
+  out.reserve(160 + response.body.size() + response.headers.size() * 48);
+  AppendHead(out, response, extra_headers, close);
   out += "Content-Length: ";
   out += no_body ? std::string("0") : std::to_string(response.body.size());
   out += "\r\n\r\n";
@@ -384,7 +420,6 @@ std::string Serialize(const Response& response, const Fields& extra_headers, boo
   }
   return out;
 }
-
 }  // namespace
 
 struct Responder::Exchange {
@@ -507,11 +542,20 @@ struct Server::Impl {
     in_flight_gauge->Dec();
   }
 
+  // Sends a whole answer on the exchange's connection.
+  static void Deliver(Responder::Exchange& exchange, std::string bytes) {
+    if (auto peer = exchange.connection->peer.lock()) {
+      // As Pistache's own writer does: the connection may now time out as idle.
+      peer->setIdle(true);
+    }
+    Connection::Write(exchange.connection, std::move(bytes));
+  }
+
   void Complete(Responder::Exchange& exchange, Response response) {
     if (exchange.connection != nullptr) {
       const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
-      Connection::Write(exchange.connection, Serialize(response, CorsHeaders(exchange),
-                                                       exchange.method == Method::kHead, close));
+      Deliver(exchange,
+              Serialize(response, CorsHeaders(exchange), exchange.method == Method::kHead, close));
       Finish(exchange, response.status);
       return;
     }
@@ -542,7 +586,7 @@ struct Server::Impl {
   void SendPrepared(Responder::Exchange& exchange) {
     // Formatted for a kept-alive connection: once draining, the answer must say close instead.
     if (!exchange.prepared_bytes.empty() && !draining.load(std::memory_order_relaxed)) {
-      Connection::Write(exchange.connection, std::move(exchange.prepared_bytes));
+      Deliver(exchange, std::move(exchange.prepared_bytes));
       Finish(exchange, exchange.prepared->status);
       return;
     }
@@ -737,72 +781,13 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
   }
 }
 
-// Pistache's own ResponseStream cannot be flushed twice in quick succession from another
-// thread: the second write's epoll re-arm can fire after the first drained the fd's write queue,
-// and the reactor thread then throws "could not find write data" (std::terminate). So a stream
-// keeps at most one write in flight, through Peer::send, and queues the rest until it finished.
+// A streamed body: chunks written, in order, through the connection's writer.
 struct ResponseStream::State {
   static constexpr size_t kMaxBuffered = 16 * 1024 * 1024;
 
-  std::mutex mu;  // guards every member below
-  std::weak_ptr<P::Tcp::Peer> peer;
+  std::shared_ptr<Connection> connection;
+  std::mutex mu;           // guards accepting
   bool accepting = false;  // Write() allowed: started and not yet ended or failed
-  bool failed = false;     // the client went away, or the server stopped: send nothing more
-  bool in_flight = false;  // one write is queued in the transport and not finished
-  std::string pending;     // bytes waiting for the write in flight
-
-  // Sends `pending` if nothing is in flight. REQUIRES: mu held. Returns the promise of the write
-  // it started, to be continued (with Continue) once mu is released.
-  std::optional<P::Async::Promise<ssize_t>> StartWriteLocked() {
-    if (failed || in_flight || pending.empty()) {
-      return std::nullopt;
-    }
-    std::shared_ptr<P::Tcp::Peer> p = peer.lock();
-    if (!p) {
-      failed = true;
-      accepting = false;
-      pending.clear();
-      return std::nullopt;
-    }
-    std::string bytes;
-    bytes.swap(pending);
-    const size_t size = bytes.size();
-    in_flight = true;
-    try {
-      return p->send(P::RawBuffer(std::move(bytes), size), MSG_NOSIGNAL);
-    } catch (const std::exception& e) {
-      spdlog::debug("http: stream write failed: {}", e.what());
-      in_flight = false;
-      failed = true;
-      accepting = false;
-      return std::nullopt;
-    }
-  }
-
-  // Continues `write` (if any): when it finishes, the next pending bytes go out.
-  static void Continue(const std::shared_ptr<State>& self,
-                       std::optional<P::Async::Promise<ssize_t>> write) {
-    if (!write) {
-      return;
-    }
-    write->then(
-        [self](ssize_t) {
-          std::optional<P::Async::Promise<ssize_t>> next;
-          {
-            std::lock_guard<std::mutex> lock(self->mu);
-            self->in_flight = false;
-            next = self->StartWriteLocked();
-          }
-          Continue(self, std::move(next));
-        },
-        [self](std::exception_ptr) {
-          std::lock_guard<std::mutex> lock(self->mu);
-          self->in_flight = false;
-          self->failed = true;
-          self->accepting = false;
-          self->pending.clear();
-        });
-  }
 
   static void AppendChunk(std::string& out, std::string_view data) {
     char size[24];
@@ -811,6 +796,14 @@ struct ResponseStream::State {
     out.append(data);
     out.append("\r\n");
   }
+
+  // Ends the body (the last chunk). REQUIRES: mu held.
+  void EndLocked() {
+    if (accepting) {
+      accepting = false;
+      Connection::Write(connection, "0\r\n\r\n");
+    }
+  }
 };
 
 ResponseStream::ResponseStream(std::shared_ptr<State> state) : state_(std::move(state)) {}
@@ -818,64 +811,47 @@ ResponseStream::ResponseStream(std::shared_ptr<State> state) : state_(std::move(
 ResponseStream::~ResponseStream() { End(); }
 
 bool ResponseStream::Write(std::string_view data) {
-  std::optional<P::Async::Promise<ssize_t>> write;
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (state_->accepting && state_->peer.expired()) {
-      state_->accepting = false;
-      state_->failed = true;
-      state_->pending.clear();
-    }
-    if (!state_->accepting) {
-      return false;
-    }
-    if (data.empty()) {
-      return true;
-    }
-    if (state_->pending.size() + data.size() > State::kMaxBuffered) {
-      // The client reads far slower than we write: give up on it.
-      state_->accepting = false;
-      state_->failed = true;
-      state_->pending.clear();
-      return false;
-    }
-    State::AppendChunk(state_->pending, data);
-    write = state_->StartWriteLocked();
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (!state_->accepting) {
+    return false;
   }
-  State::Continue(state_, std::move(write));
+  if (state_->connection->gone()) {
+    state_->accepting = false;
+    return false;
+  }
+  if (data.empty()) {
+    return true;
+  }
+  if (state_->connection->buffered() + data.size() > State::kMaxBuffered) {
+    // The client reads far slower than we write: give up on it.
+    state_->accepting = false;
+    state_->connection->Fail();
+    return false;
+  }
+  std::string chunk;
+  chunk.reserve(data.size() + 16);
+  State::AppendChunk(chunk, data);
+  if (!Connection::Write(state_->connection, std::move(chunk))) {
+    state_->accepting = false;
+    return false;
+  }
   return true;
 }
 
 void ResponseStream::End() {
-  std::optional<P::Async::Promise<ssize_t>> write;
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (!state_->accepting) {
-      return;
-    }
-    state_->accepting = false;
-    state_->pending.append("0\r\n\r\n");
-    write = state_->StartWriteLocked();
-  }
-  State::Continue(state_, std::move(write));
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->EndLocked();
 }
 
 bool ResponseStream::open() const {
   std::lock_guard<std::mutex> lock(state_->mu);
-  // A write queued just as the client left is dropped by the transport without settling its
-  // promise; the connection being gone is what tells.
-  if (state_->accepting && state_->peer.expired()) {
+  if (state_->accepting && state_->connection->gone()) {
     state_->accepting = false;
-    state_->failed = true;
-    state_->pending.clear();
   }
   return state_->accepting;
 }
 
-size_t ResponseStream::buffered() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  return state_->pending.size();
-}
+size_t ResponseStream::buffered() const { return state_->connection->buffered(); }
 
 std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& exchange, int status,
                                                           const std::string& content_type,
@@ -884,27 +860,20 @@ std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& e
   response.status = status;
   response.content_type = content_type;
   response.headers = std::move(headers);
-  PrepareHeaders(exchange, response);
-  // The head, as Pistache would write it, then chunked transfer coding for the body.
-  std::ostringstream head;
-  head << "HTTP/1.1 " << status << ' ' << ReasonPhrase(status) << "\r\n";
-  for (const auto& header : exchange.writer.headers().list()) {
-    head << header->name() << ": ";
-    header->write(head);
-    head << "\r\n";
-  }
-  head << "Transfer-Encoding: chunked\r\n\r\n";
+  const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
+  std::string head;
+  AppendHead(head, response, CorsHeaders(exchange), close);
+  head += "Transfer-Encoding: chunked\r\n\r\n";
 
   auto state = std::make_shared<ResponseStream::State>();
-  std::optional<P::Async::Promise<ssize_t>> write;
+  state->connection = exchange.connection;
+  if (state->connection == nullptr) {
+    state->connection = std::make_shared<Connection>();  // no client: writes nothing
+  }
   {
     std::lock_guard<std::mutex> lock(state->mu);
-    state->peer = exchange.writer.getPeer();
-    state->accepting = true;
-    state->pending = head.str();
-    write = state->StartWriteLocked();
+    state->accepting = Connection::Write(state->connection, std::move(head));
   }
-  ResponseStream::State::Continue(state, std::move(write));
   Finish(exchange, status);
   {
     std::lock_guard<std::mutex> lock(streams_mu);
@@ -918,18 +887,10 @@ void Server::Impl::CloseStreams() {
   std::lock_guard<std::mutex> lock(streams_mu);
   for (const auto& weak : streams) {
     if (auto state = weak.lock()) {
-      std::optional<P::Async::Promise<ssize_t>> write;
-      {
-        std::lock_guard<std::mutex> stream_lock(state->mu);
-        if (state->accepting) {
-          state->accepting = false;
-          state->pending.append("0\r\n\r\n");
-          write = state->StartWriteLocked();
-        }
-        // The transport goes away next: nothing may be sent after this.
-        state->failed = true;
-      }
-      ResponseStream::State::Continue(state, std::move(write));
+      std::lock_guard<std::mutex> stream_lock(state->mu);
+      state->EndLocked();
+      // The transport goes away next: nothing may be sent after this.
+      state->connection->Fail();
     }
   }
   streams.clear();
