@@ -149,6 +149,16 @@ struct Fixture {
                         r.Send(Response::Text(200, "text/plain", "answer for " + tag));
                       }).detach();
                     });
+    // Formats its answer at once and sends it 300 ms later from another thread.
+    router.AddAsync(
+        civic::http::Method::kGet, "/v1/prepared", [](Request&&, civic::http::Responder responder) {
+          responder.Prepare(
+              Response::Json(201, {{"prepared", true}}).WithHeader("Location", "/v1/prepared/1"));
+          std::thread([r = std::move(responder)]() mutable {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            r.SendPrepared();
+          }).detach();
+        });
     router.AddAsync(civic::http::Method::kGet, "/v1/forgotten",
                     [](Request&&, civic::http::Responder) {});
     civic::http::AddOperationalRoutes(router, registry, [] { return std::nullopt; });
@@ -409,4 +419,33 @@ TEST_CASE("HTTP: an answer for a client that left never reaches the next client"
     CHECK(fresh[static_cast<size_t>(i)]->ReadResponse().second ==
           "answer for fresh-" + std::to_string(i));
   }
+}
+
+TEST_CASE("HTTP: a prepared answer is sent as prepared, and says close once the server drains",
+          "[http][shutdown]") {
+  civic::http::ServerOptions options;
+  options.cors_origins = {"https://vote.example.org"};
+  Fixture f(options);
+  RawConnection kept(f.port);
+  kept.Write(
+      "GET /v1/prepared HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://vote.example.org\r\n\r\n");
+  auto [head, body] = kept.ReadResponse();
+  CHECK(head.rfind("HTTP/1.1 201 Created\r\n", 0) == 0);
+  CHECK(head.find("Location: /v1/prepared/1\r\n") != std::string::npos);
+  CHECK(head.find("Access-Control-Allow-Origin: https://vote.example.org\r\n") !=
+        std::string::npos);
+  CHECK(head.find("Connection: Keep-Alive\r\n") != std::string::npos);
+  CHECK(json::parse(body)["prepared"] == true);
+
+  // Prepared while serving, sent while draining: the connection is told to close.
+  RawConnection late(f.port);
+  late.Write(Get("/v1/prepared"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto drained =
+      std::async(std::launch::async, [&f] { return f.server->Drain(std::chrono::seconds(5)); });
+  auto [late_head, late_body] = late.ReadResponse();
+  CHECK(late_head.rfind("HTTP/1.1 201 Created\r\n", 0) == 0);
+  CHECK(late_head.find("Connection: Close\r\n") != std::string::npos);
+  CHECK(json::parse(late_body)["prepared"] == true);
+  CHECK(drained.get());
 }
