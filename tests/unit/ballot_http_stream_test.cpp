@@ -9,6 +9,11 @@
 #include <mutex>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "civic/http/server.hpp"
 #include "civic/metrics/metrics.hpp"
 
@@ -170,4 +175,45 @@ TEST_CASE("HTTP: a stream outlives the keep-alive timeout while idle", "[http][s
   auto r2 = late.Get("/late");
   REQUIRE(r2);
   CHECK(r2->body == ": first\n\ndata: late\n\n");
+}
+
+TEST_CASE("HTTP: HEAD on a streamed route gets the head only, and the connection goes on",
+          "[http][stream]") {
+  StreamFixture f;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(f.port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  const auto send_all = [fd](const std::string& bytes) {
+    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
+  };
+  std::string received;
+  const auto read_until = [fd, &received](const std::string& marker) {
+    char buffer[4096];
+    while (received.find(marker) == std::string::npos) {
+      const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (n <= 0) {
+        return false;
+      }
+      received.append(buffer, static_cast<size_t>(n));
+    }
+    return true;
+  };
+  send_all("HEAD /pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  REQUIRE(read_until("\r\n\r\n"));
+  CHECK(received.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  // Long after the pieces would have been written: nothing but the head arrived.
+  std::this_thread::sleep_for(400ms);
+  send_all("GET /pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  REQUIRE(read_until("0\r\n\r\n"));
+  const size_t head_end = received.find("\r\n\r\n") + 4;
+  CHECK(received.compare(head_end, 17, "HTTP/1.1 200 OK\r\n") == 0);
+  CHECK(received.find("three\n") != std::string::npos);
+  ::close(fd);
 }

@@ -321,7 +321,12 @@ struct Connection {
   }
 
  private:
+  // Nothing more goes out; the client is told by the connection's end (a cut-off stream must
+  // not look like a slow one), even while Pistache still holds its own descriptor.
   void FailLocked() {
+    if (!failed_ && fd >= 0) {
+      ::shutdown(fd, SHUT_RDWR);
+    }
     failed_ = true;
     pending_.clear();
   }
@@ -405,7 +410,9 @@ void AppendHead(std::string& out, const Response& response, const Fields& extra_
 }
 
 // The head and body of `response` as they go on the wire: what Pistache's writer produced
-// before, header for header (a HEAD, 204 or 304 answer says Content-Length: 0 and has no body).
+// before, header for header. A HEAD, 204 or 304 answer has no body and says Content-Length: 0
+// (as Pistache did): clients such as Debian's cpp-httplib otherwise wait for a body on a kept
+// -alive connection, the ballot's own sync client among them.
 std::string Serialize(const Response& response, const Fields& extra_headers, bool head_only,
                       bool close) {
   const bool no_body = head_only || response.status == 204 || response.status == 304;
@@ -647,6 +654,17 @@ class Server::Impl::Handler : public P::Http::Handler {
 
   void onTimeout(const P::Http::Request& /*request*/, P::Http::ResponseWriter writer) override {
     const Response response = ProblemResponse(408, "The request was not received in time.");
+    // Through the connection's writer when it has one, behind whatever is still being sent.
+    std::shared_ptr<Connection> connection;
+    try {
+      connection = Connection::Of(writer.getPeer());
+    } catch (const std::exception&) {
+      connection = nullptr;
+    }
+    if (connection != nullptr) {
+      Connection::Write(connection, Serialize(response, {}, false, /*close=*/true));
+      return;
+    }
     writer.setMime(P::Http::Mime::MediaType::fromString(response.content_type));
     writer.headers().remove<P::Http::Header::Connection>();
     writer.headers().add<P::Http::Header::Connection>(P::Http::ConnectionControl::Close);
@@ -872,7 +890,9 @@ std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& e
   }
   {
     std::lock_guard<std::mutex> lock(state->mu);
-    state->accepting = Connection::Write(state->connection, std::move(head));
+    const bool sent = Connection::Write(state->connection, std::move(head));
+    // A HEAD request gets the head only: the stream is closed from the start.
+    state->accepting = sent && exchange.method != Method::kHead;
   }
   Finish(exchange, status);
   {
