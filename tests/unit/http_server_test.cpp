@@ -451,3 +451,15 @@ TEST_CASE("HTTP: a prepared answer is sent as prepared, and says close once the 
   CHECK(json::parse(late_body)["prepared"] == true);
   CHECK(drained.get());
 }
+
+TEST_CASE("HTTP: a request whose head does not arrive in time gets a 408", "[http]") {
+  civic::http::ServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(300);
+  Fixture f(options);
+  RawConnection c(f.port);
+  c.Write("GET /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n");  // and never the blank line
+  // Pistache's transport answers this one itself (a bare 408, no body), then closes.
+  auto [head, body] = c.ReadResponse();
+  CHECK(head.rfind("HTTP/1.1 408 ", 0) == 0);
+  CHECK(body.empty());
+}
