@@ -6,6 +6,8 @@
 #include <pistache/net.h>
 #include <pistache/peer.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include "civic/http/problem.hpp"
 #include "civic/metrics/metrics.hpp"
@@ -217,94 +220,182 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
+class Connection;
+
+// One thread per server that waits, with epoll, for sockets that did not take all their bytes to
+// take more, and then has their connections write on.
+class OutputPoller {
+ public:
+  OutputPoller() {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epoll_fd_ < 0 || wake_fd_ < 0) {
+      Close();
+      throw std::runtime_error("http: cannot create the output poller");
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = wake_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~OutputPoller() {
+    Stop();
+    Close();
+  }
+  OutputPoller(const OutputPoller&) = delete;
+  OutputPoller& operator=(const OutputPoller&) = delete;
+
+  // Calls `connection`'s Flush once, on the poller thread, when `fd` can take bytes again.
+  void Arm(int fd, std::weak_ptr<Connection> connection) {
+    std::lock_guard<std::mutex> lock(mu_);
+    watched_[fd] = std::move(connection);
+    epoll_event event{};
+    event.events = EPOLLOUT | EPOLLONESHOT;
+    event.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0 && errno == ENOENT) {
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+    }
+  }
+  // Stops watching `fd` (before it is closed).
+  void Forget(int fd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (watched_.erase(fd) > 0) {
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    }
+  }
+  // Ends the thread; what is still pending is not sent. Idempotent.
+  void Stop() {
+    if (thread_.joinable()) {
+      stopping_.store(true, std::memory_order_release);
+      const uint64_t one = 1;
+      [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+      thread_.join();
+    }
+  }
+
+ private:
+  void Run();
+  void Close() {
+    if (epoll_fd_ >= 0) {
+      ::close(epoll_fd_);
+    }
+    if (wake_fd_ >= 0) {
+      ::close(wake_fd_);
+    }
+    epoll_fd_ = wake_fd_ = -1;
+  }
+
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;  // guards watched_
+  std::unordered_map<int, std::weak_ptr<Connection>> watched_;
+  std::thread thread_;
+};
+
 // What we keep per TCP connection, created on its first request (on the connection's reactor
 // thread, while the socket is certainly open): one ordered writer for everything sent on it.
 // Answers are written straight to the socket by whichever thread has them (a reactor, a worker,
 // the ballot's answer thread) instead of going through Pistache's per-response queue, eventfd
 // and reactor wake-up. `fd` is our own descriptor of the socket (dup), so it never names another
 // connection's socket, even if Pistache closes its descriptor and the number is reused while an
-// answer is on its way. Bytes the socket does not take at once go, in order, through Pistache's
-// transport (which waits for the socket to become writable), and everything written later on
-// the connection queues behind them. At most one transport write is in flight: Pistache cannot
-// take two quick writes to one descriptor from another thread (the second's epoll re-arm can
-// fire after the first drained the queue, and its reactor then throws "could not find write
-// data", std::terminate).
-struct Connection {
+// answer is on its way. Bytes the socket does not take at once wait here, in order, and the
+// server's OutputPoller has them written as the socket takes more; everything written later on
+// the connection queues behind them.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
   static constexpr const char* kKey = "civic.conn";
 
-  int fd = -1;  // our duplicate of the socket; -1 (none left): every write via the transport
-  std::weak_ptr<P::Tcp::Peer> peer;
-
-  Connection() = default;
+  Connection(int fd, std::weak_ptr<P::Tcp::Peer> peer, std::shared_ptr<OutputPoller> poller)
+      : fd_(fd), peer_(std::move(peer)), poller_(std::move(poller)) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() {
-    if (fd >= 0) {
-      ::close(fd);
+    if (fd_ >= 0) {
+      poller_->Forget(fd_);
+      ::close(fd_);
     }
   }
 
-  // The connection of `peer`, created on first use; null when the client is gone (or on TLS,
-  // which only Pistache can write). Call on the peer's reactor thread only.
-  static std::shared_ptr<Connection> Of(const std::shared_ptr<P::Tcp::Peer>& peer) {
-    if (peer == nullptr || peer->ssl() != nullptr) {
+  // The connection of `peer`, created on first use; null when the client is gone, on TLS (which
+  // only Pistache can write) or when no descriptor is left: the caller then answers through
+  // Pistache. Call on the peer's reactor thread only.
+  static std::shared_ptr<Connection> Of(const std::shared_ptr<P::Tcp::Peer>& peer,
+                                        const std::shared_ptr<OutputPoller>& poller) {
+    if (peer == nullptr || peer->ssl() != nullptr || poller == nullptr) {
       return nullptr;
     }
     if (auto data = peer->tryGetData(kKey)) {
       return std::static_pointer_cast<Connection>(data);
     }
-    auto connection = std::make_shared<Connection>();
-    connection->fd = ::fcntl(peer->fd(), F_DUPFD_CLOEXEC, 0);
-    connection->peer = peer;
+    const int fd = ::fcntl(peer->fd(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+      return nullptr;
+    }
+    auto connection = std::make_shared<Connection>(fd, peer, poller);
     peer->putData(kKey, connection);
     return connection;
   }
 
+  std::shared_ptr<P::Tcp::Peer> peer() const { return peer_.lock(); }
+
   // Sends `bytes` after everything written before on this connection. Any thread. False, and
   // nothing sent, once the client is gone or the connection failed.
-  static bool Write(const std::shared_ptr<Connection>& self, std::string bytes) {
-    std::shared_ptr<P::Tcp::Peer> peer = self->peer.lock();
-    std::optional<P::Async::Promise<ssize_t>> write;
-    {
-      std::lock_guard<std::mutex> lock(self->mu_);
-      if (self->failed_ || peer == nullptr) {
-        self->FailLocked();
+  bool Write(std::string_view bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_ || peer_.expired()) {
+      FailLocked();
+      return false;
+    }
+    if (buffered_locked() == 0) {
+      pending_.clear();
+      offset_ = 0;
+      const size_t sent = SendSome(bytes);
+      if (failed_) {
         return false;
       }
-      if (self->fd >= 0 && !self->in_flight_ && self->pending_.empty()) {
-        size_t sent = 0;
-        while (sent < bytes.size()) {
-          const ssize_t n = ::send(self->fd, bytes.data() + sent, bytes.size() - sent,
-                                   MSG_NOSIGNAL | MSG_DONTWAIT);
-          if (n > 0) {
-            sent += static_cast<size_t>(n);
-          } else if (n < 0 && errno == EINTR) {
-            continue;
-          } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            break;
-          } else {
-            self->FailLocked();  // reset or closed by the client
-            return false;
-          }
-        }
-        if (sent == bytes.size()) {
-          return true;
-        }
-        bytes.erase(0, sent);
+      if (sent == bytes.size()) {
+        return true;
       }
-      self->pending_.append(bytes);
-      write = self->StartWriteLocked(peer);
+      bytes.remove_prefix(sent);
     }
-    Continue(self, std::move(write));
+    pending_.append(bytes);
+    if (!armed_) {
+      armed_ = true;
+      poller_->Arm(fd_, weak_from_this());
+    }
     return true;
+  }
+
+  // Writes pending bytes as far as the socket takes them (the poller thread, when it can).
+  void Flush() {
+    std::lock_guard<std::mutex> lock(mu_);
+    armed_ = false;
+    if (failed_ || buffered_locked() == 0) {
+      return;
+    }
+    offset_ += SendSome(std::string_view(pending_).substr(offset_));
+    if (failed_) {
+      return;
+    }
+    if (buffered_locked() == 0) {
+      pending_.clear();
+      offset_ = 0;
+      return;
+    }
+    if (offset_ > pending_.size() / 2) {
+      pending_.erase(0, offset_);
+      offset_ = 0;
+    }
+    armed_ = true;
+    poller_->Arm(fd_, weak_from_this());
   }
 
   // Whether nothing more can be sent: the client left, or a write failed.
   bool gone() {
     std::lock_guard<std::mutex> lock(mu_);
-    // A write queued just as the client left is dropped by the transport without settling its
-    // promise; the connection being gone is what tells.
-    if (!failed_ && peer.expired()) {
+    if (!failed_ && peer_.expired()) {
       FailLocked();
     }
     return failed_;
@@ -312,7 +403,7 @@ struct Connection {
   // Bytes written but not yet handed to the socket.
   size_t buffered() {
     std::lock_guard<std::mutex> lock(mu_);
-    return pending_.size();
+    return buffered_locked();
   }
   // Sends nothing more (what is still pending is dropped).
   void Fail() {
@@ -321,69 +412,73 @@ struct Connection {
   }
 
  private:
+  size_t buffered_locked() const { return pending_.size() - offset_; }
+
+  // Sends what the socket takes of `bytes` now; returns how much. REQUIRES: mu_ held.
+  size_t SendSome(std::string_view bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n =
+          ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        sent += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        break;
+      } else {
+        FailLocked();  // reset or closed by the client
+        break;
+      }
+    }
+    return sent;
+  }
+
   // Nothing more goes out; the client is told by the connection's end (a cut-off stream must
   // not look like a slow one), even while Pistache still holds its own descriptor.
   void FailLocked() {
-    if (!failed_ && fd >= 0) {
-      ::shutdown(fd, SHUT_RDWR);
+    if (!failed_) {
+      ::shutdown(fd_, SHUT_RDWR);
     }
     failed_ = true;
     pending_.clear();
+    offset_ = 0;
   }
 
-  // Hands `pending_` to the transport unless a write is in flight. REQUIRES: mu_ held. Returns
-  // the promise of the write it started, to be continued once mu_ is released.
-  std::optional<P::Async::Promise<ssize_t>> StartWriteLocked(
-      const std::shared_ptr<P::Tcp::Peer>& p) {
-    if (failed_ || in_flight_ || pending_.empty()) {
-      return std::nullopt;
-    }
-    std::string bytes;
-    bytes.swap(pending_);
-    const size_t size = bytes.size();
-    in_flight_ = true;
-    try {
-      return p->send(P::RawBuffer(std::move(bytes), size), MSG_NOSIGNAL);
-    } catch (const std::exception& e) {
-      spdlog::debug("http: write failed: {}", e.what());
-      in_flight_ = false;
-      FailLocked();
-      return std::nullopt;
-    }
-  }
+  const int fd_;
+  const std::weak_ptr<P::Tcp::Peer> peer_;
+  const std::shared_ptr<OutputPoller> poller_;
 
-  // When `write` (if any) finishes, the next pending bytes go out.
-  static void Continue(const std::shared_ptr<Connection>& self,
-                       std::optional<P::Async::Promise<ssize_t>> write) {
-    if (!write) {
-      return;
-    }
-    write->then(
-        [self](ssize_t) {
-          std::optional<P::Async::Promise<ssize_t>> next;
-          {
-            std::lock_guard<std::mutex> lock(self->mu_);
-            self->in_flight_ = false;
-            if (auto p = self->peer.lock()) {
-              next = self->StartWriteLocked(p);
-            } else {
-              self->FailLocked();
-            }
-          }
-          Continue(self, std::move(next));
-        },
-        [self](std::exception_ptr) {
-          std::lock_guard<std::mutex> lock(self->mu_);
-          self->in_flight_ = false;
-          self->FailLocked();
-        });
-  }
-
-  std::mutex mu_;           // guards the members below
-  std::string pending_;     // bytes waiting behind the transport write in flight
-  bool in_flight_ = false;  // a transport write is queued and not finished
-  bool failed_ = false;     // the client left, a write failed, or the server stopped
+  std::mutex mu_;        // guards the members below
+  std::string pending_;  // bytes the socket has not taken yet, from offset_
+  size_t offset_ = 0;    // how much of pending_ is already sent
+  bool armed_ = false;   // the poller will call Flush
+  bool failed_ = false;  // the client left, a write failed, or the server stopped
 };
+
+void OutputPoller::Run() {
+  epoll_event events[64];
+  while (!stopping_.load(std::memory_order_acquire)) {
+    const int n = ::epoll_wait(epoll_fd_, events, 64, -1);
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        continue;
+      }
+      std::shared_ptr<Connection> connection;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = watched_.find(fd);
+        if (it != watched_.end()) {
+          connection = it->second.lock();
+        }
+      }
+      if (connection != nullptr) {
+        connection->Flush();
+      }
+    }
+  }
+}
 
 // The status line and headers of `response`, up to the header fields that frame its body.
 void AppendHead(std::string& out, const Response& response, const Fields& extra_headers,
@@ -462,7 +557,8 @@ struct Server::Impl {
 
   std::unique_ptr<P::Http::Endpoint> endpoint;
   WorkerPool pool;
-  std::mutex streams_mu;  // guards streams
+  std::shared_ptr<OutputPoller> poller;  // for answers the sockets do not take at once
+  std::mutex streams_mu;                 // guards streams
   std::vector<std::weak_ptr<ResponseStream::State>> streams;
   bool started = false;
   bool stopped = false;
@@ -550,12 +646,12 @@ struct Server::Impl {
   }
 
   // Sends a whole answer on the exchange's connection.
-  static void Deliver(Responder::Exchange& exchange, std::string bytes) {
-    if (auto peer = exchange.connection->peer.lock()) {
+  static void Deliver(Responder::Exchange& exchange, const std::string& bytes) {
+    if (auto peer = exchange.connection->peer()) {
       // As Pistache's own writer does: the connection may now time out as idle.
       peer->setIdle(true);
     }
-    Connection::Write(exchange.connection, std::move(bytes));
+    exchange.connection->Write(bytes);
   }
 
   void Complete(Responder::Exchange& exchange, Response response) {
@@ -593,7 +689,7 @@ struct Server::Impl {
   void SendPrepared(Responder::Exchange& exchange) {
     // Formatted for a kept-alive connection: once draining, the answer must say close instead.
     if (!exchange.prepared_bytes.empty() && !draining.load(std::memory_order_relaxed)) {
-      Deliver(exchange, std::move(exchange.prepared_bytes));
+      Deliver(exchange, exchange.prepared_bytes);
       Finish(exchange, exchange.prepared->status);
       return;
     }
@@ -630,7 +726,7 @@ class Server::Impl::Handler : public P::Http::Handler {
     auto exchange = std::make_unique<Responder::Exchange>(impl_, std::move(writer));
     exchange->start = std::chrono::steady_clock::now();
     try {
-      exchange->connection = Connection::Of(exchange->writer.getPeer());
+      exchange->connection = Connection::Of(exchange->writer.getPeer(), impl_->poller);
     } catch (const std::exception& e) {
       spdlog::debug("http: answering through Pistache: {}", e.what());
     }
@@ -657,12 +753,12 @@ class Server::Impl::Handler : public P::Http::Handler {
     // Through the connection's writer when it has one, behind whatever is still being sent.
     std::shared_ptr<Connection> connection;
     try {
-      connection = Connection::Of(writer.getPeer());
+      connection = Connection::Of(writer.getPeer(), impl_->poller);
     } catch (const std::exception&) {
       connection = nullptr;
     }
     if (connection != nullptr) {
-      Connection::Write(connection, Serialize(response, {}, false, /*close=*/true));
+      connection->Write(Serialize(response, {}, false, /*close=*/true));
       return;
     }
     writer.setMime(P::Http::Mime::MediaType::fromString(response.content_type));
@@ -819,7 +915,7 @@ struct ResponseStream::State {
   void EndLocked() {
     if (accepting) {
       accepting = false;
-      Connection::Write(connection, "0\r\n\r\n");
+      connection->Write("0\r\n\r\n");
     }
   }
 };
@@ -849,7 +945,7 @@ bool ResponseStream::Write(std::string_view data) {
   std::string chunk;
   chunk.reserve(data.size() + 16);
   State::AppendChunk(chunk, data);
-  if (!Connection::Write(state_->connection, std::move(chunk))) {
+  if (!state_->connection->Write(chunk)) {
     state_->accepting = false;
     return false;
   }
@@ -869,7 +965,9 @@ bool ResponseStream::open() const {
   return state_->accepting;
 }
 
-size_t ResponseStream::buffered() const { return state_->connection->buffered(); }
+size_t ResponseStream::buffered() const {
+  return state_->connection != nullptr ? state_->connection->buffered() : 0;
+}
 
 std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& exchange, int status,
                                                           const std::string& content_type,
@@ -886,11 +984,14 @@ std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& e
   auto state = std::make_shared<ResponseStream::State>();
   state->connection = exchange.connection;
   if (state->connection == nullptr) {
-    state->connection = std::make_shared<Connection>();  // no client: writes nothing
+    // The client is gone, or no descriptor is left: no stream; a 503 if anyone still listens.
+    Complete(exchange, ProblemResponse(503, "The response cannot be streamed now; retry later.")
+                           .WithHeader("Retry-After", "1"));
+    return std::make_unique<ResponseStream>(std::move(state));
   }
   {
     std::lock_guard<std::mutex> lock(state->mu);
-    const bool sent = Connection::Write(state->connection, std::move(head));
+    const bool sent = state->connection->Write(head);
     // A HEAD request gets the head only: the stream is closed from the start.
     state->accepting = sent && exchange.method != Method::kHead;
   }
@@ -1029,6 +1130,7 @@ uint16_t Server::Start() {
                   .backlog(1024);
   impl.endpoint->init(opts);
   impl.endpoint->setHandler(P::Http::make_handler<Impl::Handler>(&impl));
+  impl.poller = std::make_shared<OutputPoller>();
   impl.pool.Start(std::max(1, impl.options.workers));
   try {
     impl.endpoint->serveThreaded();
@@ -1058,6 +1160,9 @@ void Server::Stop() {
   impl_->CloseStreams();
   if (impl_->started && impl_->endpoint) {
     impl_->endpoint->shutdown();
+  }
+  if (impl_->poller != nullptr) {
+    impl_->poller->Stop();
   }
 }
 
