@@ -18,6 +18,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -236,8 +237,16 @@ class OutputPoller {
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.fd = wake_fd_;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
-    thread_ = std::thread([this] { Run(); });
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) != 0) {
+      Close();
+      throw std::runtime_error("http: cannot create the output poller");
+    }
+    try {
+      thread_ = std::thread([this] { Run(); });
+    } catch (...) {
+      Close();
+      throw;
+    }
   }
   ~OutputPoller() {
     Stop();
@@ -247,15 +256,21 @@ class OutputPoller {
   OutputPoller& operator=(const OutputPoller&) = delete;
 
   // Calls `connection`'s Flush once, on the poller thread, when `fd` can take bytes again.
-  void Arm(int fd, std::weak_ptr<Connection> connection) {
+  // False when epoll refuses (no memory, watch limit): the caller gives up on the connection.
+  bool Arm(int fd, std::weak_ptr<Connection> connection) {
     std::lock_guard<std::mutex> lock(mu_);
     watched_[fd] = std::move(connection);
     epoll_event event{};
     event.events = EPOLLOUT | EPOLLONESHOT;
     event.data.fd = fd;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0 && errno == ENOENT) {
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) == 0) {
+      return true;
     }
+    if (errno == ENOENT && ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) == 0) {
+      return true;
+    }
+    watched_.erase(fd);
+    return false;
   }
   // Stops watching `fd` (before it is closed).
   void Forget(int fd) {
@@ -264,15 +279,9 @@ class OutputPoller {
       ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     }
   }
-  // Ends the thread; what is still pending is not sent. Idempotent.
-  void Stop() {
-    if (thread_.joinable()) {
-      stopping_.store(true, std::memory_order_release);
-      const uint64_t one = 1;
-      [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof(one));
-      thread_.join();
-    }
-  }
+  // Ends the thread. Connections that still had bytes to send are shut down, so that their
+  // clients see the end rather than wait on a cut-off answer. Idempotent.
+  void Stop();
 
  private:
   void Run();
@@ -349,8 +358,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return false;
     }
     if (buffered_locked() == 0) {
-      pending_.clear();
-      offset_ = 0;
+      ReleaseLocked();
       const size_t sent = SendSome(bytes);
       if (failed_) {
         return false;
@@ -362,8 +370,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     pending_.append(bytes);
     if (!armed_) {
-      armed_ = true;
-      poller_->Arm(fd_, weak_from_this());
+      armed_ = poller_->Arm(fd_, weak_from_this());
+      if (!armed_) {
+        FailLocked();
+        return false;
+      }
     }
     return true;
   }
@@ -375,21 +386,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (failed_ || buffered_locked() == 0) {
       return;
     }
-    offset_ += SendSome(std::string_view(pending_).substr(offset_));
+    const size_t sent = SendSome(std::string_view(pending_).substr(offset_));
     if (failed_) {
       return;
     }
+    offset_ += sent;
     if (buffered_locked() == 0) {
-      pending_.clear();
-      offset_ = 0;
+      ReleaseLocked();
       return;
     }
     if (offset_ > pending_.size() / 2) {
       pending_.erase(0, offset_);
       offset_ = 0;
     }
-    armed_ = true;
-    poller_->Arm(fd_, weak_from_this());
+    armed_ = poller_->Arm(fd_, weak_from_this());
+    if (!armed_) {
+      FailLocked();
+    }
   }
 
   // Whether nothing more can be sent: the client left, or a write failed.
@@ -413,6 +426,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   size_t buffered_locked() const { return pending_.size() - offset_; }
+
+  // Empties the buffer, giving a large one's memory back (a kept-alive connection that once
+  // sent a big answer must not keep its size).
+  void ReleaseLocked() {
+    if (pending_.capacity() > 64 * 1024) {
+      std::string().swap(pending_);
+    } else {
+      pending_.clear();
+    }
+    offset_ = 0;
+  }
 
   // Sends what the socket takes of `bytes` now; returns how much. REQUIRES: mu_ held.
   size_t SendSome(std::string_view bytes) {
@@ -441,8 +465,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       ::shutdown(fd_, SHUT_RDWR);
     }
     failed_ = true;
-    pending_.clear();
-    offset_ = 0;
+    ReleaseLocked();
   }
 
   const int fd_;
@@ -456,10 +479,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool failed_ = false;  // the client left, a write failed, or the server stopped
 };
 
+void OutputPoller::Stop() {
+  if (!thread_.joinable()) {
+    return;
+  }
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();  // the last Connection went away on the poller thread itself
+    return;
+  }
+  stopping_.store(true, std::memory_order_release);
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof(one));
+  thread_.join();
+  std::vector<std::shared_ptr<Connection>> unfinished;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [fd, weak] : watched_) {
+      if (auto connection = weak.lock()) {
+        unfinished.push_back(std::move(connection));
+      }
+    }
+  }
+  for (const auto& connection : unfinished) {
+    connection->Fail();
+  }
+}
+
 void OutputPoller::Run() {
   epoll_event events[64];
   while (!stopping_.load(std::memory_order_acquire)) {
     const int n = ::epoll_wait(epoll_fd_, events, 64, -1);
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("http: the output poller stopped: {}", std::strerror(errno));
+      return;
+    }
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == wake_fd_) {
