@@ -141,12 +141,11 @@ std::optional<Award> Awards::Get(sqlite::Database& db, int64_t id) {
   return FromRow(statement);
 }
 
-void Awards::Insert(sqlite::Database& db, Award& award) {
-  db.Prepare(
-        "INSERT INTO awards(title, edition_year, program_id, description, voting_opens_at, "
-        "voting_closes_at, max_choices_per_nomination, results_visibility, status, version, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")
-      .Bind(1, award.title)
+namespace {
+
+// Binds the columns an insert and an update both write, as parameters 1 to 9.
+sqlite::Statement& BindWritable(sqlite::Statement& statement, const Award& award) {
+  return statement.Bind(1, award.title)
       .Bind(2, award.edition_year)
       .Bind(3, award.program_id)
       .Bind(4, award.description)
@@ -154,7 +153,17 @@ void Awards::Insert(sqlite::Database& db, Award& award) {
       .Bind(6, Millis(award.voting_closes_at))
       .Bind(7, award.max_choices_per_nomination)
       .Bind(8, award.results_visibility)
-      .Bind(9, award.status)
+      .Bind(9, award.status);
+}
+
+}  // namespace
+
+void Awards::Insert(sqlite::Database& db, Award& award) {
+  auto statement = db.Prepare(
+      "INSERT INTO awards(title, edition_year, program_id, description, voting_opens_at, "
+      "voting_closes_at, max_choices_per_nomination, results_visibility, status, version, "
+      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)");
+  BindWritable(statement, award)
       .Bind(10, Millis(award.created_at))
       .Bind(11, Millis(award.updated_at))
       .Run();
@@ -162,22 +171,11 @@ void Awards::Insert(sqlite::Database& db, Award& award) {
 }
 
 void Awards::Update(sqlite::Database& db, const Award& award) {
-  db.Prepare(
-        "UPDATE awards SET title = ?, edition_year = ?, program_id = ?, description = ?, "
-        "voting_opens_at = ?, voting_closes_at = ?, max_choices_per_nomination = ?, "
-        "results_visibility = ?, status = ?, updated_at = ?, version = version + 1 WHERE id = ?")
-      .Bind(1, award.title)
-      .Bind(2, award.edition_year)
-      .Bind(3, award.program_id)
-      .Bind(4, award.description)
-      .Bind(5, Millis(award.voting_opens_at))
-      .Bind(6, Millis(award.voting_closes_at))
-      .Bind(7, award.max_choices_per_nomination)
-      .Bind(8, award.results_visibility)
-      .Bind(9, award.status)
-      .Bind(10, Millis(award.updated_at))
-      .Bind(11, award.id)
-      .Run();
+  auto statement = db.Prepare(
+      "UPDATE awards SET title = ?, edition_year = ?, program_id = ?, description = ?, "
+      "voting_opens_at = ?, voting_closes_at = ?, max_choices_per_nomination = ?, "
+      "results_visibility = ?, status = ?, updated_at = ?, version = version + 1 WHERE id = ?");
+  BindWritable(statement, award).Bind(10, Millis(award.updated_at)).Bind(11, award.id).Run();
 }
 
 std::optional<std::string> Awards::DeleteConflict(sqlite::Database& db, int64_t id, Instant now) {

@@ -207,12 +207,11 @@ std::optional<Event> Events::Get(sqlite::Database& db, int64_t id) {
   return FromRow(statement);
 }
 
-void Events::Insert(sqlite::Database& db, Event& event) {
-  db.Prepare(
-        "INSERT INTO events(kind, title, description, program_id, city_id, venue, format, "
-        "starts_at, ends_at, capacity, registration_opens_at, registration_closes_at, status, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(1, event.kind)
+namespace {
+
+// Binds the columns an insert and an update both write, as parameters 1 to 13.
+sqlite::Statement& BindWritable(sqlite::Statement& statement, const Event& event) {
+  return statement.Bind(1, event.kind)
       .Bind(2, event.title)
       .Bind(3, event.description)
       .Bind(4, event.program_id)
@@ -224,7 +223,17 @@ void Events::Insert(sqlite::Database& db, Event& event) {
       .Bind(10, event.capacity)
       .Bind(11, OptionalMillis(event.registration_opens_at))
       .Bind(12, OptionalMillis(event.registration_closes_at))
-      .Bind(13, event.status)
+      .Bind(13, event.status);
+}
+
+}  // namespace
+
+void Events::Insert(sqlite::Database& db, Event& event) {
+  auto statement = db.Prepare(
+      "INSERT INTO events(kind, title, description, program_id, city_id, venue, format, "
+      "starts_at, ends_at, capacity, registration_opens_at, registration_closes_at, status, "
+      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  BindWritable(statement, event)
       .Bind(14, Millis(event.created_at))
       .Bind(15, Millis(event.updated_at))
       .Run();
@@ -233,27 +242,12 @@ void Events::Insert(sqlite::Database& db, Event& event) {
 }
 
 void Events::Update(sqlite::Database& db, const Event& event) {
-  db.Prepare(
-        "UPDATE events SET kind = ?, title = ?, description = ?, program_id = ?, city_id = ?, "
-        "venue = ?, format = ?, starts_at = ?, ends_at = ?, capacity = ?, "
-        "registration_opens_at = ?, registration_closes_at = ?, status = ?, updated_at = ? "
-        "WHERE id = ?")
-      .Bind(1, event.kind)
-      .Bind(2, event.title)
-      .Bind(3, event.description)
-      .Bind(4, event.program_id)
-      .Bind(5, event.city_id)
-      .Bind(6, event.venue)
-      .Bind(7, event.format)
-      .Bind(8, Millis(event.starts_at))
-      .Bind(9, Millis(event.ends_at))
-      .Bind(10, event.capacity)
-      .Bind(11, OptionalMillis(event.registration_opens_at))
-      .Bind(12, OptionalMillis(event.registration_closes_at))
-      .Bind(13, event.status)
-      .Bind(14, Millis(event.updated_at))
-      .Bind(15, event.id)
-      .Run();
+  auto statement = db.Prepare(
+      "UPDATE events SET kind = ?, title = ?, description = ?, program_id = ?, city_id = ?, "
+      "venue = ?, format = ?, starts_at = ?, ends_at = ?, capacity = ?, "
+      "registration_opens_at = ?, registration_closes_at = ?, status = ?, updated_at = ? "
+      "WHERE id = ?");
+  BindWritable(statement, event).Bind(14, Millis(event.updated_at)).Bind(15, event.id).Run();
   WriteOrganizations(db, event);
 }
 

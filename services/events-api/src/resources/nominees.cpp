@@ -132,17 +132,26 @@ std::optional<Nominee> Nominees::Get(sqlite::Database& db, int64_t id) {
   return FromRow(statement);
 }
 
-void Nominees::Insert(sqlite::Database& db, Nominee& nominee) {
-  db.Prepare(
-        "INSERT INTO nominees(nomination_id, kind, person_id, project_title, name, city_id, "
-        "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(1, nominee.nomination_id)
+namespace {
+
+// Binds the columns an insert and an update both write, as parameters 1 to 7.
+sqlite::Statement& BindWritable(sqlite::Statement& statement, const Nominee& nominee) {
+  return statement.Bind(1, nominee.nomination_id)
       .Bind(2, nominee.kind)
       .Bind(3, nominee.person_id)
       .Bind(4, nominee.project_title)
       .Bind(5, nominee.name)
       .Bind(6, nominee.city_id)
-      .Bind(7, nominee.status)
+      .Bind(7, nominee.status);
+}
+
+}  // namespace
+
+void Nominees::Insert(sqlite::Database& db, Nominee& nominee) {
+  auto statement = db.Prepare(
+      "INSERT INTO nominees(nomination_id, kind, person_id, project_title, name, city_id, "
+      "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  BindWritable(statement, nominee)
       .Bind(8, Millis(nominee.created_at))
       .Bind(9, Millis(nominee.updated_at))
       .Run();
@@ -152,19 +161,10 @@ void Nominees::Insert(sqlite::Database& db, Nominee& nominee) {
 }
 
 void Nominees::Update(sqlite::Database& db, const Nominee& nominee) {
-  db.Prepare(
-        "UPDATE nominees SET nomination_id = ?, kind = ?, person_id = ?, project_title = ?, "
-        "name = ?, city_id = ?, status = ?, updated_at = ? WHERE id = ?")
-      .Bind(1, nominee.nomination_id)
-      .Bind(2, nominee.kind)
-      .Bind(3, nominee.person_id)
-      .Bind(4, nominee.project_title)
-      .Bind(5, nominee.name)
-      .Bind(6, nominee.city_id)
-      .Bind(7, nominee.status)
-      .Bind(8, Millis(nominee.updated_at))
-      .Bind(9, nominee.id)
-      .Run();
+  auto statement = db.Prepare(
+      "UPDATE nominees SET nomination_id = ?, kind = ?, person_id = ?, project_title = ?, "
+      "name = ?, city_id = ?, status = ?, updated_at = ? WHERE id = ?");
+  BindWritable(statement, nominee).Bind(8, Millis(nominee.updated_at)).Bind(9, nominee.id).Run();
   BumpAwardVersion(db, nominee.award_id);
 }
 

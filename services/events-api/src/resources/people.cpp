@@ -83,17 +83,26 @@ std::optional<Person> People::Get(sqlite::Database& db, int64_t id) {
   return FromRow(statement);
 }
 
-void People::Insert(sqlite::Database& db, Person& person) {
-  db.Prepare(
-        "INSERT INTO people(name, city_id, organization_id, position, bio, email, phone, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(1, person.name)
+namespace {
+
+// Binds the columns an insert and an update both write, as parameters 1 to 7.
+sqlite::Statement& BindWritable(sqlite::Statement& statement, const Person& person) {
+  return statement.Bind(1, person.name)
       .Bind(2, person.city_id)
       .Bind(3, person.organization_id)
       .Bind(4, person.position)
       .Bind(5, person.bio)
       .Bind(6, person.email)
-      .Bind(7, person.phone)
+      .Bind(7, person.phone);
+}
+
+}  // namespace
+
+void People::Insert(sqlite::Database& db, Person& person) {
+  auto statement = db.Prepare(
+      "INSERT INTO people(name, city_id, organization_id, position, bio, email, phone, "
+      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  BindWritable(statement, person)
       .Bind(8, Millis(person.created_at))
       .Bind(9, Millis(person.updated_at))
       .Run();
@@ -101,19 +110,10 @@ void People::Insert(sqlite::Database& db, Person& person) {
 }
 
 void People::Update(sqlite::Database& db, const Person& person) {
-  db.Prepare(
-        "UPDATE people SET name = ?, city_id = ?, organization_id = ?, position = ?, bio = ?, "
-        "email = ?, phone = ?, updated_at = ? WHERE id = ?")
-      .Bind(1, person.name)
-      .Bind(2, person.city_id)
-      .Bind(3, person.organization_id)
-      .Bind(4, person.position)
-      .Bind(5, person.bio)
-      .Bind(6, person.email)
-      .Bind(7, person.phone)
-      .Bind(8, Millis(person.updated_at))
-      .Bind(9, person.id)
-      .Run();
+  auto statement = db.Prepare(
+      "UPDATE people SET name = ?, city_id = ?, organization_id = ?, position = ?, bio = ?, "
+      "email = ?, phone = ?, updated_at = ? WHERE id = ?");
+  BindWritable(statement, person).Bind(8, Millis(person.updated_at)).Bind(9, person.id).Run();
 }
 
 std::optional<std::string> People::DeleteConflict(sqlite::Database& db, int64_t id) {

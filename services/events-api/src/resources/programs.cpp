@@ -182,12 +182,11 @@ std::optional<Program> Programs::Get(sqlite::Database& db, int64_t id) {
   return FromRow(statement);
 }
 
-void Programs::Insert(sqlite::Database& db, Program& program) {
-  db.Prepare(
-        "INSERT INTO programs(title, kind, description, starts_on, ends_on, parent_program_id, "
-        "team_rules, review_criteria, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(1, program.title)
+namespace {
+
+// Binds the columns an insert and an update both write, as parameters 1 to 8.
+sqlite::Statement& BindWritable(sqlite::Statement& statement, const Program& program) {
+  return statement.Bind(1, program.title)
       .Bind(2, program.kind)
       .Bind(3, program.description)
       .Bind(4, program.starts_on)
@@ -196,7 +195,17 @@ void Programs::Insert(sqlite::Database& db, Program& program) {
       .Bind(7, program.team_rules
                    ? std::optional<std::string>(TeamRulesToJson(*program.team_rules).dump())
                    : std::nullopt)
-      .Bind(8, CriteriaToJson(program.review_criteria).dump())
+      .Bind(8, CriteriaToJson(program.review_criteria).dump());
+}
+
+}  // namespace
+
+void Programs::Insert(sqlite::Database& db, Program& program) {
+  auto statement = db.Prepare(
+      "INSERT INTO programs(title, kind, description, starts_on, ends_on, parent_program_id, "
+      "team_rules, review_criteria, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  BindWritable(statement, program)
       .Bind(9, Millis(program.created_at))
       .Bind(10, Millis(program.updated_at))
       .Run();
@@ -205,22 +214,10 @@ void Programs::Insert(sqlite::Database& db, Program& program) {
 }
 
 void Programs::Update(sqlite::Database& db, const Program& program) {
-  db.Prepare(
-        "UPDATE programs SET title = ?, kind = ?, description = ?, starts_on = ?, ends_on = ?, "
-        "parent_program_id = ?, team_rules = ?, review_criteria = ?, updated_at = ? WHERE id = ?")
-      .Bind(1, program.title)
-      .Bind(2, program.kind)
-      .Bind(3, program.description)
-      .Bind(4, program.starts_on)
-      .Bind(5, program.ends_on)
-      .Bind(6, program.parent_program_id)
-      .Bind(7, program.team_rules
-                   ? std::optional<std::string>(TeamRulesToJson(*program.team_rules).dump())
-                   : std::nullopt)
-      .Bind(8, CriteriaToJson(program.review_criteria).dump())
-      .Bind(9, Millis(program.updated_at))
-      .Bind(10, program.id)
-      .Run();
+  auto statement = db.Prepare(
+      "UPDATE programs SET title = ?, kind = ?, description = ?, starts_on = ?, ends_on = ?, "
+      "parent_program_id = ?, team_rules = ?, review_criteria = ?, updated_at = ? WHERE id = ?");
+  BindWritable(statement, program).Bind(9, Millis(program.updated_at)).Bind(10, program.id).Run();
   WriteOrganizations(db, program);
 }
 
