@@ -14,8 +14,8 @@
 #include <random>
 
 #include "award_store.hpp"
+#include "ballot_migrations.hpp"
 #include "civic/sqlite/sqlite.hpp"
-#include "migrations.hpp"
 #include "vote_log.hpp"
 
 namespace {

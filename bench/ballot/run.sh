@@ -4,7 +4,9 @@
 #   STORED=1000000 DURATION=5s bench/ballot/run.sh
 #
 # 1. Empty store: the same server's GET /healthz as the ceiling, then single votes (wrk, distinct
-#    voters, CONNECTIONS connections), then batches of BATCH_SIZE votes (BATCH_CONNECTIONS).
+#    voters, CONNECTIONS connections; once with the lean client script, once with the client
+#    building each request with wrk.format, to show what the client's own CPU costs on these
+#    shared cores), then batches of BATCH_SIZE votes (BATCH_CONNECTIONS).
 # 2. STORED votes preloaded through the ballot's own storage code (civic-ballot-preload): the
 #    restart time (process start to "listening", dedup and tallies rebuilt from the log), RSS per
 #    stored vote, and the ceiling and single-vote rate again, to compare with the empty store.
@@ -72,7 +74,7 @@ unauthorized() {
     sed 's/votes_per_s/requests_per_s/'
 }
 votes() {
-  VOTER_PREFIX="$1" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+  VOTER_PREFIX="$1" LEAN="${LEAN:-1}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
     -s bench/ballot/vote.lua "http://127.0.0.1:$port" | grep votes_per_s
 }
 batches() {
@@ -98,6 +100,8 @@ baseline_empty=$(unauthorized empty-401)
 echo "same vote requests with a wrong key (401, no vote work): $baseline_empty"
 single_empty=$(votes empty-single)
 echo "single votes: $single_empty"
+single_costly=$(LEAN=0 votes empty-single-costly)
+echo "single votes, the client building each request with wrk.format: $single_costly"
 batch_empty=$(batches empty-batch)
 echo "batches: $batch_empty"
 echo "commits: $(metric ballot_commit_batch_size_count) transactions for" \
@@ -127,10 +131,12 @@ echo "== summary"
 rate401() { echo "$1" | sed -n 's/.*requests_per_s=\([0-9]*\).*/\1/p'; }
 awk -v c="$ceiling_empty" -v s="$(rate "$single_empty")" -v cf="$ceiling_full" \
   -v u="$(rate401 "$baseline_empty")" \
-  -v sf="$(rate "$single_full")" -v b="$(rate "$batch_empty")" 'BEGIN {
+  -v sf="$(rate "$single_full")" -v b="$(rate "$batch_empty")" \
+  -v sc="$(rate "$single_costly")" 'BEGIN {
   printf "vote requests answered 401: %.0f/s = %.0f%% of the ceiling\n", u, 100 * u / c
   printf "single votes, empty store: %.0f/s = %.0f%% of the ceiling, %.0f%% of the 401 rate\n",
     s, 100 * s / c, 100 * s / u
+  printf "single votes, client using wrk.format: %.0f/s = %.0f%% of the ceiling\n", sc, 100 * sc / c
   printf "single votes, stored:      %.0f/s = %.0f%% of the ceiling (%.0f%% of the empty rate)\n",
     sf, 100 * sf / cf, 100 * sf / s
   printf "batch votes: %.0f/s\n", b

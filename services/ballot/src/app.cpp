@@ -9,7 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "migrations.hpp"
+#include "ballot_migrations.hpp"
 
 namespace civic::ballot {
 

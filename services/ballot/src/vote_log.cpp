@@ -60,12 +60,12 @@ void BindVote(sqlite3_stmt* stmt, int first, const VoteRecord& record) {
 
 }  // namespace
 
-VoteLog::VoteLog(const std::string& path)
+VoteLog::VoteLog(const std::string& path, int wal_checkpoint_frames)
     : db_(sqlite::Database::Open(path)),
       insert_(db_.Prepare(InsertSql(1))),
       insert_many_(db_.Prepare(InsertSql(kRowsPerInsert))),
       probe_(db_.Prepare("UPDATE service_meta SET value = ? WHERE key = 'probe'")) {
-  db_.Exec("PRAGMA wal_autocheckpoint=0");
+  db_.Exec("PRAGMA wal_autocheckpoint=" + std::to_string(wal_checkpoint_frames));
 }
 
 Checkpointer::Checkpointer(std::string path, std::chrono::milliseconds period)

@@ -1,4 +1,4 @@
-#include "migrations.hpp"
+#include "ballot_migrations.hpp"
 
 namespace civic::ballot {
 
