@@ -5,6 +5,7 @@
 #include <pistache/http.h>
 #include <pistache/net.h>
 #include <pistache/peer.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -242,7 +243,10 @@ class OutputPoller {
       throw std::runtime_error("http: cannot create the output poller");
     }
     try {
-      thread_ = std::thread([this] { Run(); });
+      thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "http-output");
+        Run();
+      });
     } catch (...) {
       Close();
       throw;

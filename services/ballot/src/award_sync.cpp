@@ -7,6 +7,7 @@
 #include <set>
 
 #include "award_json.hpp"
+#include "civic/runtime/thread_name.hpp"
 
 namespace civic::ballot {
 
@@ -70,7 +71,10 @@ size_t AwardSync::LoadStored() {
 }
 
 void AwardSync::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    runtime::NameThisThread("ballot-sync");
+    Run();
+  });
 }
 
 void AwardSync::Stop() {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include "civic/runtime/thread_name.hpp"
 
 namespace civic::ballot {
 
@@ -32,8 +33,14 @@ Committer::Committer(VoteSink& sink, DedupIndex& index, Tallies& tallies, const 
 Committer::~Committer() { Stop(); }
 
 void Committer::Start() {
-  answer_thread_ = std::thread([this] { RunAnswers(); });
-  thread_ = std::thread([this] { Run(); });
+  answer_thread_ = std::thread([this] {
+    runtime::NameThisThread("ballot-answer");
+    RunAnswers();
+  });
+  thread_ = std::thread([this] {
+    runtime::NameThisThread("ballot-commit");
+    Run();
+  });
 }
 
 void Committer::Stop() {

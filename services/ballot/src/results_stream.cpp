@@ -1,6 +1,7 @@
 #include "results_stream.hpp"
 
 #include <algorithm>
+#include "civic/runtime/thread_name.hpp"
 
 namespace civic::ballot {
 
@@ -12,7 +13,10 @@ ResultsStreams::ResultsStreams(ResultsService& results, BallotMetrics& metrics,
 ResultsStreams::~ResultsStreams() { Stop(); }
 
 void ResultsStreams::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    runtime::NameThisThread("ballot-stream");
+    Run();
+  });
 }
 
 std::string ResultsStreams::Event(const ResultsService::Document& doc) {

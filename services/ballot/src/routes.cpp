@@ -10,6 +10,7 @@
 #include "app.hpp"
 #include "award_json.hpp"
 #include "civic/http/problem.hpp"
+#include "civic/runtime/thread_name.hpp"
 #include "vote_json.hpp"
 
 namespace civic::ballot {
@@ -341,6 +342,7 @@ void App::ExportVotes(Request&& request, Responder responder) {
   auto done = std::make_shared<std::atomic<bool>>(false);
   ++active_exports_;
   exports_.push_back(ExportJob{std::thread([this, id = *award, stream, done] {
+                                 runtime::NameThisThread("ballot-export");
                                  RunExport(id, *stream);
                                  --active_exports_;
                                  done->store(true);

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <cstring>
+#include "civic/runtime/thread_name.hpp"
 
 namespace civic::ballot {
 
@@ -74,7 +75,10 @@ Checkpointer::Checkpointer(std::string path, std::chrono::milliseconds period)
 Checkpointer::~Checkpointer() { Stop(); }
 
 void Checkpointer::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    runtime::NameThisThread("ballot-ckpt");
+    Run();
+  });
 }
 
 void Checkpointer::Stop() {

@@ -3,13 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include "civic/runtime/thread_name.hpp"
 
 namespace civic::events {
 
 AwardChangeNotifier::AwardChangeNotifier(Store& store, const BallotClient& ballot)
     : store_(store), ballot_(ballot) {
   if (ballot_.configured()) {
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      runtime::NameThisThread("events-notify");
+      Run();
+    });
   }
 }
 
