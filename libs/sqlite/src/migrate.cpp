@@ -90,4 +90,14 @@ int Migrate(Database& db, const std::vector<Migration>& migrations) {
   return applied;
 }
 
+Migration ServiceMetaMigration() {
+  return {1, "service metadata", R"sql(
+CREATE TABLE service_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+INSERT INTO service_meta(key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+)sql"};
+}
+
 }  // namespace civic::sqlite

@@ -4,13 +4,7 @@ namespace civic::ballot {
 
 const std::vector<sqlite::Migration>& Migrations() {
   static const std::vector<sqlite::Migration> kMigrations = {
-      {1, "service metadata", R"sql(
-CREATE TABLE service_meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) STRICT;
-INSERT INTO service_meta(key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
-)sql"},
+      sqlite::ServiceMetaMigration(),
       // The vote log is append-only: rowid = seq, no secondary index, so the cost of a vote does
       // not grow with the number stored. Dedup lives in memory and is rebuilt from this table.
       // voter_hash is 16 bytes of HMAC(voter key, award, voter id); the id itself is never stored.

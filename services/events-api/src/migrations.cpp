@@ -6,13 +6,7 @@ namespace civic::events {
 // JSON text; references between resources are foreign keys.
 const std::vector<sqlite::Migration>& Migrations() {
   static const std::vector<sqlite::Migration> kMigrations = {
-      {1, "service metadata", R"sql(
-CREATE TABLE service_meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) STRICT;
-INSERT INTO service_meta(key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
-)sql"},
+      sqlite::ServiceMetaMigration(),
       {2, "idempotency keys and cities", R"sql(
 CREATE TABLE idempotency_keys (
   id           INTEGER PRIMARY KEY,

@@ -217,4 +217,8 @@ int Migrate(Database& db, const std::vector<Migration>& migrations);
 // PRAGMA user_version of the main database.
 int SchemaVersion(const Database& db);
 
+// Migration 1 of both services: the `service_meta` key/value table (with the database's
+// `created_at`), which the services use for their own small records.
+Migration ServiceMetaMigration();
+
 }  // namespace civic::sqlite
