@@ -149,18 +149,27 @@ std::optional<Session> Sessions::Get(sqlite::Database& db, int64_t id) {
   return FromRow(statement);
 }
 
+namespace {
+
+// The columns insert and update both write, as parameters 1-7.
+sqlite::Statement& BindWritable(sqlite::Statement& statement, const Session& session) {
+  return statement.Bind(1, session.kind)
+      .Bind(2, session.title)
+      .Bind(3, session.description)
+      .Bind(4, Millis(session.starts_at))
+      .Bind(5, Millis(session.ends_at))
+      .Bind(6, session.room)
+      .Bind(7, session.capacity);
+}
+
+}  // namespace
+
 void Sessions::Insert(sqlite::Database& db, Session& session) {
-  db.Prepare(
-        "INSERT INTO sessions(event_id, kind, title, description, starts_at, ends_at, room, "
-        "capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(1, session.event_id)
-      .Bind(2, session.kind)
-      .Bind(3, session.title)
-      .Bind(4, session.description)
-      .Bind(5, Millis(session.starts_at))
-      .Bind(6, Millis(session.ends_at))
-      .Bind(7, session.room)
-      .Bind(8, session.capacity)
+  auto statement = db.Prepare(
+      "INSERT INTO sessions(kind, title, description, starts_at, ends_at, room, capacity, "
+      "event_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  BindWritable(statement, session)
+      .Bind(8, session.event_id)
       .Bind(9, Millis(session.created_at))
       .Bind(10, Millis(session.updated_at))
       .Run();
@@ -170,19 +179,10 @@ void Sessions::Insert(sqlite::Database& db, Session& session) {
 
 void Sessions::Update(sqlite::Database& db, const Session& session) {
   // event_id is left as stored: CheckReferences refuses a change.
-  db.Prepare(
-        "UPDATE sessions SET kind = ?, title = ?, description = ?, starts_at = ?, ends_at = ?, "
-        "room = ?, capacity = ?, updated_at = ? WHERE id = ?")
-      .Bind(1, session.kind)
-      .Bind(2, session.title)
-      .Bind(3, session.description)
-      .Bind(4, Millis(session.starts_at))
-      .Bind(5, Millis(session.ends_at))
-      .Bind(6, session.room)
-      .Bind(7, session.capacity)
-      .Bind(8, Millis(session.updated_at))
-      .Bind(9, session.id)
-      .Run();
+  auto statement = db.Prepare(
+      "UPDATE sessions SET kind = ?, title = ?, description = ?, starts_at = ?, ends_at = ?, "
+      "room = ?, capacity = ?, updated_at = ? WHERE id = ?");
+  BindWritable(statement, session).Bind(8, Millis(session.updated_at)).Bind(9, session.id).Run();
   WritePeople(db, session);
 }
 

@@ -70,15 +70,24 @@ std::optional<Team> Teams::Get(sqlite::Database& db, int64_t id) {
   return FromRow(statement);
 }
 
-void Teams::Insert(sqlite::Database& db, Team& team) {
-  db.Prepare(
-        "INSERT INTO teams(city_id, program_id, name, description, status, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .Bind(1, team.city_id)
+namespace {
+
+// The columns insert and update both write, as parameters 1-5.
+sqlite::Statement& BindWritable(sqlite::Statement& statement, const Team& team) {
+  return statement.Bind(1, team.city_id)
       .Bind(2, team.program_id)
       .Bind(3, team.name)
       .Bind(4, team.description)
-      .Bind(5, team.status)
+      .Bind(5, team.status);
+}
+
+}  // namespace
+
+void Teams::Insert(sqlite::Database& db, Team& team) {
+  auto statement = db.Prepare(
+      "INSERT INTO teams(city_id, program_id, name, description, status, created_at, "
+      "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  BindWritable(statement, team)
       .Bind(6, Millis(team.created_at))
       .Bind(7, Millis(team.updated_at))
       .Run();
@@ -86,17 +95,10 @@ void Teams::Insert(sqlite::Database& db, Team& team) {
 }
 
 void Teams::Update(sqlite::Database& db, const Team& team) {
-  db.Prepare(
-        "UPDATE teams SET city_id = ?, program_id = ?, name = ?, description = ?, status = ?, "
-        "updated_at = ? WHERE id = ?")
-      .Bind(1, team.city_id)
-      .Bind(2, team.program_id)
-      .Bind(3, team.name)
-      .Bind(4, team.description)
-      .Bind(5, team.status)
-      .Bind(6, Millis(team.updated_at))
-      .Bind(7, team.id)
-      .Run();
+  auto statement = db.Prepare(
+      "UPDATE teams SET city_id = ?, program_id = ?, name = ?, description = ?, status = ?, "
+      "updated_at = ? WHERE id = ?");
+  BindWritable(statement, team).Bind(6, Millis(team.updated_at)).Bind(7, team.id).Run();
 }
 
 std::optional<std::string> Teams::DeleteConflict(sqlite::Database& db, int64_t id) {
