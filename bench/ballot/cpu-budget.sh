@@ -50,7 +50,7 @@ thread_ticks() {
 cpu_times() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
 
 measure() {
-  local mode="$1" dir out t0 t1 c0 c1 busy idle rate wrk_cpu n
+  local mode="$1" dir out t0 t1 c0 c1 busy0 idle0 busy1 idle1 idle rate wrk_cpu n
   dir="$work/$mode.$RANDOM"
   "$preload" --data-dir "$dir" --votes 0 >/dev/null
   "$bin" --port 0 --data-dir "$dir" --threads "$BALLOT_THREADS" --log-level warn --events-url http://127.0.0.1:9 \
