@@ -278,6 +278,23 @@ TEST_CASE("HTTP: JSON nested too deep is a 400 problem, not a crash", "[http][er
   RequireProblem(client.Post("/v1/things", std::string(1000, '['), "application/json"), 400);
 }
 
+TEST_CASE("HTTP: a JSON number too large for a double is a 400 problem and leaves no request open",
+          "[http][errors]") {
+  Fixture f;
+  auto client = f.Client();
+  for (const char* body : {"{\"a\": 1e309}", "{\"a\": -1e400}", "[1, 2e99999]"}) {
+    auto r = client.Post("/v1/things", body, "application/json");
+    RequireProblem(r, 400);
+    CHECK(Body(r)["detail"] == "The JSON body holds a number out of range.");
+  }
+  // Every one of them was answered through the server: nothing stays counted as in flight.
+  CHECK(f.server->in_flight() == 0);
+  auto r = client.Get("/metrics");
+  REQUIRE(r);
+  CHECK(r->body.find(R"(http_requests_total{route="/v1/things",method="POST",code="400"} 3)") !=
+        std::string::npos);
+}
+
 TEST_CASE("HTTP: a valid JSON body reaches the offloaded handler", "[http]") {
   Fixture f;
   auto client = f.Client();

@@ -770,7 +770,9 @@ struct Server::Impl {
     responder.Send(std::move(response));
   }
 
-  void Dispatch(Request request, std::unique_ptr<Responder::Exchange> exchange);
+  // Routes and answers the request. Whatever answers takes `exchange`; if this throws, it is
+  // still there and the caller answers 500 (so the request leaves the in-flight count).
+  void Dispatch(Request request, std::unique_ptr<Responder::Exchange>& exchange);
 };
 
 class Server::Impl::Handler : public P::Http::Handler {
@@ -802,7 +804,15 @@ class Server::Impl::Handler : public P::Http::Handler {
     const auto connection = converted.Header("connection");
     exchange->close_connection = (connection && EqualsIgnoreCase(*connection, "close")) ||
                                  request.version() == P::Http::Version::Http10;
-    impl_->Dispatch(std::move(converted), std::move(exchange));
+    try {
+      impl_->Dispatch(std::move(converted), exchange);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} failed before a handler answered: {}", request.resource(), e.what());
+      if (exchange != nullptr) {
+        Responder(std::move(exchange))
+            .Send(ProblemResponse(500, "An unexpected error occurred; it has been logged."));
+      }
+    }
   }
 
   void onTimeout(const P::Http::Request& /*request*/, P::Http::ResponseWriter writer) override {
@@ -832,7 +842,7 @@ class Server::Impl::Handler : public P::Http::Handler {
   Server::Impl* impl_;
 };
 
-void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange> exchange) {
+void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange>& exchange) {
   if (draining.load(std::memory_order_acquire)) {
     Responder responder(std::move(exchange));
     responder.Send(ProblemResponse(503, "The service is shutting down; retry on another instance.")
@@ -908,6 +918,11 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
       problem.detail = "Malformed JSON at byte " + std::to_string(e.byte) + ".";
       problem.extra["offset"] = e.byte;
       Responder(std::move(exchange)).Send(ProblemResponse(problem));
+      return;
+    } catch (const nlohmann::json::out_of_range&) {
+      // A number too large for a double (1e309): well-formed JSON that cannot be read.
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(400, "The JSON body holds a number out of range."));
       return;
     }
   }
