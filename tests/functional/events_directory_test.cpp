@@ -131,6 +131,20 @@ TEST_CASE("Programs: organisers, team rules and criteria are validated and store
   rejected = Call(*d.client, "POST", "/v1/programs", bad);
   CHECK(rejected.status == 422);
   CHECK(Has(ErrorFields(rejected), "organizer_ids[0]"));
+  // No end is null; an empty string is not a date, on create and on PATCH.
+  bad = program;
+  bad["ends_on"] = "";
+  rejected = Call(*d.client, "POST", "/v1/programs", bad);
+  CHECK(rejected.status == 422);
+  CHECK(Has(ErrorFields(rejected), "ends_on"));
+  const std::string location = "/v1/programs/" + std::to_string(created.body["id"].get<int64_t>());
+  rejected = Call(*d.client, "PATCH", location, json{{"ends_on", ""}});
+  CHECK(rejected.status == 422);
+  CHECK(Has(ErrorFields(rejected), "ends_on"));
+  CHECK(Call(*d.client, "GET", location).body["ends_on"] == "2026-12-20");
+  auto open_ended = Call(*d.client, "PATCH", location, json{{"ends_on", nullptr}});
+  CHECK(open_ended.status == 200);
+  CHECK(open_ended.body["ends_on"].is_null());
   CHECK(Call(*d.client, "GET", "/v1/programs").body["items"].size() == 1);
 }
 

@@ -258,6 +258,17 @@ TEST_CASE("Events: invalid input is a 422 naming every bad field, and nothing is
     INFO(field);
     CHECK(Has(ErrorFields(reply), field));
   }
+  // Offsets past ±23:59 and instants outside 1900..9999 are not read as some other instant.
+  bad = s.YakutskSchool();
+  bad["starts_at"] = "2022-09-08T10:00:00+25:00";
+  bad["ends_at"] = "9999-12-31T23:59:59Z";
+  bad["registration_opens_at"] = "0000-01-01T00:00:00Z";
+  reply = Call(*s.client, "POST", "/v1/events", bad);
+  CHECK(reply.status == 422);
+  for (const char* field : {"starts_at", "ends_at", "registration_opens_at"}) {
+    INFO(field);
+    CHECK(Has(ErrorFields(reply), field));
+  }
   CHECK(Call(*s.client, "GET", "/v1/events").body["items"].empty());
   CHECK(StoredInteger(s.service, "SELECT count(*) FROM event_organizations") == 0);
 }

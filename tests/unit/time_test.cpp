@@ -36,3 +36,46 @@ TEST_CASE("Time: IANA zone names are checked against the zone database", "[time]
   CHECK_FALSE(civic::IsValidTimeZone("Mars/Olympus"));
   CHECK_FALSE(civic::IsValidTimeZone(""));
 }
+
+TEST_CASE("Time: an offset past ±23:59 is rejected, not read as another instant", "[time]") {
+  CHECK_FALSE(civic::ParseInstant("2026-01-01T10:00:00+25:00"));
+  CHECK_FALSE(civic::ParseInstant("2026-01-01T10:00:00-99:99"));
+  CHECK_FALSE(civic::ParseInstant("2026-01-01T10:00:00+03:60"));
+  CHECK_FALSE(civic::ParseInstant("2026-01-01T10:00:00+0300"));
+  CHECK_FALSE(civic::ParseInstant("2026-01-01T10:00:00 03:00"));
+  const auto east = civic::ParseInstant("2026-01-01T10:00:00+23:59");
+  const auto west = civic::ParseInstant("2026-01-01T10:00:00-23:59");
+  REQUIRE(east);
+  REQUIRE(west);
+  CHECK(civic::FormatUtc(*east) == "2025-12-31T10:01:00.000Z");
+  CHECK(civic::FormatUtc(*west) == "2026-01-02T09:59:00.000Z");
+}
+
+TEST_CASE("Time: instants are taken from 1900 to the end of 9999 in every zone", "[time]") {
+  CHECK_FALSE(civic::ParseInstant("0000-01-01T00:00:00Z"));
+  CHECK_FALSE(civic::ParseInstant("1899-12-31T23:59:59.999Z"));
+  CHECK_FALSE(civic::ParseInstant("9999-12-31T00:00:00Z"));
+  CHECK_FALSE(civic::ParseInstant("9999-12-31T23:59:59Z"));
+  const auto first = civic::ParseInstant("1900-01-01T00:00:00Z");
+  const auto last = civic::ParseInstant("9999-12-30T23:59:59.999Z");
+  REQUIRE(first);
+  REQUIRE(last);
+  CHECK(*first == civic::kMinInstant);
+  CHECK(*last == civic::kMaxInstant);
+  // The last instant still has a four-digit year where the clock is furthest ahead.
+  CHECK(civic::FormatInZone(*last, "Pacific/Kiritimati") == "9999-12-31T13:59:59.999+14:00");
+}
+
+TEST_CASE("Time: a local mean time offset with seconds is shown to the minute, same instant",
+          "[time]") {
+  // Moscow was UTC+02:30:17 in 1900: RFC 3339 offsets have no seconds.
+  const auto t = civic::ParseInstant("1900-01-01T00:00:00Z");
+  REQUIRE(t);
+  const std::string shown = civic::FormatInZone(*t, "Europe/Moscow");
+  CHECK(shown == "1900-01-01T02:30:00.000+02:30");
+  // Read back and shown again (as a PATCH of another field does): the instant does not move.
+  const auto again = civic::ParseInstant(shown);
+  REQUIRE(again);
+  CHECK(*again == *t);
+  CHECK(civic::FormatInZone(*again, "Europe/Moscow") == shown);
+}

@@ -19,8 +19,19 @@ std::optional<Instant> ParseInstant(std::string_view text) {
       (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
+  // date::parse takes any two digits for the offset ("+25:00", "-99:99"): check them here.
+  const bool utc = text.back() == 'Z' || text.back() == 'z';
+  if (!utc) {
+    const std::string_view offset = text.substr(text.size() - 6);
+    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if ((offset[0] != '+' && offset[0] != '-') || offset[3] != ':' || !digit(offset[1]) ||
+        !digit(offset[2]) || !digit(offset[4]) || !digit(offset[5]) ||
+        (offset[1] - '0') * 10 + (offset[2] - '0') > 23 || offset[4] > '5') {
+      return std::nullopt;
+    }
+  }
   std::string s(text);
-  if (s.back() == 'Z' || s.back() == 'z') {
+  if (utc) {
     s.back() = '+';
     s += "00:00";
   }
@@ -32,7 +43,11 @@ std::optional<Instant> ParseInstant(std::string_view text) {
   if (in.fail() || in.peek() != std::char_traits<char>::eof()) {
     return std::nullopt;
   }
-  return Instant{tp.time_since_epoch()};
+  const Instant instant{tp.time_since_epoch()};
+  if (instant < kMinInstant || instant > kMaxInstant) {
+    return std::nullopt;
+  }
+  return instant;
 }
 
 namespace {
@@ -75,12 +90,16 @@ std::string FormatUtc(Instant instant) { return FormatFields(instant, "Z"); }
 
 std::string FormatInZone(Instant instant, const std::string& zone) {
   const auto info = Zone(zone)->get_info(std::chrono::floor<std::chrono::seconds>(instant));
-  const auto offset = std::chrono::duration_cast<std::chrono::minutes>(info.offset).count();
-  const long magnitude = offset < 0 ? -offset : offset;
+  // An RFC 3339 offset has no seconds, but a zone's local mean time before ~1920 may (Moscow:
+  // +02:30:17). The local time is shifted by the offset as written, so that the text still
+  // names this very instant (and parses back to it).
+  const auto offset = std::chrono::duration_cast<std::chrono::minutes>(info.offset);
+  const long minutes = offset.count();
+  const long magnitude = minutes < 0 ? -minutes : minutes;
   char suffix[40];
-  std::snprintf(suffix, sizeof(suffix), "%c%02ld:%02ld", offset < 0 ? '-' : '+', magnitude / 60,
+  std::snprintf(suffix, sizeof(suffix), "%c%02ld:%02ld", minutes < 0 ? '-' : '+', magnitude / 60,
                 magnitude % 60);
-  return FormatFields(instant + info.offset, suffix);
+  return FormatFields(instant + offset, suffix);
 }
 
 bool IsIsoDate(std::string_view text) {

@@ -68,7 +68,12 @@ Result<Program> Programs::FromJson(const nlohmann::json& body, rest::JsonReader:
   program.kind = reader.Enum("kind", ProgramKinds(), true).value_or("other");
   program.description = reader.String("description", false).value_or("");
   program.starts_on = reader.String("starts_on", true).value_or("");
-  program.ends_on = reader.String("ends_on", false).value_or("");
+  const auto ends_on = reader.String("ends_on", false);
+  if (ends_on && ends_on->empty()) {
+    // "No end" is null; an empty string is not a date.
+    violations.Add("ends_on", "must be a date YYYY-MM-DD, or null for no end");
+  }
+  program.ends_on = ends_on.value_or("");
   program.organizer_ids =
       reader.IdArray("organizer_ids", false, 50).value_or(std::vector<int64_t>{});
   program.partner_ids = reader.IdArray("partner_ids", false, 100).value_or(std::vector<int64_t>{});

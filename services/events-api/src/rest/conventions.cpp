@@ -277,7 +277,8 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
       case Filter::Kind::kInstant: {
         auto instant = ParseInstant(value);
         if (!instant) {
-          violations.Add(name, "must be an RFC 3339 date-time with an offset");
+          violations.Add(
+              name, "must be an RFC 3339 date-time with an offset, from the year 1900 to 9999");
           continue;
         }
         bound.number = instant->time_since_epoch().count();

@@ -118,7 +118,8 @@ std::optional<Instant> JsonReader::Time(const std::string& name, bool required) 
   auto instant = ParseInstant(*text);
   if (!instant) {
     violations_.Add(Path(name),
-                    "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T10:00:00+09:00");
+                    "must be an RFC 3339 date-time with an offset, from the year 1900 to 9999, "
+                    "e.g. 2026-03-05T10:00:00+09:00");
     return std::nullopt;
   }
   return instant;

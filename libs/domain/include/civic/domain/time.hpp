@@ -10,8 +10,15 @@ namespace civic {
 // An instant on the UTC time line, millisecond precision.
 using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
 
+// The instants the domain takes: from 1900 on, and early enough that every zone's local time
+// still has a four-digit year.
+inline constexpr Instant kMinInstant{std::chrono::milliseconds(-2'208'988'800'000)};  // 1900-01-01
+inline constexpr Instant kMaxInstant{
+    std::chrono::milliseconds(253'402'214'399'999)};  // 9999-12-30T23:59:59.999Z
+
 // Parses an RFC 3339 date-time that carries an offset ("2026-03-05T10:00:00+09:00",
-// "2026-03-05T01:00:00.250Z"). Returns nothing when the text is not one (no offset: nothing).
+// "2026-03-05T01:00:00.250Z"; offsets up to ±23:59). Returns nothing when the text is not one
+// (no offset: nothing) or names an instant outside [kMinInstant, kMaxInstant].
 std::optional<Instant> ParseInstant(std::string_view text);
 // "2026-03-05T01:00:00.250Z" (milliseconds always present).
 std::string FormatUtc(Instant instant);
