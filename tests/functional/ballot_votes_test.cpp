@@ -190,14 +190,16 @@ TEST_CASE("Ballot: a batch answers every vote in order and one bad vote does not
   add(VoteBody("b2", 31, 599), 7);                                       // 404
   add(VoteBody("b3", 31, 503), 7);                                       // 403 withdrawn
   votes.push_back({{"award", 7}, {"voter", "b4"}, {"nomination", 31}});  // 422
-  add(VoteBody("b1", 31, 501), 7);  // 200: the same as the first, in the same batch
-  add(VoteBody("b5", 32, 601), 9);  // 404: unknown award
+  add(VoteBody("b1", 31, 501), 7);                 // 200: the same as the first, in the same batch
+  add(VoteBody("b5", 32, 601), 9);                 // 404: unknown award
+  add(VoteBody("b6", 31, 502), 0);                 // 422: no award id can be 0
+  add(VoteBody("b7", 31, 502), int64_t{1} << 31);  // 422: past the largest id
   auto r = b.client->Post("/v1/votes/batch", ClientAuth(), json({{"votes", votes}}).dump(),
                           "application/json");
   REQUIRE(r);
   REQUIRE(r->status == 200);
   const json body = json::parse(r->body);
-  const std::vector<int> expected = {201, 200, 409, 404, 403, 422, 200, 404};
+  const std::vector<int> expected = {201, 200, 409, 404, 403, 422, 200, 404, 422, 422};
   REQUIRE(body["results"].size() == expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     INFO(i << ": " << body["results"][i].dump());
@@ -205,9 +207,11 @@ TEST_CASE("Ballot: a batch answers every vote in order and one bad vote does not
   }
   CHECK(body["results"][0]["receipt"] == body["results"][6]["receipt"]);
   CHECK(body["results"][5]["error"]["errors"][0]["field"] == "votes[5].nominee");
+  CHECK(body["results"][8]["error"]["errors"][0]["field"] == "votes[8].award");
+  CHECK(body["results"][9]["error"]["errors"][0]["field"] == "votes[9].award");
   CHECK(body["counted"] == 1);
   CHECK(body["already_counted"] == 2);
-  CHECK(body["rejected"] == 5);
+  CHECK(body["rejected"] == 7);
 }
 
 TEST_CASE("Ballot: a batch of more than 1,000 votes or none is 422", "[ballot][votes][batch]") {

@@ -41,8 +41,14 @@ TEST_CASE("Ballot: wrong types and missing members are field errors, not a faile
   REQUIRE(parsed.votes.size() == 1);
   CHECK(Fields(parsed.votes[0]) ==
         std::vector<std::string>{"voter", "nomination", "client_ref", "nominee"});
+  // Ids are 1 to 2^31 - 1: a larger one is a field error, not clamped into some other id.
   parsed = ParseVoteBody(R"({"voter":"","nomination":-1,"nominee":18446744073709551615})");
-  CHECK(Fields(parsed.votes[0]) == std::vector<std::string>{"voter", "nomination"});
+  CHECK(Fields(parsed.votes[0]) == std::vector<std::string>{"voter", "nomination", "nominee"});
+  parsed = ParseVoteBody(R"({"voter":"a","nomination":9223372036854775808,"nominee":2147483648})");
+  CHECK(Fields(parsed.votes[0]) == std::vector<std::string>{"nomination", "nominee"});
+  CHECK(parsed.votes[0].errors[0].reason == "must be an integer from 1 to 2147483647");
+  parsed = ParseVoteBody(R"({"voter":"a","nomination":2147483647,"nominee":1})");
+  CHECK(parsed.votes[0].errors.empty());
 }
 
 TEST_CASE("Ballot: malformed JSON reports the offset and a body that is no object is a shape error",
@@ -66,17 +72,19 @@ TEST_CASE("Ballot: a batch is read vote by vote, each with its own errors and in
            5,
            [1,2],
            {"voter":"b","nomination":31,"nominee":502},
-           {"award":99999999999,"voter":"c","nomination":31,"nominee":502}]})");
+           {"award":99999999999,"voter":"c","nomination":31,"nominee":502},
+           {"award":0,"voter":"d","nomination":31,"nominee":502}]})");
   REQUIRE_FALSE(parsed.shape_error);
-  REQUIRE(parsed.votes.size() == 5);
+  REQUIRE(parsed.votes.size() == 6);
   CHECK(parsed.votes[0].errors.empty());
   CHECK(parsed.votes[0].vote.award_id == 7);
   CHECK(*parsed.votes[0].vote.client_ref == "r1");
   CHECK(Fields(parsed.votes[1]) == std::vector<std::string>{"votes[1]"});
   CHECK(Fields(parsed.votes[2]) == std::vector<std::string>{"votes[2]"});
   CHECK(Fields(parsed.votes[3]) == std::vector<std::string>{"votes[3].award"});
-  CHECK(parsed.votes[4].errors.empty());
-  CHECK(parsed.votes[4].vote.award_id == 0);  // no award can have it: answered 404
+  // An award id out of range is a field error like any other (in the path it is a 404).
+  CHECK(Fields(parsed.votes[4]) == std::vector<std::string>{"votes[4].award"});
+  CHECK(Fields(parsed.votes[5]) == std::vector<std::string>{"votes[5].award"});
 }
 
 TEST_CASE("Ballot: a batch without votes, with none, or with more than 1,000 is a shape error",

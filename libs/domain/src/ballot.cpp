@@ -166,12 +166,13 @@ void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<Fi
     errors.push_back(
         {p + "voter", "must be at most " + std::to_string(kMaxVoterIdBytes) + " bytes"});
   }
-  if (vote.nomination_id <= 0) {
-    errors.push_back({p + "nomination", "must be a positive integer"});
-  }
-  if (vote.nominee_id <= 0) {
-    errors.push_back({p + "nominee", "must be a positive integer"});
-  }
+  const auto id = [&](int64_t value, const char* field) {
+    if (value <= 0 || value > kMaxId) {
+      errors.push_back({p + field, "must be an integer from 1 to " + std::to_string(kMaxId)});
+    }
+  };
+  id(vote.nomination_id, "nomination");
+  id(vote.nominee_id, "nominee");
   if (vote.client_ref && vote.client_ref->size() > kMaxClientRefBytes) {
     errors.push_back(
         {p + "client_ref", "must be at most " + std::to_string(kMaxClientRefBytes) + " bytes"});

@@ -234,11 +234,11 @@ class VoteReader {
     required(seen_nomination_, "nomination");
     required(seen_nominee_, "nominee");
     if (parsed.errors.empty()) {
+      if (batch_ && (parsed.vote.award_id <= 0 || parsed.vote.award_id > kMaxId)) {
+        parsed.errors.push_back(
+            {prefix_ + "award", "must be an integer from 1 to " + std::to_string(kMaxId)});
+      }
       ValidateVote(parsed.vote, prefix_, parsed.errors);
-    }
-    if (batch_ && parsed.errors.empty() &&
-        (parsed.vote.award_id <= 0 || parsed.vote.award_id > kMaxId)) {
-      parsed.vote.award_id = 0;  // an id no award can have: answered 404, not 422
     }
   }
 
