@@ -21,6 +21,7 @@
 #include "resources/organizations.hpp"
 #include "resources/people.hpp"
 #include "resources/programs.hpp"
+#include "resources/registrations.hpp"
 #include "resources/sessions.hpp"
 #include "resources/team_members.hpp"
 #include "resources/teams.hpp"
@@ -169,6 +170,7 @@ http::Router App::Routes() {
   rest::AddCrudRoutes<resources::Sessions>(router, store, clock_);
   rest::AddNestedList<resources::Sessions>(router, store, "/v1/events/{id}/sessions", "events",
                                            "event", "event_id");
+  resources::AddRegistrationRoutes(router, store, clock_);
   // Awards (issue #3): awards, nominations, nominees; laureates are written by the close action.
   rest::AddCrudRoutes<resources::Awards>(router, store, clock_);
   rest::AddCrudRoutes<resources::Nominations>(router, store, clock_);

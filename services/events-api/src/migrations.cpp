@@ -250,6 +250,24 @@ CREATE INDEX people_organization_name ON people(organization_id, name, id);
 CREATE INDEX people_city_name ON people(city_id, name, id);
 CREATE INDEX organizations_city_name ON organizations(city_id, name, id);
 )sql"},
+      {8, "registrations", R"sql(
+-- A person's place at an event. AUTOINCREMENT: an id is never given twice, even after the
+-- newest row went away. One active (not cancelled) registration per person and event.
+CREATE TABLE registrations (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id      INTEGER NOT NULL REFERENCES events(id),
+  person_id     INTEGER NOT NULL REFERENCES people(id),
+  status        TEXT NOT NULL CHECK (status IN ('confirmed', 'waitlisted', 'cancelled')),
+  checked_in_at INTEGER,
+  cancelled_at  INTEGER,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX registrations_active ON registrations(event_id, person_id)
+  WHERE status <> 'cancelled';
+CREATE INDEX registrations_event_status ON registrations(event_id, status, id);
+CREATE INDEX registrations_person ON registrations(person_id, id);
+)sql"},
   };
   return kMigrations;
 }

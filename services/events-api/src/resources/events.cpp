@@ -3,6 +3,7 @@
 #include "civic/domain/session.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
+#include "resources/registrations.hpp"
 
 namespace civic::events::resources {
 
@@ -172,6 +173,13 @@ void Events::CheckReferences(sqlite::Database& db, const Event& event, Violation
     }
   }
   ValidateSessionsFit(event, SessionsOf(db, event.id), violations);
+  if (event.capacity) {
+    const int64_t confirmed = Registrations::Confirmed(db, event.id);
+    if (*event.capacity < confirmed) {
+      violations.Add("capacity", "must be at least " + std::to_string(confirmed) +
+                                     ", the confirmed registrations (cancel some first)");
+    }
+  }
 }
 
 Event Events::FromRow(sqlite::Statement& row) {
@@ -249,6 +257,10 @@ void Events::Update(sqlite::Database& db, const Event& event) {
       "WHERE id = ?");
   BindWritable(statement, event).Bind(14, Millis(event.updated_at)).Bind(15, event.id).Run();
   WriteOrganizations(db, event);
+  if (event.status == "published") {
+    // More places (or none to count): the waitlist moves up, in order.
+    Registrations::PromoteWaitlisted(db, event.id, event.capacity, event.updated_at);
+  }
 }
 
 std::optional<std::string> Events::DeleteConflict(sqlite::Database& db, int64_t id) {

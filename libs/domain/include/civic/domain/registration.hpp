@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "civic/domain/event.hpp"
+#include "civic/domain/time.hpp"
+
+namespace civic {
+
+// confirmed, waitlisted, cancelled
+const std::vector<std::string>& RegistrationStatuses();
+
+// A person's place at an event. Past the event's capacity a registration waits in line
+// (`waitlisted`) and is confirmed, in the order of registration, when a place frees. A
+// cancelled registration stays for history; check-in marks attendance of a confirmed one.
+struct Registration {
+  int64_t id = 0;
+  int64_t event_id = 0;
+  int64_t person_id = 0;
+  std::string status = "confirmed";  // one of RegistrationStatuses()
+  std::optional<Instant> checked_in_at;
+  std::optional<Instant> cancelled_at;
+  Instant created_at{};
+  Instant updated_at{};
+};
+
+// Why `event` takes no registrations at `now`, or nothing when it does: it must be published,
+// and `now` inside its registration window (from registration_opens_at, when set, until
+// registration_closes_at, or until the event starts when that is not set).
+std::optional<std::string> RegistrationClosedReason(const Event& event, Instant now);
+
+// The status of a new registration when `confirmed` registrations already hold places:
+// confirmed while places remain (always, without a capacity), else waitlisted.
+std::string_view AdmissionStatus(const std::optional<int64_t>& capacity, int64_t confirmed);
+
+// How many waitlisted registrations to confirm when `confirmed` hold places: the free places
+// (all of the waitlist without a capacity).
+int64_t PlacesToFill(const std::optional<int64_t>& capacity, int64_t confirmed, int64_t waitlisted);
+
+// Why the registration may not be cancelled, or nothing: not once cancelled, nor after check-in.
+std::optional<std::string> CancelError(const Registration& registration);
+
+// Why the registration may not be checked in at the event, or nothing: only a confirmed one, at
+// an event that is published or completed. Checking in again is allowed (and changes nothing).
+std::optional<std::string> CheckInError(const Registration& registration, const Event& event);
+
+}  // namespace civic

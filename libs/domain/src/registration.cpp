@@ -1,0 +1,64 @@
+#include "civic/domain/registration.hpp"
+
+#include <algorithm>
+
+namespace civic {
+
+const std::vector<std::string>& RegistrationStatuses() {
+  static const std::vector<std::string> kStatuses = {"confirmed", "waitlisted", "cancelled"};
+  return kStatuses;
+}
+
+std::optional<std::string> RegistrationClosedReason(const Event& event, Instant now) {
+  if (event.status != "published") {
+    return "The event is " + event.status + "; only a published event takes registrations.";
+  }
+  if (event.registration_opens_at && now < *event.registration_opens_at) {
+    return "Registration opens at " + LocalTime(*event.registration_opens_at, event.time_zone) +
+           ".";
+  }
+  if (event.registration_closes_at) {
+    if (now >= *event.registration_closes_at) {
+      return "Registration closed at " + LocalTime(*event.registration_closes_at, event.time_zone) +
+             ".";
+    }
+  } else if (now >= event.starts_at) {
+    return "The event started at " + LocalTime(event.starts_at, event.time_zone) +
+           "; registration ends when it starts.";
+  }
+  return std::nullopt;
+}
+
+std::string_view AdmissionStatus(const std::optional<int64_t>& capacity, int64_t confirmed) {
+  return !capacity || confirmed < *capacity ? "confirmed" : "waitlisted";
+}
+
+int64_t PlacesToFill(const std::optional<int64_t>& capacity, int64_t confirmed,
+                     int64_t waitlisted) {
+  if (!capacity) {
+    return waitlisted;
+  }
+  return std::clamp<int64_t>(*capacity - confirmed, 0, waitlisted);
+}
+
+std::optional<std::string> CancelError(const Registration& registration) {
+  if (registration.status == "cancelled") {
+    return "The registration is already cancelled.";
+  }
+  if (registration.checked_in_at) {
+    return "The person has checked in; an attended registration is kept.";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckInError(const Registration& registration, const Event& event) {
+  if (registration.status != "confirmed") {
+    return "Only a confirmed registration checks in; this one is " + registration.status + ".";
+  }
+  if (event.status != "published" && event.status != "completed") {
+    return "The event is " + event.status + "; nobody checks in.";
+  }
+  return std::nullopt;
+}
+
+}  // namespace civic

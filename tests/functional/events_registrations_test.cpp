@@ -1,0 +1,288 @@
+// Registrations and check-in in the events API, on the seeds' Novokuznetsk rally of urban-change
+// leaders «Люди для города – город для людей» (2 days, expert consultations with few places).
+// People are invented.
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+#include "events_api_helpers.hpp"
+#include "harness.hpp"
+
+using civic::test::Call;
+using civic::test::Create;
+using civic::test::ErrorFields;
+using nlohmann::json;
+
+namespace {
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// An RFC 3339 UTC instant `offset` from now.
+std::string FromNow(std::chrono::hours offset) {
+  const std::time_t t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + offset);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::string Path(const std::string& base, int64_t id, const std::string& tail = "") {
+  return base + "/" + std::to_string(id) + tail;
+}
+
+std::vector<std::string> Statuses(const json& page) {
+  std::vector<std::string> out;
+  for (const auto& item : page["items"]) {
+    out.push_back(item["status"].get<std::string>());
+  }
+  return out;
+}
+
+struct Rally {
+  civic::test::Service service{civic::test::EventsApiBinary()};
+  std::unique_ptr<httplib::Client> client = service.Client();
+  int64_t novokuznetsk = 0;
+
+  Rally() {
+    novokuznetsk = Create(*client, "/v1/cities",
+                          {{"name", "Новокузнецк"},
+                           {"region", "Кемеровская область"},
+                           {"time_zone", "Asia/Novokuznetsk"}})["id"];
+  }
+
+  // The rally in 30 days, published, with `capacity` places (null: unlimited); `extra` members
+  // replace the defaults.
+  int64_t Event(const json& capacity, const json& extra = json::object()) {
+    json body = {{"kind", "rally"},
+                 {"title", "Люди для города – город для людей"},
+                 {"city_id", novokuznetsk},
+                 {"format", "offline"},
+                 {"starts_at", FromNow(std::chrono::hours(24 * 30))},
+                 {"ends_at", FromNow(std::chrono::hours(24 * 31))},
+                 {"capacity", capacity},
+                 {"status", "published"}};
+    body.update(extra);
+    return Create(*client, "/v1/events", body)["id"];
+  }
+
+  int64_t Person(const std::string& name) {
+    return Create(*client, "/v1/people", {{"name", name}, {"city_id", novokuznetsk}})["id"];
+  }
+
+  civic::test::JsonReply Register(int64_t event, int64_t person, httplib::Headers headers = {}) {
+    return Call(*client, "POST", Path("/v1/events", event, "/registrations"),
+                {{"person_id", person}}, std::move(headers));
+  }
+
+  json Get(int64_t registration) {
+    auto reply = Call(*client, "GET", Path("/v1/registrations", registration));
+    REQUIRE(reply.status == 200);
+    return reply.body;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Registrations: past capacity one waits in line and moves up, in order, as places free",
+          "[events][registrations]") {
+  Rally r;
+  const int64_t rally = r.Event(2);
+  std::vector<int64_t> people;
+  for (const char* name : {"Иван Первов", "Мария Вторая", "Сергей Третьяков", "Дарья Четвертак"}) {
+    people.push_back(r.Person(name));
+  }
+  std::vector<int64_t> ids;
+  for (const int64_t person : people) {
+    auto reply = r.Register(rally, person);
+    REQUIRE(reply.status == 201);
+    CHECK(reply.Header("Location") == Path("/v1/registrations", reply.body["id"]));
+    CHECK(reply.body["event_id"] == rally);
+    CHECK(reply.body["person_id"] == person);
+    CHECK(reply.body["checked_in_at"].is_null());
+    ids.push_back(reply.body["id"]);
+  }
+  CHECK(r.Get(ids[0])["status"] == "confirmed");
+  CHECK(r.Get(ids[1])["status"] == "confirmed");
+  CHECK(r.Get(ids[2])["status"] == "waitlisted");
+  CHECK(r.Get(ids[3])["status"] == "waitlisted");
+
+  // The event's list is in the order of registration, which is the waitlist's order.
+  auto all = Call(*r.client, "GET", Path("/v1/events", rally, "/registrations"));
+  REQUIRE(all.status == 200);
+  CHECK(Statuses(all.body) ==
+        std::vector<std::string>{"confirmed", "confirmed", "waitlisted", "waitlisted"});
+
+  // A cancellation frees a place: the first in line takes it, the next one still waits.
+  auto cancelled = Call(*r.client, "DELETE", Path("/v1/registrations", ids[0]));
+  REQUIRE(cancelled.status == 200);
+  CHECK(cancelled.body["status"] == "cancelled");
+  CHECK(cancelled.body["cancelled_at"].is_string());
+  CHECK(r.Get(ids[0])["status"] == "cancelled");  // kept for history
+  CHECK(r.Get(ids[2])["status"] == "confirmed");
+  CHECK(r.Get(ids[3])["status"] == "waitlisted");
+  auto waiting =
+      Call(*r.client, "GET", Path("/v1/events", rally, "/registrations") + "?status=waitlisted");
+  REQUIRE(waiting.body["items"].size() == 1);
+  CHECK(waiting.body["items"][0]["id"] == ids[3]);
+
+  // Cancelling twice is a conflict; a waitlisted registration leaves without moving anyone.
+  CHECK(Call(*r.client, "DELETE", Path("/v1/registrations", ids[0])).status == 409);
+  REQUIRE(Call(*r.client, "DELETE", Path("/v1/registrations", ids[3])).status == 200);
+  CHECK(r.Get(ids[1])["status"] == "confirmed");
+  CHECK(r.Get(ids[2])["status"] == "confirmed");
+
+  // Someone who cancelled may register again, at the end of the line.
+  auto again = r.Register(rally, people[0]);
+  REQUIRE(again.status == 201);
+  CHECK(again.body["status"] == "waitlisted");
+  CHECK(again.body["id"].get<int64_t>() > ids[3]);
+
+  // A person's registrations across events.
+  auto mine = Call(*r.client, "GET", "/v1/registrations?person_id=" + std::to_string(people[0]));
+  REQUIRE(mine.status == 200);
+  CHECK(Statuses(mine.body) == std::vector<std::string>{"cancelled", "waitlisted"});
+}
+
+TEST_CASE("Registrations: check-in marks a confirmed registration once, and attended ones stay",
+          "[events][registrations]") {
+  Rally r;
+  const int64_t rally = r.Event(1);
+  const int64_t confirmed = r.Register(rally, r.Person("Иван Первов")).body["id"];
+  const int64_t waitlisted = r.Register(rally, r.Person("Мария Вторая")).body["id"];
+
+  auto checked = Call(*r.client, "POST", Path("/v1/registrations", confirmed, "/check-in"));
+  REQUIRE(checked.status == 200);
+  const std::string at = checked.body["checked_in_at"];
+  CHECK(at.back() == 'Z');
+  auto twice = Call(*r.client, "POST", Path("/v1/registrations", confirmed, "/check-in"));
+  REQUIRE(twice.status == 200);
+  CHECK(twice.body["checked_in_at"] == at);  // unchanged
+
+  auto not_yet = Call(*r.client, "POST", Path("/v1/registrations", waitlisted, "/check-in"));
+  CHECK(not_yet.status == 409);
+  CHECK(not_yet.Header("Content-Type") == "application/problem+json");
+  CHECK(r.Get(waitlisted)["checked_in_at"].is_null());
+
+  // An attended registration is not cancelled, so the waitlist does not move.
+  CHECK(Call(*r.client, "DELETE", Path("/v1/registrations", confirmed)).status == 409);
+  CHECK(r.Get(waitlisted)["status"] == "waitlisted");
+  CHECK(Call(*r.client, "POST", "/v1/registrations/999/check-in").status == 404);
+}
+
+TEST_CASE(
+    "Registrations: only a published event inside its window takes them, and bad input stores "
+    "nothing",
+    "[events][registrations][validation]") {
+  Rally r;
+  const int64_t person = r.Person("Иван Первов");
+  const int64_t draft = r.Event(10, {{"status", "draft"}});
+  const int64_t not_yet =
+      r.Event(10, {{"registration_opens_at", FromNow(std::chrono::hours(24 * 7))}});
+  const int64_t closed =
+      r.Event(10, {{"registration_opens_at", FromNow(std::chrono::hours(-48))},
+                   {"registration_closes_at", FromNow(std::chrono::hours(-24))}});
+  const int64_t open = r.Event(nullptr);
+
+  for (const int64_t event : {draft, not_yet, closed}) {
+    INFO(event);
+    auto refused = r.Register(event, person);
+    CHECK(refused.status == 409);
+    CHECK(refused.body["detail"].is_string());
+  }
+  auto unknown_person = r.Register(open, 999);
+  CHECK(unknown_person.status == 422);
+  CHECK(Has(ErrorFields(unknown_person), "person_id"));
+  auto no_person =
+      Call(*r.client, "POST", Path("/v1/events", open, "/registrations"), {{"person", person}});
+  CHECK(no_person.status == 422);
+  CHECK(Has(ErrorFields(no_person), "person_id"));
+  CHECK(Has(ErrorFields(no_person), "person"));  // unknown member
+  CHECK(Call(*r.client, "POST", "/v1/events/999/registrations", {{"person_id", person}}).status ==
+        404);
+  CHECK(Call(*r.client, "GET", "/v1/registrations").body["items"].empty());
+
+  // Without a capacity everyone is confirmed; a second registration of the same person is a
+  // conflict that names the first.
+  auto first = r.Register(open, person);
+  REQUIRE(first.status == 201);
+  CHECK(first.body["status"] == "confirmed");
+  auto duplicate = r.Register(open, person);
+  CHECK(duplicate.status == 409);
+  CHECK(duplicate.body["detail"].get<std::string>().find(
+            Path("/v1/registrations", first.body["id"])) != std::string::npos);
+  CHECK(Call(*r.client, "GET", "/v1/registrations").body["items"].size() == 1);
+
+  // A retry with the same Idempotency-Key answers the first response.
+  const int64_t other = r.Person("Мария Вторая");
+  httplib::Headers key = {{"Idempotency-Key", "registration-retry-1"}};
+  auto once = r.Register(open, other, key);
+  auto replay = r.Register(open, other, key);
+  REQUIRE(once.status == 201);
+  CHECK(replay.status == 201);
+  CHECK(replay.body == once.body);
+  CHECK(replay.Header("Idempotency-Replayed") == "true");
+
+  // A person or an event with registrations is not deleted.
+  CHECK(Call(*r.client, "DELETE", Path("/v1/people", person)).status == 409);
+}
+
+TEST_CASE(
+    "Registrations: more capacity confirms the line in order, and less than the confirmed is "
+    "a 422",
+    "[events][registrations]") {
+  Rally r;
+  const int64_t rally = r.Event(1);
+  std::vector<int64_t> ids;
+  for (const char* name : {"Иван Первов", "Мария Вторая", "Сергей Третьяков"}) {
+    ids.push_back(r.Register(rally, r.Person(name)).body["id"]);
+  }
+  const std::string event = Path("/v1/events", rally);
+  auto less = Call(*r.client, "PATCH", event, {{"capacity", 0}});
+  CHECK(less.status == 422);
+  CHECK(Has(ErrorFields(less), "capacity"));
+  CHECK(Call(*r.client, "GET", event).body["capacity"] == 1);
+
+  REQUIRE(Call(*r.client, "PATCH", event, {{"capacity", 2}}).status == 200);
+  CHECK(r.Get(ids[1])["status"] == "confirmed");
+  CHECK(r.Get(ids[2])["status"] == "waitlisted");
+  REQUIRE(Call(*r.client, "PATCH", event, {{"capacity", nullptr}}).status == 200);
+  CHECK(r.Get(ids[2])["status"] == "confirmed");
+}
+
+TEST_CASE("Registrations: concurrent registrations never fill more places than there are",
+          "[events][registrations][concurrency]") {
+  Rally r;
+  const int64_t rally = r.Event(3);
+  constexpr int kPeople = 12;
+  std::vector<int64_t> people;
+  for (int i = 0; i < kPeople; ++i) {
+    people.push_back(r.Person("Участник " + std::to_string(i + 1)));
+  }
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPeople; ++i) {
+    threads.emplace_back([&, i] {
+      auto client = r.service.Client();
+      auto reply = Call(*client, "POST", Path("/v1/events", rally, "/registrations"),
+                        {{"person_id", people[static_cast<size_t>(i)]}});
+      if (reply.status == 201) {
+        ++created;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  CHECK(created == kPeople);
+  auto page = Call(*r.client, "GET", Path("/v1/events", rally, "/registrations"));
+  const auto statuses = Statuses(page.body);
+  CHECK(std::count(statuses.begin(), statuses.end(), "confirmed") == 3);
+  CHECK(std::count(statuses.begin(), statuses.end(), "waitlisted") == kPeople - 3);
+}
