@@ -132,17 +132,25 @@ TEST_CASE("Registrations: past capacity one waits in line and moves up, in order
   REQUIRE(waiting.body["items"].size() == 1);
   CHECK(waiting.body["items"][0]["id"] == ids[3]);
 
-  // Cancelling twice is a conflict; a waitlisted registration leaves without moving anyone.
+  // Cancelling twice is a conflict, and so is a stale If-Match.
   CHECK(Call(*r.client, "DELETE", Path("/v1/registrations", ids[0])).status == 409);
-  REQUIRE(Call(*r.client, "DELETE", Path("/v1/registrations", ids[3])).status == 200);
-  CHECK(r.Get(ids[1])["status"] == "confirmed");
-  CHECK(r.Get(ids[2])["status"] == "confirmed");
+  CHECK(Call(*r.client, "DELETE", Path("/v1/registrations", ids[3]), nullptr,
+             {{"If-Match", "\"stale\""}})
+            .status == 412);
+  CHECK(r.Get(ids[3])["status"] == "waitlisted");
 
   // Someone who cancelled may register again, at the end of the line.
   auto again = r.Register(rally, people[0]);
   REQUIRE(again.status == 201);
   CHECK(again.body["status"] == "waitlisted");
   CHECK(again.body["id"].get<int64_t>() > ids[3]);
+
+  // A waitlisted registration leaves without moving anyone up: the one behind it still waits.
+  const std::string etag = Call(*r.client, "GET", Path("/v1/registrations", ids[3])).Header("ETag");
+  REQUIRE(
+      Call(*r.client, "DELETE", Path("/v1/registrations", ids[3]), nullptr, {{"If-Match", etag}})
+          .status == 200);
+  CHECK(r.Get(again.body["id"])["status"] == "waitlisted");
 
   // A person's registrations across events.
   auto mine = Call(*r.client, "GET", "/v1/registrations?person_id=" + std::to_string(people[0]));
@@ -229,8 +237,33 @@ TEST_CASE(
   CHECK(replay.body == once.body);
   CHECK(replay.Header("Idempotency-Replayed") == "true");
 
-  // A person or an event with registrations is not deleted.
-  CHECK(Call(*r.client, "DELETE", Path("/v1/people", person)).status == 409);
+  // A person with registrations is kept (they are history, never removed).
+  auto kept = Call(*r.client, "DELETE", Path("/v1/people", person));
+  CHECK(kept.status == 409);
+  CHECK(kept.body["detail"].get<std::string>().find("kept for history") != std::string::npos);
+  CHECK(Call(*r.client, "GET", Path("/v1/people", person)).status == 200);
+}
+
+TEST_CASE(
+    "Registrations: with no places everyone waits, and nobody moves up once the event is "
+    "over",
+    "[events][registrations]") {
+  Rally r;
+  const int64_t full = r.Event(0);
+  const int64_t waiting = r.Register(full, r.Person("Иван Первов")).body["id"];
+  CHECK(r.Get(waiting)["status"] == "waitlisted");
+
+  const int64_t rally = r.Event(1);
+  const int64_t first = r.Register(rally, r.Person("Мария Вторая")).body["id"];
+  const int64_t second = r.Register(rally, r.Person("Сергей Третьяков")).body["id"];
+  REQUIRE(Call(*r.client, "PATCH", Path("/v1/events", rally), {{"status", "completed"}}).status ==
+          200);
+  // A place freed after the event does not confirm anyone, and more capacity neither.
+  REQUIRE(Call(*r.client, "DELETE", Path("/v1/registrations", first)).status == 200);
+  CHECK(r.Get(second)["status"] == "waitlisted");
+  REQUIRE(Call(*r.client, "PATCH", Path("/v1/events", rally), {{"capacity", 5}}).status == 200);
+  CHECK(r.Get(second)["status"] == "waitlisted");
+  CHECK(Call(*r.client, "POST", Path("/v1/registrations", second, "/check-in")).status == 409);
 }
 
 TEST_CASE(

@@ -59,8 +59,6 @@ std::optional<NomineeStatus> ParseNomineeStatus(std::string_view text) {
 
 namespace {
 
-bool IdInRange(int64_t id) { return id > 0 && id <= kMaxId; }
-
 std::string Indexed(std::string_view array, size_t i, std::string_view member) {
   return std::string(array) + "[" + std::to_string(i) + "]." + std::string(member);
 }
@@ -167,7 +165,7 @@ void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<Fi
         {p + "voter", "must be at most " + std::to_string(kMaxVoterIdBytes) + " bytes"});
   }
   const auto id = [&](int64_t value, const char* field) {
-    if (value <= 0 || value > kMaxId) {
+    if (!IdInRange(value)) {
       errors.push_back({p + field, "must be an integer from 1 to " + std::to_string(kMaxId)});
     }
   };

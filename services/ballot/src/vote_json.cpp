@@ -234,7 +234,7 @@ class VoteReader {
     required(seen_nomination_, "nomination");
     required(seen_nominee_, "nominee");
     if (parsed.errors.empty()) {
-      if (batch_ && (parsed.vote.award_id <= 0 || parsed.vote.award_id > kMaxId)) {
+      if (batch_ && !IdInRange(parsed.vote.award_id)) {
         parsed.errors.push_back(
             {prefix_ + "award", "must be an integer from 1 to " + std::to_string(kMaxId)});
       }

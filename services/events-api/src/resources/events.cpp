@@ -18,14 +18,6 @@ constexpr const char* kColumns =
     "(SELECT json_group_array(organization_id) FROM (SELECT organization_id FROM "
     "event_organizations WHERE event_id = events.id AND role = 'partner' ORDER BY position))";
 
-std::optional<int64_t> OptionalMillis(const std::optional<Instant>& instant) {
-  return instant ? std::optional<int64_t>(Millis(*instant)) : std::nullopt;
-}
-
-std::optional<Instant> OptionalInstant(const std::optional<int64_t>& ms) {
-  return ms ? std::optional<Instant>(FromMillis(*ms)) : std::nullopt;
-}
-
 nlohmann::json LocalOrNull(const std::optional<Instant>& instant, const std::string& zone) {
   return instant ? nlohmann::json(LocalTime(*instant, zone)) : nlohmann::json(nullptr);
 }
@@ -176,8 +168,9 @@ void Events::CheckReferences(sqlite::Database& db, const Event& event, Violation
   if (event.capacity) {
     const int64_t confirmed = Registrations::Confirmed(db, event.id);
     if (*event.capacity < confirmed) {
-      violations.Add("capacity", "must be at least " + std::to_string(confirmed) +
-                                     ", the confirmed registrations (cancel some first)");
+      violations.Add("capacity",
+                     "must be at least " + std::to_string(confirmed) +
+                         ", the confirmed registrations (cancel some first; checked-in ones stay)");
     }
   }
 }
@@ -257,10 +250,8 @@ void Events::Update(sqlite::Database& db, const Event& event) {
       "WHERE id = ?");
   BindWritable(statement, event).Bind(14, Millis(event.updated_at)).Bind(15, event.id).Run();
   WriteOrganizations(db, event);
-  if (event.status == "published") {
-    // More places (or none to count): the waitlist moves up, in order.
-    Registrations::PromoteWaitlisted(db, event.id, event.capacity, event.updated_at);
-  }
+  // More places (or none to count): the waitlist moves up, in order.
+  Registrations::PromoteWaitlisted(db, event, event.updated_at);
 }
 
 std::optional<std::string> Events::DeleteConflict(sqlite::Database& db, int64_t id) {

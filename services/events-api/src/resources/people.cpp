@@ -117,6 +117,15 @@ void People::Update(sqlite::Database& db, const Person& person) {
 }
 
 std::optional<std::string> People::DeleteConflict(sqlite::Database& db, int64_t id) {
+  // Registrations are never removed (a cancelled one stays for history), so FindReferences'
+  // "remove those first" would be advice nobody can follow.
+  auto registrations = db.Prepare("SELECT count(*) FROM registrations WHERE person_id = ?");
+  registrations.Bind(1, id);
+  if (registrations.Step() && registrations.ColumnInt64(0) > 0) {
+    return "The person has " + std::to_string(registrations.ColumnInt64(0)) +
+           " event registration(s), kept for history (cancelled ones too), so the person is "
+           "kept.";
+  }
   return FindReferences(db, "people", "person", id);
 }
 

@@ -13,11 +13,6 @@ namespace {
 constexpr const char* kColumns =
     "id, event_id, person_id, status, checked_in_at, cancelled_at, created_at, updated_at";
 
-std::optional<Instant> OptionalInstant(sqlite::Statement& row, int column) {
-  const auto ms = row.ColumnOptionalInt64(column);
-  return ms ? std::optional<Instant>(FromMillis(*ms)) : std::nullopt;
-}
-
 nlohmann::json UtcOrNull(const std::optional<Instant>& instant) {
   return instant ? nlohmann::json(FormatUtc(*instant)) : nlohmann::json(nullptr);
 }
@@ -27,12 +22,9 @@ void Save(sqlite::Database& db, const Registration& r) {
   auto statement = db.Prepare(
       "UPDATE registrations SET status = ?, checked_in_at = ?, cancelled_at = ?, updated_at = ? "
       "WHERE id = ?");
-  const auto millis = [](const std::optional<Instant>& instant) {
-    return instant ? std::optional<int64_t>(Millis(*instant)) : std::nullopt;
-  };
   statement.Bind(1, r.status)
-      .Bind(2, millis(r.checked_in_at))
-      .Bind(3, millis(r.cancelled_at))
+      .Bind(2, OptionalMillis(r.checked_in_at))
+      .Bind(3, OptionalMillis(r.cancelled_at))
       .Bind(4, Millis(r.updated_at))
       .Bind(5, r.id)
       .Run();
@@ -113,8 +105,8 @@ Registration Registrations::FromRow(sqlite::Statement& row) {
   r.event_id = row.ColumnInt64(1);
   r.person_id = row.ColumnInt64(2);
   r.status = row.ColumnText(3);
-  r.checked_in_at = OptionalInstant(row, 4);
-  r.cancelled_at = OptionalInstant(row, 5);
+  r.checked_in_at = OptionalInstant(row.ColumnOptionalInt64(4));
+  r.cancelled_at = OptionalInstant(row.ColumnOptionalInt64(5));
   r.created_at = FromMillis(row.ColumnInt64(6));
   r.updated_at = FromMillis(row.ColumnInt64(7));
   return r;
@@ -138,13 +130,16 @@ int64_t Registrations::Confirmed(sqlite::Database& db, int64_t event_id) {
   return statement.ColumnInt64(0);
 }
 
-void Registrations::PromoteWaitlisted(sqlite::Database& db, int64_t event_id,
-                                      const std::optional<int64_t>& capacity, Instant now) {
+void Registrations::PromoteWaitlisted(sqlite::Database& db, const Event& event, Instant now) {
+  if (event.status != "published") {
+    return;
+  }
   auto waiting =
       db.Prepare("SELECT count(*) FROM registrations WHERE event_id = ? AND status = 'waitlisted'");
-  waiting.Bind(1, event_id);
+  waiting.Bind(1, event.id);
   waiting.Step();
-  const int64_t places = PlacesToFill(capacity, Confirmed(db, event_id), waiting.ColumnInt64(0));
+  const int64_t places =
+      PlacesToFill(event.capacity, Confirmed(db, event.id), waiting.ColumnInt64(0));
   if (places == 0) {
     return;
   }
@@ -152,7 +147,7 @@ void Registrations::PromoteWaitlisted(sqlite::Database& db, int64_t event_id,
         "UPDATE registrations SET status = 'confirmed', updated_at = ? WHERE id IN (SELECT id "
         "FROM registrations WHERE event_id = ? AND status = 'waitlisted' ORDER BY id LIMIT ?)")
       .Bind(1, Millis(now))
-      .Bind(2, event_id)
+      .Bind(2, event.id)
       .Bind(3, places)
       .Run();
 }
@@ -258,9 +253,9 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
             registration->updated_at = now;
             Save(db, *registration);
             if (held_place) {
-              const auto event = Events::Get(db, registration->event_id);
-              Registrations::PromoteWaitlisted(db, registration->event_id,
-                                               event ? event->capacity : std::nullopt, now);
+              if (const auto event = Events::Get(db, registration->event_id)) {
+                Registrations::PromoteWaitlisted(db, *event, now);
+              }
             }
             return rest::Ok(Registrations::ToJson(*registration));
           });

@@ -35,9 +35,9 @@ struct Registrations {
   static Registration FromRow(sqlite::Statement& row);
   // Registrations of the event holding a place.
   static int64_t Confirmed(sqlite::Database& db, int64_t event_id);
-  // Confirms the oldest waitlisted registrations of the event while it has places, as of `now`.
-  static void PromoteWaitlisted(sqlite::Database& db, int64_t event_id,
-                                const std::optional<int64_t>& capacity, Instant now);
+  // Confirms the oldest waitlisted registrations of a published event while it has places, as
+  // of `now`. Nothing moves at an event that is not published (cancelled, completed).
+  static void PromoteWaitlisted(sqlite::Database& db, const Event& event, Instant now);
 };
 
 void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& clock);

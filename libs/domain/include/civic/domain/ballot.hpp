@@ -29,6 +29,8 @@ std::optional<NomineeStatus> ParseNomineeStatus(std::string_view text);
 // Ids of awards, nominations, nominees and cities are positive and below 2^31 (they are row ids
 // of the events API); the ballot packs them into 32 bits in memory.
 inline constexpr int64_t kMaxId = (int64_t{1} << 31) - 1;
+// Whether `id` can name an award, nomination or nominee: 1..kMaxId.
+inline constexpr bool IdInRange(int64_t id) { return id > 0 && id <= kMaxId; }
 inline constexpr int kMaxChoicesPerNomination = 100;
 
 struct City {
