@@ -1,5 +1,7 @@
 #include "events_api_helpers.hpp"
 
+#include <algorithm>
+#include <ctime>
 #include <stdexcept>
 
 namespace civic::test {
@@ -53,6 +55,20 @@ std::vector<std::string> ErrorFields(const JsonReply& reply) {
     }
   }
   return fields;
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string FromNow(std::chrono::seconds offset) {
+  const std::time_t t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + offset);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
 }
 
 }  // namespace civic::test

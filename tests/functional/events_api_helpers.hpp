@@ -4,8 +4,10 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -30,5 +32,11 @@ nlohmann::json Create(httplib::Client& client, const std::string& path, const nl
 
 // The field names listed in a 422 problem's errors[].
 std::vector<std::string> ErrorFields(const JsonReply& reply);
+
+// Whether `v` holds `s`.
+bool Has(const std::vector<std::string>& v, const std::string& s);
+
+// An RFC 3339 UTC instant `offset` from now, to the second ("2026-11-22T10:00:00Z").
+std::string FromNow(std::chrono::seconds offset);
 
 }  // namespace civic::test

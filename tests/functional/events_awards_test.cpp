@@ -16,26 +16,13 @@
 using civic::test::Call;
 using civic::test::Create;
 using civic::test::ErrorFields;
+using civic::test::FromNow;
+using civic::test::Has;
 using nlohmann::json;
 
 namespace {
 
 constexpr const char* kAdminKey = "test-ballot-admin-key-4f1c";
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-// An RFC 3339 UTC instant `offset` from now.
-std::string FromNow(std::chrono::seconds offset) {
-  const std::time_t t =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + offset);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 std::string Path(const std::string& base, int64_t id, const std::string& tail = "") {
   return base + "/" + std::to_string(id) + tail;

@@ -11,6 +11,7 @@
 using civic::test::Call;
 using civic::test::Create;
 using civic::test::ErrorFields;
+using civic::test::Has;
 using nlohmann::json;
 
 namespace {
@@ -21,10 +22,6 @@ json Sarov() {
           {"time_zone", "Europe/Moscow"},
           {"population", 96000},
           {"tags", {"atom-city"}}};
-}
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
 }
 
 }  // namespace

@@ -8,13 +8,10 @@
 using civic::test::Call;
 using civic::test::Create;
 using civic::test::ErrorFields;
+using civic::test::Has;
 using nlohmann::json;
 
 namespace {
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
 
 struct Directory {
   civic::test::Service service{civic::test::EventsApiBinary()};

@@ -13,13 +13,10 @@
 using civic::test::Call;
 using civic::test::Create;
 using civic::test::ErrorFields;
+using civic::test::Has;
 using nlohmann::json;
 
 namespace {
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
 
 std::string ReasonOf(const civic::test::JsonReply& reply, const std::string& field) {
   for (const auto& error : reply.body.value("errors", json::array())) {

@@ -1,5 +1,7 @@
 #include "resources/registrations.hpp"
 
+#include <functional>
+
 #include "civic/http/problem.hpp"
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
@@ -84,6 +86,26 @@ http::Response Register(sqlite::Database& db, const http::Request& request, int6
   registration.id = db.LastInsertRowid();
   return rest::Created("/v1/registrations/" + std::to_string(registration.id),
                        Registrations::ToJson(registration));
+}
+
+// Answers a change to the registration named by the path: 404 when there is none, else `change`
+// on it, in one write transaction.
+http::Response ChangeRegistration(
+    Store& store, const http::Request& request,
+    const std::function<http::Response(sqlite::Database&, Registration&)>& change) {
+  const auto id = rest::PathId(request);
+  if (!id) {
+    return rest::NotFound(Registrations::kName, request.Param("id"));
+  }
+  return rest::Guarded([&] {
+    return store.Write([&](sqlite::Database& db) {
+      auto registration = Registrations::Get(db, *id);
+      if (!registration) {
+        return rest::NotFound(Registrations::kName, request.Param("id"));
+      }
+      return change(db, *registration);
+    });
+  });
 }
 
 }  // namespace
@@ -229,36 +251,25 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
   router.Delete(
       "/v1/registrations/{id}",
       [&store, &clock](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(Registrations::kName, request.Param("id"));
-        }
-        return rest::Guarded([&] {
-          return store.Write([&](sqlite::Database& db) {
-            auto registration = Registrations::Get(db, *id);
-            if (!registration) {
-              return rest::NotFound(Registrations::kName, request.Param("id"));
+        return ChangeRegistration(store, request, [&](sqlite::Database& db, Registration& r) {
+          if (auto failed = rest::CheckIfMatch(request, rest::CurrentETag<Registrations>(r))) {
+            return http::ErrorResponse(*failed);
+          }
+          if (auto error = CancelError(r)) {
+            return http::ErrorResponse(Error::Conflict(*error));
+          }
+          const Instant now = clock.Now();
+          const bool held_place = r.status == "confirmed";
+          r.status = "cancelled";
+          r.cancelled_at = now;
+          r.updated_at = now;
+          Save(db, r);
+          if (held_place) {
+            if (const auto event = Events::Get(db, r.event_id)) {
+              Registrations::PromoteWaitlisted(db, *event, now);
             }
-            if (auto failed =
-                    rest::CheckIfMatch(request, rest::CurrentETag<Registrations>(*registration))) {
-              return http::ErrorResponse(*failed);
-            }
-            if (auto error = CancelError(*registration)) {
-              return http::ErrorResponse(Error::Conflict(*error));
-            }
-            const Instant now = clock.Now();
-            const bool held_place = registration->status == "confirmed";
-            registration->status = "cancelled";
-            registration->cancelled_at = now;
-            registration->updated_at = now;
-            Save(db, *registration);
-            if (held_place) {
-              if (const auto event = Events::Get(db, registration->event_id)) {
-                Registrations::PromoteWaitlisted(db, *event, now);
-              }
-            }
-            return rest::Ok(Registrations::ToJson(*registration));
-          });
+          }
+          return rest::Ok(Registrations::ToJson(r));
         });
       },
       plain_route);
@@ -266,31 +277,21 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
   router.Post(
       "/v1/registrations/{id}/check-in",
       [&store, &clock](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(Registrations::kName, request.Param("id"));
-        }
-        return rest::Guarded([&] {
-          return store.Write([&](sqlite::Database& db) {
-            auto registration = Registrations::Get(db, *id);
-            if (!registration) {
-              return rest::NotFound(Registrations::kName, request.Param("id"));
-            }
-            const auto event = Events::Get(db, registration->event_id);
-            if (!event) {
-              return rest::NotFound("event", std::to_string(registration->event_id));
-            }
-            if (auto error = CheckInError(*registration, *event)) {
-              return http::ErrorResponse(Error::Conflict(*error));
-            }
-            if (!registration->checked_in_at) {
-              const Instant now = clock.Now();
-              registration->checked_in_at = now;
-              registration->updated_at = now;
-              Save(db, *registration);
-            }
-            return rest::Ok(Registrations::ToJson(*registration));
-          });
+        return ChangeRegistration(store, request, [&](sqlite::Database& db, Registration& r) {
+          const auto event = Events::Get(db, r.event_id);
+          if (!event) {
+            return rest::NotFound("event", std::to_string(r.event_id));
+          }
+          if (auto error = CheckInError(r, *event)) {
+            return http::ErrorResponse(Error::Conflict(*error));
+          }
+          if (!r.checked_in_at) {
+            const Instant now = clock.Now();
+            r.checked_in_at = now;
+            r.updated_at = now;
+            Save(db, r);
+          }
+          return rest::Ok(Registrations::ToJson(r));
         });
       },
       plain_route);
