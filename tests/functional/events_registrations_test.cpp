@@ -5,7 +5,6 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <ctime>
 #include <thread>
 
 #include "events_api_helpers.hpp"
