@@ -21,7 +21,9 @@
 #include "resources/organizations.hpp"
 #include "resources/people.hpp"
 #include "resources/programs.hpp"
+#include "resources/projects.hpp"
 #include "resources/registrations.hpp"
+#include "resources/reviews.hpp"
 #include "resources/sessions.hpp"
 #include "resources/team_members.hpp"
 #include "resources/teams.hpp"
@@ -171,6 +173,14 @@ http::Router App::Routes() {
   rest::AddNestedList<resources::Sessions>(router, store, "/v1/events/{id}/sessions", "events",
                                            "event", "event_id");
   resources::AddRegistrationRoutes(router, store, clock_);
+  // Social projects and their expert reviews.
+  rest::AddCrudRoutes<resources::Projects>(router, store, clock_);
+  rest::AddNestedList<resources::Projects>(router, store, "/v1/teams/{id}/projects", "teams",
+                                           "team", "team_id");
+  rest::AddCrudRoutes<resources::Reviews>(router, store, clock_);
+  rest::AddNestedList<resources::Reviews>(router, store, "/v1/projects/{id}/reviews", "projects",
+                                          "project", "project_id");
+  resources::AddProjectAssessmentRoutes(router, store);
   // Awards (issue #3): awards, nominations, nominees; laureates are written by the close action.
   rest::AddCrudRoutes<resources::Awards>(router, store, clock_);
   rest::AddCrudRoutes<resources::Nominations>(router, store, clock_);

@@ -268,6 +268,41 @@ CREATE UNIQUE INDEX registrations_active ON registrations(event_id, person_id)
 CREATE INDEX registrations_event_status ON registrations(event_id, status, id);
 CREATE INDEX registrations_person ON registrations(person_id, id);
 )sql"},
+      {9, "social projects and expert reviews", R"sql(
+-- A team's social project. AUTOINCREMENT: an id is never given twice.
+CREATE TABLE projects (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  team_id    INTEGER NOT NULL REFERENCES teams(id),
+  program_id INTEGER REFERENCES programs(id),
+  title      TEXT NOT NULL,
+  summary    TEXT NOT NULL DEFAULT '',
+  status     TEXT NOT NULL
+    CHECK (status IN ('draft', 'submitted', 'selected', 'not_selected', 'withdrawn')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX projects_team ON projects(team_id, id);
+CREATE INDEX projects_program ON projects(program_id, status, id);
+CREATE INDEX projects_status ON projects(status, id);
+CREATE INDEX projects_title ON projects(title, id);
+
+-- One expert's review of one project: `scores` is a JSON object, a score from 1 to 10 for each
+-- review criterion of the project's program (by name); score_points / score_weight is their
+-- mean weighted by the program's weights (which cannot change once a project is reviewed).
+CREATE TABLE reviews (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id   INTEGER NOT NULL REFERENCES projects(id),
+  expert_id    INTEGER NOT NULL REFERENCES people(id),
+  scores       TEXT NOT NULL,
+  score_points INTEGER NOT NULL,
+  score_weight INTEGER NOT NULL,
+  comment      TEXT NOT NULL DEFAULT '',
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  UNIQUE (project_id, expert_id)
+) STRICT;
+CREATE INDEX reviews_expert ON reviews(expert_id, id);
+)sql"},
   };
   return kMigrations;
 }

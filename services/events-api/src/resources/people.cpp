@@ -126,6 +126,13 @@ std::optional<std::string> People::DeleteConflict(sqlite::Database& db, int64_t 
            " event registration(s), kept for history (cancelled ones too), so the person is "
            "kept.";
   }
+  // Reviews of decided projects are their record and cannot be removed either.
+  auto reviews = db.Prepare("SELECT count(*) FROM reviews WHERE expert_id = ?");
+  reviews.Bind(1, id);
+  if (reviews.Step() && reviews.ColumnInt64(0) > 0) {
+    return "The person wrote " + std::to_string(reviews.ColumnInt64(0)) +
+           " expert review(s) of projects, kept as their record, so the person is kept.";
+  }
   return FindReferences(db, "people", "person", id);
 }
 

@@ -1,5 +1,6 @@
 #include "resources/programs.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "civic/domain/organization.hpp"
@@ -125,6 +126,20 @@ nlohmann::json Programs::ToJson(const Program& program) {
           {"updated_at", FormatUtc(program.updated_at)}};
 }
 
+namespace {
+
+// The same names with the same weights, in any order.
+bool SameCriteria(std::vector<ReviewCriterion> a, std::vector<ReviewCriterion> b) {
+  const auto by_name = [](const auto& x, const auto& y) { return x.name < y.name; };
+  std::sort(a.begin(), a.end(), by_name);
+  std::sort(b.begin(), b.end(), by_name);
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.name == y.name && x.weight == y.weight;
+  });
+}
+
+}  // namespace
+
 void Programs::CheckReferences(sqlite::Database& db, const Program& program,
                                Violations& violations) {
   for (size_t i = 0; i < program.organizer_ids.size(); ++i) {
@@ -134,6 +149,22 @@ void Programs::CheckReferences(sqlite::Database& db, const Program& program,
   for (size_t i = 0; i < program.partner_ids.size(); ++i) {
     RequireExists(db, "organizations", "organization", "partner_ids[" + std::to_string(i) + "]",
                   program.partner_ids[i], violations);
+  }
+  if (program.id != 0) {
+    // Experts scored its projects against the criteria: changing them would change what the
+    // scores mean.
+    auto stored = Get(db, program.id);
+    if (stored && !SameCriteria(stored->review_criteria, program.review_criteria)) {
+      auto reviews = db.Prepare(
+          "SELECT count(*) FROM reviews JOIN projects ON projects.id = reviews.project_id "
+          "WHERE projects.program_id = ?");
+      reviews.Bind(1, program.id);
+      if (reviews.Step() && reviews.ColumnInt64(0) > 0) {
+        violations.Add("review_criteria", "cannot be changed: experts have scored " +
+                                              std::to_string(reviews.ColumnInt64(0)) +
+                                              " review(s) of the program's projects against them");
+      }
+    }
   }
   if (!program.parent_program_id) {
     return;

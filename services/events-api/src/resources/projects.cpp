@@ -1,0 +1,337 @@
+#include "resources/projects.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include "civic/http/problem.hpp"
+#include "resources/json_util.hpp"
+#include "resources/programs.hpp"
+#include "resources/references.hpp"
+#include "resources/reviews.hpp"
+#include "resources/teams.hpp"
+#include "rest/crud.hpp"
+
+namespace civic::events::resources {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, team_id, program_id, title, summary, status, created_at, updated_at";
+
+// A score shown to two decimals (7.666… is 7.67); null when nothing was scored.
+nlohmann::json Shown(const Score& score) {
+  if (score.empty()) {
+    return nullptr;
+  }
+  return std::round(score.value() * 100.0) / 100.0;
+}
+
+}  // namespace
+
+Result<Project> Projects::FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode) {
+  Violations violations;
+  rest::JsonReader reader(body, violations, mode);
+  Project project;
+  project.team_id = reader.Id("team_id", true).value_or(0);
+  project.program_id = reader.Id("program_id", false);
+  project.title = reader.String("title", true).value_or("");
+  project.summary = reader.String("summary", false).value_or("");
+  project.status = reader.Enum("status", ProjectStatuses(), false).value_or("draft");
+  reader.RejectUnknown();
+  Validate(project, violations);
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return project;
+}
+
+nlohmann::json Projects::ToJson(const Project& project) {
+  return {{"id", project.id},
+          {"team_id", project.team_id},
+          {"program_id", OrNull(project.program_id)},
+          {"title", project.title},
+          {"summary", project.summary},
+          {"status", project.status},
+          {"created_at", FormatUtc(project.created_at)},
+          {"updated_at", FormatUtc(project.updated_at)}};
+}
+
+void Projects::Resolve(sqlite::Database& db, Project& project) {
+  if (!project.program_id) {
+    if (auto team = Teams::Get(db, project.team_id)) {
+      project.program_id = team->program_id;
+    }
+  }
+}
+
+void Projects::CheckReferences(sqlite::Database& db, const Project& project,
+                               Violations& violations) {
+  int64_t reviews = 0;
+  if (project.id != 0) {
+    auto stored = Get(db, project.id);
+    if (stored && stored->team_id != project.team_id) {
+      violations.Add("team_id", "cannot be changed (it is " + std::to_string(stored->team_id) +
+                                    "): a project stays with the team that develops it");
+      return;
+    }
+    reviews = ReviewCount(db, project.id);
+    if (stored && reviews > 0 && stored->program_id != project.program_id) {
+      violations.Add("program_id",
+                     "cannot be changed once experts have reviewed the project against its "
+                     "program's criteria (" +
+                         std::to_string(reviews) + " review(s))");
+    }
+  }
+  RequireExists(db, "teams", "team", "team_id", project.team_id, violations);
+  RequireExists(db, "programs", "program", "program_id", project.program_id, violations);
+  if (auto error = DecisionError(project.status, reviews)) {
+    violations.Add("status", *error);
+  }
+}
+
+Project Projects::FromRow(sqlite::Statement& row) {
+  Project project;
+  project.id = row.ColumnInt64(0);
+  project.team_id = row.ColumnInt64(1);
+  project.program_id = row.ColumnOptionalInt64(2);
+  project.title = row.ColumnText(3);
+  project.summary = row.ColumnText(4);
+  project.status = row.ColumnText(5);
+  project.created_at = FromMillis(row.ColumnInt64(6));
+  project.updated_at = FromMillis(row.ColumnInt64(7));
+  return project;
+}
+
+std::optional<Project> Projects::Get(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(std::string("SELECT ") + kColumns + " FROM projects WHERE id = ?");
+  statement.Bind(1, id);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return FromRow(statement);
+}
+
+void Projects::Insert(sqlite::Database& db, Project& project) {
+  db.Prepare(
+        "INSERT INTO projects(team_id, program_id, title, summary, status, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, project.team_id)
+      .Bind(2, project.program_id)
+      .Bind(3, project.title)
+      .Bind(4, project.summary)
+      .Bind(5, project.status)
+      .Bind(6, Millis(project.created_at))
+      .Bind(7, Millis(project.updated_at))
+      .Run();
+  project.id = db.LastInsertRowid();
+}
+
+void Projects::Update(sqlite::Database& db, const Project& project) {
+  db.Prepare(
+        "UPDATE projects SET program_id = ?, title = ?, summary = ?, status = ?, updated_at = ? "
+        "WHERE id = ?")
+      .Bind(1, project.program_id)
+      .Bind(2, project.title)
+      .Bind(3, project.summary)
+      .Bind(4, project.status)
+      .Bind(5, Millis(project.updated_at))
+      .Bind(6, project.id)
+      .Run();
+}
+
+std::optional<std::string> Projects::DeleteConflict(sqlite::Database& db, int64_t id) {
+  if (const int64_t reviews = ReviewCount(db, id); reviews > 0) {
+    return "The project has " + std::to_string(reviews) +
+           " expert review(s), kept as its record: withdraw it instead (PATCH {\"status\": "
+           "\"withdrawn\"}).";
+  }
+  return FindReferences(db, "projects", "project", id);
+}
+
+void Projects::Delete(sqlite::Database& db, int64_t id) {
+  db.Prepare("DELETE FROM projects WHERE id = ?").Bind(1, id).Run();
+}
+
+const rest::ListSpec& Projects::List() {
+  using rest::Filter;
+  static const rest::ListSpec kSpec = {
+      .table = "projects",
+      .columns = kColumns,
+      .filters =
+          {
+              Filter{"team_id", "team_id = ?", Filter::Kind::kId, {}},
+              Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
+              Filter{"status", "status = ?", Filter::Kind::kEnum, ProjectStatuses()},
+          },
+      .sorts = {{"id", "id", false}, {"title", "title", true}, {"created_at", "created_at", false}},
+  };
+  return kSpec;
+}
+
+std::vector<ReviewCriterion> CriteriaOfProject(sqlite::Database& db, const Project& project) {
+  if (!project.program_id) {
+    return {};
+  }
+  auto program = Programs::Get(db, *project.program_id);
+  return program ? program->review_criteria : std::vector<ReviewCriterion>{};
+}
+
+int64_t ReviewCount(sqlite::Database& db, int64_t project_id) {
+  auto statement = db.Prepare("SELECT count(*) FROM reviews WHERE project_id = ?");
+  statement.Bind(1, project_id);
+  statement.Step();
+  return statement.ColumnInt64(0);
+}
+
+namespace {
+
+nlohmann::json AssessmentJson(const Project& project, const std::vector<ReviewCriterion>& criteria,
+                              const Assessment& assessment) {
+  nlohmann::json by_criterion = nlohmann::json::array();
+  for (size_t i = 0; i < criteria.size(); ++i) {
+    by_criterion.push_back({{"name", criteria[i].name},
+                            {"weight", criteria[i].weight},
+                            {"mean", Shown(assessment.criteria[i])}});
+  }
+  return {{"project_id", project.id},
+          {"program_id", OrNull(project.program_id)},
+          {"status", project.status},
+          {"reviews", assessment.reviews},
+          {"criteria", std::move(by_criterion)},
+          {"score", Shown(assessment.score)}};
+}
+
+// The `limit` of the ranking: 1..kMaxPageSize, kDefaultPageSize when absent; no other parameter.
+Result<int> RankingLimit(const http::Request& request) {
+  Violations violations;
+  int limit = rest::kDefaultPageSize;
+  bool seen = false;
+  for (const auto& [name, value] : request.query) {
+    if (name != "limit") {
+      violations.Add(name, "is not a known query parameter (only limit)");
+      continue;
+    }
+    if (seen) {
+      violations.Add("limit", "is given more than once");
+      continue;
+    }
+    seen = true;
+    char* end = nullptr;
+    const long long parsed = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || end == nullptr || *end != '\0' || !std::isdigit(value[0]) || parsed < 1 ||
+        parsed > rest::kMaxPageSize) {
+      violations.Add("limit", "must be an integer from 1 to " + std::to_string(rest::kMaxPageSize));
+    } else {
+      limit = static_cast<int>(parsed);
+    }
+  }
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return limit;
+}
+
+}  // namespace
+
+void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
+  router.Get("/v1/projects/{id}/assessment",
+             [&store](const http::Request& request) {
+               const auto id = rest::PathId(request);
+               if (!id) {
+                 return rest::NotFound(Projects::kName, request.Param("id"));
+               }
+               return rest::Guarded([&] {
+                 auto body = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
+                   auto project = Projects::Get(db, *id);
+                   if (!project) {
+                     return std::nullopt;
+                   }
+                   const auto criteria = CriteriaOfProject(db, *project);
+                   return AssessmentJson(*project, criteria,
+                                         Assess(ReviewsOfProject(db, project->id), criteria));
+                 });
+                 if (!body) {
+                   return rest::NotFound(Projects::kName, request.Param("id"));
+                 }
+                 return rest::Conditional(request, http::Response::Json(200, *body));
+               });
+             },
+             {.offload = true});
+
+  router.Get(
+      "/v1/programs/{id}/project-ranking",
+      [&store](const http::Request& request) {
+        const auto id = rest::PathId(request);
+        if (!id) {
+          return rest::NotFound("program", request.Param("id"));
+        }
+        auto limit = RankingLimit(request);
+        if (!limit.ok()) {
+          return http::ErrorResponse(limit.error());
+        }
+        return rest::Guarded([&] {
+          auto body = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
+            auto program = Programs::Get(db, *id);
+            if (!program) {
+              return std::nullopt;
+            }
+            // Projects under review or decided; drafts and withdrawn ones are not in the running.
+            auto rows = db.Prepare(
+                "SELECT id, team_id, title, status FROM projects WHERE program_id = ? AND status "
+                "IN ('submitted', 'selected', 'not_selected') ORDER BY id");
+            rows.Bind(1, *id);
+            struct Row {
+              int64_t team_id;
+              std::string title;
+              std::string status;
+            };
+            std::map<int64_t, Row> projects;
+            std::vector<Standing> standings;
+            while (rows.Step()) {
+              projects[rows.ColumnInt64(0)] = {rows.ColumnInt64(1), rows.ColumnText(2),
+                                               rows.ColumnText(3)};
+              Standing standing;
+              standing.project_id = rows.ColumnInt64(0);
+              const auto assessment =
+                  Assess(ReviewsOfProject(db, standing.project_id), program->review_criteria);
+              standing.reviews = assessment.reviews;
+              standing.score = assessment.score;
+              standings.push_back(standing);
+            }
+            Rank(standings);
+            nlohmann::json items = nlohmann::json::array();
+            for (const auto& standing : standings) {
+              if (static_cast<int>(items.size()) == limit.value()) {
+                break;
+              }
+              const Row& row = projects.at(standing.project_id);
+              items.push_back({{"rank", OrNull(standing.rank)},
+                               {"project_id", standing.project_id},
+                               {"team_id", row.team_id},
+                               {"title", row.title},
+                               {"status", row.status},
+                               {"reviews", standing.reviews},
+                               {"score", Shown(standing.score)}});
+            }
+            nlohmann::json criteria = nlohmann::json::array();
+            for (const auto& criterion : program->review_criteria) {
+              criteria.push_back({{"name", criterion.name}, {"weight", criterion.weight}});
+            }
+            return nlohmann::json{{"program_id", program->id},
+                                  {"criteria", std::move(criteria)},
+                                  {"projects", standings.size()},
+                                  {"limit", limit.value()},
+                                  {"items", std::move(items)}};
+          });
+          if (!body) {
+            return rest::NotFound("program", request.Param("id"));
+          }
+          return rest::Conditional(request, http::Response::Json(200, *body));
+        });
+      },
+      {.offload = true});
+}
+
+}  // namespace civic::events::resources
