@@ -175,3 +175,22 @@ TEST_CASE("Programs: a parent may not make a cycle and referenced rows cannot be
   CHECK(Call(*d.client, "DELETE", "/v1/organizations/" + std::to_string(d.rosatom)).status == 204);
   CHECK(Call(*d.client, "DELETE", "/v1/cities/" + std::to_string(d.city)).status == 409);
 }
+
+TEST_CASE("Ids: the id of a deleted newest row is never given to the next one",
+          "[events][directory]") {
+  Directory d;
+  const int64_t person =
+      Create(*d.client, "/v1/people", {{"name", "Пётр Временный"}, {"city_id", d.city}})["id"];
+  REQUIRE(Call(*d.client, "DELETE", "/v1/people/" + std::to_string(person)).status == 204);
+  const int64_t next =
+      Create(*d.client, "/v1/people", {{"name", "Павел Следующий"}, {"city_id", d.city}})["id"];
+  CHECK(next > person);
+  // A client that kept the old id gets 404, not someone else.
+  CHECK(Call(*d.client, "GET", "/v1/people/" + std::to_string(person)).status == 404);
+
+  const int64_t organization = d.dobro;
+  REQUIRE(Call(*d.client, "DELETE", "/v1/organizations/" + std::to_string(organization)).status ==
+          204);
+  CHECK(Create(*d.client, "/v1/organizations",
+               {{"name", "АНО «Новые Созидатели»"}, {"sector", "ngo"}})["id"] > organization);
+}

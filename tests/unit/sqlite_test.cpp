@@ -334,6 +334,80 @@ TEST_CASE("A migration failing halfway leaves the database as it was", "[sqlite]
   CHECK(civic::sqlite::SchemaVersion(db) == 2);
 }
 
+TEST_CASE("A rebuild with AUTOINCREMENT keeps rows, children, indexes and never repeats an id",
+          "[sqlite]") {
+  TempDir dir;
+  Database db = Database::Open(dir.File("rebuild.db"));
+  const std::vector<Migration> before = {
+      {1, "cities and teams", R"sql(
+CREATE TABLE cities (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE INDEX cities_name_id ON cities(name, id);
+CREATE TABLE teams (
+  id      INTEGER PRIMARY KEY,
+  city_id INTEGER NOT NULL REFERENCES cities(id) ON DELETE CASCADE
+) STRICT;
+INSERT INTO cities(name) VALUES ('Саров'), ('Снежинск'), ('Озёрск');
+INSERT INTO teams(city_id) VALUES (1), (2), (3), (3);
+DELETE FROM cities WHERE id = 3;
+INSERT INTO cities(name) VALUES ('Северск');  -- gets 3 again: the reuse this fixes
+INSERT INTO teams(city_id) VALUES (3);
+)sql"},
+  };
+  REQUIRE(civic::sqlite::Migrate(db, before) == 1);
+  REQUIRE(QueryInt(db, "SELECT count(*) FROM teams") == 3);  // the cascade took two
+  std::vector<Migration> after = before;
+  after.push_back({2, "ids never repeat", "",
+                   [](Database& d) {
+                     civic::sqlite::RebuildWithAutoincrementId(d, "cities");
+                     civic::sqlite::RebuildWithAutoincrementId(d, "teams");
+                   },
+                   true});
+  REQUIRE(civic::sqlite::Migrate(db, after) == 1);
+
+  // Rows, the children's rows (no cascade during the rebuild), the index and the UNIQUE
+  // constraint are all there, and enforcement is back on.
+  CHECK(
+      QueryText(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM cities ORDER BY id)") ==
+      "Саров,Снежинск,Северск");
+  CHECK(QueryInt(db, "SELECT count(*) FROM teams") == 3);
+  CHECK(QueryInt(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'cities_name_id'") == 1);
+  CHECK(
+      QueryText(db, "SELECT sql FROM sqlite_schema WHERE name = 'cities'").find("AUTOINCREMENT") !=
+      std::string::npos);
+  CHECK(QueryInt(db, "PRAGMA foreign_keys") == 1);
+  CHECK_THROWS_AS(db.Exec("INSERT INTO cities(name) VALUES ('Саров')"), Error);
+  CHECK_THROWS_AS(db.Exec("INSERT INTO teams(city_id) VALUES (99)"), Error);
+
+  // The newest city deleted (cascading to its team), the next one gets a new id.
+  db.Exec("DELETE FROM cities WHERE id = 3");
+  CHECK(QueryInt(db, "SELECT count(*) FROM teams") == 2);
+  db.Exec("INSERT INTO cities(name) VALUES ('Железногорск')");
+  CHECK(db.LastInsertRowid() == 4);
+  // A second run changes nothing.
+  CHECK(civic::sqlite::Migrate(db, after) == 0);
+}
+
+TEST_CASE("A migration with foreign keys off fails when it leaves a dangling reference",
+          "[sqlite]") {
+  Database db = Database::Open(":memory:");
+  const std::vector<Migration> migrations = {
+      {1, "parent and child", R"sql(
+CREATE TABLE parent (id INTEGER PRIMARY KEY) STRICT;
+CREATE TABLE child (parent_id INTEGER NOT NULL REFERENCES parent(id)) STRICT;
+INSERT INTO parent VALUES (1);
+INSERT INTO child VALUES (1);
+)sql"},
+      {2, "drops the parent's row", "DELETE FROM parent;", nullptr, true},
+  };
+  CHECK_THROWS_WITH(civic::sqlite::Migrate(db, migrations), Catch::Contains("migration 2"));
+  CHECK(civic::sqlite::SchemaVersion(db) == 1);
+  CHECK(QueryInt(db, "SELECT count(*) FROM parent") == 1);
+  CHECK(QueryInt(db, "PRAGMA foreign_keys") == 1);
+}
+
 TEST_CASE("Migrate throws when the database is newer than this binary", "[sqlite]") {
   Database db = Database::Open(":memory:");
   db.Exec("PRAGMA user_version = 5");

@@ -303,6 +303,18 @@ CREATE TABLE reviews (
 ) STRICT;
 CREATE INDEX reviews_expert ON reviews(expert_id, id);
 )sql"},
+      // Ids that never repeat: a deleted newest row's id is not given to the next one (clients,
+      // caches and the ballot may still hold it). Tables created before migration 8 are
+      // rebuilt with AUTOINCREMENT; their ids continue from the highest one stored.
+      {10, "ids are never given twice", "",
+       [](sqlite::Database& db) {
+         for (const char* table :
+              {"cities", "organizations", "people", "programs", "teams", "team_members", "events",
+               "sessions", "awards", "nominations", "nominees", "laureates"}) {
+           sqlite::RebuildWithAutoincrementId(db, table);
+         }
+       },
+       true},
   };
   return kMigrations;
 }

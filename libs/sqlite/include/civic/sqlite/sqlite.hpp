@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -199,7 +200,20 @@ struct Migration {
   int version;       // 1..n, consecutive
   std::string name;  // for error messages
   std::string sql;   // one or more statements; must not contain BEGIN/COMMIT/ROLLBACK
+  // Runs after `sql`, in the same transaction (for a change SQL alone cannot say).
+  std::function<void(Database&)> code = nullptr;
+  // Runs with foreign key enforcement off (PRAGMA foreign_keys, which cannot change inside a
+  // transaction), as SQLite's recipe for rebuilding a table others reference asks: a DROP TABLE
+  // would otherwise delete (or cascade to) the rows that reference it. PRAGMA foreign_key_check
+  // must find nothing before the migration commits; enforcement is restored afterwards.
+  bool foreign_keys_off = false;
 };
+
+// Rebuilds `table` so that its `id INTEGER PRIMARY KEY` becomes AUTOINCREMENT (an id is never
+// given again, even after the newest row is deleted), keeping its rows, columns, constraints,
+// indexes and triggers. For a Migration with foreign_keys_off. Does nothing when the table
+// already has AUTOINCREMENT. Throws Error when the table has no such id column.
+void RebuildWithAutoincrementId(Database& db, const std::string& table);
 
 // Applies, in order, every migration whose version is greater than the database's current
 // schema version (PRAGMA user_version). Each migration runs in its own IMMEDIATE transaction
@@ -210,8 +224,8 @@ struct Migration {
 // database's version is newer than the newest migration ("database is newer than this binary")
 // or if a transaction is already open on `db`. Safe against a concurrent Migrate() on another
 // connection: the version is re-read inside each write transaction.
-// Note: PRAGMA foreign_keys cannot change inside a transaction; use PRAGMA defer_foreign_keys
-// in migrations that rebuild referenced tables. Returns the number of migrations applied.
+// A migration with foreign_keys_off runs with enforcement off (see Migration). Returns the number
+// of migrations applied.
 int Migrate(Database& db, const std::vector<Migration>& migrations);
 
 // PRAGMA user_version of the main database.
