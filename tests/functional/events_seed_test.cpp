@@ -69,6 +69,18 @@ TEST_CASE("Seed: the five stories load through the API and a second run creates 
     CHECK(composition.body["size"] == 4);
   }
 
+  // Each team's project, reviewed by two experts, ranked in the program.
+  auto ranking = Call(*client, "GET",
+                      "/v1/programs/" + std::to_string(good_cities) + "/project-ranking?limit=100");
+  REQUIRE(ranking.status == 200);
+  CHECK(ranking.body["projects"] == 14);
+  REQUIRE(ranking.body["items"].size() == 14);
+  CHECK(ranking.body["items"][0]["rank"] == 1);
+  for (const auto& item : ranking.body["items"]) {
+    CHECK(item["reviews"] == 2);
+    CHECK(item["score"].is_number());
+  }
+
   // Seed 001: the award with nominees from its 30 cities.
   const json awards = All(*client, "/v1/awards");
   REQUIRE(awards.size() == 1);
@@ -109,5 +121,6 @@ TEST_CASE("Seed: the five stories load through the API and a second run creates 
   output.clear();
   REQUIRE(RunSeed(service.base_url(), output) == 0);
   CHECK(All(*client, "/v1/people").size() == people);
+  CHECK(All(*client, "/v1/reviews").size() == 28);
   CHECK(All(*client, "/v1/events").size() == 7);
 }

@@ -1,9 +1,9 @@
 // civic-seed: loads the five seed stories into a running events API through its public API:
-// the "Добрые города" program with its 14 city teams (four sectors each) and its first module
-// in Ханты-Мансийск, the atom-city leaders' seminar and the "Новые Созидатели" award with
-// nominees from its 30 cities, the Новокузнецк rally, the Уфа conference with its plenary and
-// four sectional platforms, and the Якутск school of ТОС with its case session.
-// Places, programs and numbers are the seeds'; people are invented.
+// the "Добрые города" program with its 14 city teams (four sectors each), their social projects
+// with two experts' reviews, and its first module in Ханты-Мансийск, the atom-city leaders' seminar
+// and the "Новые Созидатели" award with nominees from its 30 cities, the Новокузнецк rally, the Уфа
+// conference with its plenary and four sectional platforms, and the Якутск school of ТОС with its
+// case session. Places, programs and numbers are the seeds'; people are invented.
 //
 // Every POST carries an Idempotency-Key derived from what it creates, so running the tool again
 // within the key lifetime (48 h) creates nothing twice.
@@ -199,12 +199,24 @@ int main(int argc, char** argv) {
                                                 "Руководитель НКО", "Предприниматель",
                                                 "Координатор волонтёров"};
     size_t person_index = 0;
+    const std::vector<std::string> themes = {
+        "Двор для всех",    "Школа соседей",     "Зелёный берег",   "Тропа здоровья",
+        "Библиотека вещей", "Волонтёрский штаб", "Общественный сад"};
+    std::vector<int64_t> projects;
     for (const auto& team_city : kTeamCities) {
       const int64_t team = api.Create("/v1/teams", "team-" + team_city,
                                       {{"name", "Команда города " + team_city},
                                        {"city_id", city.at(team_city)},
                                        {"program_id", good_cities},
                                        {"status", "active"}})["id"];
+      // Each team's social project, submitted for expert review.
+      projects.push_back(
+          api.Create("/v1/projects", "project-" + team_city,
+                     {{"team_id", team},
+                      {"title", themes[projects.size() % themes.size()] + ": " + team_city},
+                      {"summary", "Социальный проект команды города " + team_city +
+                                      ", разработанный в программе «Добрые города»."},
+                      {"status", "submitted"}})["id"]);
       for (size_t s = 0; s < sectors.size(); ++s) {
         const std::string name = Person(person_index++);
         const int64_t person = api.Create(
@@ -215,6 +227,24 @@ int main(int argc, char** argv) {
                     {"person_id", person},
                     {"sector", sectors[s]},
                     {"role", s == 0 ? "lead" : "member"}});
+      }
+    }
+    // Two experts of the program review every project against its criteria.
+    for (int e = 0; e < 2; ++e) {
+      const int64_t expert = api.Create("/v1/people", "person-expert-" + std::to_string(e),
+                                        {{"name", Person(100 + e)},
+                                         {"city_id", city.at("Москва")},
+                                         {"position", "Эксперт программы"},
+                                         {"organization_id", dobro}})["id"];
+      for (size_t i = 0; i < projects.size(); ++i) {
+        const int k = static_cast<int>(i) + 3 * e;
+        api.Create("/v1/reviews", "review-" + std::to_string(e) + "-" + std::to_string(i),
+                   {{"project_id", projects[i]},
+                    {"expert_id", expert},
+                    {"scores",
+                     {{"Социальный эффект", 5 + (k * 3) % 6},
+                      {"Вовлечение жителей", 4 + (k * 5) % 7},
+                      {"Реализуемость", 6 + k % 5}}}});
       }
     }
     const int64_t module1 = api.Create("/v1/events", "event-module-1",
