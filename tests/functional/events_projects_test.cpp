@@ -163,6 +163,16 @@ TEST_CASE("Projects: a team's project is drafted, submitted, reviewed by experts
   CHECK(deleted.body["detail"].get<std::string>().find("withdraw") != std::string::npos);
   CHECK(Call(*c.client, "GET", review_path).body["comment"] == "Смета реальна");
 
+  // A decided project does not go back under review; a reviewer does not join the team.
+  auto reopened = c.Patch(path, {{"status", "submitted"}});
+  CHECK(reopened.status == 422);
+  CHECK(Has(ErrorFields(reopened), "status"));
+  auto joins =
+      Call(*c.client, "POST", "/v1/team-members",
+           {{"team_id", c.teams["Саров"]}, {"person_id", c.experts[1]}, {"sector", "ngo"}});
+  CHECK(joins.status == 422);
+  CHECK(Has(ErrorFields(joins), "person_id"));
+
   // Scored criteria, the project's program and team stay as they were.
   auto criteria = c.Patch("/v1/programs/" + Str(c.program),
                           {{"review_criteria", {{{"name", "Актуальность"}, {"weight", 1}}}}});
@@ -223,8 +233,29 @@ TEST_CASE(
   auto moved = c.Patch("/v1/reviews/" + Str(review["id"]), {{"expert_id", c.experts[1]}});
   CHECK(moved.status == 422);
   CHECK(Has(ErrorFields(moved), "expert_id"));
+  // What GET returns may be sent back as a PATCH (the computed score is ignored there); a POST
+  // may not set it.
+  json round_trip = review;
+  round_trip["comment"] = "Хороший план";
+  auto patched = c.Patch("/v1/reviews/" + Str(review["id"]), round_trip);
+  CHECK(patched.status == 200);
+  CHECK(patched.body["score"] == review["score"]);
+  auto scored = Call(*c.client, "POST", "/v1/reviews",
+                     {{"project_id", project},
+                      {"expert_id", c.experts[1]},
+                      {"scores", Contest::Scores(8, 7, 9, 6)},
+                      {"score", 10}});
+  CHECK(scored.status == 422);
+  CHECK(Has(ErrorFields(scored), "score"));
+  // A reviewed project does not go back to draft.
+  CHECK(c.Patch("/v1/projects/" + Str(project), {{"status", "draft"}}).status == 422);
+
   // While the project is under review an expert may take a review back.
   CHECK(Call(*c.client, "DELETE", "/v1/reviews/" + Str(review["id"])).status == 204);
+  // Nobody has reviewed it now: it may go back to draft, and a withdrawn project stays so.
+  REQUIRE(c.Patch("/v1/projects/" + Str(project), {{"status", "draft"}}).status == 200);
+  REQUIRE(c.Patch("/v1/projects/" + Str(project), {{"status", "withdrawn"}}).status == 200);
+  CHECK(c.Patch("/v1/projects/" + Str(project), {{"status", "submitted"}}).status == 422);
 
   // A project outside any program has no criteria to score.
   const int64_t loose_team = Create(

@@ -127,3 +127,32 @@ TEST_CASE("Ranking: by score, then by reviews, equal ones share a rank, unreview
   CHECK(close[0].project_id == 2);
   CHECK(close[1].rank == 2);
 }
+
+TEST_CASE("Project: status moves forward, a decision may be revised, withdrawn is final",
+          "[project]") {
+  CHECK_FALSE(civic::TransitionError("draft", "submitted", 0));
+  CHECK_FALSE(civic::TransitionError("draft", "withdrawn", 0));
+  CHECK(civic::TransitionError("draft", "selected", 0));
+  CHECK_FALSE(civic::TransitionError("submitted", "draft", 0));
+  CHECK(civic::TransitionError("submitted", "draft", 2)->find("2 review") != std::string::npos);
+  CHECK_FALSE(civic::TransitionError("submitted", "selected", 1));
+  CHECK_FALSE(civic::TransitionError("selected", "not_selected", 1));
+  CHECK_FALSE(civic::TransitionError("not_selected", "selected", 1));
+  CHECK(civic::TransitionError("selected", "submitted", 1)->find("not_selected, withdrawn") !=
+        std::string::npos);
+  CHECK(civic::TransitionError("withdrawn", "submitted", 1)->find("withdrawn") !=
+        std::string::npos);
+  CHECK_FALSE(civic::TransitionError("withdrawn", "withdrawn", 1));
+}
+
+TEST_CASE("Score: shown to two decimals with halves rounded up, exactly", "[project]") {
+  CHECK(civic::Score{203, 200}.Rounded() == 1.02);  // 1.015: a double would round it down
+  CHECK(civic::Score{77, 10}.Rounded() == 7.7);
+  CHECK(civic::Score{2, 3}.Rounded() == 0.67);
+  CHECK(civic::Score{10, 1}.Rounded() == 10.0);
+  // Out-of-range scores (refused by ValidateScores) do not reach the weighted sum.
+  civic::Review review = ReviewOf(9223372036854775807LL, 7, 9, 6);
+  const civic::Score score = civic::ReviewScore(review, Criteria());
+  CHECK(score.weight == 7);
+  CHECK(score.points == 2 * 7 + 3 * 9 + 2 * 6);
+}

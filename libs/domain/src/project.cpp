@@ -49,11 +49,17 @@ void ValidateScores(const Review& review, const std::vector<ReviewCriterion>& cr
 
 double Score::value() const { return static_cast<double>(points) / static_cast<double>(weight); }
 
+double Score::Rounded() const {
+  // Hundredths, rounded half up in integers: (100·P/W + 1/2) = (200·P + W) / (2·W).
+  const int64_t hundredths = (200 * points + weight) / (2 * weight);
+  return static_cast<double>(hundredths) / 100.0;
+}
+
 Score ReviewScore(const Review& review, const std::vector<ReviewCriterion>& criteria) {
   Score score;
   for (const auto& criterion : criteria) {
     const auto found = review.scores.find(criterion.name);
-    if (found != review.scores.end()) {
+    if (found != review.scores.end() && found->second >= kMinScore && found->second <= kMaxScore) {
       score.points += criterion.weight * found->second;
       score.weight += criterion.weight;
     }
@@ -89,6 +95,46 @@ std::optional<std::string> DecisionError(const std::string& status, int64_t revi
     return "cannot be " + status + " before at least one expert has reviewed the project";
   }
   return std::nullopt;
+}
+
+std::optional<std::string> TransitionError(const std::string& from, const std::string& to,
+                                           int64_t reviews) {
+  if (from == to) {
+    return std::nullopt;
+  }
+  const auto allowed = [&]() -> std::vector<std::string> {
+    if (from == "draft") {
+      return {"submitted", "withdrawn"};
+    }
+    if (from == "submitted") {
+      if (reviews > 0) {
+        return {"selected", "not_selected", "withdrawn"};
+      }
+      return {"draft", "selected", "not_selected", "withdrawn"};
+    }
+    if (from == "selected") {
+      return {"not_selected", "withdrawn"};
+    }
+    if (from == "not_selected") {
+      return {"selected", "withdrawn"};
+    }
+    return {};
+  }();
+  if (std::find(allowed.begin(), allowed.end(), to) != allowed.end()) {
+    return std::nullopt;
+  }
+  if (from == "withdrawn") {
+    return "cannot change: the project was withdrawn";
+  }
+  if (from == "submitted" && to == "draft") {
+    return "cannot go back to draft: experts have reviewed the project (" +
+           std::to_string(reviews) + " review(s))";
+  }
+  std::string list;
+  for (const auto& status : allowed) {
+    list += (list.empty() ? "" : ", ") + status;
+  }
+  return "cannot go from " + from + " to " + to + " (from " + from + ": " + list + ")";
 }
 
 Assessment Assess(const std::vector<Review>& reviews,

@@ -1,7 +1,6 @@
 #include "resources/projects.hpp"
 
 #include <cctype>
-#include <cmath>
 #include <cstdlib>
 #include <map>
 
@@ -25,7 +24,7 @@ nlohmann::json Shown(const Score& score) {
   if (score.empty()) {
     return nullptr;
   }
-  return std::round(score.value() * 100.0) / 100.0;
+  return score.Rounded();
 }
 
 }  // namespace
@@ -69,8 +68,12 @@ void Projects::Resolve(sqlite::Database& db, Project& project) {
 void Projects::CheckReferences(sqlite::Database& db, const Project& project,
                                Violations& violations) {
   int64_t reviews = 0;
+  std::string from = "draft";  // a new project starts as a draft
   if (project.id != 0) {
     auto stored = Get(db, project.id);
+    if (stored) {
+      from = stored->status;
+    }
     if (stored && stored->team_id != project.team_id) {
       violations.Add("team_id", "cannot be changed (it is " + std::to_string(stored->team_id) +
                                     "): a project stays with the team that develops it");
@@ -86,8 +89,10 @@ void Projects::CheckReferences(sqlite::Database& db, const Project& project,
   }
   RequireExists(db, "teams", "team", "team_id", project.team_id, violations);
   RequireExists(db, "programs", "program", "program_id", project.program_id, violations);
-  if (auto error = DecisionError(project.status, reviews)) {
+  if (auto error = TransitionError(from, project.status, reviews)) {
     violations.Add("status", *error);
+  } else if (auto decision = DecisionError(project.status, reviews)) {
+    violations.Add("status", *decision);
   }
 }
 

@@ -1,7 +1,5 @@
 #include "resources/reviews.hpp"
 
-#include <cmath>
-
 #include "resources/json_util.hpp"
 #include "resources/projects.hpp"
 #include "resources/references.hpp"
@@ -43,6 +41,7 @@ Result<Review> Reviews::FromJson(const nlohmann::json& body, rest::JsonReader::M
     }
   }
   review.comment = reader.String("comment", false).value_or("");
+  reader.ReadOnly("score");
   reader.RejectUnknown();
   Validate(review, violations);
   if (!violations.empty()) {
@@ -64,8 +63,7 @@ nlohmann::json Reviews::ToJson(const Review& review) {
 nlohmann::json Reviews::Present(const Review& review) {
   nlohmann::json json = ToJson(review);
   const Score score{review.score_points, review.score_weight};
-  json["score"] = score.empty() ? nlohmann::json(nullptr)
-                                : nlohmann::json(std::round(score.value() * 100) / 100);
+  json["score"] = score.empty() ? nlohmann::json(nullptr) : nlohmann::json(score.Rounded());
   return json;
 }
 

@@ -61,6 +61,16 @@ void TeamMembers::CheckReferences(sqlite::Database& db, const TeamMember& member
     rules = ProgramTeamRules(db, *team->program_id);
   }
   ValidateMembership(member, MembersOfTeam(db, member.team_id), rules, violations);
+  // An expert does not review their own team's project, so a reviewer does not join the team.
+  auto reviewed = db.Prepare(
+      "SELECT reviews.id FROM reviews JOIN projects ON projects.id = reviews.project_id "
+      "WHERE projects.team_id = ? AND reviews.expert_id = ? LIMIT 1");
+  reviewed.Bind(1, member.team_id).Bind(2, member.person_id);
+  if (reviewed.Step()) {
+    violations.Add("person_id", "reviewed a project of this team as an expert (review " +
+                                    std::to_string(reviewed.ColumnInt64(0)) +
+                                    "), so the person cannot join it");
+  }
 }
 
 TeamMember TeamMembers::FromRow(sqlite::Statement& row) {

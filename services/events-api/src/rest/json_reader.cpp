@@ -36,6 +36,13 @@ const nlohmann::json* JsonReader::Find(const std::string& name, bool required) {
   return &*it;
 }
 
+void JsonReader::ReadOnly(const std::string& name) {
+  const auto* value = Find(name, false);
+  if (value != nullptr && mode_ == Mode::kCreate) {
+    violations_.Add(Path(name), "is read-only");
+  }
+}
+
 std::optional<std::string> JsonReader::String(const std::string& name, bool required) {
   const auto* value = Find(name, required);
   if (value == nullptr) {

@@ -43,6 +43,10 @@ class JsonReader {
   // A nested array (null if absent or not an array; the error is recorded).
   const nlohmann::json* Array(const std::string& name, bool required, size_t max_items);
 
+  // A member the server computes (a review's `score`): an error in a POST body, ignored in a
+  // merged PATCH document (which holds what GET returned).
+  void ReadOnly(const std::string& name);
+
   // Records "unknown field" for every member that was not read.
   void RejectUnknown();
 

@@ -66,10 +66,12 @@ struct Score {
   int64_t points = 0;  // Σ weight × score
   int64_t weight = 0;  // Σ weight; 0: nothing scored
   bool empty() const { return weight == 0; }
-  double value() const;  // points / weight; REQUIRES: !empty()
+  double value() const;    // points / weight; REQUIRES: !empty()
+  double Rounded() const;  // value() to two decimals, halves up (1.015 is 1.02); REQUIRES: !empty()
 };
 
-// The review's score: the mean of its criteria, weighted by the program's weights.
+// The review's score: the mean of its criteria, weighted by the program's weights (scores out of
+// range, which ValidateScores refuses, are left out).
 Score ReviewScore(const Review& review, const std::vector<ReviewCriterion>& criteria);
 
 // Why experts may not add, change or remove reviews of `project` now, or nothing: reviews are
@@ -84,6 +86,14 @@ std::optional<std::string> ExpertConflict(int64_t expert_id,
 // Why the project may not take `status` with `reviews` reviews, or nothing: organisers decide
 // (selected, not_selected) on a project at least one expert has reviewed.
 std::optional<std::string> DecisionError(const std::string& status, int64_t reviews);
+
+// Why a project with `reviews` reviews may not go from status `from` to `to`, or nothing. A
+// draft is submitted or withdrawn; a submitted project goes back to draft only while nobody has
+// reviewed it, or is decided (selected, not_selected) or withdrawn; a decision may be revised
+// (selected <-> not_selected) or the project withdrawn; a withdrawn project stays withdrawn.
+// Staying in the same status is always allowed.
+std::optional<std::string> TransitionError(const std::string& from, const std::string& to,
+                                           int64_t reviews);
 
 // A project's reviews summed up: the mean score of every criterion over the reviews, and the
 // overall score: the mean of the reviews' weighted scores (every review weighs the same).
