@@ -123,6 +123,14 @@ TEST_CASE("Programs: organisers, team rules and criteria are validated and store
     INFO(field);
     CHECK(Has(ErrorFields(rejected), field));
   }
+  // A weight past the integers of the column is refused, not wrapped (2^32 + 3 is not 3).
+  bad = program;
+  bad["review_criteria"][1]["weight"] = 4294967299LL;
+  bad["team_rules"]["min_size"] = 4294967297LL;
+  rejected = Call(*d.client, "POST", "/v1/programs", bad);
+  CHECK(rejected.status == 422);
+  CHECK(Has(ErrorFields(rejected), "review_criteria[1].weight"));
+  CHECK(Has(ErrorFields(rejected), "team_rules.min_size"));
   bad = program;
   bad["organizer_ids"] = {999};
   rejected = Call(*d.client, "POST", "/v1/programs", bad);

@@ -1,6 +1,7 @@
 #include "resources/programs.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "civic/domain/organization.hpp"
@@ -10,6 +11,13 @@
 namespace civic::events::resources {
 
 namespace {
+
+// `value` as an int, out-of-range values pinned to the int's limits so that the range checks
+// refuse them (4294967299 must not become 3).
+int Saturated(int64_t value) {
+  return static_cast<int>(
+      std::clamp<int64_t>(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+}
 
 constexpr const char* kColumns =
     "id, title, kind, description, starts_on, ends_on, parent_program_id, team_rules, "
@@ -84,8 +92,8 @@ Result<Program> Programs::FromJson(const nlohmann::json& body, rest::JsonReader:
     TeamRules rules;
     rules.required_sectors = rules_reader.StringArray("required_sectors", false, Sectors().size())
                                  .value_or(std::vector<std::string>{});
-    rules.min_size = static_cast<int>(rules_reader.Integer("min_size", false).value_or(1));
-    rules.max_size = static_cast<int>(rules_reader.Integer("max_size", false).value_or(100));
+    rules.min_size = Saturated(rules_reader.Integer("min_size", false).value_or(1));
+    rules.max_size = Saturated(rules_reader.Integer("max_size", false).value_or(100));
     rules_reader.RejectUnknown();
     program.team_rules = rules;
   }
@@ -95,7 +103,7 @@ Result<Program> Programs::FromJson(const nlohmann::json& body, rest::JsonReader:
                             "review_criteria[" + std::to_string(i) + "].");
       ReviewCriterion criterion;
       criterion.name = item.String("name", true).value_or("");
-      criterion.weight = static_cast<int>(item.Integer("weight", true).value_or(1));
+      criterion.weight = Saturated(item.Integer("weight", true).value_or(1));
       item.RejectUnknown();
       program.review_criteria.push_back(criterion);
     }
