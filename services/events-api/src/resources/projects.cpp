@@ -282,10 +282,14 @@ void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
             if (!program) {
               return std::nullopt;
             }
-            // Projects under review or decided; drafts and withdrawn ones are not in the running.
+            // Projects under review or decided (drafts and withdrawn ones are not in the
+            // running), each with its reviews' stored weighted scores summed: one query.
             auto rows = db.Prepare(
-                "SELECT id, team_id, title, status FROM projects WHERE program_id = ? AND status "
-                "IN ('submitted', 'selected', 'not_selected') ORDER BY id");
+                "SELECT p.id, p.team_id, p.title, p.status, count(r.id), "
+                "coalesce(sum(r.score_points), 0), coalesce(sum(r.score_weight), 0) "
+                "FROM projects AS p LEFT JOIN reviews AS r ON r.project_id = p.id "
+                "WHERE p.program_id = ? AND p.status IN ('submitted', 'selected', 'not_selected') "
+                "GROUP BY p.id ORDER BY p.id");
             rows.Bind(1, *id);
             struct Row {
               int64_t team_id;
@@ -299,10 +303,8 @@ void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
                                                rows.ColumnText(3)};
               Standing standing;
               standing.project_id = rows.ColumnInt64(0);
-              const auto assessment =
-                  Assess(ReviewsOfProject(db, standing.project_id), program->review_criteria);
-              standing.reviews = assessment.reviews;
-              standing.score = assessment.score;
+              standing.reviews = rows.ColumnInt64(4);
+              standing.score = {rows.ColumnInt64(5), rows.ColumnInt64(6)};
               standings.push_back(standing);
             }
             Rank(standings);
