@@ -21,20 +21,7 @@ DURATION="${DURATION:-6}"
 CONNECTIONS="${CONNECTIONS:-64}"
 BALLOT_THREADS="${BALLOT_THREADS:-2}"
 
-scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-bin=build/release/services/ballot/civic-ballot
-preload=build/release/bench/civic-ballot-preload
-work="$(mktemp -d /tmp/ballot-budget.XXXXXX)"
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export CIVIC_BALLOT_VOTER_KEY="bench-voter-key-0123456789abcdef0123456789"
-export CIVIC_BALLOT_CLIENT_KEY="bench-client-key-0123456789"
-export CIVIC_BALLOT_ADMIN_KEY="bench-admin-key-0123456789"
+source bench/ballot/common.sh
 hz=$(getconf CLK_TCK)
 
 # ticks PID: user + system clock ticks of the whole process.
@@ -53,15 +40,7 @@ measure() {
   local mode="$1" dir out t0 t1 c0 c1 busy0 idle0 busy1 idle1 idle rate wrk_cpu n
   dir="$work/$mode.$RANDOM"
   "$preload" --data-dir "$dir" --votes 0 >/dev/null
-  "$bin" --port 0 --data-dir "$dir" --threads "$BALLOT_THREADS" --log-level warn --events-url http://127.0.0.1:9 \
-    >"$work/out.log" 2>"$work/err.log" &
-  pid=$!
-  until grep -q "listening on" "$work/out.log" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { cat "$work/err.log"; exit 1; }
-    sleep 0.01
-  done
-  local port
-  port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out.log")
+  start_ballot "$dir"
   sleep 0.3
   thread_ticks "$pid" >"$work/th0"
   t0=$(ticks "$pid")
@@ -83,9 +62,7 @@ measure() {
   c1=$(cpu_times)
   t1=$(ticks "$pid")
   thread_ticks "$pid" >"$work/th1"
-  kill -TERM "$pid"
-  wait "$pid" || true
-  pid=""
+  stop_ballot
   rm -rf "$dir"
   [ -n "$rate" ] || { echo "$mode: no rate; wrk said: $out"; exit 1; }
   read -r busy0 idle0 <<<"$c0"

@@ -22,43 +22,7 @@ BATCH_CONNECTIONS="${BATCH_CONNECTIONS:-16}"
 WRK_THREADS="${WRK_THREADS:-2}"
 BALLOT_THREADS="${BALLOT_THREADS:-2}"
 
-scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-bin=build/release/services/ballot/civic-ballot
-preload=build/release/bench/civic-ballot-preload
-work="$(mktemp -d /tmp/ballot-bench.XXXXXX)"
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export CIVIC_BALLOT_VOTER_KEY="bench-voter-key-0123456789abcdef0123456789"
-export BALLOT_CLIENT_KEY="bench-client-key-0123456789"
-export CIVIC_BALLOT_CLIENT_KEY="$BALLOT_CLIENT_KEY"
-export CIVIC_BALLOT_ADMIN_KEY="bench-admin-key-0123456789"
-
-# start_ballot DIR: starts the ballot on a free port; sets pid, port, start_ms (to listening).
-start_ballot() {
-  local dir="$1" t0 t1
-  rm -f "$work/out.log" "$work/err.log"
-  t0=$(date +%s%N)
-  "$bin" --port 0 --data-dir "$dir" --threads "$BALLOT_THREADS" --log-level warn \
-    --events-url http://127.0.0.1:9 >"$work/out.log" 2>"$work/err.log" &
-  pid=$!
-  until grep -q "listening on" "$work/out.log" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { cat "$work/err.log"; exit 1; }
-    sleep 0.01
-  done
-  t1=$(date +%s%N)
-  port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out.log")
-  start_ms=$(( (t1 - t0) / 1000000 ))
-}
-stop_ballot() {
-  kill -TERM "$pid"
-  wait "$pid" || true
-  pid=""
-}
+source bench/ballot/common.sh
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 
 # ceiling: wrk on GET /healthz; prints requests/s.
