@@ -162,6 +162,12 @@ TEST_CASE("Projects: a team's project is drafted, submitted, reviewed by experts
   CHECK(deleted.status == 409);
   CHECK(deleted.body["detail"].get<std::string>().find("withdraw") != std::string::npos);
   CHECK(Call(*c.client, "GET", review_path).body["comment"] == "Смета реальна");
+  // A patch that changes nothing has nothing to refuse: 200, the review as it was.
+  auto before = Call(*c.client, "GET", review_path);
+  auto same = c.Patch(review_path, {{"comment", "Смета реальна"}});
+  CHECK(same.status == 200);
+  CHECK(same.Header("ETag") == before.Header("ETag"));
+  CHECK(same.body["updated_at"] == before.body["updated_at"]);
 
   // A decided project does not go back under review; a reviewer does not join the team.
   auto reopened = c.Patch(path, {{"status", "submitted"}});

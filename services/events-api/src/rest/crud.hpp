@@ -259,14 +259,16 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             model.id = current->id;
             model.created_at = current->created_at;
             Resolved<R>(db, model);
+            model.updated_at = current->updated_at;
+            if (R::ToJson(model) == R::ToJson(*current)) {
+              // Nothing changed: keep updated_at and the ETag. The rules that guard a change
+              // (references, frozen fields, a decided project's reviews) have nothing to refuse.
+              return Ok(Presented<R>(*current));
+            }
             Violations violations;
             R::CheckReferences(db, model, violations);
             if (!violations.empty()) {
               return http::ErrorResponse(violations.ToError());
-            }
-            model.updated_at = current->updated_at;
-            if (R::ToJson(model) == R::ToJson(*current)) {
-              return Ok(Presented<R>(*current));  // nothing changed: keep updated_at and ETag
             }
             model.updated_at = clock.Now();
             R::Update(db, model);
