@@ -1,5 +1,6 @@
 // The ballot's vote routes against the real binary: every answer, receipts, results, restart.
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <future>
 #include <set>
 
@@ -76,6 +77,15 @@ TEST_CASE("Ballot: a new vote is 201 with a receipt and the same vote again is 2
   CHECK(check["nomination_id"] == 31);
   CHECK(check["nominee_id"] == 501);
   CHECK(r->body.find("voter-1") == std::string::npos);
+  // Base32 is case-insensitive: the receipt typed in capitals is found, named in lower case.
+  std::string shouted = receipt;
+  for (char& c : shouted) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  r = b.client->Get("/v1/receipts/" + shouted);
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  CHECK(json::parse(r->body)["receipt"] == receipt);
   std::string forged = receipt;
   forged[23] = forged[23] == 'a' ? 'b' : 'a';
   RequireProblem(b.client->Get("/v1/receipts/" + forged), 404);
@@ -194,6 +204,15 @@ TEST_CASE("Ballot: a batch answers every vote in order and one bad vote does not
   add(VoteBody("b5", 32, 601), 9);                 // 404: unknown award
   add(VoteBody("b6", 31, 502), 0);                 // 422: no award id can be 0
   add(VoteBody("b7", 31, 502), int64_t{1} << 31);  // 422: past the largest id
+  // The client's references come back on counted and rejected votes alike; a reference counts
+  // characters: 100 Cyrillic letters are 200 bytes and within the 128 allowed.
+  std::string cyrillic;
+  for (int i = 0; i < 100; ++i) {
+    cyrillic += "я";
+  }
+  votes[0]["client_ref"] = cyrillic;
+  votes[2]["client_ref"] = "ref-409";
+  votes[7]["client_ref"] = "ref-unknown-award";
   auto r = b.client->Post("/v1/votes/batch", ClientAuth(), json({{"votes", votes}}).dump(),
                           "application/json");
   REQUIRE(r);
@@ -206,6 +225,10 @@ TEST_CASE("Ballot: a batch answers every vote in order and one bad vote does not
     CHECK(body["results"][i]["status"] == expected[i]);
   }
   CHECK(body["results"][0]["receipt"] == body["results"][6]["receipt"]);
+  CHECK(body["results"][0]["client_ref"] == cyrillic);
+  CHECK(body["results"][2]["client_ref"] == "ref-409");
+  CHECK(body["results"][7]["client_ref"] == "ref-unknown-award");
+  CHECK_FALSE(body["results"][1].contains("client_ref"));
   CHECK(body["results"][5]["error"]["errors"][0]["field"] == "votes[5].nominee");
   CHECK(body["results"][8]["error"]["errors"][0]["field"] == "votes[8].award");
   CHECK(body["results"][9]["error"]["errors"][0]["field"] == "votes[9].award");

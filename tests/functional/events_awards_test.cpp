@@ -385,6 +385,10 @@ TEST_CASE("Nominations and nominees: deleted before voting opens, kept once it o
   const int64_t future = w.Award("published", hours(24), hours(48));
   const int64_t nomination = w.Nomination(future, "Лидер изменений");
   const int64_t nominee = w.PersonNominee(nomination, "Ирина Лебедева", "Саров");
+  // Before voting opens the rules may still change.
+  CHECK(Call(*w.client, "PATCH", Path("/v1/awards", future),
+             {{"max_choices_per_nomination", 2}, {"voting_opens_at", FromNow(hours(12))}})
+            .status == 200);
   CHECK(Call(*w.client, "DELETE", Path("/v1/nominations", nomination)).status == 409);
   CHECK(Call(*w.client, "DELETE", Path("/v1/nominees", nominee)).status == 204);
   CHECK(Call(*w.client, "DELETE", Path("/v1/nominations", nomination)).status == 204);
@@ -400,6 +404,53 @@ TEST_CASE("Nominations and nominees: deleted before voting opens, kept once it o
   CHECK(Call(*w.client, "GET", Path("/v1/nominees", open_nominee)).status == 200);
   // Adding a nominee while voting is open is allowed (the ballot syncs it).
   w.PersonNominee(open_nomination, "Тимур Ахмеров", "Железногорск");
+}
+
+TEST_CASE("Awards: once voting opened, its start, K and nominees' nominations stay as they were",
+          "[events][awards][rules]") {
+  AtomCities w;
+  const int64_t award = w.Award("published", -hours(1), hours(48));
+  const int64_t leaders = w.Nomination(award, "Лидер изменений");
+  const int64_t keepers = w.Nomination(award, "Хранитель традиций");
+  const int64_t nominee = w.PersonNominee(leaders, "Павел Кречетов", "Снежинск");
+  const std::string path = Path("/v1/awards", award);
+  const auto before = Call(*w.client, "GET", path).body;
+
+  // Moving the window later would make the award look unopened and its history deletable.
+  auto later =
+      Call(*w.client, "PATCH", path,
+           {{"voting_opens_at", FromNow(hours(24))}, {"voting_closes_at", FromNow(hours(30))}});
+  CHECK(later.status == 422);
+  CHECK(Has(ErrorFields(later), "voting_opens_at"));
+  // Fewer (or more) choices per nomination than the votes were cast under.
+  auto fewer = Call(*w.client, "PATCH", path, {{"max_choices_per_nomination", 2}});
+  CHECK(fewer.status == 422);
+  CHECK(Has(ErrorFields(fewer), "max_choices_per_nomination"));
+  // The end moves to now or later, never into the past.
+  auto past =
+      Call(*w.client, "PATCH", path, {{"voting_closes_at", FromNow(-std::chrono::minutes(5))}});
+  CHECK(past.status == 422);
+  CHECK(Has(ErrorFields(past), "voting_closes_at"));
+  CHECK(Call(*w.client, "GET", path).body == before);
+  CHECK(Call(*w.client, "DELETE", Path("/v1/nominees", nominee)).status == 409);
+
+  // A nominee stays in the nomination its votes were cast in.
+  auto moved =
+      Call(*w.client, "PATCH", Path("/v1/nominees", nominee), {{"nomination_id", keepers}});
+  CHECK(moved.status == 422);
+  CHECK(Has(ErrorFields(moved), "nomination_id"));
+  CHECK(Call(*w.client, "GET", Path("/v1/nominees", nominee)).body["nomination_id"] == leaders);
+
+  // What may change: the end (extended), the visibility, the text; status forward.
+  auto extended = Call(*w.client, "PATCH", path,
+                       {{"voting_closes_at", FromNow(hours(72))},
+                        {"results_visibility", "hidden_until_close"},
+                        {"description", "Голосование продлено"},
+                        {"status", "voting"}});
+  CHECK(extended.status == 200);
+  CHECK(extended.body["status"] == "voting");
+  CHECK(Call(*w.client, "PATCH", Path("/v1/nominees", nominee), {{"status", "withdrawn"}}).status ==
+        200);
 }
 
 TEST_CASE("Sync: renaming a nominee's city is a new version of each award that names it",
@@ -588,20 +639,20 @@ TEST_CASE("Close: laureates are the most voted active nominees per nomination, t
         {{"award_id", id},
          {"final", true},
          {"nominations",
-          {{{"nomination_id", leaders},
+          {{{"id", leaders},
             {"total_votes", 5300},
             {"nominees",
-             {{{"nominee_id", irina}, {"votes", 4100}, {"share", 0.7736}, {"rank", 1}},
-              {{"nominee_id", pavel}, {"votes", 1200}, {"share", 0.2264}, {"rank", 2}}}}},
-           {{"nomination_id", keepers},
+             {{{"id", irina}, {"votes", 4100}, {"share", 0.7736}, {"rank", 1}},
+              {{"id", pavel}, {"votes", 1200}, {"share", 0.2264}, {"rank", 2}}}}},
+           {{"id", keepers},
             {"total_votes", 7000},
             {"nominees",
-             {{{"nominee_id", olesya}, {"votes", 3000}, {"share", 0.4286}, {"rank", 1}},
-              {{"nominee_id", timur}, {"votes", 2000}, {"share", 0.2857}, {"rank", 2}},
-              {{"nominee_id", vera}, {"votes", 2000}, {"share", 0.2857}, {"rank", 2}}}}},
-           {{"nomination_id", youth},
+             {{{"id", olesya}, {"votes", 3000}, {"share", 0.4286}, {"rank", 1}},
+              {{"id", timur}, {"votes", 2000}, {"share", 0.2857}, {"rank", 2}},
+              {{"id", vera}, {"votes", 2000}, {"share", 0.2857}, {"rank", 2}}}}},
+           {{"id", youth},
             {"total_votes", 0},
-            {"nominees", {{{"nominee_id", quiet}, {"votes", 0}, {"share", 0.0}, {"rank", 1}}}}}}}}};
+            {"nominees", {{{"id", quiet}, {"votes", 0}, {"share", 0.0}, {"rank", 1}}}}}}}}};
   });
 
   const std::string close = Path("/v1/awards", award, "/close");
@@ -695,14 +746,13 @@ TEST_CASE("Close: a ballot that is down or failing changes nothing, a retry then
 
     auto results = [=](int64_t nominee_id) {
       return [=](int64_t id) {
-        return std::pair<int, json>{
-            200,
-            {{"award_id", id},
-             {"final", true},
-             {"nominations",
-              {{{"nomination_id", nomination},
-                {"total_votes", 10},
-                {"nominees", {{{"nominee_id", nominee_id}, {"votes", 10}}}}}}}}};
+        return std::pair<int, json>{200,
+                                    {{"award_id", id},
+                                     {"final", true},
+                                     {"nominations",
+                                      {{{"id", nomination},
+                                        {"total_votes", 10},
+                                        {"nominees", {{{"id", nominee_id}, {"votes", 10}}}}}}}}};
       };
     };
     ballot.set_answer(results(nominee + 1000));

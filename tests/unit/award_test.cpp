@@ -145,9 +145,9 @@ TEST_CASE("Laureates: a nomination without votes has none", "[award][laureates]"
 TEST_CASE("Ballot results: the final document is read, wrong or partial ones are refused",
           "[award][ballot]") {
   const char* good = R"({"award_id": 7, "final": true, "nominations": [
-      {"nomination_id": 31, "total_votes": 210, "nominees": [
-        {"nominee_id": 501, "votes": 120, "share": 0.571, "rank": 1},
-        {"nominee_id": 502, "votes": 90, "share": 0.429, "rank": 2}]}],
+      {"id": 31, "total_votes": 210, "nominees": [
+        {"id": 501, "votes": 120, "share": 0.571, "rank": 1},
+        {"id": 502, "votes": 90, "share": 0.429, "rank": 2}]}],
       "computed_at": "2026-12-01T00:00:01Z"})";
   auto parsed = civic::events::ParseFinalResults(good, 7);
   REQUIRE(parsed.ok());
@@ -163,11 +163,11 @@ TEST_CASE("Ballot results: the final document is read, wrong or partial ones are
           .ok());
   CHECK_FALSE(civic::events::ParseFinalResults("not json", 7).ok());
   CHECK_FALSE(civic::events::ParseFinalResults(
-                  R"({"award_id": 7, "final": true, "nominations": [{"nomination_id": 31}]})", 7)
+                  R"({"award_id": 7, "final": true, "nominations": [{"id": 31}]})", 7)
                   .ok());
   CHECK_FALSE(civic::events::ParseFinalResults(
-                  R"({"award_id": 7, "final": true, "nominations": [{"nomination_id": 31,
-                      "total_votes": 1, "nominees": [{"nominee_id": 501, "votes": -1}]}]})",
+                  R"({"award_id": 7, "final": true, "nominations": [{"id": 31,
+                      "total_votes": 1, "nominees": [{"id": 501, "votes": -1}]}]})",
                   7)
                   .ok());
 }

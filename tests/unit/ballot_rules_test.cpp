@@ -88,16 +88,39 @@ TEST_CASE("Ballot: a snapshot with a nominee outside its nominations or a bad K 
 
 TEST_CASE("Ballot: vote validation names each bad field with its prefix", "[ballot][rules]") {
   VoteInput vote;
-  vote.voter = std::string(kMaxVoterIdBytes + 1, 'x');
+  vote.voter = std::string(kMaxVoterIdChars + 1, 'x');
   vote.nomination_id = 0;
   vote.nominee_id = 5;
-  vote.client_ref = std::string(kMaxClientRefBytes + 1, 'r');
+  vote.client_ref = std::string(kMaxClientRefChars + 1, 'r');
   std::vector<civic::FieldError> errors;
   ValidateVote(vote, "votes[2].", errors);
   REQUIRE(errors.size() == 3);
   CHECK(errors[0].field == "votes[2].voter");
   CHECK(errors[1].field == "votes[2].nomination");
   CHECK(errors[2].field == "votes[2].client_ref");
+  CHECK(errors[2].reason == "must be at most 128 characters");
+}
+
+TEST_CASE("Ballot: vote lengths count characters, not bytes", "[ballot][rules]") {
+  // "я" is two bytes: 128 of them are 256 bytes but 128 characters, within the limit.
+  std::string ya;
+  for (size_t i = 0; i < kMaxClientRefChars; ++i) {
+    ya += "я";
+  }
+  VoteInput vote;
+  vote.voter = ya + ya;  // 256 characters, 512 bytes
+  vote.nomination_id = 31;
+  vote.nominee_id = 501;
+  vote.client_ref = ya;
+  std::vector<civic::FieldError> errors;
+  ValidateVote(vote, "", errors);
+  CHECK(errors.empty());
+  vote.client_ref = ya + "я";
+  vote.voter += "я";
+  ValidateVote(vote, "", errors);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].field == "voter");
+  CHECK(errors[1].field == "client_ref");
 }
 
 TEST_CASE("Ballot: results rank nominees with ties, compute shares and a breakdown by city",
@@ -133,4 +156,33 @@ TEST_CASE("Ballot: results of an award without votes are zeros, not a division b
   CHECK(results.total_votes == 0);
   CHECK(results.nominations[0].nominees[0].share == 0.0);
   CHECK(results.nominations[0].nominees[0].rank == 1);
+}
+
+TEST_CASE("Ballot: a vote counts in the nomination it was cast in", "[ballot][results]") {
+  Award award = SampleAward();
+  // A tally of nominee 501 under nomination 32 (where it is not listed) is not counted there.
+  const auto results = ComputeResults(award, {{31, 501, 4}, {32, 501, 1}});
+  CHECK(results.total_votes == 4);
+  CHECK(results.nominations[0].total_votes == 4);
+  CHECK(results.nominations[1].total_votes == 0);
+}
+
+TEST_CASE("Ballot: a snapshot may not move or drop a nominee with counted votes",
+          "[ballot][sync]") {
+  const Award award = SampleAward();
+  const std::vector<NomineeTally> tallies = {{31, 501, 3}, {31, 502, 0}};
+  CHECK(CheckKeepsCountedVotes(award, tallies).ok());
+  CHECK(CheckKeepsCountedVotes(award, {}).ok());
+
+  Award moved = award;
+  moved.nominees[1].nomination_id = 32;  // 502 has no votes: fine
+  CHECK(CheckKeepsCountedVotes(moved, tallies).ok());
+  moved.nominees[0].nomination_id = 32;  // 501 has three
+  auto status = CheckKeepsCountedVotes(moved, tallies);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().fields[0].reason.find("nominee 501") != std::string::npos);
+
+  Award dropped = award;
+  dropped.nominees.erase(dropped.nominees.begin());
+  CHECK_FALSE(CheckKeepsCountedVotes(dropped, tallies).ok());
 }

@@ -2,6 +2,8 @@
 
 #include <unordered_set>
 
+#include "civic/domain/validation.hpp"
+
 namespace civic::ballot {
 
 std::string_view ToString(AwardStatus status) {
@@ -160,9 +162,9 @@ void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<Fi
   const std::string p(prefix);
   if (vote.voter.empty()) {
     errors.push_back({p + "voter", "must not be empty"});
-  } else if (vote.voter.size() > kMaxVoterIdBytes) {
+  } else if (vote.voter.size() > kMaxVoterIdChars && Utf8Length(vote.voter) > kMaxVoterIdChars) {
     errors.push_back(
-        {p + "voter", "must be at most " + std::to_string(kMaxVoterIdBytes) + " bytes"});
+        {p + "voter", "must be at most " + std::to_string(kMaxVoterIdChars) + " characters"});
   }
   const auto id = [&](int64_t value, const char* field) {
     if (!IdInRange(value)) {
@@ -171,9 +173,10 @@ void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<Fi
   };
   id(vote.nomination_id, "nomination");
   id(vote.nominee_id, "nominee");
-  if (vote.client_ref && vote.client_ref->size() > kMaxClientRefBytes) {
-    errors.push_back(
-        {p + "client_ref", "must be at most " + std::to_string(kMaxClientRefBytes) + " bytes"});
+  if (vote.client_ref && vote.client_ref->size() > kMaxClientRefChars &&
+      Utf8Length(*vote.client_ref) > kMaxClientRefChars) {
+    errors.push_back({p + "client_ref",
+                      "must be at most " + std::to_string(kMaxClientRefChars) + " characters"});
   }
 }
 

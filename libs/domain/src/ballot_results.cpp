@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
 #include <unordered_map>
 
 namespace civic::ballot {
@@ -36,11 +37,44 @@ std::vector<CityVotes> ByCity(const std::vector<RankedNominee>& nominees, uint64
 
 }  // namespace
 
-AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>& tallies) {
-  std::unordered_map<int64_t, uint64_t> votes_by_nominee;
-  votes_by_nominee.reserve(tallies.size());
+namespace {
+
+uint64_t PairKey(int64_t nomination_id, int64_t nominee_id) {
+  return (static_cast<uint64_t>(nomination_id) << 32) | static_cast<uint32_t>(nominee_id);
+}
+
+}  // namespace
+
+Status CheckKeepsCountedVotes(const Award& snapshot, const std::vector<NomineeTally>& tallies) {
+  std::unordered_map<int64_t, int64_t> nomination_of;
+  nomination_of.reserve(snapshot.nominees.size());
+  for (const Nominee& nominee : snapshot.nominees) {
+    nomination_of[nominee.id] = nominee.nomination_id;
+  }
   for (const NomineeTally& tally : tallies) {
-    votes_by_nominee[tally.nominee_id] += tally.votes;
+    if (tally.votes == 0) {
+      continue;
+    }
+    const auto it = nomination_of.find(tally.nominee_id);
+    if (it == nomination_of.end()) {
+      return Error::Invalid("nominees", "drops nominee " + std::to_string(tally.nominee_id) +
+                                            ", which has counted votes");
+    }
+    if (it->second != tally.nomination_id) {
+      return Error::Invalid("nominees", "moves nominee " + std::to_string(tally.nominee_id) +
+                                            " to nomination " + std::to_string(it->second) +
+                                            ", but its votes were cast in nomination " +
+                                            std::to_string(tally.nomination_id));
+    }
+  }
+  return OkStatus();
+}
+
+AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>& tallies) {
+  std::unordered_map<uint64_t, uint64_t> votes_by_pair;
+  votes_by_pair.reserve(tallies.size());
+  for (const NomineeTally& tally : tallies) {
+    votes_by_pair[PairKey(tally.nomination_id, tally.nominee_id)] += tally.votes;
   }
   std::unordered_map<int64_t, size_t> nomination_index;
   AwardResults results;
@@ -60,8 +94,8 @@ AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>&
     }
     RankedNominee ranked;
     ranked.nominee = &nominee;
-    const auto votes = votes_by_nominee.find(nominee.id);
-    ranked.votes = votes == votes_by_nominee.end() ? 0 : votes->second;
+    const auto votes = votes_by_pair.find(PairKey(nominee.nomination_id, nominee.id));
+    ranked.votes = votes == votes_by_pair.end() ? 0 : votes->second;
     NominationResults& nomination = results.nominations[it->second];
     nomination.total_votes += ranked.votes;
     nomination.nominees.push_back(ranked);

@@ -33,11 +33,13 @@ struct AwardSync::Fetch {
 };
 
 AwardSync::AwardSync(std::string events_url, std::chrono::milliseconds interval,
-                     AwardCatalog& catalog, AwardStore& store, BallotMetrics& metrics)
+                     AwardCatalog& catalog, AwardStore& store, const Tallies& tallies,
+                     BallotMetrics& metrics)
     : events_url_(std::move(events_url)),
       interval_(interval),
       catalog_(catalog),
       store_(store),
+      tallies_(tallies),
       metrics_(metrics) {
   client_ = std::make_unique<httplib::Client>(events_url_);
   client_->set_keep_alive(true);
@@ -182,6 +184,13 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id) {
   if (award->id != award_id) {
     return Error::Unavailable("GET /v1/sync/awards/" + std::to_string(award_id) +
                               " answered award " + std::to_string(award->id));
+  }
+  // Votes count in the nomination they were cast in: a snapshot that moves or drops a nominee
+  // with counted votes would make the live results disagree with the log.
+  if (const Status kept = CheckKeepsCountedVotes(*award, tallies_.Of(award_id)); !kept.ok()) {
+    const auto& fields = kept.error().fields;
+    return Error::Unavailable("award " + std::to_string(award_id) + " rejected: " +
+                              (fields.empty() ? kept.error().message : fields[0].reason));
   }
   award->active = true;
   const int64_t version = award->version;

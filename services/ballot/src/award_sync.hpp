@@ -18,6 +18,7 @@
 #include "award_store.hpp"
 #include "ballot_metrics.hpp"
 #include "civic/domain/error.hpp"
+#include "tallies.hpp"
 
 namespace httplib {
 class Client;
@@ -27,8 +28,9 @@ namespace civic::ballot {
 
 class AwardSync {
  public:
+  // `tallies` is read to refuse a snapshot that would move or drop a nominee with counted votes.
   AwardSync(std::string events_url, std::chrono::milliseconds interval, AwardCatalog& catalog,
-            AwardStore& store, BallotMetrics& metrics);
+            AwardStore& store, const Tallies& tallies, BallotMetrics& metrics);
   ~AwardSync();
   AwardSync(const AwardSync&) = delete;
   AwardSync& operator=(const AwardSync&) = delete;
@@ -61,6 +63,7 @@ class AwardSync {
   const std::chrono::milliseconds interval_;
   AwardCatalog& catalog_;
   AwardStore& store_;
+  const Tallies& tallies_;
   BallotMetrics& metrics_;
 
   std::mutex client_mu_;  // guards client_ and list_etag_

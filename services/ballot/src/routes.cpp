@@ -401,8 +401,15 @@ Response App::GetReceipt(const Request& request) {
   if (!keys_.VerifyReceipt(receipt, fields)) {
     return not_found();
   }
+  // Base32 is case-insensitive: answer with the canonical (lower-case) spelling.
+  std::string canonical = receipt;
+  for (char& c : canonical) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
   return Response::Json(
-      200, {{"receipt", receipt},
+      200, {{"receipt", canonical},
             {"counted", true},
             {"award_id", record->award_id},
             {"nomination_id", record->nomination_id},

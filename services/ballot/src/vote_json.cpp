@@ -3,6 +3,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "civic/domain/validation.hpp"
 #include "civic/http/problem.hpp"
 
 namespace civic::ballot {
@@ -341,9 +342,18 @@ std::string BatchResultsJson(const std::vector<VoteOutcome>& outcomes,
     if (i > 0) {
       out += ',';
     }
+    // The client's reference is echoed for every vote that carried a valid one, rejected or not.
+    const auto append_client_ref = [&] {
+      if (i < votes.size() && votes[i].vote.client_ref &&
+          Utf8Length(*votes[i].vote.client_ref) <= kMaxClientRefChars) {
+        out += R"(,"client_ref":)";
+        AppendJsonString(out, *votes[i].vote.client_ref);
+      }
+    };
     if (outcome.kind == VoteOutcome::Kind::kError) {
       out += R"({"status":)";
       AppendInt(out, http::StatusFor(outcome.error.code));
+      append_client_ref();
       out += R"(,"error":)";
       out += http::ErrorResponse(outcome.error).body;
       out += '}';
@@ -352,10 +362,7 @@ std::string BatchResultsJson(const std::vector<VoteOutcome>& outcomes,
     out += outcome.kind == VoteOutcome::Kind::kCreated ? R"({"status":201,"receipt":)"
                                                        : R"({"status":200,"receipt":)";
     AppendJsonString(out, outcome.receipt);
-    if (i < votes.size() && votes[i].vote.client_ref) {
-      out += R"(,"client_ref":)";
-      AppendJsonString(out, *votes[i].vote.client_ref);
-    }
+    append_client_ref();
     out += '}';
   }
   out += "]}";

@@ -105,12 +105,11 @@ Result<std::vector<NominationTally>> ParseFinalResults(std::string_view body, in
       return Error::Internal("a nomination of the results is not an object");
     }
     NominationTally tally;
-    const auto id = Count(nomination, "nomination_id");
+    const auto id = Count(nomination, "id");
     const auto total = Count(nomination, "total_votes");
     const auto nominees = nomination.find("nominees");
     if (!id || !total || nominees == nomination.end() || !nominees->is_array()) {
-      return Error::Internal(
-          "a nomination of the results lacks nomination_id, total_votes or nominees");
+      return Error::Internal("a nomination of the results lacks id, total_votes or nominees");
     }
     if (!seen_nominations.insert(*id).second) {
       return Error::Internal("nomination " + std::to_string(*id) + " is repeated in the results");
@@ -122,11 +121,11 @@ Result<std::vector<NominationTally>> ParseFinalResults(std::string_view body, in
       if (!nominee.is_object()) {
         return Error::Internal("a nominee of the results is not an object");
       }
-      const auto nominee_id = Count(nominee, "nominee_id");
+      const auto nominee_id = Count(nominee, "id");
       const auto votes = Count(nominee, "votes");
       if (!nominee_id || !votes) {
         return Error::Internal("a nominee of nomination " + std::to_string(*id) +
-                               " lacks nominee_id or votes");
+                               " lacks id or votes");
       }
       if (!seen_nominees.insert(*nominee_id).second) {
         return Error::Internal("nominee " + std::to_string(*nominee_id) +

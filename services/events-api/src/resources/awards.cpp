@@ -78,7 +78,8 @@ nlohmann::json Awards::ToJson(const Award& award) {
           {"updated_at", FormatUtc(award.updated_at)}};
 }
 
-void Awards::CheckReferences(sqlite::Database& db, const Award& award, Violations& violations) {
+void Awards::CheckReferences(sqlite::Database& db, const Award& award, Violations& violations,
+                             Instant now) {
   RequireExists(db, "programs", "program", "program_id", award.program_id, violations);
   std::optional<Award> current;
   if (award.id != 0) {
@@ -87,7 +88,27 @@ void Awards::CheckReferences(sqlite::Database& db, const Award& award, Violation
   if (auto reason = StatusChangeError(current ? current->status : "", award.status)) {
     violations.Add("status", *reason);
   }
-  if (!current || !IsFinal(*current)) {
+  if (!current) {
+    return;
+  }
+  if (!IsFinal(*current)) {
+    if (!VotingHasOpened(*current, now)) {
+      return;
+    }
+    // Votes have been cast under these rules: the ballot's counts, its audit (recount) and the
+    // laureates all read them, so they stay as they were when voting opened.
+    const std::string reason = "cannot change once voting has opened (votes were cast under it)";
+    if (award.voting_opens_at != current->voting_opens_at) {
+      violations.Add("voting_opens_at", reason);
+    }
+    if (award.max_choices_per_nomination != current->max_choices_per_nomination) {
+      violations.Add("max_choices_per_nomination", reason);
+    }
+    if (award.voting_closes_at != current->voting_closes_at && award.voting_closes_at < now) {
+      violations.Add("voting_closes_at",
+                     "cannot move into the past once voting has opened (votes were taken until "
+                     "now): give the current time or later");
+    }
     return;
   }
   // The results are recorded against these rules: only the status and description may change.

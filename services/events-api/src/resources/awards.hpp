@@ -24,7 +24,10 @@ struct Awards {
   static nlohmann::json ToJson(const Award& award);
   // Also the rules that need the stored award: the status change, and a closed award's frozen
   // fields.
-  static void CheckReferences(sqlite::Database& db, const Award& award, Violations& violations);
+  // Once voting has opened, the rules the votes were cast under stay: voting_opens_at and
+  // max_choices_per_nomination no longer change, and voting_closes_at moves to now or later only.
+  static void CheckReferences(sqlite::Database& db, const Award& award, Violations& violations,
+                              Instant now);
   static std::optional<Award> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Award& award);
   static void Update(sqlite::Database& db, const Award& award);

@@ -65,8 +65,8 @@ nlohmann::json Nominees::ToJson(const Nominee& nominee) {
           {"updated_at", FormatUtc(nominee.updated_at)}};
 }
 
-void Nominees::CheckReferences(sqlite::Database& db, const Nominee& nominee,
-                               Violations& violations) {
+void Nominees::CheckReferences(sqlite::Database& db, const Nominee& nominee, Violations& violations,
+                               Instant now) {
   RequireExists(db, "nominations", "nomination", "nomination_id", nominee.nomination_id,
                 violations);
   RequireExists(db, "people", "person", "person_id", nominee.person_id, violations);
@@ -88,6 +88,16 @@ void Nominees::CheckReferences(sqlite::Database& db, const Nominee& nominee,
                                           std::to_string(current->award_id) +
                                           " (a nominee stays with its award)");
       return;
+    }
+    if (nominee.nomination_id != current->nomination_id) {
+      const auto award = Awards::Get(db, current->award_id);
+      if (award && !IsFinal(*award) && VotingHasOpened(*award, now)) {
+        violations.Add("nomination_id", "cannot change once voting on award " +
+                                            std::to_string(award->id) +
+                                            " has opened: its votes were cast in nomination " +
+                                            std::to_string(current->nomination_id));
+        return;
+      }
     }
   }
   if (!current || !SameContent(nominee, *current)) {

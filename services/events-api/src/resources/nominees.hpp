@@ -23,7 +23,10 @@ struct Nominees {
 
   static Result<Nominee> FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode);
   static nlohmann::json ToJson(const Nominee& nominee);
-  static void CheckReferences(sqlite::Database& db, const Nominee& nominee, Violations& violations);
+  // Once the award's voting has opened, a nominee stays in its nomination (its votes were cast
+  // there).
+  static void CheckReferences(sqlite::Database& db, const Nominee& nominee, Violations& violations,
+                              Instant now);
   static std::optional<Nominee> Get(sqlite::Database& db, int64_t id);
   // Also sets nominee.award_id from the nomination.
   static void Insert(sqlite::Database& db, Nominee& nominee);

@@ -11,6 +11,8 @@
 //   static Result<Model> FromJson(const nlohmann::json&, rest::JsonReader::Mode);
 //   static nlohmann::json ToJson(const Model&);
 //   static void CheckReferences(sqlite::Database&, const Model&, Violations&);
+//                                      // or (..., Violations&, Instant now) when the rules
+//                                      // depend on the time (an award whose voting opened)
 //   static std::optional<Model> Get(sqlite::Database&, int64_t id);
 //   static void Insert(sqlite::Database&, Model&);           // sets model.id
 //   static void Update(sqlite::Database&, const Model&);
@@ -180,6 +182,17 @@ void AddNestedList(http::Router& router, Store& store, const std::string& patter
              {.offload = true});
 }
 
+// R::CheckReferences, given the time when it takes it.
+template <class R>
+void CheckedReferences(sqlite::Database& db, const typename R::Model& model, Violations& violations,
+                       const Clock& clock) {
+  if constexpr (requires { R::CheckReferences(db, model, violations, clock.Now()); }) {
+    R::CheckReferences(db, model, violations, clock.Now());
+  } else {
+    R::CheckReferences(db, model, violations);
+  }
+}
+
 template <class R>
 void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
   using Model = typename R::Model;
@@ -200,7 +213,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             Model model = std::move(parsed.value());
             Resolved<R>(db, model);
             Violations violations;
-            R::CheckReferences(db, model, violations);
+            CheckedReferences<R>(db, model, violations, clock);
             if (!violations.empty()) {
               return http::ErrorResponse(violations.ToError());
             }
@@ -266,7 +279,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
               return Ok(Presented<R>(*current));
             }
             Violations violations;
-            R::CheckReferences(db, model, violations);
+            CheckedReferences<R>(db, model, violations, clock);
             if (!violations.empty()) {
               return http::ErrorResponse(violations.ToError());
             }

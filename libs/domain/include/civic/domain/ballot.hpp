@@ -87,8 +87,9 @@ Status CheckAcceptsNewVote(const Award& award, const Nominee& nominee, Instant n
 
 // ---- Votes ------------------------------------------------------------------------------------
 
-inline constexpr size_t kMaxVoterIdBytes = 256;
-inline constexpr size_t kMaxClientRefBytes = 128;
+// Lengths count characters (UTF-8 code points), as everywhere in the API.
+inline constexpr size_t kMaxVoterIdChars = 256;
+inline constexpr size_t kMaxClientRefChars = 128;
 inline constexpr size_t kMaxBatchVotes = 1000;
 
 // A vote as a client sends it. The voter id is opaque (from a trusted client) and never stored.

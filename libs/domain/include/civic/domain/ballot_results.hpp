@@ -44,9 +44,15 @@ struct AwardResults {
   std::vector<CityVotes> by_city;
 };
 
-// Combines `award` with `tallies`. Tallies of nominees the award does not list are ignored
-// (nominees are never removed once voting opened). The result points into `award`, which must
-// outlive it.
+// Combines `award` with `tallies`. A vote counts in the nomination it was cast in: a tally whose
+// (nomination, nominee) pair the award does not list is ignored (the ballot never takes a snapshot
+// that moves or drops a nominee with counted votes: CheckKeepsCountedVotes). The result points
+// into `award`, which must outlive it.
 AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>& tallies);
+
+// Whether a new snapshot of an award keeps every counted vote where it was cast: each
+// (nomination, nominee) with votes in `tallies` is still listed, the nominee in that nomination.
+// Otherwise the live results would lose or move votes and disagree with the log (the recount).
+Status CheckKeepsCountedVotes(const Award& snapshot, const std::vector<NomineeTally>& tallies);
 
 }  // namespace civic::ballot

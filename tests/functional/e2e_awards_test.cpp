@@ -1,0 +1,215 @@
+// The two real services together (proto-docs/awards-sync.md end to end): the ballot learns an
+// award from the events API, takes votes, and the events API closes the award with the ballot's
+// final results. No fakes: only a relay in this process, so both binaries can start on port 0.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "ballot_fixture.hpp"
+#include "events_api_helpers.hpp"
+
+using civic::test::AdminAuth;
+using civic::test::BallotOptions;
+using civic::test::Call;
+using civic::test::Create;
+using civic::test::ErrorFields;
+using civic::test::FromNow;
+using civic::test::Has;
+using civic::test::Results;
+using civic::test::Service;
+using civic::test::Str;
+using civic::test::Vote;
+using nlohmann::json;
+
+namespace {
+
+// Forwards the ballot's GETs to the events API once its address is known (each side needs the
+// other's URL at start, and both listen on port 0). Until then it answers 503, which the ballot
+// treats as the events API being down.
+class Relay {
+ public:
+  Relay() {
+    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string target;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        target = target_;
+      }
+      if (target.empty()) {
+        res.status = 503;
+        return;
+      }
+      httplib::Client client(target);
+      client.set_connection_timeout(2, 0);
+      client.set_read_timeout(5, 0);
+      httplib::Headers headers;
+      for (const char* name : {"If-None-Match", "X-Civic-Protocol", "Accept"}) {
+        if (req.has_header(name)) {
+          headers.emplace(name, req.get_header_value(name));
+        }
+      }
+      auto answer = client.Get(req.path, headers);
+      if (!answer) {
+        res.status = 502;
+        return;
+      }
+      res.status = answer->status;
+      for (const char* name : {"ETag", "X-Civic-Protocol"}) {
+        if (answer->has_header(name)) {
+          res.set_header(name, answer->get_header_value(name));
+        }
+      }
+      if (!answer->body.empty()) {
+        res.set_content(answer->body, answer->get_header_value("Content-Type"));
+      }
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  ~Relay() {
+    server_.stop();
+    thread_.join();
+  }
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+
+  std::string url() const { return Str("http://127.0.0.1:", port_); }
+  void SetTarget(const std::string& target) {
+    std::lock_guard<std::mutex> lock(mu_);
+    target_ = target;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;  // guards target_
+  std::string target_;
+};
+
+std::string Path(const std::string& base, int64_t id, const std::string& tail = "") {
+  return base + "/" + std::to_string(id) + tail;
+}
+
+}  // namespace
+
+TEST_CASE("End to end: the ballot learns an award, takes votes, the close records its laureates",
+          "[e2e][awards][ballot][close]") {
+  Relay relay;
+  Service ballot(civic::test::BallotBinary(), BallotOptions(relay.url()));
+  civic::test::ServiceOptions events_options;
+  events_options.args = {"--ballot-url", ballot.base_url()};
+  events_options.env = {{"CIVIC_EVENTS_BALLOT_ADMIN_KEY", civic::test::kAdminKey}};
+  Service events(civic::test::EventsApiBinary(), events_options);
+  relay.SetTarget(events.base_url());
+  auto api = events.Client();
+  auto votes = ballot.Client();
+
+  // Seed 001: "Новые Созидатели", the people's award of the atom cities; invented nominees.
+  std::map<std::string, int64_t> city;
+  for (const auto& [name, zone] :
+       std::vector<std::pair<std::string, std::string>>{{"Саров", "Europe/Moscow"},
+                                                        {"Снежинск", "Asia/Yekaterinburg"},
+                                                        {"Озёрск", "Asia/Yekaterinburg"},
+                                                        {"Железногорск", "Asia/Krasnoyarsk"}}) {
+    city[name] = Create(*api, "/v1/cities", {{"name", name}, {"time_zone", zone}})["id"];
+  }
+  const int64_t award = Create(*api, "/v1/awards",
+                               {{"title", "Новые Созидатели"},
+                                {"edition_year", 2026},
+                                {"voting_opens_at", FromNow(-std::chrono::hours(1))},
+                                {"voting_closes_at", FromNow(std::chrono::hours(1))},
+                                {"max_choices_per_nomination", 1},
+                                {"results_visibility", "live"},
+                                {"status", "published"}})["id"];
+  const auto nomination = [&](const std::string& title) -> int64_t {
+    return Create(*api, "/v1/nominations", {{"award_id", award}, {"title", title}})["id"];
+  };
+  const auto nominee = [&](int64_t in, const std::string& name, const std::string& from) {
+    const int64_t person =
+        Create(*api, "/v1/people", {{"name", name}, {"city_id", city.at(from)}})["id"];
+    return Create(*api, "/v1/nominees",
+                  {{"nomination_id", in},
+                   {"kind", "person"},
+                   {"person_id", person},
+                   {"name", name},
+                   {"city_id", city.at(from)}})["id"]
+        .get<int64_t>();
+  };
+  const int64_t leaders = nomination("Лидер изменений");
+  const int64_t keepers = nomination("Хранитель традиций");
+  const int64_t irina = nominee(leaders, "Ирина Лебедева", "Саров");
+  const int64_t pavel = nominee(leaders, "Павел Кречетов", "Снежинск");
+  const int64_t olesya = nominee(keepers, "Олеся Гарипова", "Озёрск");
+  const int64_t timur = nominee(keepers, "Тимур Ахмеров", "Железногорск");
+
+  // The ballot learns the award and its four nominees over HTTP (told by the events API, or at
+  // its next poll).
+  REQUIRE(civic::test::Eventually(
+      [&] {
+        const json results = Results(*votes, award);
+        return !results.is_null() && results["nominations"].size() == 2 &&
+               results["nominations"][1]["nominees"].size() == 2;
+      },
+      std::chrono::seconds(30)));
+
+  int voter = 0;
+  const auto cast = [&](int64_t in, int64_t who, int times) {
+    for (int i = 0; i < times; ++i) {
+      auto r = Vote(*votes, award, Str("resident-", ++voter), in, who);
+      REQUIRE(r);
+      REQUIRE(r->status == 201);
+    }
+  };
+  cast(leaders, irina, 3);
+  cast(leaders, pavel, 1);
+  cast(keepers, olesya, 2);
+  cast(keepers, timur, 2);
+
+  // Closing is refused while voting is open; the organiser ends voting now (a moment ahead).
+  CHECK(Call(*api, "POST", Path("/v1/awards", award, "/close")).status == 409);
+  const std::string ends = FromNow(std::chrono::seconds(2));
+  auto ended = Call(*api, "PATCH", Path("/v1/awards", award), {{"voting_closes_at", ends}});
+  REQUIRE(ended.status == 200);
+  // The ballot has the new end once it gives final results.
+  REQUIRE(civic::test::Eventually(
+      [&] {
+        auto r = votes->Get(Str("/v1/awards/", award, "/results?final=true"), AdminAuth());
+        return r && r->status == 200;
+      },
+      std::chrono::seconds(30)));
+  CHECK(Vote(*votes, award, "late-resident", leaders, pavel)->status == 403);
+
+  auto closed = Call(*api, "POST", Path("/v1/awards", award, "/close"));
+  REQUIRE(closed.status == 200);
+  CHECK(closed.body["award"]["status"] == "closed");
+  const json& laureates = closed.body["laureates"];
+  REQUIRE(laureates.size() == 3);
+  std::set<int64_t> winners;
+  for (const auto& laureate : laureates) {
+    winners.insert(laureate["nominee_id"].get<int64_t>());
+    CHECK(laureate["rank"] == 1);
+  }
+  CHECK(winners == std::set<int64_t>{irina, olesya, timur});
+  for (const auto& laureate : laureates) {
+    if (laureate["nominee_id"] == irina) {
+      CHECK(laureate["votes"] == 3);
+      CHECK(laureate["nomination_id"] == leaders);
+    } else {
+      CHECK(laureate["votes"] == 2);
+      CHECK(laureate["nomination_id"] == keepers);
+    }
+  }
+  CHECK(Call(*api, "GET", Path("/v1/awards", award, "/laureates")).body["items"].size() == 3);
+  // The ballot learns that the award is closed.
+  CHECK(civic::test::Eventually([&] { return Results(*votes, award)["status"] == "closed"; },
+                                std::chrono::seconds(30)));
+  CHECK(Has(ErrorFields(Call(*api, "PATCH", Path("/v1/awards", award),
+                             {{"max_choices_per_nomination", 2}})),
+            "max_choices_per_nomination"));
+}
