@@ -245,7 +245,7 @@ TEST_CASE("Awards: created with defaults, validated field by field, filtered", "
 TEST_CASE("Awards: status moves forward only and never to closed by PATCH",
           "[events][awards][status]") {
   AtomCities w;
-  const int64_t award = w.Award("draft", hours(24), hours(48));
+  const int64_t award = w.Award("draft", -hours(1), hours(48));
   const std::string path = Path("/v1/awards", award);
   CHECK(Call(*w.client, "PATCH", path, {{"status", "published"}}).status == 200);
   auto back = Call(*w.client, "PATCH", path, {{"status", "draft"}});
@@ -393,6 +393,16 @@ TEST_CASE("Nominations and nominees: deleted before voting opens, kept once it o
   CHECK(Call(*w.client, "DELETE", Path("/v1/nominees", nominee)).status == 204);
   CHECK(Call(*w.client, "DELETE", Path("/v1/nominations", nomination)).status == 204);
   CHECK(Call(*w.client, "DELETE", Path("/v1/awards", future)).status == 204);
+
+  // Announced as `voting` ahead of its start: the ballot takes no vote before voting_opens_at,
+  // so until then the rules and the nominees may still change.
+  const int64_t announced = w.Award("voting", hours(24), hours(48));
+  const int64_t announced_nominee =
+      w.PersonNominee(w.Nomination(announced, "Голос города"), "Вера Солнцева", "Северск");
+  CHECK(Call(*w.client, "PATCH", Path("/v1/awards", announced),
+             {{"max_choices_per_nomination", 3}, {"voting_opens_at", FromNow(hours(6))}})
+            .status == 200);
+  CHECK(Call(*w.client, "DELETE", Path("/v1/nominees", announced_nominee)).status == 204);
 
   const int64_t open = w.Award("published", -hours(1), hours(48));
   const int64_t open_nomination = w.Nomination(open, "Лидер изменений");

@@ -63,7 +63,7 @@ TEST_CASE("Award: status moves forward only, closed only through the close actio
   CHECK_FALSE(civic::StatusChangeError("draft", "archived"));
 }
 
-TEST_CASE("Award: voting has opened once published and inside the window, or past published",
+TEST_CASE("Award: voting has opened once published or voting and past its start, or once closed",
           "[award][window]") {
   civic::Award award = Creators();
   CHECK_FALSE(civic::VotingHasOpened(award, At("2026-10-31T20:59:59Z")));
@@ -71,6 +71,11 @@ TEST_CASE("Award: voting has opened once published and inside the window, or pas
   award.status = "draft";
   CHECK_FALSE(civic::VotingHasOpened(award, At("2026-11-15T00:00:00Z")));
   award.status = "voting";
+  CHECK_FALSE(civic::VotingHasOpened(award, At("2026-10-31T20:59:59Z")));
+  CHECK(civic::VotingHasOpened(award, At("2026-10-31T21:00:00Z")));
+  award.status = "closed";
+  CHECK(civic::VotingHasOpened(award, At("2026-01-01T00:00:00Z")));
+  award.status = "archived";
   CHECK(civic::VotingHasOpened(award, At("2026-01-01T00:00:00Z")));
 }
 

@@ -82,7 +82,8 @@ bool VotingHasOpened(const Award& award, Instant now) {
   if (award.status == "draft") {
     return false;
   }
-  if (award.status == "published") {
+  if (award.status == "published" || award.status == "voting") {
+    // The ballot takes votes only inside the window, whatever the status says.
     return now >= award.voting_opens_at;
   }
   return true;

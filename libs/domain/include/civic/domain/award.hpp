@@ -42,9 +42,10 @@ void Validate(const Award& award, Violations& violations);
 // the close action (which records the laureates); `archived` only from `closed` (or a draft).
 std::optional<std::string> StatusChangeError(const std::string& from, const std::string& to);
 
-// Whether voting on the award has begun at `now`: its status is past `published`, or it is
-// published and the window has opened. From then on its nominations and nominees are kept (the
-// ballot may hold votes for them): a nominee is withdrawn, never deleted.
+// Whether voting on the award has begun at `now`: it is closed or archived, or it is published
+// or voting and the window has opened (the ballot takes no vote before `voting_opens_at`). From
+// then on its nominations and nominees are kept (the ballot may hold votes for them): a nominee is
+// withdrawn, never deleted.
 bool VotingHasOpened(const Award& award, Instant now);
 
 // Closed or archived: the results are recorded and the nominations and nominees are final.
