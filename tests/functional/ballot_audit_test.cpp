@@ -9,6 +9,7 @@
 #include <future>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "ballot_fixture.hpp"
 
@@ -224,6 +225,75 @@ TEST_CASE("Ballot: live results stream over Server-Sent Events, at most about on
     auto r = client->Get("/metrics");
     return r && r->body.find("ballot_results_stream_subscribers 0\n") != std::string::npos;
   }));
+}
+
+TEST_CASE("Ballot: live-results streams are capped, past the cap 503, a place frees when one ends",
+          "[ballot][sse]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  Service ballot(civic::test::BallotBinary(),
+                 BallotOptions(events.url(), "", {"--max-streams", "2"}));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+
+  // A reader counts the events it got and leaves, at its next event, once told to stop.
+  struct Reader {
+    std::atomic<bool> stop{false};
+    std::atomic<int> events{0};
+    std::thread thread;
+  };
+  auto start = [&](Reader& reader) {
+    reader.thread = std::thread([&] {
+      auto sse = ballot.Client();
+      sse->Get(
+          "/v1/awards/7/results/stream", {{"Accept", "text/event-stream"}},
+          [](const httplib::Response&) { return true; },
+          [&](const char* data, size_t size) {
+            if (std::string_view(data, size).find("event: results") != std::string_view::npos) {
+              ++reader.events;
+            }
+            return !reader.stop.load();
+          });
+    });
+  };
+  Reader first;
+  Reader second;
+  start(first);
+  start(second);
+  REQUIRE(civic::test::Eventually([&] { return first.events > 0 && second.events > 0; }));
+
+  auto refused = ballot.Client();
+  refused->set_read_timeout(5, 0);
+  auto third = refused->Get("/v1/awards/7/results/stream");
+  REQUIRE(third);
+  CHECK(third->status == 503);
+  CHECK(third->get_header_value("Content-Type") == "application/problem+json");
+  CHECK(third->get_header_value("Retry-After") == "5");
+  CHECK(json::parse(third->body)["detail"].get<std::string>().find("/v1/awards/7/results") !=
+        std::string::npos);
+  auto metrics = client->Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("ballot_results_stream_refused_total 1\n") != std::string::npos);
+  // Polling still answers.
+  CHECK(client->Get("/v1/awards/7/results")->status == 200);
+
+  // One reader leaves (noticed at the next write); its place goes to a new stream.
+  first.stop = true;
+  REQUIRE(Vote(*client, 7, "cap-wake", 31, 501)->status == 201);
+  first.thread.join();
+  REQUIRE(civic::test::Eventually([&] {
+    auto r = client->Get("/metrics");
+    return r && r->body.find("ballot_results_stream_subscribers 1\n") != std::string::npos;
+  }));
+  Reader later;
+  start(later);
+  CHECK(civic::test::Eventually([&] { return later.events > 0; }));
+
+  second.stop = true;
+  later.stop = true;
+  REQUIRE(Vote(*client, 7, "cap-wake-2", 31, 502)->status == 201);
+  second.thread.join();
+  later.thread.join();
 }
 
 TEST_CASE("Ballot: SIGTERM commits and answers votes in flight and later ones get 503",

@@ -32,6 +32,10 @@ struct StreamFixture {
   std::vector<std::unique_ptr<ResponseStream>> kept;
   std::vector<std::thread> threads;
   std::atomic<bool> write_failed{false};
+  std::atomic<size_t> backlog{0};  // /flood: what the socket had not taken when it aborted
+  std::atomic<bool> aborted_open{true};
+  std::atomic<bool> aborted_write{true};
+  std::atomic<bool> flood_done{false};
 
   explicit StreamFixture(civic::http::ServerOptions options = {}) {
     civic::http::Router router;
@@ -69,6 +73,23 @@ struct StreamFixture {
         std::this_thread::sleep_for(1s);
         stream->Write("data: late\n\n");
         stream->End();
+      });
+    });
+    // Written to until the socket takes no more (the client does not read), then aborted.
+    router.AddAsync(civic::http::Method::kGet, "/flood", [this](Request&&, Responder r) {
+      std::shared_ptr<ResponseStream> stream = r.StartStream(200, "application/octet-stream");
+      threads.emplace_back([this, stream] {
+        const std::string piece(64 * 1024, 'x');
+        for (int i = 0; i < 1000 && stream->buffered() == 0; ++i) {
+          if (!stream->Write(piece)) {
+            return;
+          }
+        }
+        backlog = stream->buffered();
+        stream->Abort();
+        aborted_open = stream->open();
+        aborted_write = stream->Write("late");
+        flood_done = true;
       });
     });
     // Opened and left idle; the server's Stop() must end it.
@@ -215,5 +236,44 @@ TEST_CASE("HTTP: HEAD on a streamed route gets the head only, and the connection
   const size_t head_end = received.find("\r\n\r\n") + 4;
   CHECK(received.compare(head_end, 17, "HTTP/1.1 200 OK\r\n") == 0);
   CHECK(received.find("three\n") != std::string::npos);
+  ::close(fd);
+}
+
+TEST_CASE("HTTP: a stream whose client stops reading shows a backlog, and Abort() closes it",
+          "[http][stream]") {
+  StreamFixture f;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(f.port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  const std::string request = "GET /flood HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size()));
+  // The client reads nothing until the server has given up on it.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!f.flood_done && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(f.flood_done);
+  CHECK(f.backlog > 0);
+  CHECK_FALSE(f.aborted_open);
+  CHECK_FALSE(f.aborted_write);
+  // What the socket had taken arrives, then the connection ends without the last chunk.
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string received;
+  char buffer[65536];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+    received.append(buffer, static_cast<size_t>(n));
+  }
+  CHECK((n == 0 || errno == ECONNRESET));
+  CHECK(received.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(received.find("\r\n0\r\n\r\n") == std::string::npos);
   ::close(fd);
 }

@@ -1029,6 +1029,14 @@ void ResponseStream::End() {
   state_->EndLocked();
 }
 
+void ResponseStream::Abort() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->accepting = false;
+  if (state_->connection != nullptr) {
+    state_->connection->Fail();
+  }
+}
+
 bool ResponseStream::open() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   if (state_->accepting && state_->connection->gone()) {

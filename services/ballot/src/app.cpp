@@ -142,7 +142,9 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   votes_ = std::make_unique<VoteService>(catalog_, index_, *committer_, keys_, clock_, metrics_,
                                          rebuilt_.max_seq + 1);
   results_ = std::make_unique<ResultsService>(catalog_, tallies_, clock_);
-  streams_ = std::make_unique<ResultsStreams>(*results_, metrics_);
+  StreamOptions stream_options;
+  stream_options.max_subscribers = static_cast<size_t>(config_.max_streams);
+  streams_ = std::make_unique<ResultsStreams>(*results_, metrics_, stream_options);
 
   registry.AddCallbackGauge("ballot_schema_version", "Schema version of the ballot database.",
                             [this] {

@@ -55,7 +55,15 @@ BallotMetrics::BallotMetrics(metrics::Registry& r)
                             .WithLabels({})),
       results_subscribers(r.AddGauge("ballot_results_stream_subscribers",
                                      "Open Server-Sent Events streams of live results.")
-                              .WithLabels({})) {
+                              .WithLabels({})),
+      results_streams_refused(
+          r.AddCounter("ballot_results_stream_refused_total",
+                       "Live-results streams refused (503) because the most allowed were open.")
+              .WithLabels({})),
+      results_streams_stalled(
+          r.AddCounter("ballot_results_stream_stalled_total",
+                       "Live-results streams ended because their client stopped reading.")
+              .WithLabels({})) {
   storage_healthy.Set(1);
 }
 

@@ -26,6 +26,8 @@ struct BallotMetrics {
   metrics::Counter& sync_failures;
   metrics::Gauge& sync_last_success;
   metrics::Gauge& results_subscribers;
+  metrics::Counter& results_streams_refused;
+  metrics::Counter& results_streams_stalled;
 };
 
 }  // namespace civic::ballot

@@ -101,6 +101,12 @@ void AddBallotFlags(CLI::App& app, Config& config) {
       ->envname("CIVIC_BALLOT_COMMIT_MAX_DELAY_MS")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  app.add_option("--max-streams", config.max_streams,
+                 "Live-results (Server-Sent Events) streams open at once at most; each holds a "
+                 "connection (two descriptors); more are answered 503")
+      ->envname("CIVIC_BALLOT_MAX_STREAMS")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
 }
 
 void LoadSecrets(Config& config, const EnvLookup& env) {
@@ -124,7 +130,8 @@ std::string Describe(const Config& config) {
   return runtime::Describe(config.server) + " events_url=" + config.events_url +
          " sync_interval_ms=" + std::to_string(config.sync_interval_ms) +
          " commit_max_batch=" + std::to_string(config.commit_max_batch) +
-         " commit_max_delay_ms=" + std::to_string(config.commit_max_delay_ms);
+         " commit_max_delay_ms=" + std::to_string(config.commit_max_delay_ms) +
+         " max_streams=" + std::to_string(config.max_streams);
 }
 
 }  // namespace civic::ballot

@@ -1,14 +1,28 @@
 #include "results_stream.hpp"
 
 #include <algorithm>
+#include <utility>
+
 #include "civic/runtime/thread_name.hpp"
 
 namespace civic::ballot {
 
+StreamStep NextStreamStep(bool changed, size_t buffered, std::chrono::milliseconds since_write,
+                          std::chrono::milliseconds behind_for, const StreamOptions& options) {
+  if (buffered > 0) {
+    // The socket is full: more would only pile up in memory. Wait (the update is not lost: the
+    // latest document goes once the client has caught up), up to the stall timeout.
+    return behind_for >= options.stall_timeout ? StreamStep::kDrop : StreamStep::kWait;
+  }
+  if (changed) {
+    return StreamStep::kSend;
+  }
+  return since_write >= options.keepalive ? StreamStep::kKeepAlive : StreamStep::kNothing;
+}
+
 ResultsStreams::ResultsStreams(ResultsService& results, BallotMetrics& metrics,
-                               std::chrono::milliseconds period,
-                               std::chrono::milliseconds keepalive)
-    : results_(results), metrics_(metrics), period_(period), keepalive_(keepalive) {}
+                               StreamOptions options)
+    : results_(results), metrics_(metrics), options_(options) {}
 
 ResultsStreams::~ResultsStreams() { Stop(); }
 
@@ -26,10 +40,27 @@ std::string ResultsStreams::Event(const ResultsService::Document& doc) {
   return event;
 }
 
+bool ResultsStreams::Reserve() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || subscribers_.size() + reserved_ >= options_.max_subscribers) {
+    metrics_.results_streams_refused.Inc();
+    return false;
+  }
+  ++reserved_;
+  return true;
+}
+
 void ResultsStreams::Subscribe(int64_t award_id, bool admin, const ResultsService::Document& first,
                                std::unique_ptr<http::ResponseStream> stream) {
   // Browsers reconnect after `retry` ms when the stream ends.
-  if (!stream->Write("retry: 2000\n\n" + Event(first))) {
+  const bool sent = stream->Write("retry: 2000\n\n" + Event(first));
+  std::lock_guard<std::mutex> lock(mu_);
+  --reserved_;
+  if (!sent) {
+    return;
+  }
+  if (stopping_) {
+    stream->End();
     return;
   }
   Subscriber subscriber;
@@ -38,14 +69,9 @@ void ResultsStreams::Subscribe(int64_t award_id, bool admin, const ResultsServic
   subscriber.stream = std::move(stream);
   subscriber.last_sent = first.json.get();
   subscriber.keep = first.json;
-  subscriber.last_write = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_) {
-    subscriber.stream->End();
-    return;
-  }
+  subscriber.last_write = SteadyClock::now();
   subscribers_.push_back(std::move(subscriber));
-  metrics_.results_subscribers.Set(static_cast<double>(subscribers_.size()));
+  PublishCount();
 }
 
 void ResultsStreams::Stop() {
@@ -65,13 +91,17 @@ void ResultsStreams::Stop() {
     subscriber.stream->End();
   }
   subscribers_.clear();
-  metrics_.results_subscribers.Set(0);
+  PublishCount();
+}
+
+void ResultsStreams::PublishCount() {
+  metrics_.results_subscribers.Set(static_cast<double>(subscribers_.size()));
 }
 
 void ResultsStreams::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, period_, [this] { return stopping_; });
+    cv_.wait_for(lock, options_.period, [this] { return stopping_; });
     if (stopping_) {
       break;
     }
@@ -82,24 +112,59 @@ void ResultsStreams::Run() {
 }
 
 void ResultsStreams::Tick() {
-  const auto now = std::chrono::steady_clock::now();
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  const auto now = SteadyClock::now();
+  // Each document's event is built once per tick, however many subscribers it goes to.
+  std::vector<std::pair<const std::string*, std::string>> events;
+  auto event_of = [&events](const ResultsService::Document& doc) -> const std::string& {
+    for (const auto& [json, event] : events) {
+      if (json == doc.json.get()) {
+        return event;
+      }
+    }
+    return events.emplace_back(doc.json.get(), Event(doc)).second;
+  };
+
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& subscriber : subscribers_) {
     auto doc = results_.Get(subscriber.award_id, subscriber.admin, false);
-    if (doc.ok() && doc->json.get() != subscriber.last_sent) {
-      if (subscriber.stream->Write(Event(*doc))) {
-        subscriber.last_sent = doc->json.get();
-        subscriber.keep = doc->json;
-        subscriber.last_write = now;
-      }
-    } else if (now - subscriber.last_write >= keepalive_) {
-      if (subscriber.stream->Write(": keep-alive\n\n")) {
-        subscriber.last_write = now;
-      }
+    const bool changed = doc.ok() && doc->json.get() != subscriber.last_sent;
+    const size_t buffered = subscriber.stream->buffered();
+    if (buffered == 0) {
+      subscriber.behind_since = {};
+    } else if (subscriber.behind_since == SteadyClock::time_point{}) {
+      subscriber.behind_since = now;
+    }
+    const auto behind_for = buffered == 0
+                                ? milliseconds(0)
+                                : duration_cast<milliseconds>(now - subscriber.behind_since);
+    switch (NextStreamStep(changed, buffered,
+                           duration_cast<milliseconds>(now - subscriber.last_write), behind_for,
+                           options_)) {
+      case StreamStep::kSend:
+        if (subscriber.stream->Write(event_of(*doc))) {
+          subscriber.last_sent = doc->json.get();
+          subscriber.keep = doc->json;
+          subscriber.last_write = now;
+        }
+        break;
+      case StreamStep::kKeepAlive:
+        if (subscriber.stream->Write(": keep-alive\n\n")) {
+          subscriber.last_write = now;
+        }
+        break;
+      case StreamStep::kDrop:
+        metrics_.results_streams_stalled.Inc();
+        subscriber.stream->Abort();
+        break;
+      case StreamStep::kWait:
+      case StreamStep::kNothing:
+        break;
     }
   }
   std::erase_if(subscribers_, [](const Subscriber& s) { return !s.stream->open(); });
-  metrics_.results_subscribers.Set(static_cast<double>(subscribers_.size()));
+  PublishCount();
 }
 
 }  // namespace civic::ballot

@@ -51,6 +51,9 @@ class ResponseStream {
   bool Write(std::string_view data);
   // Ends the response (the last, empty chunk). Idempotent.
   void End();
+  // Closes the connection at once, dropping what the socket has not taken: for a client that
+  // stopped reading. Idempotent.
+  void Abort();
   bool open() const;
   // Bytes written but not yet handed to the socket; a writer producing a lot (an export) waits
   // while this is large. Over 16 MiB a Write() fails: the client is too slow.
