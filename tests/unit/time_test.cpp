@@ -14,6 +14,25 @@ TEST_CASE("Time: an RFC 3339 instant with an offset parses to the same UTC insta
   CHECK(civic::FormatUtc(*fraction) == "2026-03-05T01:00:00.250Z");
 }
 
+TEST_CASE("Time: any number of fraction digits parses, cut to milliseconds", "[time]") {
+  const auto one = civic::ParseInstant("2026-11-22T10:00:00.5Z");
+  REQUIRE(one);
+  CHECK(civic::FormatUtc(*one) == "2026-11-22T10:00:00.500Z");
+  const auto four = civic::ParseInstant("2026-11-22T10:00:00.9999Z");
+  REQUIRE(four);
+  CHECK(civic::FormatUtc(*four) == "2026-11-22T10:00:00.999Z");
+  const auto nanos = civic::ParseInstant("2026-11-22T10:00:00.123456789+05:00");
+  REQUIRE(nanos);
+  CHECK(civic::FormatUtc(*nanos) == "2026-11-22T05:00:00.123Z");
+  // The last representable millisecond stays representable.
+  const auto last = civic::ParseInstant("9999-12-30T23:59:59.9999999Z");
+  REQUIRE(last);
+  CHECK(*last == civic::kMaxInstant);
+  CHECK_FALSE(civic::ParseInstant("2026-11-22T10:00:00.Z"));
+  CHECK_FALSE(civic::ParseInstant("2026-11-22T10:00:00.12a4Z"));
+  CHECK_FALSE(civic::ParseInstant("2026-11-22T10:00:00.1234.5Z"));
+}
+
 TEST_CASE("Time: text without an offset or malformed is rejected", "[time]") {
   CHECK_FALSE(civic::ParseInstant("2026-03-05T10:00:00"));
   CHECK_FALSE(civic::ParseInstant("2026-03-05 10:00"));

@@ -36,6 +36,20 @@ std::optional<Instant> ParseInstant(std::string_view text) {
     s += "00:00";
   }
   s[10] = 'T';
+  // RFC 3339 allows any number of fraction digits; instants keep milliseconds, so the rest is
+  // cut off (truncated, never rounded into the next second).
+  if (s.size() > 20 && s[19] == '.') {
+    size_t end = 20;
+    while (end < s.size() && s[end] >= '0' && s[end] <= '9') {
+      ++end;
+    }
+    if (end == 20) {
+      return std::nullopt;  // a point without digits
+    }
+    if (end > 23) {
+      s.erase(23, end - 23);
+    }
+  }
   std::istringstream in(s);
   date::sys_time<std::chrono::milliseconds> tp;
   std::chrono::minutes offset{};

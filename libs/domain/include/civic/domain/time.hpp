@@ -17,7 +17,8 @@ inline constexpr Instant kMaxInstant{
     std::chrono::milliseconds(253'402'214'399'999)};  // 9999-12-30T23:59:59.999Z
 
 // Parses an RFC 3339 date-time that carries an offset ("2026-03-05T10:00:00+09:00",
-// "2026-03-05T01:00:00.250Z"; offsets up to ±23:59). Returns nothing when the text is not one
+// "2026-03-05T01:00:00.250Z"; offsets up to ±23:59; fraction digits past milliseconds are
+// truncated: ".123456789" is .123). Returns nothing when the text is not one
 // (no offset: nothing) or names an instant outside [kMinInstant, kMaxInstant].
 std::optional<Instant> ParseInstant(std::string_view text);
 // "2026-03-05T01:00:00.250Z" (milliseconds always present).
