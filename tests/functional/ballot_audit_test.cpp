@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -147,6 +148,87 @@ TEST_CASE("Ballot: recount from the file, the NDJSON export and live results agr
   CHECK(recount["audit"]["voters_over_limit"] == 0);
   std::string missing;
   CHECK(RunRecount(dir.path() + "/nothing-here", missing) == 1);
+}
+
+TEST_CASE("Ballot: votes taken through a copy the events API then changed stay counted, as removed",
+          "[ballot][sync][audit]") {
+  // The ballot's copy can lag the events API: here votes reach nominees that a later snapshot
+  // moves (501, to nomination 32) or deletes (502).
+  civic::test::TempDir dir;
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  auto ballot = std::make_unique<Service>(civic::test::BallotBinary(),
+                                          BallotOptions(events.url(), dir.path()));
+  auto client = ballot->Client();
+  REQUIRE(WaitForAward(*client, 7));
+  REQUIRE(Vote(*client, 7, "alice", 31, 501)->status == 201);
+  REQUIRE(Vote(*client, 7, "bob", 31, 502)->status == 201);
+  REQUIRE(Vote(*client, 7, "carol", 31, 502)->status == 201);
+  events.Edit(7, [](json& a) {
+    a["nominees"][0]["nomination_id"] = 32;
+    a["nominees"].erase(1);
+  });
+  REQUIRE(WaitForAward(*client, 7, 2));
+
+  const auto check = [](const json& results) {
+    CHECK(results["award_version"] == 2);
+    CHECK(results["total_votes"] == 3);
+    REQUIRE(results["nominations"].size() == 2);
+    const json& leaders = results["nominations"][0];
+    CHECK(leaders["id"] == 31);
+    CHECK(leaders["removed"] == false);
+    CHECK(leaders["total_votes"] == 3);
+    std::map<int64_t, std::pair<int64_t, std::string>> in_31;  // id -> (votes, status)
+    for (const auto& n : leaders["nominees"]) {
+      in_31[n["id"]] = {n["votes"], n["status"]};
+    }
+    CHECK(in_31[502] == std::make_pair(int64_t{2}, std::string("removed")));
+    CHECK(in_31[501] == std::make_pair(int64_t{1}, std::string("removed")));
+    CHECK(in_31.count(503) == 1);  // withdrawn, listed as before
+    CHECK(leaders["nominees"][0]["id"] == 502);
+    CHECK(leaders["nominees"][0]["rank"] == 1);
+    const json& teams = results["nominations"][1];
+    CHECK(teams["id"] == 32);
+    bool moved_here = false;
+    for (const auto& n : teams["nominees"]) {
+      moved_here = moved_here || (n["id"] == 501 && n["status"] == "active");
+    }
+    CHECK(moved_here);
+  };
+  check(Results(*client, 7));
+  // New votes follow the new copy.
+  CHECK(Vote(*client, 7, "dave", 32, 501)->status == 201);
+  CHECK(Vote(*client, 7, "erin", 31, 502)->status == 404);
+  CHECK(Vote(*client, 7, "frank", 31, 501)->status == 404);
+  auto metrics = client->Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("ballot_sync_failures_total 0\n") != std::string::npos);
+
+  // The removed entries survive a restart, and the recount agrees.
+  REQUIRE(ballot->Signal(SIGTERM) == 0);
+  ballot.reset();
+  std::string out;
+  REQUIRE(RunRecount(dir.path(), out) == 0);
+  const json recount = json::parse(out);
+  REQUIRE(recount["awards"].size() == 1);
+  CHECK(recount["total_votes"] == 4);
+  std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, bool>> counted;
+  for (const auto& nomination : recount["awards"][0]["nominations"]) {
+    for (const auto& n : nomination["nominees"]) {
+      counted[{nomination["id"], n["id"]}] = {n["votes"], n["removed"]};
+    }
+  }
+  CHECK(counted[{31, 501}] == std::make_pair(int64_t{1}, true));
+  CHECK(counted[{31, 502}] == std::make_pair(int64_t{2}, true));
+  CHECK(counted[{32, 501}] == std::make_pair(int64_t{1}, false));
+  ballot = std::make_unique<Service>(civic::test::BallotBinary(),
+                                     BallotOptions(events.url(), dir.path()));
+  client = ballot->Client();
+  REQUIRE(WaitForAward(*client, 7, 2));
+  const json after = Results(*client, 7);
+  CHECK(after["total_votes"] == 4);
+  CHECK(after["nominations"][0]["total_votes"] == 3);
+  CHECK(after["nominations"][0]["nominees"][0]["status"] == "removed");
 }
 
 TEST_CASE("Ballot: live results stream over Server-Sent Events, at most about once a second",

@@ -172,32 +172,3 @@ TEST_CASE("Ballot: a snapshot of an unknown protocol version is rejected and the
   REQUIRE(WaitForAward(*client, 7, 2));
   CHECK(Vote(*client, 7, "w", 31, 505)->status == 201);
 }
-
-TEST_CASE("Ballot: a snapshot that moves a nominee with counted votes is rejected, the copy kept",
-          "[ballot][sync]") {
-  FakeEventsApi events;
-  events.Put(SampleAward());
-  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url()));
-  auto client = ballot.Client();
-  REQUIRE(WaitForAward(*client, 7));
-  REQUIRE(Vote(*client, 7, "alice", 31, 501)->status == 201);
-  // Nominee 502 has no votes yet: moving it to nomination 32 is taken (version 2).
-  events.Edit(7, [](json& a) { a["nominees"][1]["nomination_id"] = 32; });
-  REQUIRE(WaitForAward(*client, 7, 2));
-  CHECK(Vote(*client, 7, "bob", 32, 502)->status == 201);
-  // Nominee 501 has a vote cast in nomination 31: a snapshot moving it is refused.
-  events.Edit(7, [](json& a) { a["nominees"][0]["nomination_id"] = 32; });
-  REQUIRE(civic::test::Eventually([&] {
-    return Metrics(*client).find("ballot_sync_failures_total 0\n") == std::string::npos;
-  }));
-  const json results = Results(*client, 7);
-  CHECK(results["award_version"] == 2);
-  // Each vote is where it was cast; the counts agree with the export.
-  REQUIRE(results["nominations"].size() == 2);
-  CHECK(results["nominations"][0]["id"] == 31);
-  CHECK(results["nominations"][0]["total_votes"] == 1);
-  CHECK(results["nominations"][0]["nominees"][0]["id"] == 501);
-  CHECK(results["nominations"][1]["total_votes"] == 1);
-  CHECK(results["total_votes"] == 2);
-  CHECK(Vote(*client, 7, "alice", 31, 501)->status == 200);
-}

@@ -1,6 +1,7 @@
 // The two real services together (proto-docs/awards-sync.md end to end): the ballot learns an
 // award from the events API, takes votes, and the events API closes the award with the ballot's
 // final results. No fakes: only a relay in this process, so both binaries can start on port 0.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
@@ -37,7 +38,7 @@ class Relay {
         std::lock_guard<std::mutex> lock(mu_);
         target = target_;
       }
-      if (target.empty()) {
+      if (target.empty() || paused_) {
         res.status = 503;
         return;
       }
@@ -83,6 +84,8 @@ class Relay {
     std::lock_guard<std::mutex> lock(mu_);
     target_ = target;
   }
+  // While paused the ballot cannot reach the events API (its copy goes stale).
+  void Pause(bool paused) { paused_ = paused; }
 
  private:
   httplib::Server server_;
@@ -90,25 +93,36 @@ class Relay {
   std::thread thread_;
   std::mutex mu_;  // guards target_
   std::string target_;
+  std::atomic<bool> paused_{false};
 };
 
 std::string Path(const std::string& base, int64_t id, const std::string& tail = "") {
   return base + "/" + std::to_string(id) + tail;
 }
 
+civic::test::ServiceOptions EventsOptions(const std::string& ballot_url) {
+  civic::test::ServiceOptions options;
+  options.args = {"--ballot-url", ballot_url};
+  options.env = {{"CIVIC_EVENTS_BALLOT_ADMIN_KEY", civic::test::kAdminKey}};
+  return options;
+}
+
+// Both real services, each knowing the other: the ballot reaches the events API through the
+// relay.
+struct BothServices {
+  Relay relay;
+  Service ballot{civic::test::BallotBinary(), BallotOptions(relay.url())};
+  Service events{civic::test::EventsApiBinary(), EventsOptions(ballot.base_url())};
+  BothServices() { relay.SetTarget(events.base_url()); }
+};
+
 }  // namespace
 
 TEST_CASE("End to end: the ballot learns an award, takes votes, the close records its laureates",
           "[e2e][awards][ballot][close]") {
-  Relay relay;
-  Service ballot(civic::test::BallotBinary(), BallotOptions(relay.url()));
-  civic::test::ServiceOptions events_options;
-  events_options.args = {"--ballot-url", ballot.base_url()};
-  events_options.env = {{"CIVIC_EVENTS_BALLOT_ADMIN_KEY", civic::test::kAdminKey}};
-  Service events(civic::test::EventsApiBinary(), events_options);
-  relay.SetTarget(events.base_url());
-  auto api = events.Client();
-  auto votes = ballot.Client();
+  BothServices both;
+  auto api = both.events.Client();
+  auto votes = both.ballot.Client();
 
   // Seed 001: "Новые Созидатели", the people's award of the atom cities; invented nominees.
   std::map<std::string, int64_t> city;
@@ -212,4 +226,105 @@ TEST_CASE("End to end: the ballot learns an award, takes votes, the close record
   CHECK(Has(ErrorFields(Call(*api, "PATCH", Path("/v1/awards", award),
                              {{"max_choices_per_nomination", 2}})),
             "max_choices_per_nomination"));
+}
+
+TEST_CASE("End to end: votes taken through the ballot's stale copy stay counted, the close works",
+          "[e2e][awards][ballot][close][sync]") {
+  BothServices both;
+  auto api = both.events.Client();
+  auto votes = both.ballot.Client();
+
+  const int64_t sarov =
+      Create(*api, "/v1/cities", {{"name", "Саров"}, {"time_zone", "Europe/Moscow"}})["id"];
+  const int64_t ozyorsk =
+      Create(*api, "/v1/cities", {{"name", "Озёрск"}, {"time_zone", "Asia/Yekaterinburg"}})["id"];
+  const auto opens = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  const int64_t award = Create(*api, "/v1/awards",
+                               {{"title", "Новые Созидатели"},
+                                {"edition_year", 2026},
+                                {"voting_opens_at", FromNow(std::chrono::seconds(4))},
+                                {"voting_closes_at", FromNow(std::chrono::hours(1))},
+                                {"results_visibility", "live"},
+                                {"status", "published"}})["id"];
+  const auto nomination = [&](const std::string& title) -> int64_t {
+    return Create(*api, "/v1/nominations", {{"award_id", award}, {"title", title}})["id"];
+  };
+  const auto nominee = [&](int64_t in, const std::string& name, int64_t city) {
+    return Create(*api, "/v1/nominees",
+                  {{"nomination_id", in},
+                   {"kind", "project"},
+                   {"project_title", name},
+                   {"name", name},
+                   {"city_id", city}})["id"]
+        .get<int64_t>();
+  };
+  const int64_t leaders = nomination("Лидер изменений");
+  const int64_t keepers = nomination("Хранитель традиций");
+  const int64_t park = nominee(leaders, "Парк у реки", sarov);
+  const int64_t yard = nominee(leaders, "Двор без заборов", ozyorsk);
+  const int64_t museum = nominee(keepers, "Музей в библиотеке", ozyorsk);
+  REQUIRE(civic::test::Eventually([&] {
+    const json results = Results(*votes, award);
+    return !results.is_null() && results["nominations"].size() == 2 &&
+           results["nominations"][0]["nominees"].size() == 2 &&
+           results["nominations"][1]["nominees"].size() == 1;
+  }));
+
+  // The ballot loses the events API; before voting opens the organiser deletes one nominee and
+  // moves another. The ballot does not hear of it and, once the window opens, takes votes for
+  // both where its copy has them.
+  both.relay.Pause(true);
+  REQUIRE(Call(*api, "DELETE", Path("/v1/nominees", yard)).status == 204);
+  REQUIRE(Call(*api, "PATCH", Path("/v1/nominees", museum), {{"nomination_id", leaders}}).status ==
+          200);
+  REQUIRE(std::chrono::steady_clock::now() < opens);
+  std::this_thread::sleep_until(opens + std::chrono::milliseconds(200));
+  REQUIRE(Vote(*votes, award, "resident-1", leaders, yard)->status == 201);
+  REQUIRE(Vote(*votes, award, "resident-2", leaders, yard)->status == 201);
+  REQUIRE(Vote(*votes, award, "resident-3", keepers, museum)->status == 201);
+  REQUIRE(Vote(*votes, award, "resident-4", leaders, park)->status == 201);
+
+  // The events API is back: the ballot takes the new snapshot, keeps the votes as removed.
+  both.relay.Pause(false);
+  REQUIRE(civic::test::Eventually(
+      [&] {
+        auto r = votes->Post(Str("/v1/awards/", award, "/sync"), AdminAuth(), "", "");
+        return r && r->status == 200;
+      },
+      std::chrono::seconds(30)));
+  json results = Results(*votes, award);
+  CHECK(results["total_votes"] == 4);
+  std::map<std::pair<int64_t, int64_t>, std::string> status;  // (nomination, nominee)
+  for (const auto& n : results["nominations"]) {
+    for (const auto& who : n["nominees"]) {
+      status[{n["id"], who["id"]}] = who["status"];
+    }
+  }
+  CHECK(status[{leaders, yard}] == "removed");
+  CHECK(status[{keepers, museum}] == "removed");
+  CHECK(status[{leaders, museum}] == "active");
+  CHECK(status[{leaders, park}] == "active");
+  CHECK(Vote(*votes, award, "resident-5", leaders, museum)->status == 201);
+  CHECK(Vote(*votes, award, "resident-6", leaders, yard)->status == 404);
+
+  // The close records laureates among the award's own nominees only.
+  REQUIRE(Call(*api, "PATCH", Path("/v1/awards", award),
+               {{"voting_closes_at", FromNow(std::chrono::seconds(2))}})
+              .status == 200);
+  REQUIRE(civic::test::Eventually(
+      [&] {
+        auto r = votes->Get(Str("/v1/awards/", award, "/results?final=true"), AdminAuth());
+        return r && r->status == 200;
+      },
+      std::chrono::seconds(30)));
+  auto closed = Call(*api, "POST", Path("/v1/awards", award, "/close"));
+  REQUIRE(closed.status == 200);
+  std::set<int64_t> winners;
+  for (const auto& laureate : closed.body["laureates"]) {
+    CHECK(laureate["nomination_id"] == leaders);
+    CHECK(laureate["rank"] == 2);  // the deleted nominee had more votes
+    CHECK(laureate["votes"] == 1);
+    winners.insert(laureate["nominee_id"].get<int64_t>());
+  }
+  CHECK(winners == std::set<int64_t>{park, museum});
 }

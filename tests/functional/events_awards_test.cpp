@@ -725,6 +725,78 @@ TEST_CASE("Close: laureates are the most voted active nominees per nomination, t
   CHECK(Call(*w.client, "DELETE", Path("/v1/awards", award)).status == 409);
 }
 
+TEST_CASE("Close: what the ballot reports as removed counts for ranks, never wins",
+          "[events][awards][close]") {
+  // The ballot's copy lagged: before voting opened here, Павел moved to another nomination and
+  // a nominee and a nomination were deleted, while the ballot took votes for them.
+  FakeBallot ballot([](int64_t) { return std::pair<int, json>{500, json::object()}; });
+  AtomCities w(WithBallot(ballot.url()));
+  const int64_t award = w.Award("voting", -hours(2), -hours(1));
+  const int64_t leaders = w.Nomination(award, "Лидер изменений");
+  const int64_t keepers = w.Nomination(award, "Хранитель традиций");
+  const int64_t irina = w.PersonNominee(leaders, "Ирина Лебедева", "Саров");
+  const int64_t pavel = w.PersonNominee(keepers, "Павел Кречетов", "Снежинск");
+  const int64_t deleted_nominee = pavel + 1000;
+  const int64_t deleted_nomination = keepers + 1000;
+  ballot.set_answer([=](int64_t id) {
+    return std::pair<int, json>{
+        200,
+        {{"award_id", id},
+         {"final", true},
+         {"nominations",
+          {{{"id", leaders},
+            {"removed", false},
+            {"total_votes", 1200},
+            {"nominees",
+             {{{"id", deleted_nominee}, {"votes", 500}, {"status", "removed"}},
+              {{"id", pavel}, {"votes", 400}, {"status", "removed"}},
+              {{"id", irina}, {"votes", 300}, {"status", "active"}}}}},
+           {{"id", keepers},
+            {"removed", false},
+            {"total_votes", 100},
+            {"nominees", {{{"id", pavel}, {"votes", 100}, {"status", "active"}}}}},
+           {{"id", deleted_nomination},
+            {"removed", true},
+            {"total_votes", 50},
+            {"nominees",
+             {{{"id", deleted_nominee + 1}, {"votes", 50}, {"status", "removed"}}}}}}}}};
+  });
+  auto closed = Call(*w.client, "POST", Path("/v1/awards", award, "/close"));
+  REQUIRE(closed.status == 200);
+  const auto& laureates = closed.body["laureates"];
+  REQUIRE(laureates.size() == 2);
+  CHECK(laureates[0]["nomination_id"] == leaders);
+  CHECK(laureates[0]["nominee_id"] == irina);
+  CHECK(laureates[0]["votes"] == 300);
+  CHECK(laureates[0]["rank"] == 3);  // two removed entries had more votes
+  CHECK(laureates[1]["nomination_id"] == keepers);
+  CHECK(laureates[1]["nominee_id"] == pavel);
+  CHECK(laureates[1]["votes"] == 100);
+}
+
+TEST_CASE("Close: results naming a nominee the award does not have, not marked removed, are 502",
+          "[events][awards][close]") {
+  FakeBallot ballot([](int64_t) { return std::pair<int, json>{500, json::object()}; });
+  AtomCities w(WithBallot(ballot.url()));
+  const int64_t award = w.Award("voting", -hours(2), -hours(1));
+  const int64_t leaders = w.Nomination(award, "Лидер изменений");
+  const int64_t irina = w.PersonNominee(leaders, "Ирина Лебедева", "Саров");
+  ballot.set_answer([=](int64_t id) {
+    return std::pair<int, json>{200,
+                                {{"award_id", id},
+                                 {"final", true},
+                                 {"nominations",
+                                  {{{"id", leaders},
+                                    {"total_votes", 2},
+                                    {"nominees",
+                                     {{{"id", irina + 1000}, {"votes", 1}, {"status", "active"}},
+                                      {{"id", irina}, {"votes", 1}, {"status", "active"}}}}}}}}};
+  });
+  auto refused = Call(*w.client, "POST", Path("/v1/awards", award, "/close"));
+  CHECK(refused.status == 502);
+  CHECK(Call(*w.client, "GET", Path("/v1/awards", award)).body["status"] == "voting");
+}
+
 TEST_CASE("Close: a ballot that is down or failing changes nothing, a retry then succeeds",
           "[events][awards][close][failure]") {
   SECTION("down: 503") {

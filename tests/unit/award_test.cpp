@@ -176,3 +176,20 @@ TEST_CASE("Ballot results: the final document is read, wrong or partial ones are
                   7)
                   .ok());
 }
+
+TEST_CASE("Ballot results: removed nominations and nominees are read as such", "[award][ballot]") {
+  const char* doc = R"({"award_id": 7, "final": true, "nominations": [
+      {"id": 31, "removed": false, "total_votes": 5, "nominees": [
+        {"id": 502, "votes": 3, "status": "removed"},
+        {"id": 501, "votes": 2, "status": "active"}]},
+      {"id": 33, "removed": true, "total_votes": 1, "nominees": [
+        {"id": 701, "votes": 1, "status": "removed"}]}]})";
+  auto parsed = civic::events::ParseFinalResults(doc, 7);
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->size() == 2);
+  CHECK_FALSE((*parsed)[0].removed);
+  CHECK((*parsed)[0].nominees[0].removed);
+  CHECK_FALSE((*parsed)[0].nominees[1].removed);
+  CHECK((*parsed)[1].removed);
+  CHECK((*parsed)[1].nominees[0].removed);
+}

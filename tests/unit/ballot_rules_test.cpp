@@ -1,5 +1,7 @@
 // The ballot's domain rules: voting window, visibility, vote validation, results ranking.
 #include <catch2/catch.hpp>
+#include <set>
+#include <utility>
 
 #include "civic/domain/ballot.hpp"
 #include "civic/domain/ballot_results.hpp"
@@ -167,22 +169,75 @@ TEST_CASE("Ballot: a vote counts in the nomination it was cast in", "[ballot][re
   CHECK(results.nominations[1].total_votes == 0);
 }
 
-TEST_CASE("Ballot: a snapshot may not move or drop a nominee with counted votes",
+TEST_CASE("Ballot: what a new snapshot drops or moves stays as removed, carried from copy to copy",
           "[ballot][sync]") {
-  const Award award = SampleAward();
-  const std::vector<NomineeTally> tallies = {{31, 501, 3}, {31, 502, 0}};
-  CHECK(CheckKeepsCountedVotes(award, tallies).ok());
-  CHECK(CheckKeepsCountedVotes(award, {}).ok());
+  const Award v3 = SampleAward();
+  // v4: nominee 501 moved to nomination 32, 502 deleted, nomination 32's 601 deleted too.
+  Award v4 = SampleAward();
+  v4.version = 4;
+  v4.nominees = {{501, 32, "Ирина", City{4, "Саров"}, NomineeStatus::kActive},
+                 {503, 31, "Анна", City{4, "Саров"}, NomineeStatus::kWithdrawn}};
+  CarryOverRemoved(v3, v4);
+  CHECK(v4.removed_nominations.empty());
+  REQUIRE(v4.removed_nominees.size() == 3);
+  CHECK(v4.removed_nominees[0].id == 501);
+  CHECK(v4.removed_nominees[0].nomination_id == 31);  // where its votes were cast
+  CHECK(v4.removed_nominees[0].status == NomineeStatus::kWithdrawn);
+  CHECK(v4.removed_nominees[1].id == 502);
+  CHECK(v4.removed_nominees[2].id == 601);
 
-  Award moved = award;
-  moved.nominees[1].nomination_id = 32;  // 502 has no votes: fine
-  CHECK(CheckKeepsCountedVotes(moved, tallies).ok());
-  moved.nominees[0].nomination_id = 32;  // 501 has three
-  auto status = CheckKeepsCountedVotes(moved, tallies);
-  REQUIRE_FALSE(status.ok());
-  CHECK(status.error().fields[0].reason.find("nominee 501") != std::string::npos);
+  // v5: nomination 32 deleted (501 back in 31), nominee 777 new: the removed ones carry on.
+  Award v5 = SampleAward();
+  v5.version = 5;
+  v5.nominations = {{31, "Лидер изменений"}};
+  v5.nominees = {{501, 31, "Ирина", City{4, "Саров"}, NomineeStatus::kActive},
+                 {777, 31, "Пётр", std::nullopt, NomineeStatus::kActive}};
+  CarryOverRemoved(v4, v5);
+  REQUIRE(v5.removed_nominations.size() == 1);
+  CHECK(v5.removed_nominations[0].id == 32);
+  CHECK(v5.removed_nominations[0].title == "Команда года");
+  std::set<std::pair<int64_t, int64_t>> removed;  // (nomination, nominee)
+  for (const Nominee& n : v5.removed_nominees) {
+    removed.emplace(n.nomination_id, n.id);
+  }
+  // 501 is listed in 31 again: no longer removed there; in 32 it is now.
+  CHECK(removed ==
+        std::set<std::pair<int64_t, int64_t>>{{31, 502}, {32, 601}, {31, 503}, {32, 501}});
 
-  Award dropped = award;
-  dropped.nominees.erase(dropped.nominees.begin());
-  CHECK_FALSE(CheckKeepsCountedVotes(dropped, tallies).ok());
+  // A snapshot that changes nothing removes nothing.
+  Award same = v5;
+  CarryOverRemoved(v5, same);
+  CHECK(same.removed_nominees.size() == 4);
+  CHECK(same.removed_nominations.size() == 1);
+}
+
+TEST_CASE("Ballot: removed nominees and nominations are in the results only where they have votes",
+          "[ballot][results]") {
+  Award award = SampleAward();
+  award.nominations = {{31, "Лидер изменений"}};
+  award.nominees = {{501, 31, "Ирина", City{4, "Саров"}, NomineeStatus::kActive}};
+  award.removed_nominations = {{32, "Команда года"}, {33, "Пустая"}};
+  award.removed_nominees = {{502, 31, "Олег", City{5, "Озёрск"}, NomineeStatus::kWithdrawn},
+                            {503, 31, "Анна", City{4, "Саров"}, NomineeStatus::kWithdrawn},
+                            {601, 32, "Команда", std::nullopt, NomineeStatus::kWithdrawn},
+                            {701, 33, "Никто", std::nullopt, NomineeStatus::kWithdrawn}};
+  const auto results = ComputeResults(award, {{31, 501, 2}, {31, 502, 5}, {32, 601, 1}});
+  CHECK(results.total_votes == 8);
+  REQUIRE(results.nominations.size() == 2);
+  const auto& first = results.nominations[0];
+  CHECK_FALSE(first.removed);
+  CHECK(first.total_votes == 7);
+  REQUIRE(first.nominees.size() == 2);  // 503 (no votes) is not listed
+  CHECK(first.nominees[0].nominee->id == 502);
+  CHECK(first.nominees[0].removed);
+  CHECK(first.nominees[0].rank == 1);
+  CHECK(first.nominees[1].nominee->id == 501);
+  CHECK_FALSE(first.nominees[1].removed);
+  CHECK(first.nominees[1].rank == 2);
+  const auto& second = results.nominations[1];
+  CHECK(second.removed);
+  CHECK(second.nomination->id == 32);
+  CHECK(second.total_votes == 1);
+  REQUIRE(second.nominees.size() == 1);
+  CHECK(second.nominees[0].removed);
 }

@@ -114,6 +114,48 @@ Status ValidateAward(const Award& award) {
   return OkStatus();
 }
 
+void CarryOverRemoved(const Award& previous, Award& snapshot) {
+  std::unordered_set<int64_t> nominations;
+  for (const Nomination& nomination : snapshot.nominations) {
+    nominations.insert(nomination.id);
+  }
+  std::vector<Nomination> removed_nominations;
+  const auto keep_nomination = [&](const Nomination& nomination) {
+    if (nominations.insert(nomination.id).second) {
+      removed_nominations.push_back(nomination);
+    }
+  };
+  for (const Nomination& nomination : previous.removed_nominations) {
+    keep_nomination(nomination);
+  }
+  for (const Nomination& nomination : previous.nominations) {
+    keep_nomination(nomination);
+  }
+
+  const auto pair = [](const Nominee& n) {
+    return (static_cast<uint64_t>(n.nomination_id) << 32) | static_cast<uint32_t>(n.id);
+  };
+  std::unordered_set<uint64_t> pairs;
+  for (const Nominee& nominee : snapshot.nominees) {
+    pairs.insert(pair(nominee));
+  }
+  std::vector<Nominee> removed_nominees;
+  const auto keep_nominee = [&](const Nominee& nominee) {
+    if (pairs.insert(pair(nominee)).second) {
+      removed_nominees.push_back(nominee);
+      removed_nominees.back().status = NomineeStatus::kWithdrawn;
+    }
+  };
+  for (const Nominee& nominee : previous.removed_nominees) {
+    keep_nominee(nominee);
+  }
+  for (const Nominee& nominee : previous.nominees) {
+    keep_nominee(nominee);
+  }
+  snapshot.removed_nominations = std::move(removed_nominations);
+  snapshot.removed_nominees = std::move(removed_nominees);
+}
+
 bool IsVotingOpen(const Award& award, Instant now) {
   if (!award.active ||
       (award.status != AwardStatus::kPublished && award.status != AwardStatus::kVoting)) {

@@ -35,40 +35,11 @@ std::vector<CityVotes> ByCity(const std::vector<RankedNominee>& nominees, uint64
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 uint64_t PairKey(int64_t nomination_id, int64_t nominee_id) {
   return (static_cast<uint64_t>(nomination_id) << 32) | static_cast<uint32_t>(nominee_id);
 }
 
 }  // namespace
-
-Status CheckKeepsCountedVotes(const Award& snapshot, const std::vector<NomineeTally>& tallies) {
-  std::unordered_map<int64_t, int64_t> nomination_of;
-  nomination_of.reserve(snapshot.nominees.size());
-  for (const Nominee& nominee : snapshot.nominees) {
-    nomination_of[nominee.id] = nominee.nomination_id;
-  }
-  for (const NomineeTally& tally : tallies) {
-    if (tally.votes == 0) {
-      continue;
-    }
-    const auto it = nomination_of.find(tally.nominee_id);
-    if (it == nomination_of.end()) {
-      return Error::Invalid("nominees", "drops nominee " + std::to_string(tally.nominee_id) +
-                                            ", which has counted votes");
-    }
-    if (it->second != tally.nomination_id) {
-      return Error::Invalid("nominees", "moves nominee " + std::to_string(tally.nominee_id) +
-                                            " to nomination " + std::to_string(it->second) +
-                                            ", but its votes were cast in nomination " +
-                                            std::to_string(tally.nomination_id));
-    }
-  }
-  return OkStatus();
-}
 
 AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>& tallies) {
   std::unordered_map<uint64_t, uint64_t> votes_by_pair;
@@ -87,20 +58,49 @@ AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>&
   }
   std::vector<RankedNominee> all;
   all.reserve(award.nominees.size());
-  for (const Nominee& nominee : award.nominees) {
-    const auto it = nomination_index.find(nominee.nomination_id);
-    if (it == nomination_index.end()) {
-      continue;
-    }
+  const auto add = [&](const Nominee& nominee, size_t index, uint64_t votes, bool removed) {
     RankedNominee ranked;
     ranked.nominee = &nominee;
-    const auto votes = votes_by_pair.find(PairKey(nominee.nomination_id, nominee.id));
-    ranked.votes = votes == votes_by_pair.end() ? 0 : votes->second;
-    NominationResults& nomination = results.nominations[it->second];
-    nomination.total_votes += ranked.votes;
+    ranked.votes = votes;
+    ranked.removed = removed;
+    NominationResults& nomination = results.nominations[index];
+    nomination.total_votes += votes;
     nomination.nominees.push_back(ranked);
     all.push_back(ranked);
-    results.total_votes += ranked.votes;
+    results.total_votes += votes;
+  };
+  const auto votes_of = [&votes_by_pair](const Nominee& nominee) -> uint64_t {
+    const auto it = votes_by_pair.find(PairKey(nominee.nomination_id, nominee.id));
+    return it == votes_by_pair.end() ? 0 : it->second;
+  };
+  for (const Nominee& nominee : award.nominees) {
+    const auto it = nomination_index.find(nominee.nomination_id);
+    if (it != nomination_index.end()) {
+      add(nominee, it->second, votes_of(nominee), false);
+    }
+  }
+  // Removed nominees where votes were taken for them; a removed nomination joins the results
+  // with its first such nominee.
+  for (const Nominee& nominee : award.removed_nominees) {
+    const uint64_t votes = votes_of(nominee);
+    if (votes == 0) {
+      continue;
+    }
+    auto it = nomination_index.find(nominee.nomination_id);
+    if (it == nomination_index.end()) {
+      const auto removed =
+          std::find_if(award.removed_nominations.begin(), award.removed_nominations.end(),
+                       [&](const Nomination& n) { return n.id == nominee.nomination_id; });
+      if (removed == award.removed_nominations.end()) {
+        continue;
+      }
+      NominationResults entry;
+      entry.nomination = &*removed;
+      entry.removed = true;
+      it = nomination_index.emplace(removed->id, results.nominations.size()).first;
+      results.nominations.push_back(std::move(entry));
+    }
+    add(nominee, it->second, votes, true);
   }
   for (NominationResults& nomination : results.nominations) {
     auto& nominees = nomination.nominees;

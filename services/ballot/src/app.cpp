@@ -41,8 +41,10 @@ RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& talli
   std::condition_variable cv;
   std::deque<std::vector<VoteRecord>> queue;
   bool done = false;
-  std::unordered_map<uint64_t, NomineeTally> counts;  // (award << 32 | nominee)
-  std::unordered_map<uint64_t, int64_t> awards;       // same key -> award id
+  // Keyed by (nomination << 32 | nominee): a vote counts in the nomination it was cast in, and
+  // nomination ids are the events API's row ids, unique across awards.
+  std::unordered_map<uint64_t, NomineeTally> counts;
+  std::unordered_map<uint64_t, int64_t> awards;  // same key -> award id
   std::vector<DedupKey> keys;
   std::thread filler([&] {
     for (;;) {
@@ -68,7 +70,7 @@ RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& talli
           ++stats.duplicates;
         }
         const uint64_t key =
-            (static_cast<uint64_t>(r.award_id) << 32) | static_cast<uint32_t>(r.nominee_id);
+            (static_cast<uint64_t>(r.nomination_id) << 32) | static_cast<uint32_t>(r.nominee_id);
         NomineeTally& tally = counts[key];
         tally.nomination_id = r.nomination_id;
         tally.nominee_id = r.nominee_id;
@@ -118,7 +120,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
       reader_(db_path_) {
   sync_ = std::make_unique<AwardSync>(config_.events_url,
                                       std::chrono::milliseconds(config_.sync_interval_ms), catalog_,
-                                      award_store_, tallies_, metrics_);
+                                      award_store_, metrics_);
   const size_t loaded = sync_->LoadStored();
 
   const auto started = std::chrono::steady_clock::now();

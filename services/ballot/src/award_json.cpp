@@ -1,5 +1,8 @@
 #include "award_json.hpp"
 
+#include <string>
+#include <string_view>
+
 namespace civic::ballot {
 
 namespace {
@@ -67,13 +70,85 @@ class Reader {
   std::vector<FieldError>& errors_;
 };
 
-std::string At(const char* array, size_t i, const char* member) {
+std::string At(std::string_view array, size_t i, const char* member) {
   std::string path(array);
   path += "[";
   path += std::to_string(i);
   path += "].";
   path += member;
   return path;
+}
+
+// Calls fn(item, i) for each object of the array member `name` of `doc`; fails a member that is
+// not an array and each item that is not an object.
+template <typename Fn>
+void ForEachObject(Reader& r, const json& doc, const char* name, bool required, Fn&& fn) {
+  const json* items = r.Member(doc, name, name, required);
+  if (items == nullptr) {
+    return;
+  }
+  if (!items->is_array()) {
+    r.Fail(name, "must be an array");
+    return;
+  }
+  for (size_t i = 0; i < items->size(); ++i) {
+    const json& item = (*items)[i];
+    if (!item.is_object()) {
+      r.Fail(std::string(name) + "[" + std::to_string(i) + "]", "must be an object");
+      continue;
+    }
+    fn(item, i);
+  }
+}
+
+void ReadNominations(Reader& r, const json& doc, const char* name, bool required,
+                     std::vector<Nomination>& out) {
+  ForEachObject(r, doc, name, required, [&](const json& item, size_t i) {
+    Nomination nomination;
+    nomination.id = r.Int(item, "id", At(name, i, "id")).value_or(0);
+    nomination.title = r.String(item, "title", At(name, i, "title"), false).value_or("");
+    out.push_back(std::move(nomination));
+  });
+}
+
+void ReadNominees(Reader& r, const json& doc, const char* name, bool required,
+                  std::vector<Nominee>& out) {
+  ForEachObject(r, doc, name, required, [&](const json& item, size_t i) {
+    Nominee nominee;
+    nominee.id = r.Int(item, "id", At(name, i, "id")).value_or(0);
+    nominee.nomination_id = r.Int(item, "nomination_id", At(name, i, "nomination_id")).value_or(0);
+    nominee.name = r.String(item, "name", At(name, i, "name"), false).value_or("");
+    if (const json* city = r.Member(item, "city", At(name, i, "city"), false)) {
+      if (!city->is_object()) {
+        r.Fail(At(name, i, "city"), "must be an object or null");
+      } else {
+        City c;
+        c.id = r.Int(*city, "id", At(name, i, "city.id")).value_or(0);
+        c.name = r.String(*city, "name", At(name, i, "city.name"), false).value_or("");
+        nominee.city = std::move(c);
+      }
+    }
+    if (const auto status = r.String(item, "status", At(name, i, "status"), false)) {
+      if (const auto parsed = ParseNomineeStatus(*status)) {
+        nominee.status = *parsed;
+      } else {
+        r.Fail(At(name, i, "status"), "must be active or withdrawn");
+      }
+    }
+    out.push_back(std::move(nominee));
+  });
+}
+
+json NomineeJson(const Nominee& nominee) {
+  json city = nullptr;
+  if (nominee.city) {
+    city = {{"id", nominee.city->id}, {"name", nominee.city->name}};
+  }
+  return {{"id", nominee.id},
+          {"nomination_id", nominee.nomination_id},
+          {"name", nominee.name},
+          {"city", std::move(city)},
+          {"status", ToString(nominee.status)}};
 }
 
 }  // namespace
@@ -112,62 +187,42 @@ Result<Award> ParseAwardSnapshot(const json& doc) {
       r.Fail("results_visibility", "must be live or hidden_until_close");
     }
   }
-  const json* nominations = r.Member(doc, "nominations", "nominations", true);
-  if (nominations != nullptr && !nominations->is_array()) {
-    r.Fail("nominations", "must be an array");
-  } else if (nominations != nullptr) {
-    for (size_t i = 0; i < nominations->size(); ++i) {
-      const json& item = (*nominations)[i];
-      if (!item.is_object()) {
-        r.Fail("nominations[" + std::to_string(i) + "]", "must be an object");
-        continue;
-      }
-      Nomination nomination;
-      nomination.id = r.Int(item, "id", At("nominations", i, "id")).value_or(0);
-      nomination.title = r.String(item, "title", At("nominations", i, "title"), false).value_or("");
-      award.nominations.push_back(std::move(nomination));
-    }
-  }
-  const json* nominees = r.Member(doc, "nominees", "nominees", true);
-  if (nominees != nullptr && !nominees->is_array()) {
-    r.Fail("nominees", "must be an array");
-  } else if (nominees != nullptr) {
-    for (size_t i = 0; i < nominees->size(); ++i) {
-      const json& item = (*nominees)[i];
-      if (!item.is_object()) {
-        r.Fail("nominees[" + std::to_string(i) + "]", "must be an object");
-        continue;
-      }
-      Nominee nominee;
-      nominee.id = r.Int(item, "id", At("nominees", i, "id")).value_or(0);
-      nominee.nomination_id =
-          r.Int(item, "nomination_id", At("nominees", i, "nomination_id")).value_or(0);
-      nominee.name = r.String(item, "name", At("nominees", i, "name"), false).value_or("");
-      if (const json* city = r.Member(item, "city", At("nominees", i, "city"), false)) {
-        if (!city->is_object()) {
-          r.Fail(At("nominees", i, "city"), "must be an object or null");
-        } else {
-          City c;
-          c.id = r.Int(*city, "id", At("nominees", i, "city.id")).value_or(0);
-          c.name = r.String(*city, "name", At("nominees", i, "city.name"), false).value_or("");
-          nominee.city = std::move(c);
-        }
-      }
-      if (const auto status = r.String(item, "status", At("nominees", i, "status"), false)) {
-        if (const auto parsed = ParseNomineeStatus(*status)) {
-          nominee.status = *parsed;
-        } else {
-          r.Fail(At("nominees", i, "status"), "must be active or withdrawn");
-        }
-      }
-      award.nominees.push_back(std::move(nominee));
-    }
-  }
+  ReadNominations(r, doc, "nominations", true, award.nominations);
+  ReadNominees(r, doc, "nominees", true, award.nominees);
   if (!errors.empty()) {
     return Error::Invalid(std::move(errors), "The award snapshot is malformed.");
   }
   if (auto status = ValidateAward(award); !status.ok()) {
     return std::move(status).error();
+  }
+  return award;
+}
+
+std::string StoredAwardJson(nlohmann::json snapshot, const Award& award) {
+  json nominations = json::array();
+  for (const Nomination& nomination : award.removed_nominations) {
+    nominations.push_back({{"id", nomination.id}, {"title", nomination.title}});
+  }
+  json nominees = json::array();
+  for (const Nominee& nominee : award.removed_nominees) {
+    nominees.push_back(NomineeJson(nominee));
+  }
+  snapshot["removed_nominations"] = std::move(nominations);
+  snapshot["removed_nominees"] = std::move(nominees);
+  return snapshot.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<Award> ParseStoredAward(const nlohmann::json& doc) {
+  Result<Award> award = ParseAwardSnapshot(doc);
+  if (!award.ok()) {
+    return award;
+  }
+  std::vector<FieldError> errors;
+  Reader r(errors);
+  ReadNominations(r, doc, "removed_nominations", false, award->removed_nominations);
+  ReadNominees(r, doc, "removed_nominees", false, award->removed_nominees);
+  if (!errors.empty()) {
+    return Error::Invalid(std::move(errors), "The stored award is malformed.");
   }
   return award;
 }

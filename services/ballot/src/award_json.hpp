@@ -17,4 +17,12 @@ inline constexpr int kProtocolVersion = 1;
 // are ignored (a new optional member is not a new protocol version).
 Result<Award> ParseAwardSnapshot(const nlohmann::json& doc);
 
+// The ballot's stored copy of an award: `snapshot` (as the events API sent it) plus the award's
+// removed nominations and nominees as "removed_nominations" and "removed_nominees" (the shapes of
+// "nominations" and "nominees"). Only the ballot writes these members; a snapshot's own are
+// ignored.
+std::string StoredAwardJson(nlohmann::json snapshot, const Award& award);
+// Parses a stored copy: the snapshot and its removed nominations and nominees.
+Result<Award> ParseStoredAward(const nlohmann::json& doc);
+
 }  // namespace civic::ballot

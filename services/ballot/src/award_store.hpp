@@ -17,7 +17,9 @@ struct StoredAward {
   int64_t award_id = 0;
   int64_t version = 0;
   bool active = true;
-  std::string snapshot;  // the JSON document as received (proto-docs/awards-sync.md, message 2)
+  // The JSON document as received (proto-docs/awards-sync.md, message 2) plus the ballot's
+  // "removed_nominations" and "removed_nominees" (StoredAwardJson).
+  std::string snapshot;
 };
 
 class AwardStore {

@@ -33,13 +33,11 @@ struct AwardSync::Fetch {
 };
 
 AwardSync::AwardSync(std::string events_url, std::chrono::milliseconds interval,
-                     AwardCatalog& catalog, AwardStore& store, const Tallies& tallies,
-                     BallotMetrics& metrics)
+                     AwardCatalog& catalog, AwardStore& store, BallotMetrics& metrics)
     : events_url_(std::move(events_url)),
       interval_(interval),
       catalog_(catalog),
       store_(store),
-      tallies_(tallies),
       metrics_(metrics) {
   client_ = std::make_unique<httplib::Client>(events_url_);
   client_->set_keep_alive(true);
@@ -56,7 +54,7 @@ size_t AwardSync::LoadStored() {
   for (const StoredAward& stored : store_.LoadAll()) {
     Result<Award> award = Error::Internal("unparsed");
     try {
-      award = ParseAwardSnapshot(json::parse(stored.snapshot));
+      award = ParseStoredAward(json::parse(stored.snapshot));
     } catch (const json::exception& e) {
       award = Error::Internal(e.what());
     }
@@ -130,6 +128,7 @@ void AwardSync::Failed(const std::string& what) {
 }
 
 void AwardSync::MarkInactive(int64_t award_id) {
+  std::lock_guard<std::mutex> publish(publish_mu_);
   const auto view = catalog_.Find(award_id);
   if (view == nullptr || !view->award.active) {
     return;
@@ -150,13 +149,15 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id) {
   }
   Fetch fetch = Get("/v1/sync/awards/" + std::to_string(award_id), if_none_match);
   if (fetch.status == 304 && known != nullptr) {
-    if (!known->award.active) {
-      Award award = known->award;
+    std::lock_guard<std::mutex> publish(publish_mu_);
+    const auto current = catalog_.Find(award_id);
+    if (current != nullptr && !current->award.active) {
+      Award award = current->award;
       award.active = true;
       store_.SetActive(award_id, true);
       catalog_.Put(std::move(award));
     }
-    return known->award.version;
+    return current != nullptr ? current->award.version : known->award.version;
   }
   if (fetch.status == 404) {
     MarkInactive(award_id);
@@ -168,8 +169,10 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id) {
     return Error::Unavailable("GET /v1/sync/awards/" + std::to_string(award_id) + ": " + what);
   }
   Result<Award> award = Error::Internal("unparsed");
+  json doc;
   try {
-    award = ParseAwardSnapshot(json::parse(fetch.body));
+    doc = json::parse(fetch.body);
+    award = ParseAwardSnapshot(doc);
   } catch (const json::exception& e) {
     return Error::Unavailable("award " + std::to_string(award_id) +
                               ": malformed JSON: " + e.what());
@@ -185,16 +188,19 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id) {
     return Error::Unavailable("GET /v1/sync/awards/" + std::to_string(award_id) +
                               " answered award " + std::to_string(award->id));
   }
-  // Votes count in the nomination they were cast in: a snapshot that moves or drops a nominee
-  // with counted votes would make the live results disagree with the log.
-  if (const Status kept = CheckKeepsCountedVotes(*award, tallies_.Of(award_id)); !kept.ok()) {
-    const auto& fields = kept.error().fields;
-    return Error::Unavailable("award " + std::to_string(award_id) + " rejected: " +
-                              (fields.empty() ? kept.error().message : fields[0].reason));
-  }
   award->active = true;
+  std::lock_guard<std::mutex> publish(publish_mu_);
+  const auto current = catalog_.Find(award_id);
+  if (current != nullptr) {
+    if (current->award.version > award->version) {
+      return current->award.version;  // a concurrent sync already published a newer copy
+    }
+    // Votes may have been taken through the copy being replaced (it can lag the events API):
+    // whatever it listed and this snapshot drops or moves stays, as removed, with its votes.
+    CarryOverRemoved(current->award, *award);
+  }
   const int64_t version = award->version;
-  store_.Save(StoredAward{award_id, version, true, fetch.body});
+  store_.Save(StoredAward{award_id, version, true, StoredAwardJson(std::move(doc), *award)});
   catalog_.Put(std::move(award).value());
   return version;
 }

@@ -18,7 +18,6 @@
 #include "award_store.hpp"
 #include "ballot_metrics.hpp"
 #include "civic/domain/error.hpp"
-#include "tallies.hpp"
 
 namespace httplib {
 class Client;
@@ -28,9 +27,8 @@ namespace civic::ballot {
 
 class AwardSync {
  public:
-  // `tallies` is read to refuse a snapshot that would move or drop a nominee with counted votes.
   AwardSync(std::string events_url, std::chrono::milliseconds interval, AwardCatalog& catalog,
-            AwardStore& store, const Tallies& tallies, BallotMetrics& metrics);
+            AwardStore& store, BallotMetrics& metrics);
   ~AwardSync();
   AwardSync(const AwardSync&) = delete;
   AwardSync& operator=(const AwardSync&) = delete;
@@ -63,8 +61,11 @@ class AwardSync {
   const std::chrono::milliseconds interval_;
   AwardCatalog& catalog_;
   AwardStore& store_;
-  const Tallies& tallies_;
   BallotMetrics& metrics_;
+
+  // Serialises replacing a copy in the store and the catalog (read, carry over, write), so that
+  // two syncs of one award never drop what the other carried over.
+  std::mutex publish_mu_;
 
   std::mutex client_mu_;  // guards client_ and list_etag_
   std::unique_ptr<httplib::Client> client_;

@@ -16,10 +16,12 @@ struct NomineeCount {
   int64_t id = 0;
   std::string name;
   int64_t votes = 0;
+  bool removed = false;
 };
 
 struct NominationCount {
   std::string title;
+  bool removed = false;
   std::map<int64_t, NomineeCount> nominees;
 };
 
@@ -37,25 +39,38 @@ json Recount(const std::string& db_path) {
 
   std::map<int64_t, AwardCount> awards;
   // Names and titles from the stored snapshots (every nominee appears, with 0 votes if none).
+  // A removed nomination or nominee (dropped or moved by a later snapshot) is named from the
+  // ballot's removed_* members.
   sqlite::Statement names = db.Prepare(R"sql(
 SELECT a.award_id, coalesce(json_extract(a.snapshot, '$.title'), ''),
-       n.value ->> '$.id', coalesce(n.value ->> '$.title', '')
-FROM awards a, json_each(a.snapshot, '$.nominations') n)sql");
+       n.value ->> '$.id', coalesce(n.value ->> '$.title', ''), 0
+FROM awards a, json_each(a.snapshot, '$.nominations') n
+UNION ALL
+SELECT a.award_id, coalesce(json_extract(a.snapshot, '$.title'), ''),
+       n.value ->> '$.id', coalesce(n.value ->> '$.title', ''), 1
+FROM awards a, json_each(a.snapshot, '$.removed_nominations') n)sql");
   while (names.Step()) {
     AwardCount& award = awards[names.ColumnInt64(0)];
     award.title = names.ColumnText(1);
-    award.nominations[names.ColumnInt64(2)].title = names.ColumnText(3);
+    NominationCount& nomination = award.nominations[names.ColumnInt64(2)];
+    nomination.title = names.ColumnText(3);
+    nomination.removed = names.ColumnInt64(4) != 0;
   }
   sqlite::Statement nominees = db.Prepare(R"sql(
 SELECT a.award_id, n.value ->> '$.nomination_id', n.value ->> '$.id',
-       coalesce(n.value ->> '$.name', '')
-FROM awards a, json_each(a.snapshot, '$.nominees') n)sql");
+       coalesce(n.value ->> '$.name', ''), 0
+FROM awards a, json_each(a.snapshot, '$.nominees') n
+UNION ALL
+SELECT a.award_id, n.value ->> '$.nomination_id', n.value ->> '$.id',
+       coalesce(n.value ->> '$.name', ''), 1
+FROM awards a, json_each(a.snapshot, '$.removed_nominees') n)sql");
   while (nominees.Step()) {
     NomineeCount& nominee = awards[nominees.ColumnInt64(0)]
                                 .nominations[nominees.ColumnInt64(1)]
                                 .nominees[nominees.ColumnInt64(2)];
     nominee.id = nominees.ColumnInt64(2);
     nominee.name = nominees.ColumnText(3);
+    nominee.removed = nominees.ColumnInt64(4) != 0;
   }
   sqlite::Statement counts = db.Prepare(R"sql(
 SELECT award_id, nomination_id, nominee_id, count(*) FROM votes
@@ -77,18 +92,26 @@ GROUP BY award_id, nomination_id, nominee_id)sql");
       std::vector<NomineeCount> ranked;
       int64_t nomination_total = 0;
       for (auto& [id, nominee] : nomination.nominees) {
+        if (nominee.removed && nominee.votes == 0) {
+          continue;  // removed before any vote reached it, as in the live results
+        }
         nomination_total += nominee.votes;
         ranked.push_back(nominee);
+      }
+      if (nomination.removed && nomination_total == 0) {
+        continue;
       }
       std::stable_sort(
           ranked.begin(), ranked.end(),
           [](const NomineeCount& a, const NomineeCount& b) { return a.votes > b.votes; });
       json out_nominees = json::array();
       for (const NomineeCount& n : ranked) {
-        out_nominees.push_back({{"id", n.id}, {"name", n.name}, {"votes", n.votes}});
+        out_nominees.push_back(
+            {{"id", n.id}, {"name", n.name}, {"votes", n.votes}, {"removed", n.removed}});
       }
       out_nominations.push_back({{"id", nomination_id},
                                  {"title", nomination.title},
+                                 {"removed", nomination.removed},
                                  {"total_votes", nomination_total},
                                  {"nominees", std::move(out_nominees)}});
       award_total += nomination_total;

@@ -44,13 +44,14 @@ std::string SerializeResults(const AwardView& view, const AwardResults& results,
       nominees.push_back({{"id", r.nominee->id},
                           {"name", r.nominee->name},
                           {"city", CityJson(r.nominee->city)},
-                          {"status", ToString(r.nominee->status)},
+                          {"status", r.removed ? "removed" : ToString(r.nominee->status)},
                           {"votes", r.votes},
                           {"share", r.share},
                           {"rank", r.rank}});
     }
     nominations.push_back({{"id", n.nomination->id},
                            {"title", n.nomination->title},
+                           {"removed", n.removed},
                            {"total_votes", n.total_votes},
                            {"nominees", std::move(nominees)},
                            {"by_city", ByCityJson(n.by_city)}});

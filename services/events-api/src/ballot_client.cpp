@@ -116,6 +116,8 @@ Result<std::vector<NominationTally>> ParseFinalResults(std::string_view body, in
     }
     tally.nomination_id = *id;
     tally.total_votes = *total;
+    const auto removed = nomination.find("removed");
+    tally.removed = removed != nomination.end() && *removed == true;
     std::set<int64_t> seen_nominees;
     for (const auto& nominee : *nominees) {
       if (!nominee.is_object()) {
@@ -131,7 +133,9 @@ Result<std::vector<NominationTally>> ParseFinalResults(std::string_view body, in
         return Error::Internal("nominee " + std::to_string(*nominee_id) +
                                " is repeated in the results");
       }
-      tally.nominees.push_back({*nominee_id, *votes});
+      const auto status = nominee.find("status");
+      tally.nominees.push_back(
+          {*nominee_id, *votes, status != nominee.end() && *status == "removed"});
     }
     tallies.push_back(std::move(tally));
   }

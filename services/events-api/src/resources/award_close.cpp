@@ -93,18 +93,33 @@ Result<std::vector<Laureate>> RecordLaureates(sqlite::Database& db, int64_t awar
   }
   std::vector<Laureate> laureates;
   for (const auto& tally : results) {
+    // A nomination the ballot reports as removed (deleted here after the ballot's older copy
+    // took votes in it) has no laureate.
+    if (tally.removed) {
+      continue;
+    }
     const auto own = nominees_of.find(tally.nomination_id);
     if (own == nominees_of.end()) {
       return Error::Internal("nomination " + std::to_string(tally.nomination_id) +
                              " is not one of the award's");
     }
+    // The nomination's active nominees may win; removed ones (deleted, or moved to another
+    // nomination, after the ballot's older copy took votes for them here) count for the ranks
+    // only. Any other nominee the award does not have here means the results are not ours.
+    std::set<int64_t> eligible;
     for (const auto& nominee : tally.nominees) {
+      if (nominee.removed) {
+        continue;
+      }
       if (own->second.count(nominee.nominee_id) == 0) {
         return Error::Internal("nominee " + std::to_string(nominee.nominee_id) +
                                " is not in nomination " + std::to_string(tally.nomination_id));
       }
+      if (active.count(nominee.nominee_id) != 0) {
+        eligible.insert(nominee.nominee_id);
+      }
     }
-    for (auto& laureate : SelectLaureates(tally, active)) {
+    for (auto& laureate : SelectLaureates(tally, eligible)) {
       laureate.award_id = award_id;
       laureate.created_at = laureate.updated_at = now;
       laureates.push_back(laureate);

@@ -88,6 +88,10 @@ void Validate(const Nominee& nominee, Violations& violations);
 struct NomineeTally {
   int64_t nominee_id = 0;
   int64_t votes = 0;
+  // The ballot took votes for it through a copy of the award that listed it here, and a later
+  // one did not (deleted, or moved to another nomination, before voting opened): never a laureate
+  // of this nomination.
+  bool removed = false;
 };
 
 // The final count of one nomination.
@@ -95,6 +99,7 @@ struct NominationTally {
   int64_t nomination_id = 0;
   int64_t total_votes = 0;
   std::vector<NomineeTally> nominees;
+  bool removed = false;  // deleted after the ballot took votes in it (see NomineeTally::removed)
 };
 
 // A nominee who won a nomination, recorded when the award closes.

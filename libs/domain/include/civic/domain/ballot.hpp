@@ -66,12 +66,25 @@ struct Award {
   std::vector<Nomination> nominations;
   std::vector<Nominee> nominees;
   bool active = true;  // false once the events API stopped listing it: no new votes
+  // Kept by the ballot, never sent by the events API: nominations, and nominees in the
+  // nomination they were in, that an earlier snapshot listed and a later one dropped (or, for a
+  // nominee, moved to another nomination). Votes may have been taken for them through the
+  // earlier copy (the ballot's copy can lag the events API), so they stay, as "removed", in the
+  // results wherever they have votes; they take no new vote. See CarryOverRemoved.
+  std::vector<Nomination> removed_nominations;
+  std::vector<Nominee> removed_nominees;
 };
 
 // Checks that a snapshot is usable: ids in range and unique, every nominee in a listed
 // nomination, K in [1, kMaxChoicesPerNomination], opens before closes. Field paths follow the
 // snapshot's JSON members (e.g. "nominees[3].nomination_id").
 Status ValidateAward(const Award& award);
+
+// Carries into `snapshot` (a new snapshot of the award) what `previous` (the copy it replaces)
+// listed and `snapshot` no longer does: its removed nominations and nominees, and those dropped
+// now (a nominee by its (nomination, nominee) pair, so a moved nominee stays removed in its old
+// nomination). A removed entry that `snapshot` lists again is no longer removed.
+void CarryOverRemoved(const Award& previous, Award& snapshot);
 
 // Votes are taken while the award is active, its status is published or voting, and `now` is in
 // [voting_opens_at, voting_closes_at).

@@ -21,8 +21,9 @@ struct NomineeTally {
 struct RankedNominee {
   const Nominee* nominee = nullptr;  // points into the Award the results were computed from
   uint64_t votes = 0;
-  double share = 0.0;  // votes / the nomination's total votes; 0 when no votes
-  int rank = 0;        // 1 + the number of nominees with more votes (ties share a rank)
+  double share = 0.0;    // votes / the nomination's total votes; 0 when no votes
+  int rank = 0;          // 1 + the number of nominees with more votes (ties share a rank)
+  bool removed = false;  // one of the award's removed_nominees
 };
 
 struct CityVotes {
@@ -33,6 +34,7 @@ struct CityVotes {
 
 struct NominationResults {
   const Nomination* nomination = nullptr;
+  bool removed = false;  // one of the award's removed_nominations
   uint64_t total_votes = 0;
   std::vector<RankedNominee> nominees;  // by votes descending, then nominee id ascending
   std::vector<CityVotes> by_city;       // by votes descending, then city id ascending
@@ -44,15 +46,10 @@ struct AwardResults {
   std::vector<CityVotes> by_city;
 };
 
-// Combines `award` with `tallies`. A vote counts in the nomination it was cast in: a tally whose
-// (nomination, nominee) pair the award does not list is ignored (the ballot never takes a snapshot
-// that moves or drops a nominee with counted votes: CheckKeepsCountedVotes). The result points
-// into `award`, which must outlive it.
+// Combines `award` with `tallies`. A vote counts in the nomination it was cast in. The award's
+// nominations come first, in its order, then its removed nominations that hold votes; a removed
+// nominee is listed (and ranked) where it has votes. A tally of a (nomination, nominee) pair the
+// award lists nowhere is ignored. The result points into `award`, which must outlive it.
 AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>& tallies);
-
-// Whether a new snapshot of an award keeps every counted vote where it was cast: each
-// (nomination, nominee) with votes in `tallies` is still listed, the nominee in that nomination.
-// Otherwise the live results would lose or move votes and disagree with the log (the recount).
-Status CheckKeepsCountedVotes(const Award& snapshot, const std::vector<NomineeTally>& tallies);
 
 }  // namespace civic::ballot
