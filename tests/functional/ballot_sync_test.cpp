@@ -2,6 +2,9 @@
 // API in this test process: changes within one interval, ETags, the events API down, on-demand
 // sync, awards no longer listed.
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
 
 #include "ballot_fixture.hpp"
 
@@ -171,4 +174,31 @@ TEST_CASE("Ballot: a snapshot of an unknown protocol version is rejected and the
   events.SetSnapshotProtocol(1);
   REQUIRE(WaitForAward(*client, 7, 2));
   CHECK(Vote(*client, 7, "w", 31, 505)->status == 201);
+}
+
+TEST_CASE("Ballot: a refused snapshot of one award does not slow the sync of the others",
+          "[ballot][sync]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  json unusable = SampleAward(8);
+  unusable["max_choices_per_nomination"] = 0;
+  events.Put(unusable);
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url()));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  CHECK(client->Get("/v1/awards/8/results")->status == 404);
+  // Refused at every 200 ms interval for 3 s: no back-off (which would allow ~5 tries).
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const std::string metrics = Metrics(*client);
+  const size_t at = metrics.find("\nballot_sync_failures_total ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(metrics.substr(at + 28)) >= 8);
+  // Award 7 still follows the events API at once.
+  events.Edit(7, [](json& a) { a["nominees"].push_back(Nominee(505, 31)); });
+  CHECK(civic::test::Eventually([&] { return Results(*client, 7)["award_version"] == 2; },
+                                std::chrono::seconds(2)));
+  // Fixed at the events API: taken.
+  events.Edit(8, [](json& a) { a["max_choices_per_nomination"] = 2; });
+  REQUIRE(WaitForAward(*client, 8, 2));
+  CHECK(Results(*client, 8)["max_choices_per_nomination"] == 2);
 }

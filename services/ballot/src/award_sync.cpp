@@ -127,6 +127,16 @@ void AwardSync::Failed(const std::string& what) {
   }
 }
 
+void AwardSync::Rejected(const std::string& what) {
+  metrics_.sync_failures.Inc();
+  std::lock_guard<std::mutex> lock(mu_);
+  // Logged when it changes: the same snapshot is refused again every interval.
+  if (what != last_rejection_) {
+    spdlog::warn("ballot: award sync with {}: {}", events_url_, what);
+    last_rejection_ = what;
+  }
+}
+
 void AwardSync::MarkInactive(int64_t award_id) {
   std::lock_guard<std::mutex> publish(publish_mu_);
   const auto view = catalog_.Find(award_id);
@@ -141,7 +151,13 @@ void AwardSync::MarkInactive(int64_t award_id) {
                award_id);
 }
 
-Result<int64_t> AwardSync::FetchAward(int64_t award_id) {
+Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected) {
+  const auto reject = [rejected](std::string what) {
+    if (rejected != nullptr) {
+      *rejected = true;
+    }
+    return Error::Unavailable(std::move(what));
+  };
   const auto known = catalog_.Find(award_id);
   std::optional<std::string> if_none_match;
   if (known != nullptr) {
@@ -174,19 +190,18 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id) {
     doc = json::parse(fetch.body);
     award = ParseAwardSnapshot(doc);
   } catch (const json::exception& e) {
-    return Error::Unavailable("award " + std::to_string(award_id) +
-                              ": malformed JSON: " + e.what());
+    return reject("award " + std::to_string(award_id) + ": malformed JSON: " + e.what());
   }
   if (!award.ok()) {
     std::string detail = award.error().message;
     for (const auto& field : award.error().fields) {
       detail += " " + field.field + ": " + field.reason + ";";
     }
-    return Error::Unavailable("award " + std::to_string(award_id) + " rejected: " + detail);
+    return reject("award " + std::to_string(award_id) + " rejected: " + detail);
   }
   if (award->id != award_id) {
-    return Error::Unavailable("GET /v1/sync/awards/" + std::to_string(award_id) +
-                              " answered award " + std::to_string(award->id));
+    return reject("GET /v1/sync/awards/" + std::to_string(award_id) + " answered award " +
+                  std::to_string(award->id));
   }
   award->active = true;
   std::lock_guard<std::mutex> publish(publish_mu_);
@@ -206,9 +221,14 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id) {
 }
 
 Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
-  Result<int64_t> result = FetchAward(award_id);
+  bool rejected = false;
+  Result<int64_t> result = FetchAward(award_id, &rejected);
   if (!result.ok() && result.error().code == ErrorCode::kUnavailable) {
-    Failed(result.error().message);
+    if (rejected) {
+      Rejected(result.error().message);
+    } else {
+      Failed(result.error().message);
+    }
   }
   return result;
 }
@@ -250,6 +270,7 @@ bool AwardSync::SyncAll() {
     return false;
   }
   bool all_fetched = true;
+  bool reached = true;  // every request got an answer (a refused snapshot is an answer)
   std::set<int64_t> listed_ids;
   for (const auto& [id, version] : listed) {
     listed_ids.insert(id);
@@ -263,10 +284,16 @@ bool AwardSync::SyncAll() {
     if (known != nullptr && known->award.version == version && known->award.active) {
       continue;
     }
-    Result<int64_t> fetched = FetchAward(id);
+    bool rejected = false;
+    Result<int64_t> fetched = FetchAward(id, &rejected);
     if (!fetched.ok() && fetched.error().code != ErrorCode::kNotFound) {
-      Failed(fetched.error().message);
       all_fetched = false;
+      if (rejected) {
+        Rejected(fetched.error().message);
+      } else {
+        Failed(fetched.error().message);
+        reached = false;
+      }
     }
   }
   for (const auto& view : catalog_.All()) {
@@ -279,11 +306,18 @@ bool AwardSync::SyncAll() {
     // Only a list we fully acted on may be answered 304 next time.
     list_etag_ = all_fetched ? fetch.etag : std::string();
   }
+  if (!reached) {
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
   if (!all_fetched) {
+    // Only snapshots were refused: the events API answers, so the other awards keep their pace
+    // (no back-off); the refused ones are fetched again next interval.
+    consecutive_failures_ = 0;
     return false;
   }
   metrics_.sync_last_success.Set(UnixSeconds());
-  std::lock_guard<std::mutex> lock(mu_);
+  last_rejection_.clear();
   if (consecutive_failures_ > 0) {
     spdlog::info("ballot: award sync with {} works again", events_url_);
   }

@@ -51,10 +51,14 @@ class AwardSync {
   // GETs `path` with our headers. Thread-safe (serialises on client_mu_).
   Fetch Get(const std::string& path, const std::optional<std::string>& if_none_match);
   // Fetches and publishes one award. kNotFound when the events API said 404 (then marked
-  // inactive if known).
-  Result<int64_t> FetchAward(int64_t award_id);
+  // inactive if known); kUnavailable when it could not be asked or answered wrongly, with
+  // *rejected set when it answered a snapshot the ballot refuses (malformed, unusable).
+  Result<int64_t> FetchAward(int64_t award_id, bool* rejected = nullptr);
   void MarkInactive(int64_t award_id);
+  // The events API could not be reached or answered wrongly: counted, and the sync backs off.
   void Failed(const std::string& what);
+  // A snapshot was refused: counted and logged, without back-off.
+  void Rejected(const std::string& what);
   void Run();
 
   const std::string events_url_;
@@ -71,9 +75,10 @@ class AwardSync {
   std::unique_ptr<httplib::Client> client_;
   std::string list_etag_;
 
-  std::mutex mu_;  // guards stopping_ and consecutive_failures_
+  std::mutex mu_;  // guards stopping_, consecutive_failures_ and last_rejection_
   std::condition_variable cv_;
   bool stopping_ = false;
+  std::string last_rejection_;  // the last refusal logged
   int consecutive_failures_ = 0;
   std::thread thread_;
 };
