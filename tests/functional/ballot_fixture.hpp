@@ -103,7 +103,13 @@ class FakeEventsApi {
         return;
       }
       protocol_headers_.push_back(req.get_header_value("X-Civic-Protocol"));
-      const std::string etag = Str("\"list-", generation_, "\"");
+      // As the events API's: from the list's content, so a list back to an earlier content
+      // has the earlier ETag.
+      std::string etag = "\"list";
+      for (const auto& [id, award] : awards_) {
+        etag += Str("-", id, ".", award["version"].get<int64_t>());
+      }
+      etag += "\"";
       res.set_header("ETag", etag);
       if (req.get_header_value("If-None-Match") == etag) {
         ++list_not_modified_;
@@ -166,7 +172,6 @@ class FakeEventsApi {
     award["protocol"] = 1;
     award["version"] = ++versions_[id];
     awards_[id] = std::move(award);
-    ++generation_;
   }
   // Changes the award in place (through `edit`) and bumps its version.
   template <class F>
@@ -182,7 +187,6 @@ class FakeEventsApi {
   void Remove(int64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     awards_.erase(id);
-    ++generation_;
   }
   // The "protocol" member of the snapshots served from now on.
   void SetSnapshotProtocol(int protocol) {
@@ -214,7 +218,6 @@ class FakeEventsApi {
   std::mutex mu_;  // guards everything below
   std::map<int64_t, nlohmann::json> awards_;
   std::map<int64_t, int64_t> versions_;
-  int64_t generation_ = 0;
   bool down_ = false;
   int snapshot_protocol_ = 1;
   int list_requests_ = 0;

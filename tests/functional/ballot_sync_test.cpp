@@ -202,3 +202,24 @@ TEST_CASE("Ballot: a refused snapshot of one award does not slow the sync of the
   REQUIRE(WaitForAward(*client, 8, 2));
   CHECK(Results(*client, 8)["max_choices_per_nomination"] == 2);
 }
+
+TEST_CASE("Ballot: an award learned on demand and deleted before the next poll becomes inactive",
+          "[ballot][sync]") {
+  // The events API's list ETag follows its content: once the new award is gone, the list has
+  // its earlier ETag again.
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  Service ballot(civic::test::BallotBinary(),
+                 BallotOptions(events.url(), "", {}, /*sync_interval_ms=*/1000));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  events.Put(SampleAward(9));
+  auto told = client->Post("/v1/awards/9/sync", AdminAuth(), "", "");
+  REQUIRE(told);
+  REQUIRE(told->status == 200);
+  CHECK(Vote(*client, 9, "early", 31, 501)->status == 201);
+  events.Remove(9);
+  CHECK(civic::test::Eventually([&] { return Results(*client, 9)["active"] == false; },
+                                std::chrono::seconds(5)));
+  CHECK(Vote(*client, 9, "late", 31, 501)->status == 403);
+}

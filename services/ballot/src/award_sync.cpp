@@ -223,6 +223,13 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected) {
 Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
   bool rejected = false;
   Result<int64_t> result = FetchAward(award_id, &rejected);
+  {
+    // The catalog may now hold an award the last list did not: the next periodic sync reads
+    // the whole list, so that a list back to its old content (the award deleted meanwhile) is
+    // not answered 304 and the award is marked inactive.
+    std::lock_guard<std::mutex> lock(client_mu_);
+    list_etag_.clear();
+  }
   if (!result.ok() && result.error().code == ErrorCode::kUnavailable) {
     if (rejected) {
       Rejected(result.error().message);
