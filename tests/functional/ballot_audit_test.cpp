@@ -231,6 +231,29 @@ TEST_CASE("Ballot: votes taken through a copy the events API then changed stay c
   CHECK(after["nominations"][0]["nominees"][0]["status"] == "removed");
 }
 
+TEST_CASE("Ballot: choices taken under a K the events API then lowered pass the recount's audit",
+          "[ballot][sync][audit]") {
+  civic::test::TempDir dir;
+  FakeEventsApi events;
+  events.Put(SampleAward(7, 2));
+  Service ballot(civic::test::BallotBinary(), BallotOptions(events.url(), dir.path()));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  REQUIRE(Vote(*client, 7, "alice", 31, 501)->status == 201);
+  REQUIRE(Vote(*client, 7, "alice", 31, 502)->status == 201);
+  events.Edit(7, [](json& a) { a["max_choices_per_nomination"] = 1; });
+  REQUIRE(WaitForAward(*client, 7, 2));
+  CHECK(Results(*client, 7)["max_choices_per_nomination"] == 1);
+  CHECK(Vote(*client, 7, "bob", 31, 501)->status == 201);
+  CHECK(Vote(*client, 7, "bob", 31, 502)->status == 409);
+  REQUIRE(ballot.Signal(SIGTERM) == 0);
+  std::string out;
+  CHECK(RunRecount(dir.path(), out) == 0);
+  const json recount = json::parse(out);
+  CHECK(recount["total_votes"] == 3);
+  CHECK(recount["audit"]["voters_over_limit"] == 0);
+}
+
 TEST_CASE("Ballot: live results stream over Server-Sent Events, at most about once a second",
           "[ballot][sse]") {
   FakeEventsApi events;

@@ -241,3 +241,26 @@ TEST_CASE("Ballot: removed nominees and nominations are in the results only wher
   REQUIRE(second.nominees.size() == 1);
   CHECK(second.nominees[0].removed);
 }
+
+TEST_CASE("Ballot: the K votes may have been taken under is kept once the window opened",
+          "[ballot][sync]") {
+  Award before = SampleAward();  // opens 2026-11-01T00:00+03:00
+  before.max_choices_per_nomination = 3;
+  Award lowered = SampleAward();
+  lowered.max_choices_per_nomination = 1;
+  // Replaced before its window opened: no vote was taken under K = 3.
+  CarryOverChoicesCounted(before, lowered, At("2026-10-31T20:59:59Z"));
+  CHECK(lowered.max_choices_counted == 0);
+  // Replaced after: the audit allows 3.
+  CarryOverChoicesCounted(before, lowered, At("2026-10-31T21:00:01Z"));
+  CHECK(lowered.max_choices_counted == 3);
+  // And it stays through later copies.
+  Award later = SampleAward();
+  CarryOverChoicesCounted(lowered, later, At("2026-11-10T00:00:00Z"));
+  CHECK(later.max_choices_counted == 3);
+  // A draft copy took no votes.
+  before.status = AwardStatus::kDraft;
+  Award next = SampleAward();
+  CarryOverChoicesCounted(before, next, At("2026-11-10T00:00:00Z"));
+  CHECK(next.max_choices_counted == 0);
+}

@@ -1,5 +1,6 @@
 #include "civic/domain/ballot.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "civic/domain/validation.hpp"
@@ -154,6 +155,13 @@ void CarryOverRemoved(const Award& previous, Award& snapshot) {
   }
   snapshot.removed_nominations = std::move(removed_nominations);
   snapshot.removed_nominees = std::move(removed_nominees);
+}
+
+void CarryOverChoicesCounted(const Award& previous, Award& snapshot, Instant now) {
+  const bool opened = previous.status != AwardStatus::kDraft && previous.voting_opens_at &&
+                      now >= *previous.voting_opens_at;
+  snapshot.max_choices_counted =
+      std::max(previous.max_choices_counted, opened ? previous.max_choices_per_nomination : 0);
 }
 
 bool IsVotingOpen(const Award& award, Instant now) {

@@ -120,7 +120,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
       reader_(db_path_) {
   sync_ = std::make_unique<AwardSync>(config_.events_url,
                                       std::chrono::milliseconds(config_.sync_interval_ms), catalog_,
-                                      award_store_, metrics_);
+                                      award_store_, metrics_, clock_);
   const size_t loaded = sync_->LoadStored();
 
   const auto started = std::chrono::steady_clock::now();

@@ -209,6 +209,7 @@ std::string StoredAwardJson(nlohmann::json snapshot, const Award& award) {
   }
   snapshot["removed_nominations"] = std::move(nominations);
   snapshot["removed_nominees"] = std::move(nominees);
+  snapshot["max_choices_counted"] = award.max_choices_counted;
   return snapshot.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -221,6 +222,8 @@ Result<Award> ParseStoredAward(const nlohmann::json& doc) {
   Reader r(errors);
   ReadNominations(r, doc, "removed_nominations", false, award->removed_nominations);
   ReadNominees(r, doc, "removed_nominees", false, award->removed_nominees);
+  award->max_choices_counted =
+      static_cast<int>(r.Int(doc, "max_choices_counted", "max_choices_counted", false).value_or(0));
   if (!errors.empty()) {
     return Error::Invalid(std::move(errors), "The stored award is malformed.");
   }

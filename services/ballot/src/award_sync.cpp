@@ -33,12 +33,14 @@ struct AwardSync::Fetch {
 };
 
 AwardSync::AwardSync(std::string events_url, std::chrono::milliseconds interval,
-                     AwardCatalog& catalog, AwardStore& store, BallotMetrics& metrics)
+                     AwardCatalog& catalog, AwardStore& store, BallotMetrics& metrics,
+                     const Clock& clock)
     : events_url_(std::move(events_url)),
       interval_(interval),
       catalog_(catalog),
       store_(store),
-      metrics_(metrics) {
+      metrics_(metrics),
+      clock_(clock) {
   client_ = std::make_unique<httplib::Client>(events_url_);
   client_->set_keep_alive(true);
   client_->set_tcp_nodelay(true);
@@ -213,6 +215,7 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected) {
     // Votes may have been taken through the copy being replaced (it can lag the events API):
     // whatever it listed and this snapshot drops or moves stays, as removed, with its votes.
     CarryOverRemoved(current->award, *award);
+    CarryOverChoicesCounted(current->award, *award, clock_.Now());
   }
   const int64_t version = award->version;
   store_.Save(StoredAward{award_id, version, true, StoredAwardJson(std::move(doc), *award)});

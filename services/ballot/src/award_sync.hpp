@@ -18,6 +18,7 @@
 #include "award_store.hpp"
 #include "ballot_metrics.hpp"
 #include "civic/domain/error.hpp"
+#include "civic/domain/time.hpp"
 
 namespace httplib {
 class Client;
@@ -28,7 +29,7 @@ namespace civic::ballot {
 class AwardSync {
  public:
   AwardSync(std::string events_url, std::chrono::milliseconds interval, AwardCatalog& catalog,
-            AwardStore& store, BallotMetrics& metrics);
+            AwardStore& store, BallotMetrics& metrics, const Clock& clock);
   ~AwardSync();
   AwardSync(const AwardSync&) = delete;
   AwardSync& operator=(const AwardSync&) = delete;
@@ -66,6 +67,7 @@ class AwardSync {
   AwardCatalog& catalog_;
   AwardStore& store_;
   BallotMetrics& metrics_;
+  const Clock& clock_;
 
   // Serialises replacing a copy in the store and the catalog (read, carry over, write), so that
   // two syncs of one award never drop what the other carried over.

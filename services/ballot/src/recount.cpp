@@ -131,7 +131,8 @@ SELECT coalesce(sum(c - 1), 0) FROM (
   sqlite::Statement over_limit = db.Prepare(R"sql(
 SELECT count(*) FROM (
   SELECT count(DISTINCT v.nominee_id) AS c,
-         coalesce(json_extract(a.snapshot, '$.max_choices_per_nomination'), 1) AS k
+         max(coalesce(json_extract(a.snapshot, '$.max_choices_per_nomination'), 1),
+             coalesce(json_extract(a.snapshot, '$.max_choices_counted'), 0)) AS k
   FROM votes v LEFT JOIN awards a ON a.award_id = v.award_id
   GROUP BY v.award_id, v.nomination_id, v.voter_hash HAVING c > k))sql");
   over_limit.Step();

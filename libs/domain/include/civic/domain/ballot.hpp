@@ -73,6 +73,10 @@ struct Award {
   // results wherever they have votes; they take no new vote. See CarryOverRemoved.
   std::vector<Nomination> removed_nominations;
   std::vector<Nominee> removed_nominees;
+  // Kept by the ballot too: the largest K of an earlier copy whose window had opened (votes may
+  // have been taken under it), 0 if none. The audit bound on a voter's choices is the larger of
+  // this and K (see CarryOverChoicesCounted).
+  int max_choices_counted = 0;
 };
 
 // Checks that a snapshot is usable: ids in range and unique, every nominee in a listed
@@ -85,6 +89,11 @@ Status ValidateAward(const Award& award);
 // now (a nominee by its (nomination, nominee) pair, so a moved nominee stays removed in its old
 // nomination). A removed entry that `snapshot` lists again is no longer removed.
 void CarryOverRemoved(const Award& previous, Award& snapshot);
+
+// Carries into `snapshot` the largest K that votes may have been taken under: `previous`'s
+// max_choices_counted, and its K when its window had opened at `now`. (A lagging copy can take
+// votes under a K the events API lowered just before voting opened.)
+void CarryOverChoicesCounted(const Award& previous, Award& snapshot, Instant now);
 
 // Votes are taken while the award is active, its status is published or voting, and `now` is in
 // [voting_opens_at, voting_closes_at).
