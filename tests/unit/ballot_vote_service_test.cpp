@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 
 #include "award_catalog.hpp"
@@ -124,7 +125,8 @@ struct VotePath {
   }
 
   // Casts one vote; the future is its outcome.
-  std::future<VoteOutcome> Cast(const std::string& voter, int64_t nominee) {
+  std::future<VoteOutcome> Cast(const std::string& voter, int64_t nominee,
+                                int64_t nomination = 31) {
     auto promise = std::make_shared<std::promise<VoteOutcome>>();
     auto future = promise->get_future();
     auto completion = std::make_shared<VoteCompletion>(
@@ -132,7 +134,7 @@ struct VotePath {
     VoteInput vote;
     vote.award_id = 7;
     vote.voter = voter;
-    vote.nomination_id = 31;
+    vote.nomination_id = nomination;
     vote.nominee_id = nominee;
     VoteService::Submission submission;
     votes.Decide(vote, 0, completion, submission);
@@ -161,6 +163,36 @@ TEST_CASE("Ballot: a vote is answered only after its commit returned", "[ballot]
   CHECK(outcome.kind == VoteOutcome::Kind::kCreated);
   CHECK(p.tallies.Total() == 1);
   CHECK(p.sink.stored() == 1);
+}
+
+TEST_CASE("Ballot: one commit counts a nominee's votes in each nomination they were cast in",
+          "[ballot][commit]") {
+  VotePath p;
+  p.sink.Hold(true);
+  auto held = p.Cast("first", 502);
+  REQUIRE(p.sink.WaitEntered(1));
+  // Queued behind the held commit, so both go in the next one: a vote for 501 in 31, then, the
+  // award's copy having moved 501 to nomination 32 meanwhile, one for 501 in 32.
+  auto before = p.Cast("alice", 501, 31);
+  Award moved = SampleAward();
+  moved.version = 2;
+  moved.nominations.push_back({32, "Команда года"});
+  moved.nominees[0].nomination_id = 32;
+  p.catalog.Put(moved);
+  auto after = p.Cast("bob", 501, 32);
+  p.sink.Hold(false);
+  REQUIRE(Ready(held, 5s));
+  REQUIRE(Ready(before, 5s));
+  REQUIRE(Ready(after, 5s));
+  CHECK(before.get().kind == VoteOutcome::Kind::kCreated);
+  CHECK(after.get().kind == VoteOutcome::Kind::kCreated);
+  std::map<std::pair<int64_t, int64_t>, uint64_t> counted;
+  for (const auto& tally : p.tallies.Of(7)) {
+    counted[{tally.nomination_id, tally.nominee_id}] += tally.votes;
+  }
+  CHECK(counted[{31, 501}] == 1);
+  CHECK(counted[{32, 501}] == 1);
+  CHECK(counted[{31, 502}] == 1);
 }
 
 TEST_CASE("Ballot: a retry that arrives while the original is pending waits for it, then 200",

@@ -133,16 +133,13 @@ void CarryOverRemoved(const Award& previous, Award& snapshot) {
     keep_nomination(nomination);
   }
 
-  const auto pair = [](const Nominee& n) {
-    return (static_cast<uint64_t>(n.nomination_id) << 32) | static_cast<uint32_t>(n.id);
-  };
   std::unordered_set<uint64_t> pairs;
   for (const Nominee& nominee : snapshot.nominees) {
-    pairs.insert(pair(nominee));
+    pairs.insert(NomineeKey(nominee.nomination_id, nominee.id));
   }
   std::vector<Nominee> removed_nominees;
   const auto keep_nominee = [&](const Nominee& nominee) {
-    if (pairs.insert(pair(nominee)).second) {
+    if (pairs.insert(NomineeKey(nominee.nomination_id, nominee.id)).second) {
       removed_nominees.push_back(nominee);
       removed_nominees.back().status = NomineeStatus::kWithdrawn;
     }

@@ -35,17 +35,13 @@ std::vector<CityVotes> ByCity(const std::vector<RankedNominee>& nominees, uint64
   return out;
 }
 
-uint64_t PairKey(int64_t nomination_id, int64_t nominee_id) {
-  return (static_cast<uint64_t>(nomination_id) << 32) | static_cast<uint32_t>(nominee_id);
-}
-
 }  // namespace
 
 AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>& tallies) {
   std::unordered_map<uint64_t, uint64_t> votes_by_pair;
   votes_by_pair.reserve(tallies.size());
   for (const NomineeTally& tally : tallies) {
-    votes_by_pair[PairKey(tally.nomination_id, tally.nominee_id)] += tally.votes;
+    votes_by_pair[NomineeKey(tally.nomination_id, tally.nominee_id)] += tally.votes;
   }
   std::unordered_map<int64_t, size_t> nomination_index;
   AwardResults results;
@@ -70,7 +66,7 @@ AwardResults ComputeResults(const Award& award, const std::vector<NomineeTally>&
     results.total_votes += votes;
   };
   const auto votes_of = [&votes_by_pair](const Nominee& nominee) -> uint64_t {
-    const auto it = votes_by_pair.find(PairKey(nominee.nomination_id, nominee.id));
+    const auto it = votes_by_pair.find(NomineeKey(nominee.nomination_id, nominee.id));
     return it == votes_by_pair.end() ? 0 : it->second;
   };
   for (const Nominee& nominee : award.nominees) {

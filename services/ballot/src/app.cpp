@@ -41,10 +41,7 @@ RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& talli
   std::condition_variable cv;
   std::deque<std::vector<VoteRecord>> queue;
   bool done = false;
-  // Keyed by (nomination << 32 | nominee): a vote counts in the nomination it was cast in, and
-  // nomination ids are the events API's row ids, unique across awards.
-  std::unordered_map<uint64_t, NomineeTally> counts;
-  std::unordered_map<uint64_t, int64_t> awards;  // same key -> award id
+  TallyBatch counts;
   std::vector<DedupKey> keys;
   std::thread filler([&] {
     for (;;) {
@@ -69,13 +66,7 @@ RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& talli
         if (!index.InsertCommitted(keys[i], static_cast<uint32_t>(r.nominee_id), r.seq)) {
           ++stats.duplicates;
         }
-        const uint64_t key =
-            (static_cast<uint64_t>(r.nomination_id) << 32) | static_cast<uint32_t>(r.nominee_id);
-        NomineeTally& tally = counts[key];
-        tally.nomination_id = r.nomination_id;
-        tally.nominee_id = r.nominee_id;
-        ++tally.votes;
-        awards[key] = r.award_id;
+        counts.Add(r.award_id, r.nomination_id, r.nominee_id);
       }
       stats.votes += rows.size();
     }
@@ -103,9 +94,7 @@ RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& talli
   cv.notify_all();
   filler.join();
   // The log is the truth: every stored row counts, as recount counts it.
-  for (const auto& [key, tally] : counts) {
-    tallies.Add(awards[key], tally.nomination_id, tally.nominee_id, tally.votes);
-  }
+  counts.AddTo(tallies);
   return stats;
 }
 

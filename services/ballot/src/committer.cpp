@@ -227,32 +227,16 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
   metrics_.commit_batch_size.Observe(static_cast<double>(batch.size()));
   if (failure.empty()) {
     // Counted once per nominee per batch, not once per vote.
-    struct Count {
-      int64_t award_id;
-      int64_t nomination_id;
-      int64_t nominee_id;
-      uint64_t votes;
-    };
-    std::vector<Count> counts;
-    std::unordered_map<uint64_t, size_t> slot;  // (award << 32 | nominee) -> index in counts
+    TallyBatch counts;
     for (const PendingVote& vote : batch) {
       index_.Prefetch(vote.key);
     }
     for (const PendingVote& vote : batch) {
       const VoteRecord& r = vote.record;
       index_.MarkCommitted(vote.key, static_cast<uint32_t>(r.nominee_id), r.seq);
-      const uint64_t key =
-          (static_cast<uint64_t>(r.award_id) << 32) | static_cast<uint32_t>(r.nominee_id);
-      const auto [it, inserted] = slot.try_emplace(key, counts.size());
-      if (inserted) {
-        counts.push_back({r.award_id, r.nomination_id, r.nominee_id, 1});
-      } else {
-        ++counts[it->second].votes;
-      }
+      counts.Add(r.award_id, r.nomination_id, r.nominee_id);
     }
-    for (const Count& c : counts) {
-      tallies_.Add(c.award_id, c.nomination_id, c.nominee_id, c.votes);
-    }
+    counts.AddTo(tallies_);
     if (!healthy()) {
       healthy_.store(true, std::memory_order_release);
       metrics_.storage_healthy.Set(1);

@@ -22,8 +22,7 @@ Tallies::AwardTally& Tallies::GetOrCreate(int64_t award_id) {
 
 void Tallies::Add(int64_t award_id, int64_t nomination_id, int64_t nominee_id, uint64_t votes) {
   AwardTally& tally = GetOrCreate(award_id);
-  const uint64_t key =
-      (static_cast<uint64_t>(nomination_id) << 32) | static_cast<uint32_t>(nominee_id);
+  const uint64_t key = NomineeKey(nomination_id, nominee_id);
   {
     std::lock_guard<std::mutex> lock(tally.mu);
     tally.counts[key] += votes;
@@ -53,5 +52,22 @@ uint64_t Tallies::Version(int64_t award_id) const {
 }
 
 uint64_t Tallies::Total() const { return total_.load(std::memory_order_relaxed); }
+
+void TallyBatch::Add(int64_t award_id, int64_t nomination_id, int64_t nominee_id, uint64_t votes) {
+  if (last_ == nullptr || award_id != last_award_) {
+    last_ = &awards_[award_id];  // unordered_map: the reference stays valid as it grows
+    last_award_ = award_id;
+  }
+  (*last_)[NomineeKey(nomination_id, nominee_id)] += votes;
+}
+
+void TallyBatch::AddTo(Tallies& tallies) const {
+  for (const auto& [award_id, counts] : awards_) {
+    for (const auto& [key, votes] : counts) {
+      tallies.Add(award_id, static_cast<int64_t>(key >> 32),
+                  static_cast<int64_t>(key & 0xffffffffu), votes);
+    }
+  }
+}
 
 }  // namespace civic::ballot

@@ -15,6 +15,22 @@
 
 namespace civic::ballot {
 
+class Tallies;
+
+// Votes gathered per (award, nomination, nominee) before they go into the Tallies in one Add per
+// nominee: a committed batch, the rebuild at start. Not thread-safe.
+class TallyBatch {
+ public:
+  void Add(int64_t award_id, int64_t nomination_id, int64_t nominee_id, uint64_t votes = 1);
+  void AddTo(Tallies& tallies) const;
+
+ private:
+  using Counts = std::unordered_map<uint64_t, uint64_t>;  // NomineeKey -> votes
+  std::unordered_map<int64_t, Counts> awards_;
+  int64_t last_award_ = 0;  // rows come mostly award by award: its counts, found once
+  Counts* last_ = nullptr;
+};
+
 class Tallies {
  public:
   // Adds `votes` to a nominee's count. Any thread (in practice the committer, once per vote of a
@@ -30,7 +46,7 @@ class Tallies {
  private:
   struct AwardTally {
     mutable std::mutex mu;                          // guards counts
-    std::unordered_map<uint64_t, uint64_t> counts;  // (nomination << 32 | nominee) -> votes
+    std::unordered_map<uint64_t, uint64_t> counts;  // NomineeKey -> votes
     std::atomic<uint64_t> version{0};
   };
   AwardTally* Get(int64_t award_id) const;

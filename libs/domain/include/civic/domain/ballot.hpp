@@ -32,6 +32,11 @@ inline constexpr int64_t kMaxId = (int64_t{1} << 31) - 1;
 // Whether `id` can name an award, nomination or nominee: 1..kMaxId.
 inline constexpr bool IdInRange(int64_t id) { return id > 0 && id <= kMaxId; }
 inline constexpr int kMaxChoicesPerNomination = 100;
+// One key for a nominee in a nomination of one award (a vote counts in the nomination it was
+// cast in). REQUIRES: both ids in range.
+inline constexpr uint64_t NomineeKey(int64_t nomination_id, int64_t nominee_id) {
+  return (static_cast<uint64_t>(nomination_id) << 32) | static_cast<uint32_t>(nominee_id);
+}
 
 struct City {
   int64_t id = 0;
