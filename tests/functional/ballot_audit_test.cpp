@@ -1,6 +1,7 @@
 // The ballot's audit trail and operations against the real binary: recount, export and live
 // results agree; live results over Server-Sent Events; drain on SIGTERM; secrets; metrics.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -162,7 +163,9 @@ TEST_CASE("Ballot: votes taken through a copy the events API then changed stay c
   auto client = ballot->Client();
   REQUIRE(WaitForAward(*client, 7));
   REQUIRE(Vote(*client, 7, "alice", 31, 501)->status == 201);
-  REQUIRE(Vote(*client, 7, "bob", 31, 502)->status == 201);
+  auto bob_first = Vote(*client, 7, "bob", 31, 502);
+  REQUIRE(bob_first->status == 201);
+  const std::string bob_receipt = json::parse(bob_first->body)["receipt"];
   REQUIRE(Vote(*client, 7, "carol", 31, 502)->status == 201);
   events.Edit(7, [](json& a) {
     a["nominees"][0]["nomination_id"] = 32;
@@ -198,8 +201,18 @@ TEST_CASE("Ballot: votes taken through a copy the events API then changed stay c
   check(Results(*client, 7));
   // New votes follow the new copy.
   CHECK(Vote(*client, 7, "dave", 32, 501)->status == 201);
-  CHECK(Vote(*client, 7, "erin", 31, 502)->status == 404);
+  auto erin = Vote(*client, 7, "erin", 31, 502);
+  CHECK(erin->status == 404);
+  CHECK(json::parse(erin->body)["detail"] == "Nominee 502 is no longer in nomination 31.");
   CHECK(Vote(*client, 7, "frank", 31, 501)->status == 404);
+  // A retry of a vote counted before its nominee was removed is answered as a retry (its first
+  // answer may have been lost): 200 and the same receipt, nothing counted twice.
+  auto bob_again = Vote(*client, 7, "bob", 31, 502);
+  CHECK(bob_again->status == 200);
+  CHECK(json::parse(bob_again->body)["receipt"] == bob_receipt);
+  // Carol already uses her one choice in 31: another removed nominee is still "not there" (404),
+  // not "no choice left" (409).
+  CHECK(Vote(*client, 7, "carol", 31, 501)->status == 404);
   auto metrics = client->Get("/metrics");
   REQUIRE(metrics);
   CHECK(metrics->body.find("ballot_sync_failures_total 0\n") != std::string::npos);
@@ -330,6 +343,24 @@ TEST_CASE("Ballot: live results stream over Server-Sent Events, at most about on
     auto r = client->Get("/metrics");
     return r && r->body.find("ballot_results_stream_subscribers 0\n") != std::string::npos;
   }));
+}
+
+TEST_CASE("Ballot: a stream cap the descriptor limit cannot hold is warned about at start",
+          "[ballot][sse]") {
+  // A million streams need ~2 million descriptors (two per connection).
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  const bool fits = limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= 2'000'256;
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  Service ballot(civic::test::BallotBinary(),
+                 BallotOptions(events.url(), "", {"--max-streams", "1000000"}));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  const bool warned =
+      ballot.Stderr().find("--max-streams 1000000 needs about 2000256 descriptors") !=
+      std::string::npos;
+  CHECK(warned == !fits);
 }
 
 TEST_CASE("Ballot: live-results streams are capped, past the cap 503, a place frees when one ends",

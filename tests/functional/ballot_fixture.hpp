@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -96,7 +97,7 @@ class FakeEventsApi {
  public:
   FakeEventsApi() {
     server_.Get("/v1/sync/awards", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       ++list_requests_;
       if (down_) {
         res.status = 503;
@@ -125,10 +126,11 @@ class FakeEventsApi {
       }
       res.set_content(nlohmann::json({{"protocol", 1}, {"awards", awards}}).dump(),
                       "application/json");
+      HoldIfAsked(req, lock);
     });
     server_.Get(R"(/v1/sync/awards/(\d+))",
                 [this](const httplib::Request& req, httplib::Response& res) {
-                  std::lock_guard<std::mutex> lock(mu_);
+                  std::unique_lock<std::mutex> lock(mu_);
                   ++award_requests_;
                   if (down_) {
                     res.status = 503;
@@ -149,6 +151,7 @@ class FakeEventsApi {
                   nlohmann::json snapshot = it->second;
                   snapshot["protocol"] = snapshot_protocol_;
                   res.set_content(snapshot.dump(), "application/json");
+                  HoldIfAsked(req, lock);
                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -198,6 +201,21 @@ class FakeEventsApi {
     std::lock_guard<std::mutex> lock(mu_);
     down_ = down;
   }
+  // The next 200 answer to GET `path` is made from the awards of that moment, then held until
+  // Release() (at most 5 s): a sync in flight, with what it was sent going out of date.
+  void HoldNext(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_path_ = path;
+  }
+  bool WaitHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [this] { return held_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_ = false;
+    cv_.notify_all();
+  }
   int list_requests() {
     std::lock_guard<std::mutex> lock(mu_);
     return list_requests_;
@@ -212,13 +230,27 @@ class FakeEventsApi {
   }
 
  private:
+  void HoldIfAsked(const httplib::Request& req, std::unique_lock<std::mutex>& lock) {
+    if (hold_path_.empty() || req.path != hold_path_) {
+      return;
+    }
+    hold_path_.clear();
+    held_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, std::chrono::seconds(5), [this] { return !held_; });
+    held_ = false;
+  }
+
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
   std::mutex mu_;  // guards everything below
   std::map<int64_t, nlohmann::json> awards_;
   std::map<int64_t, int64_t> versions_;
+  std::condition_variable cv_;
   bool down_ = false;
+  std::string hold_path_;
+  bool held_ = false;
   int snapshot_protocol_ = 1;
   int list_requests_ = 0;
   int list_not_modified_ = 0;

@@ -183,6 +183,8 @@ TEST_CASE("Ballot: a refused snapshot of one award does not slow the sync of the
   json unusable = SampleAward(8);
   unusable["max_choices_per_nomination"] = 0;
   events.Put(unusable);
+  unusable["id"] = 10;
+  events.Put(unusable);
   Service ballot(civic::test::BallotBinary(), BallotOptions(events.url()));
   auto client = ballot.Client();
   REQUIRE(WaitForAward(*client, 7));
@@ -192,7 +194,18 @@ TEST_CASE("Ballot: a refused snapshot of one award does not slow the sync of the
   const std::string metrics = Metrics(*client);
   const size_t at = metrics.find("\nballot_sync_failures_total ");
   REQUIRE(at != std::string::npos);
-  CHECK(std::stod(metrics.substr(at + 28)) >= 8);
+  CHECK(std::stod(metrics.substr(at + 28)) >= 16);
+  // Each award's refusal is logged once, not at every interval (two awards, two reasons).
+  const auto logged = [&](const std::string& what) {
+    const std::string log = ballot.Stderr();
+    size_t n = 0;
+    for (size_t pos = log.find(what); pos != std::string::npos; pos = log.find(what, pos + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  CHECK(logged("award 8 rejected") == 1);
+  CHECK(logged("award 10 rejected") == 1);
   // Award 7 still follows the events API at once.
   events.Edit(7, [](json& a) { a["nominees"].push_back(Nominee(505, 31)); });
   CHECK(civic::test::Eventually([&] { return Results(*client, 7)["award_version"] == 2; },
@@ -222,4 +235,45 @@ TEST_CASE("Ballot: an award learned on demand and deleted before the next poll b
   CHECK(civic::test::Eventually([&] { return Results(*client, 9)["active"] == false; },
                                 std::chrono::seconds(5)));
   CHECK(Vote(*client, 9, "late", 31, 501)->status == 403);
+}
+
+TEST_CASE("Ballot: an award learned on demand while a poll is in flight is not marked inactive",
+          "[ballot][sync]") {
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  Service ballot(civic::test::BallotBinary(),
+                 BallotOptions(events.url(), "", {}, /*sync_interval_ms=*/1000));
+  auto client = ballot.Client();
+  REQUIRE(WaitForAward(*client, 7));
+  // The next poll lists 7 and 20..39, all new to the ballot; it fetches them one by one, and the
+  // first is held in flight ...
+  for (int64_t id = 20; id < 40; ++id) {
+    events.Put(SampleAward(id));
+  }
+  events.HoldNext("/v1/sync/awards/20");
+  REQUIRE(events.WaitHeld());
+  // ... while award 9 is created and the ballot told at once (its fetch waits for the poll's
+  // request in flight, then goes in between the poll's next ones).
+  events.Put(SampleAward(9));
+  std::thread told([&] {
+    auto own = ballot.Client();
+    auto r = own->Post("/v1/awards/9/sync", AdminAuth(), "", "");
+    CHECK((r && r->status == 200));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  events.Release();
+  told.join();
+  // The poll acts on a list older than award 9's copy: it must not take 9 for deleted.
+  REQUIRE(WaitForAward(*client, 39));
+  bool stayed_active = true;
+  for (int i = 0; i < 10; ++i) {
+    stayed_active = stayed_active && Results(*client, 9)["active"] == true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(stayed_active);
+  CHECK(Vote(*client, 9, "early", 31, 501)->status == 201);
+  // Deleted for real: inactive within an interval or two.
+  events.Remove(9);
+  CHECK(civic::test::Eventually([&] { return Results(*client, 9)["active"] == false; },
+                                std::chrono::seconds(5)));
 }

@@ -195,6 +195,37 @@ TEST_CASE("Ballot: one commit counts a nominee's votes in each nomination they w
   CHECK(counted[{31, 502}] == 1);
 }
 
+TEST_CASE("Ballot: a retry for a nominee or nomination removed since gets its receipt, others 404",
+          "[ballot][dedup][sync]") {
+  VotePath p;
+  const VoteOutcome first = p.Cast("alice", 501).get();
+  REQUIRE(first.kind == VoteOutcome::Kind::kCreated);
+  // The events API drops nomination 31 (and with it 501 and 502); the ballot keeps them removed.
+  const Award previous = SampleAward();
+  Award next = SampleAward();
+  next.version = 2;
+  next.nominations = {{32, "Команда года"}};
+  next.nominees = {{601, 32, "Команда Заречного", std::nullopt, NomineeStatus::kActive}};
+  CarryOverRemoved(previous, next);
+  p.catalog.Put(next);
+
+  const VoteOutcome retry = p.Cast("alice", 501).get();
+  CHECK(retry.kind == VoteOutcome::Kind::kExisting);
+  CHECK(retry.receipt == first.receipt);
+  const VoteOutcome fresh = p.Cast("bob", 501).get();
+  CHECK(fresh.kind == VoteOutcome::Kind::kError);
+  CHECK(fresh.error.code == ErrorCode::kNotFound);
+  CHECK(fresh.error.message == "Nomination 31 is no longer in award 7.");
+  // Alice's one choice in 31 is used: another removed nominee is still 404, not 409.
+  const VoteOutcome other = p.Cast("alice", 502).get();
+  CHECK(other.error.code == ErrorCode::kNotFound);
+  const VoteOutcome unknown = p.Cast("bob", 999).get();
+  CHECK(unknown.error.message == "No nominee 999 in nomination 31.");
+  CHECK(p.Cast("bob", 501, 33).get().error.message == "No nomination 33 in award 7.");
+  CHECK(p.tallies.Total() == 1);
+  CHECK(p.sink.stored() == 1);
+}
+
 TEST_CASE("Ballot: a retry that arrives while the original is pending waits for it, then 200",
           "[ballot][commit][dedup]") {
   VotePath p;

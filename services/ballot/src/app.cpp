@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -14,6 +16,23 @@
 namespace civic::ballot {
 
 namespace {
+
+// Each open stream is a connection, and each connection holds two descriptors (the HTTP
+// server's and its dup). The server raises the soft limit to the hard one when it starts; past
+// that, --max-streams would never be reached: connections would fail first, votes' included.
+void WarnIfStreamsExceedDescriptors(int max_streams) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max == RLIM_INFINITY) {
+    return;
+  }
+  const auto needed = 2 * static_cast<rlim_t>(max_streams) + 256;
+  if (limit.rlim_max < needed) {
+    spdlog::warn(
+        "ballot: --max-streams {} needs about {} descriptors, but the process may open {}: "
+        "lower --max-streams or raise the descriptor limit (ulimit -Hn, LimitNOFILE=)",
+        max_streams, needed, limit.rlim_max);
+  }
+}
 
 std::string DbPath(const Config& config) {
   return (std::filesystem::path(config.server.data_dir) / "ballot.db").string();
@@ -136,6 +155,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   StreamOptions stream_options;
   stream_options.max_subscribers = static_cast<size_t>(config_.max_streams);
   streams_ = std::make_unique<ResultsStreams>(*results_, metrics_, stream_options);
+  WarnIfStreamsExceedDescriptors(config_.max_streams);
 
   registry.AddCallbackGauge("ballot_schema_version", "Schema version of the ballot database.",
                             [this] {

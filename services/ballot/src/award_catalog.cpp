@@ -10,6 +10,12 @@ AwardView::AwardView(Award a) : award(std::move(a)) {
   for (const Nomination& nomination : award.nominations) {
     nominations.emplace(nomination.id, &nomination);
   }
+  for (const Nomination& nomination : award.removed_nominations) {
+    removed_nominations.emplace(nomination.id, &nomination);
+  }
+  for (const Nominee& nominee : award.removed_nominees) {
+    removed_nominees.emplace(NomineeKey(nominee.nomination_id, nominee.id), &nominee);
+  }
 }
 
 const Nominee* AwardView::FindNominee(int64_t nomination_id, int64_t nominee_id) const {
@@ -18,6 +24,14 @@ const Nominee* AwardView::FindNominee(int64_t nomination_id, int64_t nominee_id)
     return nullptr;
   }
   return it->second;
+}
+
+const Nominee* AwardView::FindRemovedNominee(int64_t nomination_id, int64_t nominee_id) const {
+  if (removed_nominees.empty()) {
+    return nullptr;
+  }
+  const auto it = removed_nominees.find(NomineeKey(nomination_id, nominee_id));
+  return it == removed_nominees.end() ? nullptr : it->second;
 }
 
 AwardCatalog::AwardCatalog() : map_(std::make_shared<const Map>()) {}

@@ -23,9 +23,15 @@ struct AwardView {
   Award award;
   std::unordered_map<int64_t, const Nominee*> nominees;        // by id, into award.nominees
   std::unordered_map<int64_t, const Nomination*> nominations;  // by id, into award.nominations
+  // The removed entries (Award::removed_*): nominations by id, nominees by NomineeKey.
+  std::unordered_map<int64_t, const Nomination*> removed_nominations;
+  std::unordered_map<uint64_t, const Nominee*> removed_nominees;
 
   // The nominee `nominee_id` of nomination `nomination_id`, or null.
   const Nominee* FindNominee(int64_t nomination_id, int64_t nominee_id) const;
+  // The removed nominee `nominee_id` of nomination `nomination_id` (votes may have been taken
+  // for it; it takes no new one), or null.
+  const Nominee* FindRemovedNominee(int64_t nomination_id, int64_t nominee_id) const;
 };
 
 class AwardCatalog {

@@ -129,18 +129,27 @@ void AwardSync::Failed(const std::string& what) {
   }
 }
 
-void AwardSync::Rejected(const std::string& what) {
+void AwardSync::Rejected(int64_t award_id, const std::string& what) {
   metrics_.sync_failures.Inc();
   std::lock_guard<std::mutex> lock(mu_);
   // Logged when it changes: the same snapshot is refused again every interval.
-  if (what != last_rejection_) {
+  std::string& last = last_rejection_[award_id];
+  if (what != last) {
     spdlog::warn("ballot: award sync with {}: {}", events_url_, what);
-    last_rejection_ = what;
+    last = what;
   }
 }
 
-void AwardSync::MarkInactive(int64_t award_id) {
+void AwardSync::Accepted(int64_t award_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  last_rejection_.erase(award_id);
+}
+
+void AwardSync::MarkInactive(int64_t award_id, std::optional<uint64_t> publishes) {
   std::lock_guard<std::mutex> publish(publish_mu_);
+  if (publishes && on_demand_publishes_.load() != *publishes) {
+    return;
+  }
   const auto view = catalog_.Find(award_id);
   if (view == nullptr || !view->award.active) {
     return;
@@ -153,7 +162,7 @@ void AwardSync::MarkInactive(int64_t award_id) {
                award_id);
 }
 
-Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected) {
+Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_demand) {
   const auto reject = [rejected](std::string what) {
     if (rejected != nullptr) {
       *rejected = true;
@@ -174,6 +183,9 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected) {
       award.active = true;
       store_.SetActive(award_id, true);
       catalog_.Put(std::move(award));
+      if (on_demand) {
+        ++on_demand_publishes_;
+      }
     }
     return current != nullptr ? current->award.version : known->award.version;
   }
@@ -220,12 +232,15 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected) {
   const int64_t version = award->version;
   store_.Save(StoredAward{award_id, version, true, StoredAwardJson(std::move(doc), *award)});
   catalog_.Put(std::move(award).value());
+  if (on_demand) {
+    ++on_demand_publishes_;
+  }
   return version;
 }
 
 Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
   bool rejected = false;
-  Result<int64_t> result = FetchAward(award_id, &rejected);
+  Result<int64_t> result = FetchAward(award_id, &rejected, /*on_demand=*/true);
   {
     // The catalog may now hold an award the last list did not: the next periodic sync reads
     // the whole list, so that a list back to its old content (the award deleted meanwhile) is
@@ -233,9 +248,11 @@ Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
     std::lock_guard<std::mutex> lock(client_mu_);
     list_etag_.clear();
   }
-  if (!result.ok() && result.error().code == ErrorCode::kUnavailable) {
+  if (result.ok()) {
+    Accepted(award_id);
+  } else if (result.error().code == ErrorCode::kUnavailable) {
     if (rejected) {
-      Rejected(result.error().message);
+      Rejected(award_id, result.error().message);
     } else {
       Failed(result.error().message);
     }
@@ -244,6 +261,7 @@ Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
 }
 
 bool AwardSync::SyncAll() {
+  const uint64_t publishes = on_demand_publishes_.load();
   std::optional<std::string> etag;
   {
     std::lock_guard<std::mutex> lock(client_mu_);
@@ -295,11 +313,13 @@ bool AwardSync::SyncAll() {
       continue;
     }
     bool rejected = false;
-    Result<int64_t> fetched = FetchAward(id, &rejected);
-    if (!fetched.ok() && fetched.error().code != ErrorCode::kNotFound) {
+    Result<int64_t> fetched = FetchAward(id, &rejected, /*on_demand=*/false);
+    if (fetched.ok()) {
+      Accepted(id);
+    } else if (fetched.error().code != ErrorCode::kNotFound) {
       all_fetched = false;
       if (rejected) {
-        Rejected(fetched.error().message);
+        Rejected(id, fetched.error().message);
       } else {
         Failed(fetched.error().message);
         reached = false;
@@ -308,13 +328,16 @@ bool AwardSync::SyncAll() {
   }
   for (const auto& view : catalog_.All()) {
     if (listed_ids.count(view->award.id) == 0) {
-      MarkInactive(view->award.id);
+      MarkInactive(view->award.id, publishes);
     }
   }
   {
     std::lock_guard<std::mutex> lock(client_mu_);
-    // Only a list we fully acted on may be answered 304 next time.
-    list_etag_ = all_fetched ? fetch.etag : std::string();
+    // Only a list we fully acted on, and that no copy published on demand since may be missing
+    // from, may be answered 304 next time. (SyncAward clears the ETag after it publishes, under
+    // this lock: either it clears ours or we see its count.)
+    const bool current = on_demand_publishes_.load() == publishes;
+    list_etag_ = all_fetched && current ? fetch.etag : std::string();
   }
   if (!reached) {
     return false;
@@ -327,7 +350,6 @@ bool AwardSync::SyncAll() {
     return false;
   }
   metrics_.sync_last_success.Set(UnixSeconds());
-  last_rejection_.clear();
   if (consecutive_failures_ > 0) {
     spdlog::info("ballot: award sync with {} works again", events_url_);
   }

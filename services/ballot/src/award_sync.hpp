@@ -5,9 +5,11 @@
 // and on demand; keeps the last snapshot of each in its own database so that known awards keep
 // taking votes while the events API is down.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,12 +56,18 @@ class AwardSync {
   // Fetches and publishes one award. kNotFound when the events API said 404 (then marked
   // inactive if known); kUnavailable when it could not be asked or answered wrongly, with
   // *rejected set when it answered a snapshot the ballot refuses (malformed, unusable).
-  Result<int64_t> FetchAward(int64_t award_id, bool* rejected = nullptr);
-  void MarkInactive(int64_t award_id);
+  // `on_demand`: called by SyncAward, not by the periodic sync (see on_demand_publishes_).
+  Result<int64_t> FetchAward(int64_t award_id, bool* rejected, bool on_demand);
+  // Marks the award inactive, unless an on-demand sync published a copy since the periodic sync
+  // read `publishes` from on_demand_publishes_ (the list it acts on may predate that copy).
+  void MarkInactive(int64_t award_id, std::optional<uint64_t> publishes = std::nullopt);
   // The events API could not be reached or answered wrongly: counted, and the sync backs off.
   void Failed(const std::string& what);
-  // A snapshot was refused: counted and logged, without back-off.
-  void Rejected(const std::string& what);
+  // A snapshot of `award_id` was refused: counted, and logged when the award's reason changes,
+  // without back-off.
+  void Rejected(int64_t award_id, const std::string& what);
+  // The award's snapshot was taken: a later refusal is logged again.
+  void Accepted(int64_t award_id);
   void Run();
 
   const std::string events_url_;
@@ -72,6 +80,11 @@ class AwardSync {
   // Serialises replacing a copy in the store and the catalog (read, carry over, write), so that
   // two syncs of one award never drop what the other carried over.
   std::mutex publish_mu_;
+  // Copies published by on-demand syncs (guarded by publish_mu_ for writers). The periodic sync
+  // acts on a list fetched before it reads the catalog: a copy published on demand meanwhile may
+  // be missing from that list, so then it neither marks awards inactive nor keeps the list's ETag
+  // (the next interval reads the whole list).
+  std::atomic<uint64_t> on_demand_publishes_{0};
 
   std::mutex client_mu_;  // guards client_ and list_etag_
   std::unique_ptr<httplib::Client> client_;
@@ -80,7 +93,7 @@ class AwardSync {
   std::mutex mu_;  // guards stopping_, consecutive_failures_ and last_rejection_
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::string last_rejection_;  // the last refusal logged
+  std::map<int64_t, std::string> last_rejection_;  // by award: the last refusal logged
   int consecutive_failures_ = 0;
   std::thread thread_;
 };

@@ -115,15 +115,17 @@ void ResultsStreams::Tick() {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   const auto now = SteadyClock::now();
-  // Each document's event is built once per tick, however many subscribers it goes to.
-  std::vector<std::pair<const std::string*, std::string>> events;
+  // Each document's event is built once per tick, however many subscribers it goes to. The
+  // list holds the documents too: a document freed during the tick could leave its address to a
+  // newer one, which would then be sent the old event.
+  std::vector<std::pair<std::shared_ptr<const std::string>, std::string>> events;
   auto event_of = [&events](const ResultsService::Document& doc) -> const std::string& {
     for (const auto& [json, event] : events) {
-      if (json == doc.json.get()) {
+      if (json == doc.json) {
         return event;
       }
     }
-    return events.emplace_back(doc.json.get(), Event(doc)).second;
+    return events.emplace_back(doc.json, Event(doc)).second;
   };
 
   std::lock_guard<std::mutex> lock(mu_);

@@ -33,22 +33,39 @@ bool VoteService::Check(const VoteInput& vote, uint32_t index,
                 Error::NotFound("No award " + std::to_string(vote.award_id) + "."));
   }
   const AwardView& view = *checked.view;
-  if (view.nominations.count(vote.nomination_id) == 0) {
+  const Nominee* nominee = nullptr;
+  if (view.nominations.count(vote.nomination_id) != 0) {
+    nominee = view.FindNominee(vote.nomination_id, vote.nominee_id);
+  } else if (view.removed_nominations.count(vote.nomination_id) == 0) {
     return fail(metrics_.rejected_not_found,
                 Error::NotFound("No nomination " + std::to_string(vote.nomination_id) +
                                 " in award " + std::to_string(view.award.id) + "."));
   }
-  const Nominee* nominee = view.FindNominee(vote.nomination_id, vote.nominee_id);
-  if (nominee == nullptr) {
+  if (nominee != nullptr) {
+    checked.now = clock_.Now();
+    Status accepts = CheckAcceptsNewVote(view.award, *nominee, checked.now);
+    checked.accepts = accepts.ok();
+    if (!accepts.ok()) {
+      checked.refusal = std::move(accepts).error();
+    }
+  } else if (view.FindRemovedNominee(vote.nomination_id, vote.nominee_id) != nullptr) {
+    // Removed from the award after votes may have been taken for it: no new vote (404, as for
+    // any nominee the award does not list), but a voter who already supports it is answered as
+    // a retry (200, the same receipt), so a retry whose first answer was lost stays safe.
+    checked.now = clock_.Now();
+    checked.accepts = false;
+    checked.removed = true;
+    checked.refusal =
+        view.nominations.count(vote.nomination_id) == 0
+            ? Error::NotFound("Nomination " + std::to_string(vote.nomination_id) +
+                              " is no longer in award " + std::to_string(view.award.id) + ".")
+            : Error::NotFound("Nominee " + std::to_string(vote.nominee_id) +
+                              " is no longer in nomination " + std::to_string(vote.nomination_id) +
+                              ".");
+  } else {
     return fail(metrics_.rejected_not_found,
                 Error::NotFound("No nominee " + std::to_string(vote.nominee_id) +
                                 " in nomination " + std::to_string(vote.nomination_id) + "."));
-  }
-  checked.now = clock_.Now();
-  Status accepts = CheckAcceptsNewVote(view.award, *nominee, checked.now);
-  checked.accepts = accepts.ok();
-  if (!accepts.ok()) {
-    checked.refusal = std::move(accepts).error();
   }
   checked.fields.award_id = view.award.id;
   checked.fields.nomination_id = vote.nomination_id;
@@ -77,6 +94,11 @@ void VoteService::Reserve(Checked& checked, uint32_t index,
       }
       break;
     case DedupIndex::Found::kFull:
+      if (checked.removed) {
+        metrics_.rejected_not_found.Inc();
+        completion->Set(index, VoteOutcome::Failed(std::move(checked.refusal)));
+        return;
+      }
       if (!d.pending) {
         metrics_.rejected_conflict.Inc();
         completion->Set(index, VoteOutcome::Failed(ConflictError(k)));
@@ -85,7 +107,7 @@ void VoteService::Reserve(Checked& checked, uint32_t index,
       break;
     case DedupIndex::Found::kNotAccepted:
       if (!checked.accepts) {
-        metrics_.rejected_forbidden.Inc();
+        (checked.removed ? metrics_.rejected_not_found : metrics_.rejected_forbidden).Inc();
         completion->Set(index, VoteOutcome::Failed(std::move(checked.refusal)));
         return;
       }

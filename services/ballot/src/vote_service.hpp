@@ -51,7 +51,8 @@ class VoteService {
   struct Checked {
     std::shared_ptr<const AwardView> view;
     bool accepts = false;
-    Error refusal;  // why not, when !accepts
+    bool removed = false;  // the nominee is one the award lists as removed
+    Error refusal;         // why not, when !accepts
     ReceiptFields fields;
     DedupKey key;
     Instant now;
