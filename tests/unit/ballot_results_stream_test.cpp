@@ -1,5 +1,6 @@
 // The live-results ticker's choice for one subscriber: send a changed document, keep an idle
-// stream alive, wait for a client that has not taken what was sent, drop one that stopped.
+// stream alive, wait for a client that has not taken what was sent, drop one that stopped; and
+// the cap on open streams.
 #include <catch2/catch.hpp>
 #include <chrono>
 
@@ -31,4 +32,28 @@ TEST_CASE("Results stream: a client behind gets nothing more, and is dropped aft
   CHECK(NextStreamStep(false, 1, 90s, 61s, options) == StreamStep::kDrop);
   // Caught up: the latest document goes at once.
   CHECK(NextStreamStep(true, 0, 50s, 0ms, options) == StreamStep::kSend);
+}
+
+TEST_CASE("Results streams: places past the cap are refused, and all once stopping",
+          "[ballot][sse]") {
+  using civic::ballot::ResultsStreams;
+  using Reservation = ResultsStreams::Reservation;
+  civic::metrics::Registry registry;
+  civic::ballot::BallotMetrics metrics{registry};
+  civic::ballot::AwardCatalog catalog;
+  civic::ballot::Tallies tallies;
+  civic::SystemClock clock;
+  civic::ballot::ResultsService results(catalog, tallies, clock);
+  StreamOptions options;
+  options.max_subscribers = 2;
+  ResultsStreams streams(results, metrics, options);
+  streams.Start();
+  CHECK(streams.Reserve() == Reservation::kHeld);
+  CHECK(streams.Reserve() == Reservation::kHeld);
+  CHECK(streams.Reserve() == Reservation::kFull);
+  CHECK(metrics.results_streams_refused.Value() == 1.0);
+  streams.Stop();
+  // Shutting down is not "too many streams": not counted as a refusal.
+  CHECK(streams.Reserve() == Reservation::kStopping);
+  CHECK(metrics.results_streams_refused.Value() == 1.0);
 }

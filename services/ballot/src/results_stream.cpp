@@ -40,14 +40,17 @@ std::string ResultsStreams::Event(const ResultsService::Document& doc) {
   return event;
 }
 
-bool ResultsStreams::Reserve() {
+ResultsStreams::Reservation ResultsStreams::Reserve() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_ || subscribers_.size() + reserved_ >= options_.max_subscribers) {
+  if (stopping_) {
+    return Reservation::kStopping;
+  }
+  if (subscribers_.size() + reserved_ >= options_.max_subscribers) {
     metrics_.results_streams_refused.Inc();
-    return false;
+    return Reservation::kFull;
   }
   ++reserved_;
-  return true;
+  return Reservation::kHeld;
 }
 
 void ResultsStreams::Subscribe(int64_t award_id, bool admin, const ResultsService::Document& first,

@@ -45,9 +45,11 @@ class ResultsStreams {
   ResultsStreams& operator=(const ResultsStreams&) = delete;
 
   void Start();
-  // Holds a place for one more subscriber, or answers false when max_subscribers are open (or
-  // held). Each true must be followed by one Subscribe(), which takes the place.
-  bool Reserve();
+  enum class Reservation { kHeld, kFull, kStopping };
+  // Holds a place for one more subscriber (kHeld), or answers kFull when max_subscribers are
+  // open (or held), kStopping once Stop() began. Each kHeld must be followed by one Subscribe(),
+  // which takes the place.
+  Reservation Reserve();
   // Sends `first` (the current document) at once and keeps `stream` as a subscriber of the
   // award's results. Any thread. REQUIRES: a place held by Reserve().
   void Subscribe(int64_t award_id, bool admin, const ResultsService::Document& first,

@@ -304,14 +304,21 @@ void App::StreamResults(Request&& request, Responder responder) {
     responder.Send(http::ErrorResponse(doc.error()));
     return;
   }
-  if (!streams_->Reserve()) {
-    responder.Send(
-        http::ProblemResponse(503,
-                              "Too many live-results streams are open; retry later, or poll "
-                              "GET /v1/awards/" +
-                                  std::to_string(*award) + "/results.")
-            .WithHeader("Retry-After", "5"));
-    return;
+  switch (streams_->Reserve()) {
+    case ResultsStreams::Reservation::kHeld:
+      break;
+    case ResultsStreams::Reservation::kFull:
+      responder.Send(
+          http::ProblemResponse(503,
+                                "Too many live-results streams are open; retry later, or poll "
+                                "GET /v1/awards/" +
+                                    std::to_string(*award) + "/results.")
+              .WithHeader("Retry-After", "5"));
+      return;
+    case ResultsStreams::Reservation::kStopping:
+      responder.Send(http::ProblemResponse(503, "The service is shutting down; retry later.")
+                         .WithHeader("Retry-After", "5"));
+      return;
   }
   auto stream = responder.StartStream(200, "text/event-stream",
                                       {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
