@@ -223,6 +223,26 @@ TEST_CASE(
   CHECK(replay.body == once.body);
   CHECK(replay.Header("Idempotency-Replayed") == "true");
 
+  // A refusal is not remembered under the key: once the draft is published, the same retry
+  // registers (it is not the first 409 again).
+  const int64_t unpublished = r.Event(nullptr, {{"status", "draft"}});
+  httplib::Headers early_key = {{"Idempotency-Key", "registration-too-early"}};
+  auto too_early = r.Register(unpublished, other, early_key);
+  CHECK(too_early.status == 409);
+  auto still_early = r.Register(unpublished, other, early_key);
+  CHECK(still_early.status == 409);
+  CHECK(still_early.Header("Idempotency-Replayed").empty());
+  REQUIRE(
+      Call(*r.client, "PATCH", Path("/v1/events", unpublished), {{"status", "published"}}).status ==
+      200);
+  auto later = r.Register(unpublished, other, early_key);
+  CHECK(later.status == 201);
+  CHECK(later.Header("Idempotency-Replayed").empty());
+  auto later_replay = r.Register(unpublished, other, early_key);
+  CHECK(later_replay.status == 201);
+  CHECK(later_replay.Header("Idempotency-Replayed") == "true");
+  CHECK(later_replay.body == later.body);
+
   // A person with registrations is kept (they are history, never removed).
   auto kept = Call(*r.client, "DELETE", Path("/v1/people", person));
   CHECK(kept.status == 409);

@@ -66,7 +66,9 @@ http::Response Idempotent(Store& store, const Clock& clock, const http::Request&
       return replay;
     }
     http::Response response = create(db);
-    if (response.status < 500) {
+    // Only a success is remembered: a refusal changed nothing, and what refused it (voting still
+    // open, an event still a draft, a full session) can change, so a retry must run again.
+    if (response.status >= 200 && response.status < 300) {
       nlohmann::json headers = nlohmann::json::object();
       for (const auto& [name, value] : response.headers) {
         headers[name] = value;
