@@ -54,6 +54,18 @@ TEST_CASE("Time: IANA zone names are checked against the zone database", "[time]
   CHECK(civic::IsValidTimeZone("Europe/Moscow"));
   CHECK_FALSE(civic::IsValidTimeZone("Mars/Olympus"));
   CHECK_FALSE(civic::IsValidTimeZone(""));
+  CHECK(civic::IsValidTimeZone("UTC"));
+  CHECK(civic::IsValidTimeZone("Etc/GMT-3"));
+  // Files in the zone directory that are not zones of the database: the host's own zone (which
+  // differs between machines), the rules template, and the copies with other leap-second rules.
+  CHECK_FALSE(civic::IsValidTimeZone("localtime"));
+  CHECK_FALSE(civic::IsValidTimeZone("posixrules"));
+  CHECK_FALSE(civic::IsValidTimeZone("Factory"));
+  CHECK_FALSE(civic::IsValidTimeZone("posix/Europe/Moscow"));
+  CHECK_FALSE(civic::IsValidTimeZone("right/Europe/Moscow"));
+  CHECK_FALSE(civic::IsValidTimeZone("zone.tab"));
+  CHECK_FALSE(civic::IsValidTimeZone("../zoneinfo/Europe/Moscow"));
+  CHECK_FALSE(civic::IsValidTimeZone("/etc/localtime"));
 }
 
 TEST_CASE("Time: an offset past ±23:59 is rejected, not read as another instant", "[time]") {

@@ -132,7 +132,9 @@ bool IsIsoDate(std::string_view text) {
 }
 
 bool IsValidTimeZone(const std::string& zone) {
-  if (zone.empty() || zone.size() > 64) {
+  // "localtime" is the host's own zone (a link to /etc/localtime): it names a different zone on
+  // each machine, so a city stored with it would change its clock when the service moves.
+  if (zone.empty() || zone.size() > 64 || zone == "localtime") {
     return false;
   }
   try {
