@@ -71,6 +71,17 @@ class RawConnection {
     }
   }
 
+  // Reads the status line and headers of one response (all a HEAD, 204 or 304 answer has).
+  std::string ReadHead() {
+    size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      REQUIRE(Fill());
+    }
+    std::string head = buffer_.substr(0, end + 4);
+    buffer_.erase(0, end + 4);
+    return head;
+  }
+
   // Reads one response with a Content-Length body; returns {status line + headers, body}.
   std::pair<std::string, std::string> ReadResponse() {
     size_t end;
@@ -335,6 +346,46 @@ TEST_CASE("HTTP: HTTP/1.1 responses keep the connection alive unless the client 
   r = client.Get("/healthz", {{"Connection", "close"}});
   REQUIRE(r);
   CHECK(r->get_header_value("Connection") == "Close");
+}
+
+TEST_CASE("HTTP: HEAD says the GET's Content-Length without a body, a 204 says none", "[http]") {
+  Fixture f;
+  auto client = f.Client();
+  auto get = client.Get("/v1/big?bytes=3000");
+  REQUIRE(get);
+  REQUIRE(get->body.size() == 3000);
+
+  // On one kept-alive connection: HEAD, a preflight (204), then a GET, each framed exactly.
+  RawConnection raw(f.port);
+  raw.Write("HEAD /v1/big?bytes=3000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  const std::string head = raw.ReadHead();
+  CHECK(head.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(head.find("Content-Length: 3000\r\n") != std::string::npos);
+  CHECK(head.find("Content-Type: text/plain\r\n") != std::string::npos);
+  raw.Write(
+      "OPTIONS /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://portal.example\r\n"
+      "Access-Control-Request-Method: GET\r\n\r\n");
+  const std::string preflight = raw.ReadHead();
+  CHECK(preflight.rfind("HTTP/1.1 204 ", 0) == 0);
+  CHECK(preflight.find("Content-Length") == std::string::npos);
+  raw.Write(Get("/v1/things/7"));
+  const auto [after, body] = raw.ReadResponse();
+  CHECK(after.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(json::parse(body)["id"] == "7");
+
+  // cpp-httplib on one kept-alive connection reads all three without waiting for a body.
+  auto head_reply = client.Head("/v1/big?bytes=3000");
+  REQUIRE(head_reply);
+  CHECK(head_reply->status == 200);
+  CHECK(head_reply->get_header_value("Content-Length") == "3000");
+  CHECK(head_reply->body.empty());
+  auto options = client.Options("/v1/things/1", {{"Origin", "https://portal.example"},
+                                                 {"Access-Control-Request-Method", "GET"}});
+  REQUIRE(options);
+  CHECK(options->status == 204);
+  auto next = client.Get("/v1/things/8");
+  REQUIRE(next);
+  CHECK(Body(next)["id"] == "8");
 }
 
 TEST_CASE("HTTP: CORS preflight and simple requests from another origin", "[http][cors]") {

@@ -562,19 +562,24 @@ void AppendHead(std::string& out, const Response& response, const Fields& extra_
 }
 
 // The head and body of `response` as they go on the wire: what Pistache's writer produced
-// before, header for header. A HEAD, 204 or 304 answer has no body and says Content-Length: 0
-// (as Pistache did): clients such as Debian's cpp-httplib otherwise wait for a body on a kept
-// -alive connection, the ballot's own sync client among them.
+// before, header for header, with the framing RFC 9110 asks for (section 8.6): a HEAD answer
+// says the Content-Length its GET would have had and sends no body; a 204 has no
+// Content-Length; a 304 has no body and says Content-Length: 0 (Debian's cpp-httplib 0.11,
+// the ballot's own sync client among them, reads a 304's body up to its length, or up to the
+// end of the connection when none is given).
 std::string Serialize(const Response& response, const Fields& extra_headers, bool head_only,
                       bool close) {
-  const bool no_body = head_only || response.status == 204 || response.status == 304;
+  const bool no_content = response.status == 204 || response.status == 304;
   std::string out;
   out.reserve(160 + response.body.size() + response.headers.size() * 48);
   AppendHead(out, response, extra_headers, close);
-  out += "Content-Length: ";
-  out += no_body ? std::string("0") : std::to_string(response.body.size());
-  out += "\r\n\r\n";
-  if (!no_body) {
+  if (response.status != 204) {
+    out += "Content-Length: ";
+    out += no_content ? std::string("0") : std::to_string(response.body.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (!no_content && !head_only) {
     out += response.body;
   }
   return out;
