@@ -410,9 +410,22 @@ TEST_CASE("HTTP: CORS limited to listed origins", "[http][cors]") {
   auto r = client.Get("/v1/things/1", {{"Origin", "https://city.example"}});
   REQUIRE(r);
   CHECK(r->get_header_value("Access-Control-Allow-Origin") == "https://city.example");
+  CHECK(r->get_header_value("Vary") == "Origin");
+  // Every answer varies by origin, also one without the header (a cache must not give it to a
+  // listed origin, nor a listed origin's answer to others).
   r = client.Get("/v1/things/1", {{"Origin", "https://evil.example"}});
   REQUIRE(r);
   CHECK_FALSE(r->has_header("Access-Control-Allow-Origin"));
+  CHECK(r->get_header_value("Vary") == "Origin");
+  r = client.Get("/v1/things/1");
+  REQUIRE(r);
+  CHECK_FALSE(r->has_header("Access-Control-Allow-Origin"));
+  CHECK(r->get_header_value("Vary") == "Origin");
+  r = client.Options("/v1/things/1", {{"Origin", "https://evil.example"},
+                                      {"Access-Control-Request-Method", "GET"}});
+  REQUIRE(r);
+  CHECK_FALSE(r->has_header("Access-Control-Allow-Origin"));
+  CHECK(r->get_header_value("Vary") == "Origin");
 }
 
 TEST_CASE("HTTP: request metrics are labelled by route pattern, not raw path", "[http][metrics]") {

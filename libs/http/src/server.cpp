@@ -655,23 +655,29 @@ struct Server::Impl {
     counter->Inc();
   }
 
-  // The CORS headers for the request's origin, if it is allowed.
+  // The CORS headers for the request's origin, if it is allowed. With a list of origins (not
+  // "*") every answer says `Vary: Origin`, also to a request from an origin not listed or from
+  // none: a cache must not hand one origin's answer (with or without the Allow-Origin header)
+  // to another.
   Fields CorsHeaders(const Responder::Exchange& exchange) const {
     Fields out;
-    if (!exchange.origin || options.cors_origins.empty()) {
+    if (options.cors_origins.empty()) {
       return out;
     }
     const bool any = std::find(options.cors_origins.begin(), options.cors_origins.end(), "*") !=
                      options.cors_origins.end();
+    if (!any) {
+      out.emplace_back("Vary", "Origin");
+    }
+    if (!exchange.origin) {
+      return out;
+    }
     const bool listed = std::find(options.cors_origins.begin(), options.cors_origins.end(),
                                   *exchange.origin) != options.cors_origins.end();
     if (!any && !listed) {
       return out;
     }
     out.emplace_back("Access-Control-Allow-Origin", any ? "*" : *exchange.origin);
-    if (!any) {
-      out.emplace_back("Vary", "Origin");
-    }
     out.emplace_back("Access-Control-Expose-Headers",
                      "ETag, Location, Retry-After, Allow, Idempotency-Replayed");
     return out;
