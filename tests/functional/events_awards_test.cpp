@@ -237,6 +237,11 @@ TEST_CASE("Awards: created with defaults, validated field by field, filtered", "
             .size() == 1);
   CHECK(Call(*w.client, "GET", "/v1/awards?edition_year=2026").body["items"].size() == 2);
   CHECK(Call(*w.client, "GET", "/v1/awards?edition_year=2025").body["items"].empty());
+  auto year_zero = Call(*w.client, "GET", "/v1/awards?edition_year=0");
+  CHECK(year_zero.status == 422);
+  CHECK(year_zero.body["errors"][0]["field"] == "edition_year");
+  CHECK(year_zero.body["errors"][0]["reason"] == "must be an integer between 2000 and 2100");
+  CHECK(Call(*w.client, "GET", "/v1/awards?edition_year=20x6").status == 422);
   CHECK(Call(*w.client, "GET", "/v1/awards?status=finished").status == 422);
   // A program with awards cannot be deleted.
   CHECK(Call(*w.client, "DELETE", Path("/v1/programs", w.program)).status == 409);

@@ -51,6 +51,14 @@ TEST_CASE("Organizations: sector is an enum, city must exist, filters by sector 
   auto in_city = Call(*d.client, "GET", "/v1/organizations?city_id=" + std::to_string(d.city));
   CHECK(in_city.body["items"].size() == 1);
   CHECK(Call(*d.client, "GET", "/v1/organizations?sector=church").status == 422);
+  // Any id a body takes is a filter too, up to the largest 64-bit id; past it is a 422.
+  auto largest = Call(*d.client, "GET", "/v1/organizations?city_id=9223372036854775807");
+  CHECK(largest.status == 200);
+  CHECK(largest.body["items"].empty());
+  auto past = Call(*d.client, "GET", "/v1/organizations?city_id=9223372036854775808");
+  CHECK(past.status == 422);
+  CHECK(Has(ErrorFields(past), "city_id"));
+  CHECK(Call(*d.client, "GET", "/v1/organizations?city_id=0").status == 422);
 }
 
 TEST_CASE("People: contacts are stored and validated but never in the public representation",

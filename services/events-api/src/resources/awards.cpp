@@ -221,7 +221,7 @@ const rest::ListSpec& Awards::List() {
           {
               Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, AwardStatuses()},
-              Filter{"edition_year", "edition_year = ?", Filter::Kind::kId, {}},
+              Filter{"edition_year", "edition_year = ?", Filter::Kind::kInteger, {}, 2000, 2100},
           },
       .sorts = {{"id", "id", false},
                 {"title", "title", true},

@@ -21,7 +21,7 @@ uint64_t Fnv1a64(std::string_view data) {
 }
 
 std::optional<int64_t> ParsePositive(std::string_view text) {
-  if (text.empty() || text.size() > 16) {
+  if (text.empty() || text.size() > 19) {  // 9223372036854775807, the largest id, has 19
     return std::nullopt;
   }
   int64_t value = 0;
@@ -249,6 +249,18 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
           continue;
         }
         bound.number = *id;
+        break;
+      }
+      case Filter::Kind::kInteger: {
+        int64_t number = 0;
+        const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+        if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() ||
+            number < filter->min || number > filter->max) {
+          violations.Add(name, "must be an integer between " + std::to_string(filter->min) +
+                                   " and " + std::to_string(filter->max));
+          continue;
+        }
+        bound.number = number;
         break;
       }
       case Filter::Kind::kText:

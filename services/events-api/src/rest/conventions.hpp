@@ -42,6 +42,7 @@ inline constexpr int kMaxPageSize = 100;
 struct Filter {
   enum class Kind {
     kId,       // positive integer
+    kInteger,  // an integer from `min` to `max`
     kText,     // any string (1..200 characters)
     kEnum,     // one of `values`
     kInstant,  // RFC 3339 with offset, bound as milliseconds since the epoch
@@ -50,6 +51,8 @@ struct Filter {
   std::string condition;  // e.g. "city_id = ?", "starts_at >= ?"
   Kind kind = Kind::kId;
   std::vector<std::string> values;
+  int64_t min = 0;  // kInteger only
+  int64_t max = 0;
 };
 
 // A sort order a list endpoint accepts: `?sort=name` (ascending) or `?sort=-name`.
