@@ -282,6 +282,15 @@ TEST_CASE("Nominees: a person or a project from a city, award_id follows the nom
   CHECK(Call(*w.client, "POST", "/v1/nominations", {{"award_id", 999}, {"title", "Х"}}).status ==
         422);
 
+  // An unknown kind is the only error: no rule of a kind is checked against a guess.
+  auto robot = Call(*w.client, "POST", "/v1/nominees",
+                    {{"nomination_id", leaders},
+                     {"kind", "robot"},
+                     {"name", "Р2-Д2"},
+                     {"city_id", w.city["Саров"]}});
+  CHECK(robot.status == 422);
+  CHECK(ErrorFields(robot) == std::vector<std::string>{"kind"});
+
   const int64_t irina = w.Person("Ирина Лебедева", "Саров");
   auto person = Call(*w.client, "POST", "/v1/nominees",
                      {{"nomination_id", leaders},
@@ -712,15 +721,27 @@ TEST_CASE("Close: laureates are the most voted active nominees per nomination, t
   CHECK(ballot.results().size() == 1);
 
   // The results are final: the nominees and the rules no longer change; archiving is allowed.
+  // Each refusal names the member the request changes.
   auto late = Call(*w.client, "PATCH", Path("/v1/nominees", timur), {{"status", "withdrawn"}});
   CHECK(late.status == 422);
-  CHECK(Call(*w.client, "POST", "/v1/nominees",
-             {{"nomination_id", leaders},
-              {"kind", "project"},
-              {"project_title", "Поздний проект"},
-              {"name", "Поздний проект"},
-              {"city_id", w.city["Саров"]}})
-            .status == 422);
+  CHECK(ErrorFields(late) == std::vector<std::string>{"status"});
+  CHECK(late.body["errors"][0]["reason"] ==
+        "cannot change: award " + std::to_string(award) + " is closed; its nominees are final");
+  auto renamed = Call(*w.client, "PATCH", Path("/v1/nominees", timur), {{"name", "Тимур К."}});
+  CHECK(renamed.status == 422);
+  CHECK(ErrorFields(renamed) == std::vector<std::string>{"name"});
+  auto retitled =
+      Call(*w.client, "PATCH", Path("/v1/nominations", leaders), {{"title", "Лидер перемен"}});
+  CHECK(retitled.status == 422);
+  CHECK(ErrorFields(retitled) == std::vector<std::string>{"title"});
+  auto added = Call(*w.client, "POST", "/v1/nominees",
+                    {{"nomination_id", leaders},
+                     {"kind", "project"},
+                     {"project_title", "Поздний проект"},
+                     {"name", "Поздний проект"},
+                     {"city_id", w.city["Саров"]}});
+  CHECK(added.status == 422);
+  CHECK(ErrorFields(added) == std::vector<std::string>{"nomination_id"});
   auto frozen = Call(*w.client, "PATCH", Path("/v1/awards", award),
                      {{"voting_closes_at", FromNow(hours(1))}});
   CHECK(frozen.status == 422);
@@ -728,6 +749,28 @@ TEST_CASE("Close: laureates are the most voted active nominees per nomination, t
   CHECK(Call(*w.client, "PATCH", Path("/v1/awards", award), {{"status", "archived"}})
             .body["status"] == "archived");
   CHECK(Call(*w.client, "DELETE", Path("/v1/awards", award)).status == 409);
+  auto kept = Call(*w.client, "DELETE", Path("/v1/nominees", quiet));
+  CHECK(kept.status == 409);
+  CHECK(kept.body["detail"] == "The nominee is kept: award " + std::to_string(award) +
+                                   " is archived; its nominees are final.");
+
+  // An award archived from draft never opened voting: its nominees are kept as final, and the
+  // refusal says so (not that voting opened).
+  const int64_t shelved = w.Award("draft", hours(24), hours(48));
+  const int64_t shelved_nomination = w.Nomination(shelved, "Лидер изменений");
+  const int64_t shelved_nominee = w.PersonNominee(shelved_nomination, "Ирина Лебедева", "Саров");
+  REQUIRE(Call(*w.client, "PATCH", Path("/v1/awards", shelved), {{"status", "archived"}}).status ==
+          200);
+  auto shelved_delete = Call(*w.client, "DELETE", Path("/v1/nominees", shelved_nominee));
+  CHECK(shelved_delete.status == 409);
+  CHECK(shelved_delete.body["detail"] == "The nominee is kept: award " + std::to_string(shelved) +
+                                             " is archived; its nominees are final.");
+  auto shelved_nomination_delete =
+      Call(*w.client, "DELETE", Path("/v1/nominations", shelved_nomination));
+  CHECK(shelved_nomination_delete.status == 409);
+  CHECK(shelved_nomination_delete.body["detail"] == "The nomination is kept: award " +
+                                                        std::to_string(shelved) +
+                                                        " is archived; its nominations are final.");
 }
 
 TEST_CASE("Close: what the ballot reports as removed counts for ranks, never wins",

@@ -65,8 +65,13 @@ TEST_CASE("Cities: invalid input is a 422 naming every bad field, and nothing is
   }
   CHECK(Call(*client, "GET", "/v1/cities").body["items"].empty());
 
-  reply = Call(*client, "POST", "/v1/cities", json::array({1, 2}));
-  CHECK(reply.status == 422);
+  // A body that is not an object is that one error, not also every member it lacks.
+  for (const json& body : {json::array({1, 2}), json(5), json("Саров"), json(false)}) {
+    INFO(body.dump());
+    reply = Call(*client, "POST", "/v1/cities", body);
+    CHECK(reply.status == 422);
+    CHECK(ErrorFields(reply) == std::vector<std::string>{"body"});
+  }
   reply =
       Call(*client, "POST", "/v1/cities", {{"name", std::string(201, 'x')}, {"time_zone", "UTC"}});
   CHECK(reply.status == 422);

@@ -50,10 +50,24 @@ void Nominations::CheckReferences(sqlite::Database& db, const Nomination& nomina
       return;
     }
   }
-  if (!current || current->title != nomination.title ||
-      current->description != nomination.description) {
+  // Once the award is final, a new nomination is refused on its award_id, a change on each
+  // member it changes; a PATCH that changes nothing passes.
+  std::vector<std::string> changed;
+  if (!current) {
+    changed.emplace_back("award_id");
+  } else {
+    if (current->title != nomination.title) {
+      changed.emplace_back("title");
+    }
+    if (current->description != nomination.description) {
+      changed.emplace_back("description");
+    }
+  }
+  if (!changed.empty()) {
     if (auto reason = FinalAwardReason(db, nomination.award_id, "nominations")) {
-      violations.Add("award_id", *reason);
+      for (const auto& field : changed) {
+        violations.Add(field, current ? "cannot change: " + *reason : *reason);
+      }
       return;
     }
   }
@@ -113,6 +127,9 @@ void Nominations::Update(sqlite::Database& db, const Nomination& nomination) {
 std::optional<std::string> Nominations::DeleteConflict(sqlite::Database& db, int64_t id,
                                                        Instant now) {
   if (auto award_id = AwardOfNomination(db, id)) {
+    if (auto reason = FinalAwardReason(db, *award_id, "nominations")) {
+      return "The nomination is kept: " + *reason + ".";
+    }
     auto award = Awards::Get(db, *award_id);
     if (award && VotingHasOpened(*award, now)) {
       return "Voting on award " + std::to_string(*award_id) +

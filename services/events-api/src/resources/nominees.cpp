@@ -13,11 +13,24 @@ constexpr const char* kColumns =
     "(SELECT award_id FROM nominations WHERE nominations.id = nominees.nomination_id), "
     "kind, person_id, project_title, name, city_id, status, created_at, updated_at";
 
-// Whether the writable members are the same.
-bool SameContent(const Nominee& a, const Nominee& b) {
-  return a.nomination_id == b.nomination_id && a.kind == b.kind && a.person_id == b.person_id &&
-         a.project_title == b.project_title && a.name == b.name && a.city_id == b.city_id &&
-         a.status == b.status;
+// The writable members `a` changes from `b`, by name.
+std::vector<std::string> ChangedFields(const Nominee& a, const Nominee& b) {
+  std::vector<std::string> changed;
+  const std::pair<const char*, bool> fields[] = {
+      {"nomination_id", a.nomination_id != b.nomination_id},
+      {"kind", a.kind != b.kind},
+      {"person_id", a.person_id != b.person_id},
+      {"project_title", a.project_title != b.project_title},
+      {"name", a.name != b.name},
+      {"city_id", a.city_id != b.city_id},
+      {"status", a.status != b.status},
+  };
+  for (const auto& [name, differs] : fields) {
+    if (differs) {
+      changed.emplace_back(name);
+    }
+  }
+  return changed;
 }
 
 }  // namespace
@@ -36,7 +49,8 @@ Result<Nominee> Nominees::FromJson(const nlohmann::json& body, rest::JsonReader:
     // The stored value, unless the patch changed it (CheckReferences refuses that).
     nominee.award_id = reader.Id("award_id", false).value_or(0);
   }
-  nominee.kind = reader.Enum("kind", NomineeKinds(), true).value_or("person");
+  // No kind (missing or unknown): none of the person/project rules is checked against a guess.
+  nominee.kind = reader.Enum("kind", NomineeKinds(), true).value_or("");
   nominee.person_id = reader.Id("person_id", false);
   nominee.project_title = reader.String("project_title", false).value_or("");
   nominee.name = reader.String("name", true).value_or("");
@@ -100,9 +114,15 @@ void Nominees::CheckReferences(sqlite::Database& db, const Nominee& nominee, Vio
       }
     }
   }
-  if (!current || !SameContent(nominee, *current)) {
+  // Once the award is final, a new nominee is refused on its nomination_id, a change on each
+  // member it changes; a PATCH that changes nothing passes.
+  const auto changed =
+      current ? ChangedFields(nominee, *current) : std::vector<std::string>{"nomination_id"};
+  if (!changed.empty()) {
     if (auto reason = FinalAwardReason(db, *award_id, "nominees")) {
-      violations.Add("nomination_id", *reason);
+      for (const auto& field : changed) {
+        violations.Add(field, current ? "cannot change: " + *reason : *reason);
+      }
       return;
     }
   }
@@ -181,6 +201,9 @@ void Nominees::Update(sqlite::Database& db, const Nominee& nominee) {
 std::optional<std::string> Nominees::DeleteConflict(sqlite::Database& db, int64_t id, Instant now) {
   auto nominee = Get(db, id);
   if (nominee) {
+    if (auto reason = FinalAwardReason(db, nominee->award_id, "nominees")) {
+      return "The nominee is kept: " + *reason + ".";
+    }
     auto award = Awards::Get(db, nominee->award_id);
     if (award && VotingHasOpened(*award, now)) {
       return "Voting on award " + std::to_string(nominee->award_id) +

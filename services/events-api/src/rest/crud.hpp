@@ -204,6 +204,9 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
   router.Post(
       collection,
       [&store, &clock, collection](const http::Request& request) {
+        if (!request.json.is_object()) {  // alone: no member of it can be checked
+          return http::ErrorResponse(Error::Invalid("body", "must be a JSON object"));
+        }
         auto parsed = R::FromJson(request.json, JsonReader::Mode::kCreate);
         if (!parsed.ok()) {
           return http::ErrorResponse(parsed.error());
