@@ -7,6 +7,7 @@
 
 #include "civic/sqlite/sqlite.hpp"
 #include "migrations.hpp"
+#include "resources/references.hpp"
 
 namespace {
 
@@ -64,4 +65,29 @@ DELETE FROM teams WHERE id = 2;
       "INSERT INTO teams(city_id, name, description, status, created_at, updated_at) VALUES "
       "(2, 'Команда Снежинска', '', 'forming', 0, 0)");
   CHECK(db.LastInsertRowid() == 3);
+}
+
+TEST_CASE("Events schema: every reference that can refuse a DELETE has words for the API",
+          "[events][migrations]") {
+  Database db = Database::Open(":memory:");
+  civic::sqlite::Migrate(db, civic::events::Migrations());
+  std::vector<std::string> tables;
+  auto list = db.Prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+  while (list.Step()) {
+    tables.push_back(list.ColumnText(0));
+  }
+  int references = 0;
+  for (const auto& table : tables) {
+    for (const auto& [from_table, column] :
+         civic::events::resources::RestrictingReferences(db, table)) {
+      INFO(from_table << "." << column << " -> " << table);
+      const auto words = civic::events::resources::DescribeReference(from_table, column);
+      REQUIRE(words);
+      ++references;
+    }
+  }
+  CHECK(references >= 20);
+  CHECK(civic::events::resources::DescribeReference("session_people", "person_id") ==
+        "session(s) (speaker_ids or moderator_ids)");
 }
