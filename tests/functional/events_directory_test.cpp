@@ -1,6 +1,8 @@
 // Organizations, people and programs of the events API.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 
 #include "events_api_helpers.hpp"
 #include "harness.hpp"
@@ -88,6 +90,33 @@ TEST_CASE("People: contacts are stored and validated but never in the public rep
   auto cleared = Call(*d.client, "PATCH", path, {{"phone", nullptr}});
   CHECK(cleared.body["has_phone"] == false);
   CHECK(cleared.body["has_email"] == true);
+
+  // A PATCH naming a contact always writes: a right guess of the stored email and a wrong one
+  // both move updated_at, so the answer never confirms a contact.
+  const auto updated_at = [&] { return Call(*d.client, "GET", path).body["updated_at"]; };
+  auto before = updated_at();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto right_guess = Call(*d.client, "PATCH", path, {{"email", "anna.testova@example.org"}});
+  CHECK(right_guess.status == 200);
+  CHECK(right_guess.body["updated_at"] != before);
+  before = updated_at();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto wrong_guess = Call(*d.client, "PATCH", path, {{"email", "anna@example.org"}});
+  CHECK(wrong_guess.status == 200);
+  CHECK(wrong_guess.body["updated_at"] != before);
+  // Other fields that change nothing keep updated_at.
+  before = updated_at();
+  CHECK(Call(*d.client, "PATCH", path, {{"position", "Координатор"}}).body["updated_at"] == before);
+
+  // has_email and has_phone are shown, not written: a GET's document patches back unchanged; a
+  // POST naming them is refused.
+  auto shown = Call(*d.client, "GET", path).body;
+  auto round_trip = Call(*d.client, "PATCH", path, shown);
+  CHECK(round_trip.status == 200);
+  CHECK(round_trip.body == shown);
+  auto read_only = Call(*d.client, "POST", "/v1/people", {{"name", "В"}, {"has_email", true}});
+  CHECK(read_only.status == 422);
+  CHECK(Has(ErrorFields(read_only), "has_email"));
 
   auto bad = Call(*d.client, "POST", "/v1/people",
                   {{"name", "Б"}, {"email", "not-an-address"}, {"phone", "8-916-123"}});

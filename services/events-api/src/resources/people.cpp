@@ -23,6 +23,9 @@ Result<Person> People::FromJson(const nlohmann::json& body, rest::JsonReader::Mo
   person.bio = reader.String("bio", false).value_or("");
   person.email = reader.String("email", false).value_or("");
   person.phone = reader.String("phone", false).value_or("");
+  // Shown, never written: a PATCH of a GET's document passes, a POST naming them is refused.
+  reader.ReadOnly("has_email");
+  reader.ReadOnly("has_phone");
   reader.RejectUnknown();
   Validate(person, violations);
   if (!violations.empty()) {
@@ -42,6 +45,10 @@ nlohmann::json People::Present(const Person& person) {
           {"has_phone", !person.phone.empty()},
           {"created_at", FormatUtc(person.created_at)},
           {"updated_at", FormatUtc(person.updated_at)}};
+}
+
+bool People::AlwaysWrites(const nlohmann::json& patch) {
+  return patch.contains("email") || patch.contains("phone");
 }
 
 nlohmann::json People::ToJson(const Person& person) {

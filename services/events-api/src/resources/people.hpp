@@ -21,6 +21,9 @@ struct People {
   static Result<Person> FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode);
   static nlohmann::json ToJson(const Person& person);
   static nlohmann::json Present(const Person& person);
+  // Whether a PATCH writes even when nothing changes: one naming a contact does, so that an
+  // unchanged updated_at/ETag never confirms a guessed email or phone.
+  static bool AlwaysWrites(const nlohmann::json& patch);
   static void CheckReferences(sqlite::Database& db, const Person& person, Violations& violations);
   static std::optional<Person> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Person& person);

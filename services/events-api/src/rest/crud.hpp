@@ -276,7 +276,11 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             model.created_at = current->created_at;
             Resolved<R>(db, model);
             model.updated_at = current->updated_at;
-            if (R::ToJson(model) == R::ToJson(*current)) {
+            bool always_writes = false;
+            if constexpr (requires { R::AlwaysWrites(request.json); }) {
+              always_writes = R::AlwaysWrites(request.json);
+            }
+            if (!always_writes && R::ToJson(model) == R::ToJson(*current)) {
               // Nothing changed: keep updated_at and the ETag. The rules that guard a change
               // (references, frozen fields, a decided project's reviews) have nothing to refuse.
               return Ok(Presented<R>(*current));
