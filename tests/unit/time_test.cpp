@@ -110,3 +110,21 @@ TEST_CASE("Time: a local mean time offset with seconds is shown to the minute, s
   CHECK(*again == *t);
   CHECK(civic::FormatInZone(*again, "Europe/Moscow") == shown);
 }
+
+TEST_CASE("Time: RFC 3339's lower-case t and z are read as T and Z", "[time]") {
+  CHECK(civic::ParseInstant("2026-03-05t01:00:00z") == civic::ParseInstant("2026-03-05T01:00:00Z"));
+  CHECK(civic::ParseInstant("2026-03-05t10:00:00+09:00") ==
+        civic::ParseInstant("2026-03-05T01:00:00Z"));
+}
+
+TEST_CASE("Time: a date exists and lies in the years instants have", "[time]") {
+  CHECK(civic::IsIsoDate("2026-09-01"));
+  CHECK(civic::IsIsoDate("2028-02-29"));
+  CHECK(civic::IsIsoDate("1900-01-01"));
+  CHECK(civic::IsIsoDate("9999-12-31"));
+  CHECK_FALSE(civic::IsIsoDate("2026-02-29"));
+  CHECK_FALSE(civic::IsIsoDate("2026-13-01"));
+  CHECK_FALSE(civic::IsIsoDate("0000-01-01"));
+  CHECK_FALSE(civic::IsIsoDate("1899-12-31"));
+  CHECK_FALSE(civic::IsIsoDate("2026-9-01"));
+}

@@ -126,6 +126,9 @@ bool IsIsoDate(std::string_view text) {
     }
   }
   const int y = std::stoi(std::string(text.substr(0, 4)));
+  if (y < 1900) {  // the range instants have (1900..9999)
+    return false;
+  }
   const unsigned m = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
   const unsigned d = static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))));
   return date::year_month_day{date::year{y}, date::month{m}, date::day{d}}.ok();

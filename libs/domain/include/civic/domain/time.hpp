@@ -26,7 +26,8 @@ std::string FormatUtc(Instant instant);
 // The instant in the IANA zone's local time with its offset: "2026-03-05T10:00:00+09:00".
 // REQUIRES: IsValidTimeZone(zone).
 std::string FormatInZone(Instant instant, const std::string& zone);
-// Whether `text` is a calendar date "YYYY-MM-DD" that exists (2026-02-30 does not).
+// Whether `text` is a calendar date "YYYY-MM-DD" that exists (2026-02-30 does not), in the
+// years 1900..9999 that instants have.
 bool IsIsoDate(std::string_view text);
 // Whether `zone` names a zone of the IANA database (e.g. "Asia/Yakutsk").
 bool IsValidTimeZone(const std::string& zone);
