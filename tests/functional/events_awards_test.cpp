@@ -548,6 +548,11 @@ TEST_CASE("Sync: drafts are hidden, the version grows on every change to the awa
   const std::string list_etag = list.Header("ETag");
   CHECK(Call(*w.client, "GET", "/v1/sync/awards", nullptr, {{"If-None-Match", list_etag}}).status ==
         304);
+  // The list is whole: it takes no paging or filter, and says so rather than ignore one.
+  auto paged = Call(*w.client, "GET", "/v1/sync/awards?limit=5");
+  CHECK(paged.status == 422);
+  CHECK(ErrorFields(paged) == std::vector<std::string>{"limit"});
+  CHECK(Call(*w.client, "GET", Path("/v1/sync/awards", award) + "?fields=title").status == 422);
 
   // The snapshot: ETag is the version; 304 on a match; the nominee's city is named.
   auto snapshot = Call(*w.client, "GET", Path("/v1/sync/awards", award), nullptr,

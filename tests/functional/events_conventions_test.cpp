@@ -241,6 +241,10 @@ TEST_CASE("Cities: list filters, sort and parameter validation", "[events][citie
           {"region", "Республика Саха (Якутия)"},
           {"time_zone", "Asia/Yakutsk"},
           {"population", 355000}});
+  // One city takes no query parameters: one given is a 422, not silently ignored.
+  auto one = Call(*client, "GET", "/v1/cities/1?fields=name");
+  CHECK(one.status == 422);
+  CHECK(ErrorFields(one) == std::vector<std::string>{"fields"});
   auto atom = Call(*client, "GET", "/v1/cities?tag=atom-city");
   REQUIRE(atom.status == 200);
   REQUIRE(atom.body["items"].size() == 1);

@@ -104,6 +104,9 @@ void AddAwardSyncRoutes(http::Router& router, Store& store) {
                if (auto rejected = UnknownProtocol(request)) {
                  return Stamped(*rejected);
                }
+               if (auto rejected = rest::RejectQuery(request)) {  // no paging, no filters
+                 return Stamped(std::move(*rejected));
+               }
                return Stamped(rest::Guarded([&] {
                  auto list = store.Read([](sqlite::Database& db) { return SyncAwardList(db); });
                  return rest::Conditional(request, http::Response::Json(200, list));
@@ -115,6 +118,9 @@ void AddAwardSyncRoutes(http::Router& router, Store& store) {
              [&store](const http::Request& request) {
                if (auto rejected = UnknownProtocol(request)) {
                  return Stamped(*rejected);
+               }
+               if (auto rejected = rest::RejectQuery(request)) {  // no paging, no filters
+                 return Stamped(std::move(*rejected));
                }
                const auto id = rest::PathId(request);
                if (!id) {

@@ -236,6 +236,9 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
         if (!id) {
           return rest::NotFound(Registrations::kName, request.Param("id"));
         }
+        if (auto rejected = rest::RejectQuery(request)) {
+          return std::move(*rejected);
+        }
         return rest::Guarded([&] {
           auto registration =
               store.Read([&](sqlite::Database& db) { return Registrations::Get(db, *id); });

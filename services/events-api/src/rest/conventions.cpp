@@ -89,6 +89,17 @@ bool ETagListMatches(std::string_view header_value, std::string_view etag) {
   return false;
 }
 
+std::optional<http::Response> RejectQuery(const http::Request& request) {
+  if (request.query.empty()) {
+    return std::nullopt;
+  }
+  Violations violations;
+  for (const auto& [name, value] : request.query) {
+    violations.Add(name, "is not a known query parameter");
+  }
+  return http::ErrorResponse(violations.ToError());
+}
+
 http::Response Conditional(const http::Request& request, http::Response response) {
   if (response.status != 200) {
     return response;

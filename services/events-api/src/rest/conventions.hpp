@@ -16,6 +16,8 @@ namespace civic::events::rest {
 // The positive integer in path parameter `name`, or nothing ("/v1/cities/abc" is a 404).
 std::optional<int64_t> PathId(const http::Request& request, std::string_view name = "id");
 http::Response NotFound(std::string_view what, std::string_view id);
+// For a route that takes no query parameters: a 422 naming each one given; nothing otherwise.
+std::optional<http::Response> RejectQuery(const http::Request& request);
 
 // ---- ETags and conditional requests -------------------------------------------------------------
 

@@ -235,6 +235,9 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
         if (!id) {
           return NotFound(R::kName, request.Param("id"));
         }
+        if (auto rejected = RejectQuery(request)) {
+          return std::move(*rejected);
+        }
         return Guarded([&] {
           auto model = store.Read([&](sqlite::Database& db) { return R::Get(db, *id); });
           if (!model) {
