@@ -87,6 +87,31 @@ TEST_CASE("Ballot: a batch is read vote by vote, each with its own errors and in
   CHECK(Fields(parsed.votes[5]) == std::vector<std::string>{"votes[5].award"});
 }
 
+TEST_CASE("Ballot: a member given twice in a vote is an error, never a silent choice of one",
+          "[ballot][json]") {
+  auto single = ParseVoteBody(R"({"voter":"a","nomination":31,"nominee":501,"nominee":502})");
+  REQUIRE(single.votes.size() == 1);
+  CHECK(Fields(single.votes[0]) == std::vector<std::string>{"nominee"});
+  CHECK(single.votes[0].errors[0].reason == "is given more than once");
+  // Also when the first was null, and for the voter and client_ref.
+  single = ParseVoteBody(R"({"voter":null,"voter":"a","nomination":31,"nominee":501})");
+  CHECK(Fields(single.votes[0]) == std::vector<std::string>{"voter"});
+  single = ParseVoteBody(R"({"voter":"a","nomination":31,"nominee":501,"client_ref":"x",)"
+                         R"("client_ref":"y"})");
+  CHECK(Fields(single.votes[0]) == std::vector<std::string>{"client_ref"});
+  // Unknown members may repeat (they are ignored); each vote of a batch has its own members.
+  single = ParseVoteBody(R"({"voter":"a","nomination":31,"nominee":501,"x":1,"x":2})");
+  CHECK(single.votes[0].errors.empty());
+  const auto batch = ParseBatchBody(
+      R"({"votes":[{"award":7,"voter":"a","nomination":31,"nominee":501},
+                   {"award":7,"award":8,"voter":"a","nomination":31,"nominee":501},
+                   {"award":7,"voter":"b","nomination":31,"nominee":501}]})");
+  REQUIRE(batch.votes.size() == 3);
+  CHECK(batch.votes[0].errors.empty());
+  CHECK(Fields(batch.votes[1]) == std::vector<std::string>{"votes[1].award"});
+  CHECK(batch.votes[2].errors.empty());
+}
+
 TEST_CASE("Ballot: a batch without votes, with none, or with more than 1,000 is a shape error",
           "[ballot][json]") {
   CHECK(ParseBatchBody(R"({"vote":[]})").shape_error);

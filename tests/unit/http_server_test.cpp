@@ -320,6 +320,28 @@ TEST_CASE("HTTP: a valid JSON body reaches the offloaded handler", "[http]") {
   CHECK(Body(r)["echo"]["name"] == "Ханты-Мансийск");
 }
 
+TEST_CASE("HTTP: a JSON member given twice in one object is a 422 naming it", "[http][errors]") {
+  Fixture f;
+  auto client = f.Client();
+  auto r =
+      client.Post("/v1/things", R"({"status":"draft","status":"published"})", "application/json");
+  RequireProblem(r, 422);
+  REQUIRE(Body(r)["errors"].size() == 1);
+  CHECK(Body(r)["errors"][0]["field"] == "status");
+  CHECK(Body(r)["errors"][0]["reason"] == "is given more than once");
+  r = client.Post("/v1/things", R"({"team_rules":{"min_size":4,"max_size":9,"min_size":1}})",
+                  "application/json");
+  RequireProblem(r, 422);
+  CHECK(Body(r)["errors"][0]["field"] == "team_rules.min_size");
+  // The same name in different objects, or in an object and its parent, is no repetition.
+  r = client.Post("/v1/things",
+                  R"({"name":"a","items":[{"name":"b"},{"name":"c"}],"o":{"name":1}})",
+                  "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 201);
+  CHECK(Body(r)["echo"]["items"][1]["name"] == "c");
+}
+
 TEST_CASE("HTTP: an exception in a handler is a 500 problem without internals", "[http][errors]") {
   Fixture f;
   auto client = f.Client();

@@ -27,6 +27,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "civic/http/problem.hpp"
 #include "civic/metrics/metrics.hpp"
@@ -120,6 +121,56 @@ int JsonDepth(std::string_view text, int limit) {
     }
   }
   return max_depth;
+}
+
+// Parses a JSON body as nlohmann::json::parse does, and names the first member an object gives
+// more than once ("team_rules.min_size"; array indices are not named), which the parse alone
+// would settle silently for the last value. Throws what nlohmann::json::parse throws.
+nlohmann::json ParseJsonBody(const std::string& body, std::string& repeated) {
+  struct Frame {
+    bool object = false;
+    std::vector<std::string> keys;  // few per object: a scan beats a set
+    std::string key;
+  };
+  std::vector<Frame> frames;
+  using Event = nlohmann::json::parse_event_t;
+  auto callback = [&](int /*depth*/, Event event, nlohmann::json& parsed) {
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        frames.push_back(Frame{event == Event::object_start, {}, {}});
+        break;
+      case Event::object_end:
+      case Event::array_end:
+        if (!frames.empty()) {
+          frames.pop_back();
+        }
+        break;
+      case Event::key: {
+        if (frames.empty()) {
+          break;
+        }
+        Frame& frame = frames.back();
+        frame.key = parsed.get<std::string>();
+        if (std::find(frame.keys.begin(), frame.keys.end(), frame.key) != frame.keys.end()) {
+          if (repeated.empty()) {
+            for (const Frame& outer : frames) {
+              if (outer.object) {
+                repeated += (repeated.empty() ? "" : ".") + outer.key;
+              }
+            }
+          }
+        } else {
+          frame.keys.push_back(frame.key);
+        }
+        break;
+      }
+      case Event::value:
+        break;
+    }
+    return true;
+  };
+  return nlohmann::json::parse(body, callback);
 }
 
 bool IsJsonMediaType(const std::optional<std::string>& content_type) {
@@ -922,7 +973,16 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
       return;
     }
     try {
-      request.json = nlohmann::json::parse(request.body);
+      std::string repeated;
+      request.json = ParseJsonBody(request.body, repeated);
+      if (!repeated.empty()) {
+        Problem problem;
+        problem.status = 422;
+        problem.detail = "The request has invalid fields.";
+        problem.errors.push_back({repeated, "is given more than once"});
+        Responder(std::move(exchange)).Send(ProblemResponse(problem));
+        return;
+      }
     } catch (const nlohmann::json::parse_error& e) {
       Problem problem;
       problem.status = 400;

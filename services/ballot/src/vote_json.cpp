@@ -1,7 +1,10 @@
 #include "vote_json.hpp"
 
+#include <cstdint>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "civic/domain/validation.hpp"
 #include "civic/http/problem.hpp"
@@ -172,6 +175,7 @@ class VoteReader {
     out_.votes.emplace_back();
     prefix_ = batch_ ? "votes[" + std::to_string(out_.votes.size() - 1) + "]." : std::string();
     seen_award_ = seen_voter_ = seen_nomination_ = seen_nominee_ = false;
+    present_ = 0;
     key_.clear();
   }
 
@@ -191,9 +195,29 @@ class VoteReader {
     out = integer_;
   }
 
+  // Whether the vote's member named key_ came before; marks it as come. Only the members the
+  // vote reads count: a repeated one would leave which value counts to the parser.
+  bool Repeated() {
+    static constexpr std::string_view kMembers[] = {"voter", "nomination", "nominee", "award",
+                                                    "client_ref"};
+    for (size_t i = 0; i < std::size(kMembers); ++i) {
+      if (key_ == kMembers[i]) {
+        const auto bit = static_cast<uint8_t>(1U << i);
+        const bool before = (present_ & bit) != 0;
+        present_ |= bit;
+        return before;
+      }
+    }
+    return false;
+  }
+
   void Field(Value value) {
     ParsedVote& parsed = out_.votes.back();
     VoteInput& vote = parsed.vote;
+    if (Repeated()) {
+      TypeError(key_.c_str(), "is given more than once");
+      return;
+    }
     if (key_ == "voter") {
       if (value == Value::kNull) {
         return;
@@ -224,9 +248,16 @@ class VoteReader {
   void EndVote() {
     ParsedVote& parsed = out_.votes.back();
     const auto required = [&](bool seen, const char* field) {
-      if (!seen) {
-        parsed.errors.push_back({prefix_ + field, "is required"});
+      if (seen) {
+        return;
       }
+      const std::string name = prefix_ + field;
+      for (const auto& error : parsed.errors) {
+        if (error.field == name) {
+          return;  // already has its reason (given more than once)
+        }
+      }
+      parsed.errors.push_back({name, "is required"});
     };
     if (batch_) {
       required(seen_award_, "award");
@@ -256,6 +287,7 @@ class VoteReader {
   bool seen_voter_ = false;
   bool seen_nomination_ = false;
   bool seen_nominee_ = false;
+  uint8_t present_ = 0;  // Repeated()'s marks
 };
 
 ParsedVotes Parse(std::string_view body, bool batch) {
