@@ -127,6 +127,18 @@ TEST_CASE("Ballot: a batch without votes, with none, or with more than 1,000 is 
   REQUIRE(parsed.shape_error);
   CHECK(parsed.shape_error->fields[0].field == "votes");
   CHECK(parsed.votes.empty());
+
+  // Two votes arrays are not read one on top of the other.
+  const std::string one = R"({"award":7,"voter":"v","nomination":31,"nominee":501})";
+  for (const std::string& body : {R"({"votes":[)" + one + "],\"votes\":[" + one + "]}",
+                                  R"({"votes":[)" + one + R"(],"votes":5})"}) {
+    INFO(body);
+    const auto twice = ParseBatchBody(body);
+    REQUIRE(twice.shape_error);
+    CHECK(twice.shape_error->fields[0].field == "votes");
+    CHECK(twice.shape_error->fields[0].reason == "is given more than once");
+    CHECK(twice.votes.empty());
+  }
 }
 
 TEST_CASE("Ballot: the answers are valid JSON with escaped client references", "[ballot][json]") {

@@ -86,7 +86,8 @@ class VoteReader {
     if (depth_ == VoteDepth()) {
       Field(value);
     } else if (batch_ && depth_ == 1 && key_ == "votes") {
-      out_.shape_error = Error::Invalid("votes", "must be an array of votes");
+      out_.shape_error = Error::Invalid(
+          "votes", votes_seen_ ? "is given more than once" : "must be an array of votes");
     }
     return true;
   }
@@ -108,6 +109,10 @@ class VoteReader {
       return true;
     }
     if (batch_ && depth_ == 1 && key_ == "votes") {
+      if (votes_seen_) {  // a second array would be read on top of the first
+        out_.shape_error = Error::Invalid("votes", "is given more than once");
+        return false;
+      }
       if (object) {
         out_.shape_error = Error::Invalid("votes", "must be an array of votes");
         return Skip();
