@@ -242,3 +242,41 @@ TEST_CASE("Ids: the id of a deleted newest row is never given to the next one",
   CHECK(Create(*d.client, "/v1/organizations",
                {{"name", "АНО «Новые Созидатели»"}, {"sector", "ngo"}})["id"] > organization);
 }
+
+TEST_CASE("Directory: ?q= searches organisations, people, cities, programs and teams",
+          "[events][search]") {
+  Directory d;
+  const auto names = [&](const std::string& path, const std::string& query,
+                         const std::string& field = "name") {
+    httplib::Params params{{"q", query}};
+    auto reply = Call(*d.client, "GET", path + "?" + httplib::detail::params_to_query_str(params));
+    REQUIRE(reply.status == 200);
+    std::vector<std::string> out;
+    for (const auto& item : reply.body["items"]) {
+      out.push_back(item[field].get<std::string>());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const json volunteers = Create(*d.client, "/v1/organizations",
+                                 {{"name", "Волонтёры Заречного"}, {"sector", "volunteer"}});
+  Create(*d.client, "/v1/people",
+         {{"name", "Анна Городецкая"}, {"position", "координатор волонтёров"}});
+  CHECK(names("/v1/organizations", "росатома") ==
+        std::vector<std::string>{"Госкорпорация «Росатом»"});
+  // ё and е are one letter to search, in either direction.
+  CHECK(names("/v1/organizations", "волонтер") == std::vector<std::string>{"Волонтёры Заречного"});
+  CHECK(names("/v1/people", "волонтёрами") == std::vector<std::string>{"Анна Городецкая"});
+  CHECK(names("/v1/cities", "ханты") == std::vector<std::string>{"Ханты-Мансийск"});
+  // A renamed organisation is found by its new name only.
+  REQUIRE(Call(*d.client, "PATCH",
+               "/v1/organizations/" + std::to_string(volunteers["id"].get<int64_t>()),
+               {{"name", "Добровольцы Заречного"}})
+              .status == 200);
+  CHECK(names("/v1/organizations", "волонтер").empty());
+  CHECK(names("/v1/organizations", "заречный добровольцы") ==
+        std::vector<std::string>{"Добровольцы Заречного"});
+  auto bad = Call(*d.client, "GET", "/v1/teams?q=%C2%AB%C2%BB");  // «»
+  CHECK(bad.status == 422);
+  CHECK(Has(ErrorFields(bad), "q"));
+}

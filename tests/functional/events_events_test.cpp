@@ -643,3 +643,54 @@ TEST_CASE("Sessions: the nested list needs an existing event and takes event_id 
   CHECK(Has(ErrorFields(twice), "event_id"));
   CHECK(Call(*s.client, "GET", "/v1/sessions?person_id=x").status == 422);
 }
+
+TEST_CASE("Events: ?q= finds the words of title, description and venue in any of their forms",
+          "[events][search]") {
+  Seeds s;
+  const json ufa = Create(*s.client, "/v1/events", s.UfaConference());
+  const json rally = Create(*s.client, "/v1/events", s.NovokuznetskRally());
+  const json school = Create(*s.client, "/v1/events", s.YakutskSchool());
+  const auto search = [&](const std::string& query) {
+    httplib::Params params{{"q", query}};
+    auto reply =
+        Call(*s.client, "GET", "/v1/events?" + httplib::detail::params_to_query_str(params));
+    REQUIRE(reply.status == 200);
+    auto titles = Titles(reply.body);
+    std::sort(titles.begin(), titles.end());
+    return titles;
+  };
+  const std::string ufa_title = ufa["title"];
+  const std::string rally_title = rally["title"];
+  const std::string school_title = school["title"];
+  // «города» and «город» in the rally's title, «городских» nowhere: one stem, any form.
+  CHECK(search("город") == std::vector<std::string>{rally_title});
+  CHECK(search("Городом") == std::vector<std::string>{rally_title});
+  // Description and venue are searched too; every word must be found.
+  CHECK(search("конструктор сообществ") == std::vector<std::string>{ufa_title});
+  CHECK(search("конгресс-холле") == std::vector<std::string>{ufa_title});
+  CHECK(search("конструктор людей").empty());
+  // A stem is matched as a prefix: «самоуправлений» is found from «самоуправление».
+  CHECK(search("самоуправление") == std::vector<std::string>{school_title});
+  // With the other filters and with paging.
+  CHECK(Titles(Call(*s.client, "GET",
+                    "/v1/events?q=%D0%B3%D0%BE%D1%80%D0%BE%D0%B4&city_id=" + std::to_string(s.ufa))
+                   .body)
+            .empty());
+  // A change to the title is found at once, the old words no longer; a deleted event is gone.
+  const std::string path = "/v1/events/" + Id(school);
+  REQUIRE(Call(*s.client, "PATCH", path, {{"title", "Школа активных горожан"}}).status == 200);
+  CHECK(search("самоуправление").empty());
+  CHECK(search("горожане") == std::vector<std::string>{"Школа активных горожан"});
+  REQUIRE(Call(*s.client, "DELETE", path).status == 204);
+  CHECK(search("горожане").empty());
+  // Bad searches are a 422 naming q.
+  for (const std::string& bad :
+       std::vector<std::string>{"", "«» — !!!", "1 2 3 4 5 6 7 8 9 10 11", std::string(201, 'a')}) {
+    httplib::Params params{{"q", bad}};
+    auto reply =
+        Call(*s.client, "GET", "/v1/events?" + httplib::detail::params_to_query_str(params));
+    INFO(bad);
+    CHECK(reply.status == 422);
+    CHECK(Has(ErrorFields(reply), "q"));
+  }
+}

@@ -8,6 +8,7 @@
 #include "civic/sqlite/sqlite.hpp"
 #include "migrations.hpp"
 #include "resources/references.hpp"
+#include "storage/search.hpp"
 
 namespace {
 
@@ -24,6 +25,7 @@ int64_t QueryInt(const Database& db, const std::string& sql) {
 TEST_CASE("Events schema: a database from before migration 10 keeps its rows and stops reusing ids",
           "[events][migrations]") {
   Database db = Database::Open(":memory:");
+  civic::events::RegisterSearchFunctions(db);
   std::vector<civic::sqlite::Migration> up_to_9(civic::events::Migrations().begin(),
                                                 civic::events::Migrations().begin() + 9);
   REQUIRE(civic::sqlite::Migrate(db, up_to_9) == 9);
@@ -70,6 +72,7 @@ DELETE FROM teams WHERE id = 2;
 TEST_CASE("Events schema: every reference that can refuse a DELETE has words for the API",
           "[events][migrations]") {
   Database db = Database::Open(":memory:");
+  civic::events::RegisterSearchFunctions(db);
   civic::sqlite::Migrate(db, civic::events::Migrations());
   std::vector<std::string> tables;
   auto list = db.Prepare(
@@ -90,4 +93,48 @@ TEST_CASE("Events schema: every reference that can refuse a DELETE has words for
   CHECK(references >= 20);
   CHECK(civic::events::resources::DescribeReference("session_people", "person_id") ==
         "session(s) (speaker_ids or moderator_ids)");
+}
+
+TEST_CASE("Events schema: migration 11 indexes the rows already stored for text search",
+          "[events][migrations][search]") {
+  Database db = Database::Open(":memory:");
+  civic::events::RegisterSearchFunctions(db);
+  std::vector<civic::sqlite::Migration> up_to_10(civic::events::Migrations().begin(),
+                                                 civic::events::Migrations().begin() + 10);
+  REQUIRE(civic::sqlite::Migrate(db, up_to_10) == 10);
+  db.Exec(R"sql(
+INSERT INTO cities(name, region, time_zone, created_at, updated_at) VALUES
+  ('Новоуральск', 'Свердловская область', 'Asia/Yekaterinburg', 0, 0),
+  ('Железногорск', 'Красноярский край', 'Asia/Krasnoyarsk', 0, 0);
+INSERT INTO organizations(name, sector, created_at, updated_at) VALUES
+  ('Городской совет Новоуральска', 'government', 0, 0), ('Фонд «Добрые города»', 'ngo', 0, 0),
+  ('Волонтёры Заречного', 'volunteer', 0, 0);
+)sql");
+  REQUIRE(civic::sqlite::Migrate(db, civic::events::Migrations()) ==
+          static_cast<int>(civic::events::Migrations().size()) - 10);
+  const auto found = [&](const std::string& table, const std::string& q) {
+    std::string error;
+    const auto match = civic::events::SearchMatch(q, error);
+    REQUIRE(match);
+    auto statement = db.Prepare("SELECT group_concat(rowid, ',') FROM (SELECT rowid FROM " + table +
+                                "_search WHERE " + table + "_search MATCH ? ORDER BY rowid)");
+    statement.Bind(1, *match);
+    REQUIRE(statement.Step());
+    return statement.ColumnText(0);
+  };
+  // Rows from before the migration are found; "город" as a prefix of stems finds «Городской»
+  // and «города».
+  CHECK(found("organizations", "город") == "1,2");
+  CHECK(found("organizations", "волонтер") == "3");
+  CHECK(found("cities", "красноярский") == "2");
+  // From now on the triggers keep the index in step with inserts, updates and deletes.
+  db.Exec("UPDATE organizations SET name = 'Совет ветеранов' WHERE id = 1");
+  CHECK(found("organizations", "город") == "2");
+  CHECK(found("organizations", "ветеран") == "1");
+  db.Exec("DELETE FROM organizations WHERE id = 2");
+  CHECK(found("organizations", "город") == "");
+  db.Exec(
+      "INSERT INTO organizations(name, sector, created_at, updated_at) VALUES ('Молодёжный "
+      "центр города', 'ngo', 0, 0)");
+  CHECK(found("organizations", "молодежный город") == "4");
 }

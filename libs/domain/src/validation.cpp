@@ -2,44 +2,55 @@
 
 namespace civic {
 
+int32_t DecodeUtf8(std::string_view text, size_t& i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) {
+    ++i;
+    return c;
+  }
+  size_t extra = 0;
+  int32_t code = 0;
+  if ((c & 0xE0) == 0xC0) {
+    extra = 1;
+    code = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    extra = 2;
+    code = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    extra = 3;
+    code = c & 0x07;
+  } else {
+    ++i;
+    return -1;
+  }
+  if (i + extra >= text.size()) {
+    ++i;
+    return -1;
+  }
+  for (size_t k = 1; k <= extra; ++k) {
+    const auto cc = static_cast<unsigned char>(text[i + k]);
+    if ((cc & 0xC0) != 0x80) {
+      ++i;
+      return -1;
+    }
+    code = (code << 6) | (cc & 0x3F);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are invalid.
+  if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800) ||
+      (extra == 3 && code < 0x10000) || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+    ++i;
+    return -1;
+  }
+  i += extra + 1;
+  return code;
+}
+
 bool IsValidUtf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t extra = 0;
-    unsigned int code = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      code = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      code = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      code = c & 0x07;
-    } else {
+    if (DecodeUtf8(text, i) < 0) {
       return false;
     }
-    if (i + extra >= text.size()) {
-      return false;
-    }
-    for (size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) {
-        return false;
-      }
-      code = (code << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are invalid.
-    if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800) ||
-        (extra == 3 && code < 0x10000) || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += extra + 1;
   }
   return true;
 }

@@ -1,5 +1,11 @@
 #include "migrations.hpp"
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/search.hpp"
+
 namespace civic::events {
 
 // Times are INTEGER milliseconds since the Unix epoch (UTC). Lists of plain values (tags) are
@@ -315,6 +321,25 @@ CREATE INDEX reviews_expert ON reviews(expert_id, id);
          }
        },
        true},
+      // Text search (storage/search.hpp): an FTS5 table of stems per searchable table, filled
+      // from the rows already stored and kept in step by triggers.
+      {11, "text search",
+       [] {
+         std::string sql;
+         for (const auto& [table, columns] : std::vector<std::pair<std::string, std::string>>{
+                  {"cities", "name, region"},
+                  {"organizations", "name"},
+                  {"people", "name, position"},
+                  {"programs", "title, description"},
+                  {"teams", "name, description"},
+                  {"events", "title, description, venue"},
+                  {"projects", "title, summary"},
+                  {"awards", "title, description"},
+              }) {
+           sql += SearchIndexSql(table, columns);
+         }
+         return sql;
+       }()},
   };
   return kMigrations;
 }

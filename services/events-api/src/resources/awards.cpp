@@ -219,6 +219,7 @@ const rest::ListSpec& Awards::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("awards"),
               Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, AwardStatuses()},
               Filter{"edition_year", "edition_year = ?", Filter::Kind::kInteger, {}, 2000, 2100},

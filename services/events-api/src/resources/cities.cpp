@@ -117,6 +117,7 @@ const rest::ListSpec& Cities::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("cities"),
               Filter{"region", "region = ?", Filter::Kind::kText, {}},
               Filter{"tag",
                      "EXISTS (SELECT 1 FROM json_each(cities.tags) WHERE value = ?)",

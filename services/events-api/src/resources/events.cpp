@@ -274,6 +274,7 @@ const rest::ListSpec& Events::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("events"),
               Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
               Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
               Filter{"kind", "kind = ?", Filter::Kind::kEnum, EventKinds()},

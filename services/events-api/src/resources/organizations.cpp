@@ -107,6 +107,7 @@ const rest::ListSpec& Organizations::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("organizations"),
               Filter{"sector", "sector = ?", Filter::Kind::kEnum, Sectors()},
               Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
               Filter{"name", "name = ?", Filter::Kind::kText, {}},

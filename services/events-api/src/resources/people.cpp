@@ -154,6 +154,7 @@ const rest::ListSpec& People::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("people"),
               Filter{"organization_id", "organization_id = ?", Filter::Kind::kId, {}},
               Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
               Filter{"name", "name = ?", Filter::Kind::kText, {}},

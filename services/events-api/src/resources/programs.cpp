@@ -280,6 +280,7 @@ const rest::ListSpec& Programs::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("programs"),
               Filter{"kind", "kind = ?", Filter::Kind::kEnum, ProgramKinds()},
               Filter{"parent_program_id", "parent_program_id = ?", Filter::Kind::kId, {}},
               Filter{"organization_id",

@@ -166,6 +166,7 @@ const rest::ListSpec& Projects::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("projects"),
               Filter{"team_id", "team_id = ?", Filter::Kind::kId, {}},
               Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, ProjectStatuses()},

@@ -116,6 +116,7 @@ const rest::ListSpec& Teams::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("teams"),
               Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
               Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, TeamStatuses()},

@@ -6,6 +6,7 @@
 #include "civic/domain/time.hpp"
 #include "civic/domain/validation.hpp"
 #include "civic/http/problem.hpp"
+#include "storage/search.hpp"
 
 namespace civic::events::rest {
 
@@ -297,6 +298,20 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
         bound.text = value;
         break;
       }
+      case Filter::Kind::kSearch: {
+        if (value.empty() || Utf8Length(value) > 200 || !IsValidUtf8(value)) {
+          violations.Add(name, "must be 1 to 200 characters");
+          continue;
+        }
+        std::string error;
+        auto match = SearchMatch(value, error);
+        if (!match) {
+          violations.Add(name, error);
+          continue;
+        }
+        bound.text = *match;
+        break;
+      }
       case Filter::Kind::kInstant: {
         auto instant = ParseInstant(value);
         if (!instant) {
@@ -356,14 +371,23 @@ std::string MakeCursor(const ListQuery& query, const std::string& text_value, in
   return Base64UrlEncode(cursor.dump());
 }
 
+Filter SearchFilter(const std::string& table) {
+  const std::string index = table + "_search";
+  return Filter{"q",
+                "id IN (SELECT rowid FROM " + index + " WHERE " + index + " MATCH ?)",
+                Filter::Kind::kSearch,
+                {}};
+}
+
 SqlWithParams BuildListSql(const ListSpec& spec, const ListQuery& query) {
   SqlWithParams out;
   const std::string& column = query.sort->column;
   out.sql = "SELECT " + spec.columns + ", " + column + ", id FROM " + spec.table + " WHERE 1=1";
   for (const auto& bound : query.filters) {
     out.sql += " AND " + bound.filter->condition;
-    const bool text =
-        bound.filter->kind == Filter::Kind::kText || bound.filter->kind == Filter::Kind::kEnum;
+    const bool text = bound.filter->kind == Filter::Kind::kText ||
+                      bound.filter->kind == Filter::Kind::kEnum ||
+                      bound.filter->kind == Filter::Kind::kSearch;
     out.params.push_back({text, {bound.text, bound.number}});
   }
   const char* direction = query.descending ? "DESC" : "ASC";

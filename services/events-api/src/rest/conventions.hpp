@@ -48,6 +48,7 @@ struct Filter {
     kText,     // any string (1..200 characters)
     kEnum,     // one of `values`
     kInstant,  // RFC 3339 with offset, bound as milliseconds since the epoch
+    kSearch,   // words to search for (1..200 characters), bound as an FTS5 MATCH expression
   };
   std::string param;
   std::string condition;  // e.g. "city_id = ?", "starts_at >= ?"
@@ -56,6 +57,9 @@ struct Filter {
   int64_t min = 0;  // kInteger only
   int64_t max = 0;
 };
+
+// `?q=`: the rows of `table` whose text holds every word of q (storage/search.hpp).
+Filter SearchFilter(const std::string& table);
 
 // A sort order a list endpoint accepts: `?sort=name` (ascending) or `?sort=-name`.
 struct Sort {

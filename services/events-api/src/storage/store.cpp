@@ -1,6 +1,7 @@
 #include "storage/store.hpp"
 
 #include "migrations.hpp"
+#include "storage/search.hpp"
 
 namespace civic::events {
 
@@ -10,6 +11,7 @@ Store::Store(const std::string& path, int connections, sqlite::Synchronous synch
   options.synchronous = synchronous;
   for (int i = 0; i < std::max(1, connections); ++i) {
     auto db = std::make_unique<sqlite::Database>(sqlite::Database::Open(path, options));
+    RegisterSearchFunctions(*db);
     if (i == 0) {
       sqlite::Migrate(*db, Migrations());
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,9 @@ namespace civic {
 // Number of Unicode code points in valid UTF-8 `text` ("Саров" is 5, not 10).
 size_t Utf8Length(std::string_view text);
 bool IsValidUtf8(std::string_view text);
+// Decodes the code point at text[i] (i < text.size()) and moves i past it; -1, with i moved one
+// byte, for an invalid sequence (a bad or missing byte, an overlong form, a surrogate).
+int32_t DecodeUtf8(std::string_view text, size_t& i);
 // Lower-case ASCII letters, digits and single hyphens between them: "atom-city".
 bool IsSlug(std::string_view text);
 // Whether the text has leading or trailing white space.
