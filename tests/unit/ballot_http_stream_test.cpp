@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,9 +30,20 @@ struct StreamFixture {
   civic::metrics::Registry registry;
   std::unique_ptr<civic::http::Server> server;
   uint16_t port = 0;
-  std::mutex mu;  // guards kept
+  std::mutex mu;  // guards kept and threads (handlers run on the server's threads)
   std::vector<std::unique_ptr<ResponseStream>> kept;
   std::vector<std::thread> threads;
+
+  // Starts a writer thread for a handler, to be joined by the destructor.
+  template <class F>
+  void Spawn(F&& fn) {
+    std::lock_guard<std::mutex> lock(mu);
+    threads.emplace_back(std::forward<F>(fn));
+  }
+  bool kept_empty() {
+    std::lock_guard<std::mutex> lock(mu);
+    return kept.empty();
+  }
   std::atomic<bool> write_failed{false};
   std::atomic<size_t> backlog{0};  // /flood: what the socket had not taken when it aborted
   std::atomic<bool> aborted_open{true};
@@ -43,7 +56,7 @@ struct StreamFixture {
     router.AddAsync(civic::http::Method::kGet, "/pieces", [this](Request&&, Responder r) {
       std::shared_ptr<ResponseStream> stream =
           r.StartStream(200, "text/plain", {{"Cache-Control", "no-cache"}});
-      threads.emplace_back([stream] {
+      Spawn([stream] {
         for (const char* piece : {"one\n", "two\n", "three\n"}) {
           std::this_thread::sleep_for(50ms);
           stream->Write(piece);
@@ -55,7 +68,7 @@ struct StreamFixture {
     router.AddAsync(civic::http::Method::kGet, "/forever", [this](Request&&, Responder r) {
       std::shared_ptr<ResponseStream> stream = r.StartStream(200, "text/event-stream");
       stream->Write(": hello\n\n");
-      threads.emplace_back([this, stream] {
+      Spawn([this, stream] {
         for (int i = 0; i < 200; ++i) {
           std::this_thread::sleep_for(20ms);
           if (!stream->Write("data: tick\n\n")) {
@@ -69,7 +82,7 @@ struct StreamFixture {
     router.AddAsync(civic::http::Method::kGet, "/late", [this](Request&&, Responder r) {
       std::shared_ptr<ResponseStream> stream = r.StartStream(200, "text/event-stream");
       stream->Write(": first\n\n");
-      threads.emplace_back([stream] {
+      Spawn([stream] {
         std::this_thread::sleep_for(1s);
         stream->Write("data: late\n\n");
         stream->End();
@@ -78,7 +91,7 @@ struct StreamFixture {
     // Written to until the socket takes no more (the client does not read), then aborted.
     router.AddAsync(civic::http::Method::kGet, "/flood", [this](Request&&, Responder r) {
       std::shared_ptr<ResponseStream> stream = r.StartStream(200, "application/octet-stream");
-      threads.emplace_back([this, stream] {
+      Spawn([this, stream] {
         const std::string piece(64 * 1024, 'x');
         for (int i = 0; i < 1000 && stream->buffered() == 0; ++i) {
           if (!stream->Write(piece)) {
@@ -104,7 +117,12 @@ struct StreamFixture {
     port = server->Start();
   }
   ~StreamFixture() {
-    for (auto& thread : threads) {
+    std::vector<std::thread> joining;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      joining.swap(threads);
+    }
+    for (auto& thread : joining) {
       thread.join();
     }
     server->Stop();
@@ -166,7 +184,7 @@ TEST_CASE("HTTP: Stop() ends an idle stream, which is not counted as in flight",
     ended = true;
   });
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (f.kept.empty() && std::chrono::steady_clock::now() < deadline) {
+  while (f.kept_empty() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(10ms);
   }
   CHECK(f.server->in_flight() == 0);

@@ -311,9 +311,14 @@ class OutputPoller {
   OutputPoller& operator=(const OutputPoller&) = delete;
 
   // Calls `connection`'s Flush once, on the poller thread, when `fd` can take bytes again.
-  // False when epoll refuses (no memory, watch limit): the caller gives up on the connection.
+  // False when epoll refuses (no memory, watch limit) or the poller is stopping (an answer still
+  // being written as the server stops: nothing would flush it): the caller gives up on the
+  // connection, whose client then sees the end.
   bool Arm(int fd, std::weak_ptr<Connection> connection) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.load(std::memory_order_acquire)) {
+      return false;
+    }
     watched_[fd] = std::move(connection);
     epoll_event event{};
     event.events = EPOLLOUT | EPOLLONESHOT;
@@ -405,13 +410,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<P::Tcp::Peer> peer() const { return peer_.lock(); }
 
   // Sends `bytes` after everything written before on this connection. Any thread. False, and
-  // nothing sent, once the client is gone or the connection failed.
-  bool Write(std::string_view bytes) {
+  // nothing sent, once the client is gone, the connection failed or it is closing. With `close`
+  // (an answer that says `Connection: close`) the server ends the connection once these bytes
+  // are sent (RFC 9112 9.6), and sends nothing more on it.
+  bool Write(std::string_view bytes, bool close = false) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) {
+      return false;
+    }
     if (failed_ || peer_.expired()) {
       FailLocked();
       return false;
     }
+    closing_ = close;
     if (buffered_locked() == 0) {
       ReleaseLocked();
       const size_t sent = SendSome(bytes);
@@ -419,6 +430,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return false;
       }
       if (sent == bytes.size()) {
+        if (closing_) {
+          EndLocked();
+        }
         return true;
       }
       bytes.remove_prefix(sent);
@@ -448,6 +462,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     offset_ += sent;
     if (buffered_locked() == 0) {
       ReleaseLocked();
+      if (closing_) {
+        EndLocked();
+      }
       return;
     }
     if (offset_ > pending_.size() / 2) {
@@ -513,6 +530,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return sent;
   }
 
+  // Everything is sent: the end of the connection follows it (the client reads all, then the
+  // end), even while Pistache still holds its own descriptor.
+  void EndLocked() {
+    if (!failed_) {
+      ::shutdown(fd_, SHUT_WR);
+    }
+    failed_ = true;
+  }
+
   // Nothing more goes out; the client is told by the connection's end (a cut-off stream must
   // not look like a slow one), even while Pistache still holds its own descriptor.
   void FailLocked() {
@@ -527,11 +553,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::weak_ptr<P::Tcp::Peer> peer_;
   const std::shared_ptr<OutputPoller> poller_;
 
-  std::mutex mu_;        // guards the members below
-  std::string pending_;  // bytes the socket has not taken yet, from offset_
-  size_t offset_ = 0;    // how much of pending_ is already sent
-  bool armed_ = false;   // the poller will call Flush
-  bool failed_ = false;  // the client left, a write failed, or the server stopped
+  std::mutex mu_;         // guards the members below
+  std::string pending_;   // bytes the socket has not taken yet, from offset_
+  size_t offset_ = 0;     // how much of pending_ is already sent
+  bool armed_ = false;    // the poller will call Flush
+  bool failed_ = false;   // the client left, a write failed, or the server stopped
+  bool closing_ = false;  // the last answer said Connection: close: end once it is sent
 };
 
 void OutputPoller::Stop() {
@@ -764,20 +791,22 @@ struct Server::Impl {
     in_flight_gauge->Dec();
   }
 
-  // Sends a whole answer on the exchange's connection.
-  static void Deliver(Responder::Exchange& exchange, const std::string& bytes) {
+  // Sends a whole answer on the exchange's connection; `close`: the answer says
+  // Connection: close, and the connection ends after it.
+  static void Deliver(Responder::Exchange& exchange, const std::string& bytes, bool close) {
     if (auto peer = exchange.connection->peer()) {
       // As Pistache's own writer does: the connection may now time out as idle.
       peer->setIdle(true);
     }
-    exchange.connection->Write(bytes);
+    exchange.connection->Write(bytes, close);
   }
 
   void Complete(Responder::Exchange& exchange, Response response) {
     if (exchange.connection != nullptr) {
       const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
       Deliver(exchange,
-              Serialize(response, CorsHeaders(exchange), exchange.method == Method::kHead, close));
+              Serialize(response, CorsHeaders(exchange), exchange.method == Method::kHead, close),
+              close);
       Finish(exchange, response.status);
       return;
     }
@@ -808,7 +837,7 @@ struct Server::Impl {
   void SendPrepared(Responder::Exchange& exchange) {
     // Formatted for a kept-alive connection: once draining, the answer must say close instead.
     if (!exchange.prepared_bytes.empty() && !draining.load(std::memory_order_relaxed)) {
-      Deliver(exchange, exchange.prepared_bytes);
+      Deliver(exchange, exchange.prepared_bytes, /*close=*/false);
       Finish(exchange, exchange.prepared->status);
       return;
     }
@@ -887,7 +916,7 @@ class Server::Impl::Handler : public P::Http::Handler {
       connection = nullptr;
     }
     if (connection != nullptr) {
-      connection->Write(Serialize(response, {}, false, /*close=*/true));
+      connection->Write(Serialize(response, {}, false, /*close=*/true), /*close=*/true);
       return;
     }
     writer.setMime(P::Http::Mime::MediaType::fromString(response.content_type));
