@@ -66,6 +66,8 @@ run "people by organisation, page 2" "$lua/people_by_org_page2.lua"
 run "events by start (limit 20)" "/v1/events?limit=20&sort=starts_at"
 run "events by city + kind + date range" "$lua/events_filtered.lua"
 run "event by id" "$lua/event_by_id.lua"
+run "people, text search (first + last name)" "$lua/people_search.lua"
+run "events, text search (one match)" "$lua/events_search.lua"
 echo
 ceiling="$(cat "$work/rps-healthz (ceiling)")"
 for f in "$work"/rps-*; do

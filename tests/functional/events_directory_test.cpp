@@ -276,6 +276,36 @@ TEST_CASE("Directory: ?q= searches organisations, people, cities, programs and t
   CHECK(names("/v1/organizations", "волонтер").empty());
   CHECK(names("/v1/organizations", "заречный добровольцы") ==
         std::vector<std::string>{"Добровольцы Заречного"});
+  // Paged: the cursor carries the search, and another search refuses it.
+  for (const char* name : {"Волонтёрский штаб", "Центр волонтёрства", "Волонтёры Победы"}) {
+    Create(*d.client, "/v1/organizations", {{"name", name}, {"sector", "volunteer"}});
+  }
+  const std::string volunteer = "%D0%B2%D0%BE%D0%BB%D0%BE%D0%BD%D1%82%D0%B5%D1%80";
+  std::vector<std::string> paged;
+  std::string path = "/v1/organizations?limit=2&q=" + volunteer;
+  std::string first_cursor;
+  while (!path.empty()) {
+    auto page = Call(*d.client, "GET", path);
+    REQUIRE(page.status == 200);
+    for (const auto& item : page.body["items"]) {
+      paged.push_back(item["name"].get<std::string>());
+    }
+    path = "";
+    if (page.body["next"].is_string()) {
+      const std::string cursor = page.body["next"];
+      first_cursor = first_cursor.empty() ? cursor : first_cursor;
+      path = "/v1/organizations?limit=2&q=" + volunteer + "&cursor=" + cursor;
+    }
+  }
+  std::sort(paged.begin(), paged.end());
+  CHECK(paged ==
+        std::vector<std::string>{"Волонтёрский штаб", "Волонтёры Победы", "Центр волонтёрства"});
+  REQUIRE_FALSE(first_cursor.empty());
+  auto reused =
+      Call(*d.client, "GET",
+           "/v1/organizations?limit=2&q=%D1%86%D0%B5%D0%BD%D1%82%D1%80&cursor=" + first_cursor);
+  CHECK(reused.status == 422);
+  CHECK(Has(ErrorFields(reused), "cursor"));
   auto bad = Call(*d.client, "GET", "/v1/teams?q=%C2%AB%C2%BB");  // «»
   CHECK(bad.status == 422);
   CHECK(Has(ErrorFields(bad), "q"));
