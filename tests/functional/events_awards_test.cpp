@@ -945,3 +945,41 @@ TEST_CASE("Close: without an admin key the close answers 503, the key never reac
   civic::test::Service refused_url(civic::test::EventsApiBinary(), bad_url);
   CHECK(refused_url.WaitExit() != 0);
 }
+
+TEST_CASE("Nominees and nominations: ?q= finds them by name in any form, under their award too",
+          "[events][awards][search]") {
+  AtomCities w;
+  const int64_t award = w.Award("draft", hours(24), hours(48));
+  const int64_t leaders = w.Nomination(award, "Лидер изменений");
+  const int64_t teams = w.Nomination(award, "Команда года");
+  w.PersonNominee(leaders, "Ирина Созидаева", "Саров");
+  w.PersonNominee(leaders, "Олег Городецкий", "Снежинск");
+  Create(*w.client, "/v1/nominees",
+         {{"nomination_id", teams},
+          {"kind", "project"},
+          {"project_title", "Зелёный двор"},
+          {"name", "Команда Озёрска"},
+          {"city_id", w.city.at("Озёрск")}});
+  const auto names = [&](const std::string& path) {
+    auto reply = Call(*w.client, "GET", path);
+    REQUIRE(reply.status == 200);
+    std::vector<std::string> out;
+    for (const auto& item : reply.body["items"]) {
+      out.push_back(item.contains("name") ? item["name"].get<std::string>()
+                                          : item["title"].get<std::string>());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::string a = "/v1/awards/" + std::to_string(award);
+  // «Созидаевой» finds «Созидаева»; a project nominee by its project's title.
+  CHECK(names(a + "/nominees?q=%D0%A1%D0%BE%D0%B7%D0%B8%D0%B4%D0%B0%D0%B5%D0%B2%D0%BE%D0%B9") ==
+        std::vector<std::string>{"Ирина Созидаева"});
+  CHECK(names("/v1/nominees?q=%D0%B4%D0%B2%D0%BE%D1%80%D1%8B") ==  // дворы
+        std::vector<std::string>{"Команда Озёрска"});
+  CHECK(names("/v1/nominations/" + std::to_string(leaders) +
+              "/nominees?q=%D0%B3%D0%BE%D1%80%D0%BE%D0%B4%D0%B5%D1%86%D0%BA%D0%BE%D0%B3%D0%BE") ==
+        std::vector<std::string>{"Олег Городецкий"});  // городецкого
+  CHECK(names(a + "/nominations?q=%D0%BB%D0%B8%D0%B4%D0%B5%D1%80%D1%8B") ==  // лидеры
+        std::vector<std::string>{"Лидер изменений"});
+}

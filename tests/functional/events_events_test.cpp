@@ -676,6 +676,22 @@ TEST_CASE("Events: ?q= finds the words of title, description and venue in any of
                     "/v1/events?q=%D0%B3%D0%BE%D1%80%D0%BE%D0%B4&city_id=" + std::to_string(s.ufa))
                    .body)
             .empty());
+  // Sessions are searched too, and go with their event.
+  Create(
+      *s.client, "/v1/sessions",
+      s.UfaSession(ufa, "plenary", "Пленарное заседание о развитии сообществ", "10:00", "12:00"));
+  Create(*s.client, "/v1/sessions",
+         s.UfaSession(ufa, "section", "Площадка «Городские сообщества»", "13:00", "15:00"));
+  const auto sessions = [&](const std::string& query) {
+    auto reply = Call(*s.client, "GET",
+                      "/v1/events/" + Id(ufa) + "/sessions?" +
+                          httplib::detail::params_to_query_str(httplib::Params{{"q", query}}));
+    REQUIRE(reply.status == 200);
+    return Titles(reply.body);
+  };
+  CHECK(sessions("пленарного") ==
+        std::vector<std::string>{"Пленарное заседание о развитии сообществ"});
+  CHECK(sessions("сообщество").size() == 2);
   // A change to the title is found at once, the old words no longer; a deleted event is gone.
   const std::string path = "/v1/events/" + Id(school);
   REQUIRE(Call(*s.client, "PATCH", path, {{"title", "Школа активных горожан"}}).status == 200);

@@ -335,6 +335,9 @@ CREATE INDEX reviews_expert ON reviews(expert_id, id);
                   {"events", "title, description, venue"},
                   {"projects", "title, summary"},
                   {"awards", "title, description"},
+                  {"nominations", "title, description"},
+                  {"nominees", "name, project_title"},
+                  {"sessions", "title, description"},
               }) {
            sql += SearchIndexSql(table, columns);
          }

@@ -154,6 +154,7 @@ const rest::ListSpec& Nominations::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("nominations"),
               Filter{"award_id", "award_id = ?", Filter::Kind::kId, {}},
               Filter{"title", "title = ?", Filter::Kind::kText, {}},
           },

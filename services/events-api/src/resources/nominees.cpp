@@ -229,6 +229,7 @@ const rest::ListSpec& Nominees::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("nominees"),
               Filter{"nomination_id", "nomination_id = ?", Filter::Kind::kId, {}},
               Filter{"award_id",
                      "nomination_id IN (SELECT id FROM nominations WHERE award_id = ?)",

@@ -201,6 +201,7 @@ const rest::ListSpec& Sessions::List() {
       .columns = kColumns,
       .filters =
           {
+              rest::SearchFilter("sessions"),
               Filter{"event_id", "event_id = ?", Filter::Kind::kId, {}},
               Filter{"kind", "kind = ?", Filter::Kind::kEnum, SessionKinds()},
               Filter{"person_id",
