@@ -804,9 +804,12 @@ struct Server::Impl {
   void Complete(Responder::Exchange& exchange, Response response) {
     if (exchange.connection != nullptr) {
       const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
+      // The connection ends after the answer when the client asked for that. While draining the
+      // answer says close too, but the connections end with the process: ending each one now
+      // only has clients reconnect to a server that is going away.
       Deliver(exchange,
               Serialize(response, CorsHeaders(exchange), exchange.method == Method::kHead, close),
-              close);
+              exchange.close_connection);
       Finish(exchange, response.status);
       return;
     }

@@ -194,6 +194,15 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// A text or search filter's value: 1 to 200 characters of valid UTF-8.
+bool IsFilterText(const std::string& value) {
+  return !value.empty() && Utf8Length(value) <= 200 && IsValidUtf8(value);
+}
+
+}  // namespace
+
 Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& spec) {
   Violations violations;
   ListQuery query;
@@ -276,7 +285,7 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
         break;
       }
       case Filter::Kind::kText:
-        if (value.empty() || Utf8Length(value) > 200 || !IsValidUtf8(value)) {
+        if (!IsFilterText(value)) {
           violations.Add(name, "must be 1 to 200 characters");
           continue;
         }
@@ -299,7 +308,7 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
         break;
       }
       case Filter::Kind::kSearch: {
-        if (value.empty() || Utf8Length(value) > 200 || !IsValidUtf8(value)) {
+        if (!IsFilterText(value)) {
           violations.Add(name, "must be 1 to 200 characters");
           continue;
         }
