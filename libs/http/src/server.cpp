@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -409,11 +410,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::shared_ptr<P::Tcp::Peer> peer() const { return peer_.lock(); }
 
-  // Sends `bytes` after everything written before on this connection. Any thread. False, and
-  // nothing sent, once the client is gone, the connection failed or it is closing. With `close`
-  // (an answer that says `Connection: close`) the server ends the connection once these bytes
-  // are sent (RFC 9112 9.6), and sends nothing more on it.
-  bool Write(std::string_view bytes, bool close = false) {
+  // Answers leave in the order their requests came, also when a client sends requests without
+  // waiting for answers (pipelining, RFC 9112 9.3.2) and a later one is answered first by
+  // another worker: each request takes a ticket as it is read (on the reactor thread, in order),
+  // and an answer whose turn has not come waits here, whole, until those before it are written.
+  uint64_t Begin() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return next_ticket_++;
+  }
+
+  // Sends `bytes` of ticket's answer, after everything of the answers before it. Any thread.
+  // `last`: the answer is complete with these bytes (a stream writes its chunks with false, then
+  // its end with true). False, and nothing sent, once the client is gone, the connection failed
+  // or it is closing. With `close` (an answer that says `Connection: close`) the server ends the
+  // connection once these bytes are sent (RFC 9112 9.6), and sends nothing more on it.
+  bool Write(uint64_t ticket, std::string_view bytes, bool close = false, bool last = true) {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) {
       return false;
@@ -422,37 +433,42 @@ class Connection : public std::enable_shared_from_this<Connection> {
       FailLocked();
       return false;
     }
-    closing_ = close;
-    if (buffered_locked() == 0) {
-      ReleaseLocked();
-      const size_t sent = SendSome(bytes);
-      if (failed_) {
-        return false;
-      }
-      if (sent == bytes.size()) {
-        if (closing_) {
-          EndLocked();
-        }
-        return true;
-      }
-      bytes.remove_prefix(sent);
+    if (ticket != current_) {
+      Held& held = held_[ticket];
+      held.bytes.append(bytes);
+      held.close = held.close || close;
+      held.last = last;
+      held_bytes_ += bytes.size();
+      return true;
     }
-    pending_.append(bytes);
-    if (!armed_) {
-      armed_ = poller_->Arm(fd_, weak_from_this());
-      if (!armed_) {
-        FailLocked();
-        return false;
-      }
+    if (!WriteLocked(bytes, close)) {
+      return false;
+    }
+    if (last) {
+      AdvanceLocked();
     }
     return true;
+  }
+
+  // Ticket's request gets no answer on this connection (its exchange ended without one): the
+  // answers after it need not wait for it.
+  void Abandon(uint64_t ticket) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_ || closing_) {
+      return;
+    }
+    if (ticket == current_) {
+      AdvanceLocked();
+    } else if (ticket > current_) {
+      held_[ticket].last = true;
+    }
   }
 
   // Writes pending bytes as far as the socket takes them (the poller thread, when it can).
   void Flush() {
     std::lock_guard<std::mutex> lock(mu_);
     armed_ = false;
-    if (failed_ || buffered_locked() == 0) {
+    if (failed_ || unsent_locked() == 0) {
       return;
     }
     const size_t sent = SendSome(std::string_view(pending_).substr(offset_));
@@ -460,7 +476,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     offset_ += sent;
-    if (buffered_locked() == 0) {
+    if (unsent_locked() == 0) {
       ReleaseLocked();
       if (closing_) {
         EndLocked();
@@ -497,7 +513,64 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  size_t buffered_locked() const { return pending_.size() - offset_; }
+  // An answer, or the first part of one, that waits for its turn.
+  struct Held {
+    std::string bytes;
+    bool close = false;
+    bool last = false;
+  };
+
+  size_t unsent_locked() const { return pending_.size() - offset_; }
+  size_t buffered_locked() const { return unsent_locked() + held_bytes_; }
+
+  // Sends `bytes` now, or as the socket takes them. REQUIRES: mu_ held, not failed or closing.
+  bool WriteLocked(std::string_view bytes, bool close) {
+    closing_ = close;
+    if (unsent_locked() == 0) {
+      ReleaseLocked();
+      const size_t sent = SendSome(bytes);
+      if (failed_) {
+        return false;
+      }
+      if (sent == bytes.size()) {
+        if (closing_) {
+          EndLocked();
+        }
+        return true;
+      }
+      bytes.remove_prefix(sent);
+    }
+    pending_.append(bytes);
+    if (!armed_) {
+      armed_ = poller_->Arm(fd_, weak_from_this());
+      if (!armed_) {
+        FailLocked();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The current answer is complete: the next ticket's turn, and what it already has is sent
+  // (and the turn passes on while those held are complete). REQUIRES: mu_ held.
+  void AdvanceLocked() {
+    ++current_;
+    for (auto it = held_.find(current_); it != held_.end(); it = held_.find(current_)) {
+      Held held = std::move(it->second);
+      held_.erase(it);
+      held_bytes_ -= held.bytes.size();
+      if (closing_ || failed_) {
+        return;
+      }
+      if (!held.bytes.empty() && !WriteLocked(held.bytes, held.close)) {
+        return;
+      }
+      if (!held.last) {
+        return;
+      }
+      ++current_;
+    }
+  }
 
   // Empties the buffer, giving a large one's memory back (a kept-alive connection that once
   // sent a big answer must not keep its size).
@@ -547,18 +620,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     failed_ = true;
     ReleaseLocked();
+    held_.clear();
+    held_bytes_ = 0;
   }
 
   const int fd_;
   const std::weak_ptr<P::Tcp::Peer> peer_;
   const std::shared_ptr<OutputPoller> poller_;
 
-  std::mutex mu_;         // guards the members below
-  std::string pending_;   // bytes the socket has not taken yet, from offset_
-  size_t offset_ = 0;     // how much of pending_ is already sent
-  bool armed_ = false;    // the poller will call Flush
-  bool failed_ = false;   // the client left, a write failed, or the server stopped
-  bool closing_ = false;  // the last answer said Connection: close: end once it is sent
+  std::mutex mu_;                  // guards the members below
+  std::string pending_;            // bytes the socket has not taken yet, from offset_
+  size_t offset_ = 0;              // how much of pending_ is already sent
+  uint64_t next_ticket_ = 0;       // the next request's
+  uint64_t current_ = 0;           // the ticket whose answer is being written
+  std::map<uint64_t, Held> held_;  // later answers, by ticket
+  size_t held_bytes_ = 0;          // their bytes
+  bool armed_ = false;             // the poller will call Flush
+  bool failed_ = false;            // the client left, a write failed, or the server stopped
+  bool closing_ = false;           // the last answer said Connection: close: end once it is sent
 };
 
 void OutputPoller::Stop() {
@@ -673,10 +752,27 @@ struct Responder::Exchange {
   bool close_connection = false;
   std::chrono::steady_clock::time_point start;
   std::shared_ptr<Connection> connection;  // null: answer through Pistache's writer
+  uint64_t ticket = 0;                     // the answer's turn on `connection`
+  bool handed_over = false;                // the answer (or its stream) has the ticket
   std::optional<Response> prepared;        // Responder::Prepare's response
   std::string prepared_bytes;              // ... formatted for `connection`, if any
 
   Exchange(Server::Impl* s, P::Http::ResponseWriter w) : server(s), writer(std::move(w)) {}
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+  ~Exchange() {
+    if (connection != nullptr && !handed_over) {
+      connection->Abandon(ticket);
+    }
+  }
+
+  // Takes the answer's turn on a connection (on the reactor thread, as the request is read).
+  void Attach(std::shared_ptr<Connection> c) {
+    connection = std::move(c);
+    if (connection != nullptr) {
+      ticket = connection->Begin();
+    }
+  }
 };
 
 struct Server::Impl {
@@ -689,6 +785,8 @@ struct Server::Impl {
   metrics::Gauge* in_flight_gauge = nullptr;
   metrics::Counter* rejected_overload = nullptr;
   Route unmatched;  // stands for every request that matched no route, for metrics
+  std::array<std::atomic<metrics::Counter*>, 600 * (static_cast<size_t>(Method::kOther) + 1)>
+      unmatched_by_method_status{};
 
   std::atomic<int> in_flight{0};
   std::atomic<bool> draining{false};
@@ -722,7 +820,12 @@ struct Server::Impl {
     if (status < 100 || status >= 600) {
       status = 500;
     }
-    auto& slot = (*route->by_status)[static_cast<size_t>(status)];
+    // A route has one method; requests that matched none come with any, so theirs is counted
+    // by method and status.
+    auto& slot = route != &unmatched
+                     ? (*route->by_status)[static_cast<size_t>(status)]
+                     : unmatched_by_method_status[static_cast<size_t>(exchange.method) * 600 +
+                                                  static_cast<size_t>(status)];
     metrics::Counter* counter = slot.load(std::memory_order_acquire);
     if (counter == nullptr) {
       const std::string method = exchange.route != nullptr ? std::string(ToString(route->method))
@@ -798,7 +901,8 @@ struct Server::Impl {
       // As Pistache's own writer does: the connection may now time out as idle.
       peer->setIdle(true);
     }
-    exchange.connection->Write(bytes, close);
+    exchange.handed_over = true;
+    exchange.connection->Write(exchange.ticket, bytes, close);
   }
 
   void Complete(Responder::Exchange& exchange, Response response) {
@@ -869,17 +973,197 @@ struct Server::Impl {
   void Dispatch(Request request, std::unique_ptr<Responder::Exchange>& exchange);
 };
 
+namespace {
+
+namespace PP = P::Http::Private;
+
+// Pistache's parser (0.0.5) keeps its steps protected and its cursor private. The steps are
+// reachable through a pointer to a protected member, formed in a derived class and applied to
+// the base; WatchedStep wraps each one to see the cursor (where the request ends in the bytes
+// read) and the header block as read.
+struct ParserSteps : PP::ParserBase {
+  static auto& Of(PP::ParserBase& parser) { return parser.*(&ParserSteps::allSteps); }
+};
+
+// What one connection's parser has read of the request in progress.
+struct ParseWatch {
+  static constexpr const char* kKey = "civic.parse";
+  P::StreamCursor* cursor = nullptr;  // the parser's, once a step has run
+  bool in_head = false;               // the header step has begun ...
+  size_t head_start = 0;              // ... at this offset of the parser's buffer
+};
+
+// The body length a header block (the lines after the request line, up to the empty one)
+// declares, 0 if none; nullopt unless it can be trusted: every Content-Length line a decimal
+// number, all the same (RFC 9112 6.3). Pistache reads `Content-Length: abc` as 0, `-1` as
+// 2^64 - 1, and of two different ones takes the first.
+std::optional<uint64_t> DeclaredLength(std::string_view head) {
+  std::optional<std::string_view> seen;
+  while (!head.empty()) {
+    const size_t eol = head.find('\n');
+    std::string_view line = head.substr(0, eol);
+    head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 1);
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos ||
+        !EqualsIgnoreCase(line.substr(0, colon), "content-length")) {
+      continue;
+    }
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+      value.remove_prefix(1);
+    }
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
+      value.remove_suffix(1);
+    }
+    if (value.empty() || value.size() > 18 ||
+        !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    if (seen.has_value() && *seen != value) {
+      return std::nullopt;
+    }
+    seen = value;
+  }
+  return seen.has_value() ? std::stoull(std::string(*seen)) : 0;
+}
+
+// A request whose head declares a body longer than the server takes: refused before Pistache
+// reserves memory for that body.
+struct DeclaredTooLarge : std::exception {
+  const char* what() const noexcept override { return "declared body too large"; }
+};
+
+class WatchedStep : public PP::Step {
+ public:
+  WatchedStep(P::Http::Message* for_message, std::unique_ptr<PP::Step> inner,
+              std::shared_ptr<ParseWatch> watch, size_t max_request_bytes)
+      : PP::Step(for_message),
+        inner_(std::move(inner)),
+        watch_(std::move(watch)),
+        max_request_bytes_(max_request_bytes) {}
+
+  PP::StepId id() const override { return inner_->id(); }
+
+  PP::State apply(P::StreamCursor& cursor) override {
+    watch_->cursor = &cursor;
+    const bool headers = inner_->id() == PP::HeadersStep::Id;
+    if (headers && !watch_->in_head) {
+      watch_->in_head = true;
+      watch_->head_start = cursor;
+    }
+    const PP::State state = inner_->apply(cursor);
+    if (headers && state == PP::State::Next) {
+      watch_->in_head = false;
+      const std::string_view head(cursor.offset(watch_->head_start), cursor - watch_->head_start);
+      const std::optional<uint64_t> length = DeclaredLength(head);
+      if (!length.has_value()) {
+        raise("its Content-Length header is not one decimal number");
+      }
+      if (*length > max_request_bytes_) {
+        throw DeclaredTooLarge();
+      }
+    }
+    return state;
+  }
+
+ private:
+  std::unique_ptr<PP::Step> inner_;
+  std::shared_ptr<ParseWatch> watch_;
+  size_t max_request_bytes_;
+};
+
+// The connection's watch, its parser's steps wrapped on first use. Call on the reactor thread.
+std::shared_ptr<ParseWatch> WatchOf(const std::shared_ptr<P::Tcp::Peer>& peer,
+                                    P::Http::RequestParser& parser, size_t max_request_bytes) {
+  if (auto data = peer->tryGetData(ParseWatch::kKey)) {
+    return std::static_pointer_cast<ParseWatch>(data);
+  }
+  auto watch = std::make_shared<ParseWatch>();
+  for (auto& step : ParserSteps::Of(parser)) {
+    step =
+        std::make_unique<WatchedStep>(&parser.request, std::move(step), watch, max_request_bytes);
+  }
+  peer->putData(ParseWatch::kKey, watch);
+  return watch;
+}
+
+}  // namespace
+
 class Server::Impl::Handler : public P::Http::Handler {
  public:
   HTTP_PROTOTYPE(Handler)
 
   explicit Handler(Server::Impl* impl) : impl_(impl) {}
 
+  // Pistache's own Http::Handler::onInput (0.0.5), step for step, except in two things.
+  // - Bytes read after a complete request (the next requests of a client that pipelines) are
+  //   parsed as the requests they are; Pistache drops them with its buffer, and that client
+  //   waits forever for their answers.
+  // - When the parser refuses the bytes Pistache answers in plain text (a header it cannot
+  //   parse even as a 500 with the exception's text) and goes on reading the connection as if
+  //   the next bytes began a request. Here the refusal is a problem+json answer that says
+  //   Connection: close, the connection ends after it, and nothing more it sends is read (what
+  //   follows a request whose framing is unknown could be anything, a request hidden in a body
+  //   included).
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<P::Tcp::Peer>& peer) override {
+    if (peer->tryGetData(kRefusedKey) != nullptr) {
+      return;
+    }
+    auto parser = getParser(peer);
+    auto& request = parser->request;
+    const auto watch = WatchOf(peer, *parser, getMaxRequestSize());
+    std::string rest;  // what came after the request just parsed, in the same read
+    while (true) {
+      try {
+        if (!parser->feed(buffer, len)) {
+          Refuse(peer, *parser, *watch, TooLarge());
+          return;
+        }
+        if (parser->parse() != PP::State::Done) {
+          return;
+        }
+        std::string next;
+        if (watch->cursor != nullptr && watch->cursor->remaining() > 0) {
+          next.assign(watch->cursor->offset(), watch->cursor->remaining());
+        }
+        P::Http::ResponseWriter writer(request.version(), transport(), this, peer);
+        request.copyAddress(peer->address());
+        peer->setIdle(false);
+        onRequest(request, std::move(writer));
+        parser->reset();
+        watch->in_head = false;
+        if (next.empty()) {
+          return;
+        }
+        rest = std::move(next);
+        buffer = rest.data();
+        len = rest.size();
+      } catch (const P::Http::HttpError& e) {
+        Refuse(peer, *parser, *watch, RefusalFor(e));
+        return;
+      } catch (const DeclaredTooLarge&) {
+        Refuse(peer, *parser, *watch, TooLarge());
+        return;
+      } catch (const std::exception& e) {
+        // A header value its typed parser cannot read, a chunk size too large to hold.
+        spdlog::debug("http: refused a request: {}", e.what());
+        Refuse(peer, *parser, *watch,
+               ProblemResponse(400,
+                               "The request could not be read: a header or the body's "
+                               "framing is malformed."));
+        return;
+      }
+    }
+  }
+
   void onRequest(const P::Http::Request& request, P::Http::ResponseWriter writer) override {
     auto exchange = std::make_unique<Responder::Exchange>(impl_, std::move(writer));
     exchange->start = std::chrono::steady_clock::now();
     try {
-      exchange->connection = Connection::Of(exchange->writer.getPeer(), impl_->poller);
+      exchange->Attach(Connection::Of(exchange->writer.getPeer(), impl_->poller));
     } catch (const std::exception& e) {
       spdlog::debug("http: answering through Pistache: {}", e.what());
     }
@@ -919,7 +1203,8 @@ class Server::Impl::Handler : public P::Http::Handler {
       connection = nullptr;
     }
     if (connection != nullptr) {
-      connection->Write(Serialize(response, {}, false, /*close=*/true), /*close=*/true);
+      connection->Write(connection->Begin(), Serialize(response, {}, false, /*close=*/true),
+                        /*close=*/true);
       return;
     }
     writer.setMime(P::Http::Mime::MediaType::fromString(response.content_type));
@@ -933,6 +1218,66 @@ class Server::Impl::Handler : public P::Http::Handler {
   }
 
  private:
+  static constexpr const char* kRefusedKey = "civic.refused";
+
+  Response TooLarge() const {
+    Problem problem;
+    problem.status = 413;
+    problem.detail = "The request is larger than " + std::to_string(getMaxRequestSize()) +
+                     " bytes, head and body.";
+    problem.extra["limit_bytes"] = getMaxRequestSize();
+    return ProblemResponse(problem);
+  }
+
+  // The answer to what Pistache's parser threw, from its status and fixed reason text.
+  static Response RefusalFor(const P::Http::HttpError& error) {
+    const std::string reason = error.reason();
+    if (reason == "Unknown HTTP request method") {
+      return ProblemResponse(501, "The request method is not one this server implements.");
+    }
+    if (reason == "Encountered invalid HTTP version") {
+      return ProblemResponse(505, "Only HTTP/1.1 and HTTP/1.0 are served.");
+    }
+    if (error.code() == 501) {
+      return ProblemResponse(501, "Only the chunked transfer coding is supported.");
+    }
+    if (error.code() == 415) {
+      return ProblemResponse(415,
+                             "The request could not be read: its Content-Type header is "
+                             "not a media type.");
+    }
+    if (error.code() == 400) {
+      return ProblemResponse(400, "The request could not be read: " + reason + ".");
+    }
+    return ProblemResponse(error.code() >= 400 && error.code() < 600 ? error.code() : 400,
+                           "The request could not be read.");
+  }
+
+  // Answers a request the parser refused, then ends the connection and ignores its input. In
+  // metrics its method is the one the request line named, if it was read.
+  void Refuse(const std::shared_ptr<P::Tcp::Peer>& peer, P::Http::RequestParser& parser,
+              ParseWatch& watch, Response response) {
+    const Method method = parser.step()->id() == PP::RequestLineStep::Id
+                              ? Method::kOther
+                              : FromPistache(parser.request.method());
+    parser.reset();
+    watch.in_head = false;
+    peer->putData(kRefusedKey, std::make_shared<int>(0));
+    auto exchange = std::make_unique<Responder::Exchange>(
+        impl_, P::Http::ResponseWriter(P::Http::Version::Http11, transport(), this, peer));
+    exchange->start = std::chrono::steady_clock::now();
+    exchange->method = method;
+    exchange->close_connection = true;
+    try {
+      exchange->Attach(Connection::Of(peer, impl_->poller));
+    } catch (const std::exception& e) {
+      spdlog::debug("http: answering through Pistache: {}", e.what());
+    }
+    impl_->in_flight.fetch_add(1, std::memory_order_acq_rel);
+    impl_->in_flight_gauge->Inc();
+    Responder(std::move(exchange)).Send(std::move(response));
+  }
+
   Server::Impl* impl_;
 };
 
@@ -1075,6 +1420,7 @@ struct ResponseStream::State {
   static constexpr size_t kMaxBuffered = 16 * 1024 * 1024;
 
   std::shared_ptr<Connection> connection;
+  uint64_t ticket = 0;     // the answer's turn on `connection`
   std::mutex mu;           // guards accepting
   bool accepting = false;  // Write() allowed: started and not yet ended or failed
 
@@ -1090,7 +1436,7 @@ struct ResponseStream::State {
   void EndLocked() {
     if (accepting) {
       accepting = false;
-      connection->Write("0\r\n\r\n");
+      connection->Write(ticket, "0\r\n\r\n");
     }
   }
 };
@@ -1120,7 +1466,7 @@ bool ResponseStream::Write(std::string_view data) {
   std::string chunk;
   chunk.reserve(data.size() + 16);
   State::AppendChunk(chunk, data);
-  if (!state_->connection->Write(chunk)) {
+  if (!state_->connection->Write(state_->ticket, chunk, /*close=*/false, /*last=*/false)) {
     state_->accepting = false;
     return false;
   }
@@ -1174,9 +1520,12 @@ std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& e
   }
   {
     std::lock_guard<std::mutex> lock(state->mu);
-    const bool sent = state->connection->Write(head);
+    state->ticket = exchange.ticket;
+    exchange.handed_over = true;
     // A HEAD request gets the head only: the stream is closed from the start.
-    state->accepting = sent && exchange.method != Method::kHead;
+    const bool head_only = exchange.method == Method::kHead;
+    const bool sent = state->connection->Write(state->ticket, head, /*close=*/false, head_only);
+    state->accepting = sent && !head_only;
   }
   Finish(exchange, status);
   {
@@ -1268,10 +1617,6 @@ Server::Server(ServerOptions options, Router router, metrics::Registry& registry
     impl_->PrepareMetrics(route);
   }
   impl_->unmatched.pattern = "unmatched";
-  impl_->unmatched.by_status = std::make_shared<std::array<std::atomic<metrics::Counter*>, 600>>();
-  for (auto& slot : *impl_->unmatched.by_status) {
-    slot.store(nullptr, std::memory_order_relaxed);
-  }
 }
 
 Server::~Server() { Stop(); }
