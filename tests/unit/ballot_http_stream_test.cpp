@@ -216,6 +216,25 @@ TEST_CASE("HTTP: a stream outlives the keep-alive timeout while idle", "[http][s
   CHECK(r2->body == ": first\n\ndata: late\n\n");
 }
 
+TEST_CASE("HTTP: a stream, and a slow answer, outlive the header timeout", "[http][stream]") {
+  civic::http::ServerOptions options;
+  options.header_timeout = 200ms;
+  StreamFixture f(options);
+  auto client = f.Client();
+  std::string received;
+  auto r = client.Get("/forever", [&](const char* data, size_t size) {
+    received.append(data, size);
+    return received.size() < 12 * 60;  // ~60 ticks of 20 ms: six header timeouts
+  });
+  CHECK(received.find("408") == std::string::npos);
+  CHECK(received.size() >= 12 * 60);
+  auto late = f.Client();
+  auto r2 = late.Get("/late");  // silent for a second before its last piece
+  REQUIRE(r2);
+  CHECK(r2->status == 200);
+  CHECK(r2->body == ": first\n\ndata: late\n\n");
+}
+
 TEST_CASE("HTTP: HEAD on a streamed route gets the head only, and the connection goes on",
           "[http][stream]") {
   StreamFixture f;
@@ -254,6 +273,13 @@ TEST_CASE("HTTP: HEAD on a streamed route gets the head only, and the connection
   const size_t head_end = received.find("\r\n\r\n") + 4;
   CHECK(received.compare(head_end, 17, "HTTP/1.1 200 OK\r\n") == 0);
   CHECK(received.find("three\n") != std::string::npos);
+  // A HEAD that asks to close gets the head, then the end of the connection.
+  received.clear();
+  send_all("HEAD /pieces HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  REQUIRE(read_until("\r\n\r\n"));
+  CHECK(received.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  char byte;
+  CHECK(::recv(fd, &byte, 1, 0) == 0);
   ::close(fd);
 }
 

@@ -822,3 +822,78 @@ TEST_CASE("HTTP: a pipelined request split across reads is answered once it is w
   CHECK(head2.rfind("HTTP/1.1 200 ", 0) == 0);
   CHECK(json::parse(body2)["id"] == "5");
 }
+
+TEST_CASE("HTTP: after a chunked body, with or without trailer fields, the next request is read",
+          "[http]") {
+  Fixture f;
+  RawConnection raw(f.port);
+  const std::string chunked_head =
+      "POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  // In one write: a chunked body without trailers, one with a trailer field, then a GET.
+  raw.Write(chunked_head + "9\r\n{\"a\":\"1\"}\r\n0\r\n\r\n" + chunked_head +
+            "9\r\n{\"a\":\"2\"}\r\n0\r\nX-Checksum: 1f\r\n\r\n" + Get("/v1/things/9"));
+  auto [head1, body1] = raw.ReadResponse();
+  CHECK(head1.rfind("HTTP/1.1 201 ", 0) == 0);
+  CHECK(json::parse(body1)["echo"]["a"] == "1");
+  auto [head2, body2] = raw.ReadResponse();
+  CHECK(head2.rfind("HTTP/1.1 201 ", 0) == 0);
+  CHECK(json::parse(body2)["echo"]["a"] == "2");
+  auto [head3, body3] = raw.ReadResponse();
+  CHECK(head3.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(json::parse(body3)["id"] == "9");
+  // The end of a chunked body in its own write (the usual case), then the next request.
+  raw.Write(chunked_head + "9\r\n{\"a\":\"3\"}\r\n0\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  raw.Write("\r\n");
+  auto [head4, body4] = raw.ReadResponse();
+  CHECK(json::parse(body4)["echo"]["a"] == "3");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  raw.Write(Get("/v1/things/10"));
+  auto [head5, body5] = raw.ReadResponse();
+  CHECK(head5.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(json::parse(body5)["id"] == "10");
+}
+
+TEST_CASE("HTTP: requests sent after one that ends the connection are not acted on", "[http]") {
+  Fixture f;
+  for (const std::string& last :
+       {std::string("GET /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        std::string("GET /v1/things/1 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")}) {
+    INFO(last);
+    RawConnection raw(f.port);
+    raw.Write(last +
+              "POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    auto [head, body] = raw.ReadResponse();
+    CHECK(head.rfind("HTTP/1.", 0) == 0);
+    CHECK(head.find(" 200 ") != std::string::npos);
+    CHECK(raw.ReadToEnd(std::chrono::milliseconds(5000)) == 0);
+  }
+  // The POSTs never reached their handler.
+  const std::string metrics = f.registry.Serialize();
+  CHECK(metrics.find(R"(http_requests_total{route="/v1/things",method="POST")") ==
+        std::string::npos);
+}
+
+TEST_CASE("HTTP: a client that pipelines too far ahead is told to wait, in order", "[http]") {
+  Fixture f;
+  RawConnection raw(f.port);
+  // Each is answered 300 ms later: 128 may wait at once, the 129th is refused.
+  std::string burst;
+  for (int i = 0; i < 140; ++i) {
+    burst += Get("/v1/echo-later/" + std::to_string(i));
+  }
+  raw.Write(burst);
+  for (int i = 0; i < 128; ++i) {
+    auto [head, body] = raw.ReadResponse();
+    INFO(i);
+    REQUIRE(head.rfind("HTTP/1.1 200 ", 0) == 0);
+    REQUIRE(body == "answer for " + std::to_string(i));
+  }
+  auto [head, body] = raw.ReadResponse();
+  CHECK(head.rfind("HTTP/1.1 503 ", 0) == 0);
+  CHECK(head.find("Retry-After: 1\r\n") != std::string::npos);
+  CHECK(json::parse(body)["detail"].get<std::string>().find("128") != std::string::npos);
+  CHECK(raw.ReadToEnd(std::chrono::milliseconds(5000)) == 0);
+}

@@ -414,9 +414,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // waiting for answers (pipelining, RFC 9112 9.3.2) and a later one is answered first by
   // another worker: each request takes a ticket as it is read (on the reactor thread, in order),
   // and an answer whose turn has not come waits here, whole, until those before it are written.
+  // The peer is marked busy here and idle again once every answer it is owed is written,
+  // under the same lock, so that Pistache's timer applies its keep-alive timeout only to a
+  // connection that owes nothing.
   uint64_t Begin() {
     std::lock_guard<std::mutex> lock(mu_);
+    if (auto peer = peer_.lock()) {
+      peer->setIdle(false);
+    }
     return next_ticket_++;
+  }
+
+  // How many requests read on this connection still wait for (the rest of) their answers.
+  uint64_t owed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failed_ ? 0 : next_ticket_ - current_;
   }
 
   // Sends `bytes` of ticket's answer, after everything of the answers before it. Any thread.
@@ -526,6 +538,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Sends `bytes` now, or as the socket takes them. REQUIRES: mu_ held, not failed or closing.
   bool WriteLocked(std::string_view bytes, bool close) {
     closing_ = close;
+    if (close) {
+      held_.clear();  // nothing after this answer is sent
+      held_bytes_ = 0;
+    }
     if (unsent_locked() == 0) {
       ReleaseLocked();
       const size_t sent = SendSome(bytes);
@@ -569,6 +585,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return;
       }
       ++current_;
+    }
+    if (current_ == next_ticket_) {
+      if (auto peer = peer_.lock()) {
+        peer->setIdle(true);  // as Pistache's own writer does: it may now time out as idle
+      }
     }
   }
 
@@ -897,10 +918,6 @@ struct Server::Impl {
   // Sends a whole answer on the exchange's connection; `close`: the answer says
   // Connection: close, and the connection ends after it.
   static void Deliver(Responder::Exchange& exchange, const std::string& bytes, bool close) {
-    if (auto peer = exchange.connection->peer()) {
-      // As Pistache's own writer does: the connection may now time out as idle.
-      peer->setIdle(true);
-    }
     exchange.handed_over = true;
     exchange.connection->Write(exchange.ticket, bytes, close);
   }
@@ -988,9 +1005,18 @@ struct ParserSteps : PP::ParserBase {
 // What one connection's parser has read of the request in progress.
 struct ParseWatch {
   static constexpr const char* kKey = "civic.parse";
+  // A step id Pistache's timer knows nothing of, so applies no timeout to: what the parser's
+  // step says while the connection still owes answers. Without it Pistache, which counts from
+  // the last request read, cut streams (live results, exports) and slow answers off with a
+  // 408 once the header timeout had passed.
+  static constexpr PP::StepId kAnsweringId = P::Meta::Hash::fnv1a("civic.Answering");
+
   P::StreamCursor* cursor = nullptr;  // the parser's, once a step has run
   bool in_head = false;               // the header step has begun ...
   size_t head_start = 0;              // ... at this offset of the parser's buffer
+  bool in_trailer = false;            // a chunked body ended: its trailer section is next
+  std::string trailer_line;           // the part of a trailer line read so far
+  std::weak_ptr<Connection> connection;
 };
 
 // The body length a header block (the lines after the request line, up to the empty one)
@@ -1045,7 +1071,15 @@ class WatchedStep : public PP::Step {
         watch_(std::move(watch)),
         max_request_bytes_(max_request_bytes) {}
 
-  PP::StepId id() const override { return inner_->id(); }
+  PP::StepId id() const override {
+    if (auto connection = watch_->connection.lock();
+        connection != nullptr && connection->owed() > 0) {
+      return ParseWatch::kAnsweringId;
+    }
+    return inner_->id();
+  }
+  // The wrapped step's own id, whatever the connection owes.
+  PP::StepId inner_id() const { return inner_->id(); }
 
   PP::State apply(P::StreamCursor& cursor) override {
     watch_->cursor = &cursor;
@@ -1075,6 +1109,47 @@ class WatchedStep : public PP::Step {
   size_t max_request_bytes_;
 };
 
+// Which of Pistache's steps the parser is at (its steps are wrapped: see WatchOf).
+PP::StepId StepOf(P::Http::RequestParser& parser) {
+  return static_cast<const WatchedStep*>(parser.step())->inner_id();
+}
+
+// Whether this is the client's last request on the connection (RFC 9112 9.3, 9.6).
+bool EndsConnection(const P::Http::Request& request) {
+  if (request.version() == P::Http::Version::Http10) {
+    return true;
+  }
+  const auto connection = request.headers().tryGet<P::Http::Header::Connection>();
+  return connection != nullptr && connection->control() == P::Http::ConnectionControl::Close;
+}
+
+bool IsChunked(const P::Http::Request& request) {
+  const auto encoding = request.headers().tryGet<P::Http::Header::TransferEncoding>();
+  return encoding != nullptr && encoding->encoding() == P::Http::Header::Encoding::Chunked;
+}
+
+// Pistache ends a chunked body at the last chunk's size line, `0`, leaving the trailer section
+// (fields, then an empty line) to be read as if it began the next request. Skips it from
+// `input`; false while it has not ended.
+constexpr size_t kMaxTrailerLine = 8 * 1024;
+bool SkipTrailer(ParseWatch& watch, std::string_view& input) {
+  while (watch.in_trailer) {
+    const size_t eol = input.find('\n');
+    if (eol == std::string_view::npos) {
+      watch.trailer_line.append(input);
+      input = {};
+      return false;
+    }
+    watch.trailer_line.append(input.substr(0, eol));
+    input.remove_prefix(eol + 1);
+    if (watch.trailer_line.empty() || watch.trailer_line == "\r") {
+      watch.in_trailer = false;
+    }
+    watch.trailer_line.clear();
+  }
+  return true;
+}
+
 // The connection's watch, its parser's steps wrapped on first use. Call on the reactor thread.
 std::shared_ptr<ParseWatch> WatchOf(const std::shared_ptr<P::Tcp::Peer>& peer,
                                     P::Http::RequestParser& parser, size_t max_request_bytes) {
@@ -1098,10 +1173,14 @@ class Server::Impl::Handler : public P::Http::Handler {
 
   explicit Handler(Server::Impl* impl) : impl_(impl) {}
 
-  // Pistache's own Http::Handler::onInput (0.0.5), step for step, except in two things.
+  // Pistache's own Http::Handler::onInput (0.0.5), step for step, except in these things.
   // - Bytes read after a complete request (the next requests of a client that pipelines) are
   //   parsed as the requests they are; Pistache drops them with its buffer, and that client
-  //   waits forever for their answers.
+  //   waits forever for their answers. Up to kMaxOwed requests may wait for answers at once.
+  // - After a request that ends the connection (Connection: close, HTTP/1.0) nothing more is
+  //   read: requests sent after it must not be acted on (RFC 9112 9.6).
+  // - A chunked body's trailer section, and empty lines before a request line, are skipped;
+  //   Pistache read them as the start of the next request.
   // - When the parser refuses the bytes Pistache answers in plain text (a header it cannot
   //   parse even as a 500 with the exception's text) and goes on reading the connection as if
   //   the next bytes began a request. Here the refusal is a problem+json answer that says
@@ -1109,38 +1188,78 @@ class Server::Impl::Handler : public P::Http::Handler {
   //   follows a request whose framing is unknown could be anything, a request hidden in a body
   //   included).
   void onInput(const char* buffer, size_t len, const std::shared_ptr<P::Tcp::Peer>& peer) override {
-    if (peer->tryGetData(kRefusedKey) != nullptr) {
+    if (peer->tryGetData(kReadDoneKey) != nullptr) {
       return;
     }
     auto parser = getParser(peer);
     auto& request = parser->request;
     const auto watch = WatchOf(peer, *parser, getMaxRequestSize());
     std::string rest;  // what came after the request just parsed, in the same read
+    std::string_view input(buffer, len);
     while (true) {
+      if (watch->in_trailer && !SkipTrailer(*watch, input)) {
+        if (watch->trailer_line.size() > kMaxTrailerLine) {
+          Refuse(peer, *parser, *watch,
+                 ProblemResponse(400,
+                                 "The request could not be read: a line of its chunked "
+                                 "body's trailer section is too long."));
+        }
+        return;
+      }
+      const bool at_start = StepOf(*parser) == PP::RequestLineStep::Id &&
+                            (watch->cursor == nullptr || watch->cursor->remaining() == 0);
+      if (at_start) {
+        // RFC 9112 2.2: empty lines before a request line are ignored.
+        size_t skip = 0;
+        while (skip < input.size() && (input[skip] == '\r' || input[skip] == '\n')) {
+          ++skip;
+        }
+        input.remove_prefix(skip);
+      }
+      if (input.empty()) {
+        return;
+      }
       try {
-        if (!parser->feed(buffer, len)) {
+        if (!parser->feed(input.data(), input.size())) {
           Refuse(peer, *parser, *watch, TooLarge());
           return;
         }
         if (parser->parse() != PP::State::Done) {
           return;
         }
+        if (auto connection = watch->connection.lock();
+            connection != nullptr && connection->owed() >= kMaxOwed) {
+          Refuse(peer, *parser, *watch,
+                 ProblemResponse(503, "Too many requests on this connection wait for answers (" +
+                                          std::to_string(kMaxOwed) +
+                                          "); wait for answers before sending more.")
+                     .WithHeader("Retry-After", "1"));
+          return;
+        }
         std::string next;
         if (watch->cursor != nullptr && watch->cursor->remaining() > 0) {
           next.assign(watch->cursor->offset(), watch->cursor->remaining());
         }
+        const bool chunked = IsChunked(request);
+        const bool last = EndsConnection(request);
         P::Http::ResponseWriter writer(request.version(), transport(), this, peer);
         request.copyAddress(peer->address());
         peer->setIdle(false);
         onRequest(request, std::move(writer));
         parser->reset();
         watch->in_head = false;
-        if (next.empty()) {
+        watch->in_trailer = chunked;
+        if (watch->connection.expired()) {
+          if (auto data = peer->tryGetData(Connection::kKey)) {
+            watch->connection = std::static_pointer_cast<Connection>(data);
+          }
+        }
+        if (last) {
+          peer->putData(kReadDoneKey, std::make_shared<int>(0));
           return;
         }
         rest = std::move(next);
-        buffer = rest.data();
-        len = rest.size();
+        input = rest;
       } catch (const P::Http::HttpError& e) {
         Refuse(peer, *parser, *watch, RefusalFor(e));
         return;
@@ -1179,9 +1298,7 @@ class Server::Impl::Handler : public P::Http::Handler {
     }
     exchange->method = converted.method;
     exchange->origin = converted.Header("origin");
-    const auto connection = converted.Header("connection");
-    exchange->close_connection = (connection && EqualsIgnoreCase(*connection, "close")) ||
-                                 request.version() == P::Http::Version::Http10;
+    exchange->close_connection = EndsConnection(request);
     try {
       impl_->Dispatch(std::move(converted), exchange);
     } catch (const std::exception& e) {
@@ -1218,7 +1335,10 @@ class Server::Impl::Handler : public P::Http::Handler {
   }
 
  private:
-  static constexpr const char* kRefusedKey = "civic.refused";
+  // Set on a peer whose input is no longer read: after its last request, or a refusal.
+  static constexpr const char* kReadDoneKey = "civic.read-done";
+  // Requests read on one connection that may wait for their answers at once.
+  static constexpr uint64_t kMaxOwed = 128;
 
   Response TooLarge() const {
     Problem problem;
@@ -1257,12 +1377,12 @@ class Server::Impl::Handler : public P::Http::Handler {
   // metrics its method is the one the request line named, if it was read.
   void Refuse(const std::shared_ptr<P::Tcp::Peer>& peer, P::Http::RequestParser& parser,
               ParseWatch& watch, Response response) {
-    const Method method = parser.step()->id() == PP::RequestLineStep::Id
+    const Method method = StepOf(parser) == PP::RequestLineStep::Id
                               ? Method::kOther
                               : FromPistache(parser.request.method());
     parser.reset();
     watch.in_head = false;
-    peer->putData(kRefusedKey, std::make_shared<int>(0));
+    peer->putData(kReadDoneKey, std::make_shared<int>(0));
     auto exchange = std::make_unique<Responder::Exchange>(
         impl_, P::Http::ResponseWriter(P::Http::Version::Http11, transport(), this, peer));
     exchange->start = std::chrono::steady_clock::now();
@@ -1421,6 +1541,7 @@ struct ResponseStream::State {
 
   std::shared_ptr<Connection> connection;
   uint64_t ticket = 0;     // the answer's turn on `connection`
+  bool close = false;      // the connection ends after the stream (the request asked)
   std::mutex mu;           // guards accepting
   bool accepting = false;  // Write() allowed: started and not yet ended or failed
 
@@ -1436,7 +1557,7 @@ struct ResponseStream::State {
   void EndLocked() {
     if (accepting) {
       accepting = false;
-      connection->Write(ticket, "0\r\n\r\n");
+      connection->Write(ticket, "0\r\n\r\n", close);
     }
   }
 };
@@ -1521,10 +1642,12 @@ std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& e
   {
     std::lock_guard<std::mutex> lock(state->mu);
     state->ticket = exchange.ticket;
+    state->close = exchange.close_connection;
     exchange.handed_over = true;
     // A HEAD request gets the head only: the stream is closed from the start.
     const bool head_only = exchange.method == Method::kHead;
-    const bool sent = state->connection->Write(state->ticket, head, /*close=*/false, head_only);
+    const bool sent =
+        state->connection->Write(state->ticket, head, head_only && state->close, head_only);
     state->accepting = sent && !head_only;
   }
   Finish(exchange, status);
