@@ -414,14 +414,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // waiting for answers (pipelining, RFC 9112 9.3.2) and a later one is answered first by
   // another worker: each request takes a ticket as it is read (on the reactor thread, in order),
   // and an answer whose turn has not come waits here, whole, until those before it are written.
-  // The peer is marked busy here and idle again once every answer it is owed is written,
-  // under the same lock, so that Pistache's timer applies its keep-alive timeout only to a
-  // connection that owes nothing.
   uint64_t Begin() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto peer = peer_.lock()) {
-      peer->setIdle(false);
-    }
+    settled_ = false;
     return next_ticket_++;
   }
 
@@ -429,6 +424,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t owed() {
     std::lock_guard<std::mutex> lock(mu_);
     return failed_ ? 0 : next_ticket_ - current_;
+  }
+  // Whether an answer, or a part of one, is still to be handed to the socket.
+  bool busy() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !failed_ && (next_ticket_ != current_ || unsent_locked() > 0);
+  }
+  // True once after every answer owed has been handed to the socket (since the last Begin).
+  bool TakeSettled() {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool settled = settled_ && !failed_;
+    settled_ = false;
+    return settled;
+  }
+  // Whether the client has taken none of the bytes waiting for it for longer than `limit`.
+  bool Stalled(std::chrono::steady_clock::time_point now, std::chrono::milliseconds limit) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !failed_ && unsent_locked() > 0 && now - last_progress_ > limit;
   }
 
   // Sends `bytes` of ticket's answer, after everything of the answers before it. Any thread.
@@ -488,11 +500,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     offset_ += sent;
+    if (sent > 0) {
+      last_progress_ = std::chrono::steady_clock::now();
+    }
     if (unsent_locked() == 0) {
       ReleaseLocked();
       if (closing_) {
         EndLocked();
       }
+      SettleLocked();
       return;
     }
     if (offset_ > pending_.size() / 2) {
@@ -555,6 +571,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return true;
       }
       bytes.remove_prefix(sent);
+      last_progress_ = std::chrono::steady_clock::now();
     }
     pending_.append(bytes);
     if (!armed_) {
@@ -586,10 +603,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       ++current_;
     }
-    if (current_ == next_ticket_) {
-      if (auto peer = peer_.lock()) {
-        peer->setIdle(true);  // as Pistache's own writer does: it may now time out as idle
-      }
+    SettleLocked();
+  }
+
+  // Notes that nothing is owed any more, for the reactor's timer (WatchedStep::id), which then
+  // lets the connection time out as idle, counted from then. REQUIRES: mu_ held.
+  void SettleLocked() {
+    if (current_ == next_ticket_ && unsent_locked() == 0) {
+      settled_ = true;
     }
   }
 
@@ -649,16 +670,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::weak_ptr<P::Tcp::Peer> peer_;
   const std::shared_ptr<OutputPoller> poller_;
 
-  std::mutex mu_;                  // guards the members below
-  std::string pending_;            // bytes the socket has not taken yet, from offset_
-  size_t offset_ = 0;              // how much of pending_ is already sent
-  uint64_t next_ticket_ = 0;       // the next request's
-  uint64_t current_ = 0;           // the ticket whose answer is being written
-  std::map<uint64_t, Held> held_;  // later answers, by ticket
-  size_t held_bytes_ = 0;          // their bytes
-  bool armed_ = false;             // the poller will call Flush
-  bool failed_ = false;            // the client left, a write failed, or the server stopped
-  bool closing_ = false;           // the last answer said Connection: close: end once it is sent
+  std::mutex mu_;         // guards the members below
+  std::string pending_;   // bytes the socket has not taken yet, from offset_
+  size_t offset_ = 0;     // how much of pending_ is already sent
+  bool settled_ = false;  // all owed was handed over since the last Begin
+  std::chrono::steady_clock::time_point last_progress_;  // the socket last took bytes
+  uint64_t next_ticket_ = 0;                             // the next request's
+  uint64_t current_ = 0;                                 // the ticket whose answer is being written
+  std::map<uint64_t, Held> held_;                        // later answers, by ticket
+  size_t held_bytes_ = 0;                                // their bytes
+  bool armed_ = false;                                   // the poller will call Flush
+  bool failed_ = false;   // the client left, a write failed, or the server stopped
+  bool closing_ = false;  // the last answer said Connection: close: end once it is sent
 };
 
 void OutputPoller::Stop() {
@@ -1017,6 +1040,9 @@ struct ParseWatch {
   bool in_trailer = false;            // a chunked body ended: its trailer section is next
   std::string trailer_line;           // the part of a trailer line read so far
   std::weak_ptr<Connection> connection;
+  P::Http::RequestParser* parser = nullptr;  // the connection's (the peer owns both)
+  bool idle_next = false;  // answers are all written: the timer marks the peer idle next round
+  std::chrono::milliseconds send_timeout{0};
 };
 
 // The body length a header block (the lines after the request line, up to the empty one)
@@ -1071,13 +1097,12 @@ class WatchedStep : public PP::Step {
         watch_(std::move(watch)),
         max_request_bytes_(max_request_bytes) {}
 
-  PP::StepId id() const override {
-    if (auto connection = watch_->connection.lock();
-        connection != nullptr && connection->owed() > 0) {
-      return ParseWatch::kAnsweringId;
-    }
-    return inner_->id();
-  }
+  // Called by Pistache's timer only (TransportImpl::checkIdlePeers, on the reactor thread), to
+  // choose the timeout that applies: none while the connection owes answers; the keep-alive
+  // timeout once they are written, counted from then (Pistache counts from when the request
+  // was read, which would close a connection at once after an answer that took longer); and
+  // a client that takes none of its answer's bytes for send_timeout is disconnected.
+  PP::StepId id() const override;
   // The wrapped step's own id, whatever the connection owes.
   PP::StepId inner_id() const { return inner_->id(); }
 
@@ -1112,6 +1137,44 @@ class WatchedStep : public PP::Step {
 // Which of Pistache's steps the parser is at (its steps are wrapped: see WatchOf).
 PP::StepId StepOf(P::Http::RequestParser& parser) {
   return static_cast<const WatchedStep*>(parser.step())->inner_id();
+}
+
+// Whether the parser holds nothing of a next request.
+bool AtRequestStart(P::Http::RequestParser& parser, const ParseWatch& watch) {
+  return StepOf(parser) == PP::RequestLineStep::Id &&
+         (watch.cursor == nullptr || watch.cursor->remaining() == 0);
+}
+
+PP::StepId WatchedStep::id() const {
+  const auto connection = watch_->connection.lock();
+  if (connection == nullptr) {
+    return inner_->id();
+  }
+  if (connection->Stalled(std::chrono::steady_clock::now(), watch_->send_timeout)) {
+    spdlog::debug("http: a client took nothing for {} ms: disconnected",
+                  watch_->send_timeout.count());
+    connection->Fail();
+    return ParseWatch::kAnsweringId;
+  }
+  if (connection->busy()) {
+    return ParseWatch::kAnsweringId;
+  }
+  // Pistache measured this round from the old clock and reads the idle flag after this call:
+  // the clock restarts now, the flag is set next round.
+  if (connection->TakeSettled() && AtRequestStart(*watch_->parser, *watch_)) {
+    watch_->parser->reset();  // empty: this only restarts its clock
+    watch_->idle_next = true;
+    return ParseWatch::kAnsweringId;
+  }
+  if (watch_->idle_next) {
+    watch_->idle_next = false;
+    if (auto peer = connection->peer();
+        peer != nullptr && AtRequestStart(*watch_->parser, *watch_)) {
+      peer->setIdle(true);
+      return ParseWatch::kAnsweringId;
+    }
+  }
+  return inner_->id();
 }
 
 // Whether this is the client's last request on the connection (RFC 9112 9.3, 9.6).
@@ -1152,11 +1215,14 @@ bool SkipTrailer(ParseWatch& watch, std::string_view& input) {
 
 // The connection's watch, its parser's steps wrapped on first use. Call on the reactor thread.
 std::shared_ptr<ParseWatch> WatchOf(const std::shared_ptr<P::Tcp::Peer>& peer,
-                                    P::Http::RequestParser& parser, size_t max_request_bytes) {
+                                    P::Http::RequestParser& parser, size_t max_request_bytes,
+                                    std::chrono::milliseconds send_timeout) {
   if (auto data = peer->tryGetData(ParseWatch::kKey)) {
     return std::static_pointer_cast<ParseWatch>(data);
   }
   auto watch = std::make_shared<ParseWatch>();
+  watch->parser = &parser;
+  watch->send_timeout = send_timeout;
   for (auto& step : ParserSteps::Of(parser)) {
     step =
         std::make_unique<WatchedStep>(&parser.request, std::move(step), watch, max_request_bytes);
@@ -1193,7 +1259,7 @@ class Server::Impl::Handler : public P::Http::Handler {
     }
     auto parser = getParser(peer);
     auto& request = parser->request;
-    const auto watch = WatchOf(peer, *parser, getMaxRequestSize());
+    const auto watch = WatchOf(peer, *parser, getMaxRequestSize(), impl_->options.send_timeout);
     std::string rest;  // what came after the request just parsed, in the same read
     std::string_view input(buffer, len);
     while (true) {
@@ -1206,18 +1272,21 @@ class Server::Impl::Handler : public P::Http::Handler {
         }
         return;
       }
-      const bool at_start = StepOf(*parser) == PP::RequestLineStep::Id &&
-                            (watch->cursor == nullptr || watch->cursor->remaining() == 0);
-      if (at_start) {
+      if (AtRequestStart(*parser, *watch)) {
         // RFC 9112 2.2: empty lines before a request line are ignored.
         size_t skip = 0;
         while (skip < input.size() && (input[skip] == '\r' || input[skip] == '\n')) {
           ++skip;
         }
         input.remove_prefix(skip);
-      }
-      if (input.empty()) {
-        return;
+        if (input.empty()) {
+          return;
+        }
+        // A new request's header timeout counts from its first byte, not from the last
+        // request read on the connection (the parser is empty: this only restarts its clock).
+        if (std::chrono::steady_clock::now() - parser->time() > std::chrono::milliseconds(100)) {
+          parser->reset();
+        }
       }
       try {
         if (!parser->feed(input.data(), input.size())) {
@@ -1225,6 +1294,10 @@ class Server::Impl::Handler : public P::Http::Handler {
           return;
         }
         if (parser->parse() != PP::State::Done) {
+          // A request has begun: its header and body timeouts apply (while the connection is
+          // idle, Pistache would apply only the keep-alive timeout, and close without a word).
+          peer->setIdle(false);
+          watch->idle_next = false;
           return;
         }
         if (auto connection = watch->connection.lock();
@@ -1245,6 +1318,7 @@ class Server::Impl::Handler : public P::Http::Handler {
         P::Http::ResponseWriter writer(request.version(), transport(), this, peer);
         request.copyAddress(peer->address());
         peer->setIdle(false);
+        watch->idle_next = false;
         onRequest(request, std::move(writer));
         parser->reset();
         watch->in_head = false;

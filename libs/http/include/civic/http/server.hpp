@@ -27,6 +27,8 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds keepalive_timeout{60'000};
+  // A client that takes none of the bytes of its answer for this long is disconnected.
+  std::chrono::milliseconds send_timeout{60'000};
   // An offloaded request still queued after this long is answered 503 instead of run.
   std::chrono::milliseconds queue_timeout{10'000};
   // Origins allowed for cross-origin browser calls: "*" or exact origins. Empty: no CORS headers.
