@@ -148,6 +148,10 @@ struct StreamFixture {
     port = server->Start();
   }
   ~StreamFixture() {
+    // Stopped first: a handler may still be running (a client can have read a stream's head
+    // before its handler spawned the writer), and none runs after Stop(). The writers then
+    // find their streams ended.
+    server->Stop();
     std::vector<std::thread> joining;
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -156,7 +160,6 @@ struct StreamFixture {
     for (auto& thread : joining) {
       thread.join();
     }
-    server->Stop();
   }
   httplib::Client Client() const {
     httplib::Client client("127.0.0.1", port);

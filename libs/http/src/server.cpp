@@ -1,6 +1,8 @@
 #include "civic/http/server.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/net.h>
@@ -403,6 +405,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (fd < 0) {
       return nullptr;
     }
+    // Answers to pipelined requests are written one after another: with Nagle's algorithm each
+    // after the first waited for the client's delayed ACK (~40 ms).
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     auto connection = std::make_shared<Connection>(fd, peer, poller);
     peer->putData(kKey, connection);
     return connection;
@@ -1041,6 +1047,7 @@ struct ParseWatch {
   std::string trailer_line;           // the part of a trailer line read so far
   std::weak_ptr<Connection> connection;
   P::Http::RequestParser* parser = nullptr;  // the connection's (the peer owns both)
+  bool read_done = false;  // no more input is read: after the last request, or a refusal
   bool idle_next = false;  // answers are all written: the timer marks the peer idle next round
   std::chrono::milliseconds send_timeout{0};
 };
@@ -1254,12 +1261,12 @@ class Server::Impl::Handler : public P::Http::Handler {
   //   follows a request whose framing is unknown could be anything, a request hidden in a body
   //   included).
   void onInput(const char* buffer, size_t len, const std::shared_ptr<P::Tcp::Peer>& peer) override {
-    if (peer->tryGetData(kReadDoneKey) != nullptr) {
-      return;
-    }
     auto parser = getParser(peer);
     auto& request = parser->request;
     const auto watch = WatchOf(peer, *parser, getMaxRequestSize(), impl_->options.send_timeout);
+    if (watch->read_done) {
+      return;
+    }
     std::string rest;  // what came after the request just parsed, in the same read
     std::string_view input(buffer, len);
     while (true) {
@@ -1329,7 +1336,7 @@ class Server::Impl::Handler : public P::Http::Handler {
           }
         }
         if (last) {
-          peer->putData(kReadDoneKey, std::make_shared<int>(0));
+          watch->read_done = true;
           return;
         }
         rest = std::move(next);
@@ -1409,8 +1416,6 @@ class Server::Impl::Handler : public P::Http::Handler {
   }
 
  private:
-  // Set on a peer whose input is no longer read: after its last request, or a refusal.
-  static constexpr const char* kReadDoneKey = "civic.read-done";
   // Requests read on one connection that may wait for their answers at once.
   static constexpr uint64_t kMaxOwed = 128;
 
@@ -1456,7 +1461,7 @@ class Server::Impl::Handler : public P::Http::Handler {
                               : FromPistache(parser.request.method());
     parser.reset();
     watch.in_head = false;
-    peer->putData(kReadDoneKey, std::make_shared<int>(0));
+    watch.read_done = true;
     auto exchange = std::make_unique<Responder::Exchange>(
         impl_, P::Http::ResponseWriter(P::Http::Version::Http11, transport(), this, peer));
     exchange->start = std::chrono::steady_clock::now();
