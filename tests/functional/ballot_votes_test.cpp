@@ -1,4 +1,10 @@
 // The ballot's vote routes against the real binary: every answer, receipts, results, restart.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <future>
@@ -413,4 +419,85 @@ TEST_CASE("Ballot: after a restart the tallies and dedup equal what was acknowle
     CHECK(json::parse(r->body)["receipt"] == receipts[voter]);
     CHECK(Vote(*b.client, 7, voter, 31, i % 3 == 0 ? 502 : 501)->status == 409);
   }
+}
+
+TEST_CASE("Ballot: votes a client pipelines on one connection are all answered, in order",
+          "[ballot][votes]") {
+  Ballot b;
+  // One write of 14 requests, each sent without waiting for the one before it's answer.
+  struct Sent {
+    json body;
+    int status;
+  };
+  std::vector<Sent> sent;
+  for (int i = 0; i < 10; ++i) {
+    sent.push_back({VoteBody(Str("pipelined-", i), 31, 501), 201});
+  }
+  sent.push_back({VoteBody("pipelined-0", 31, 501), 200});  // the first one again
+  sent.push_back({VoteBody("pipelined-1", 31, 502), 409});  // K = 1
+  sent.push_back({VoteBody("pipelined-10", 31, 999), 404});
+  sent.push_back({{{"voter", "pipelined-11"}, {"nomination", 31}}, 422});
+  std::string bytes;
+  for (const Sent& s : sent) {
+    const std::string body = s.body.dump();
+    bytes += Str("POST /v1/awards/7/votes HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ",
+                 civic::test::kClientKey,
+                 "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\n\r\n",
+                 body);
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(b.service->port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(bytes.size()));
+  std::string received;
+  const auto fill = [&] {
+    char chunk[65536];
+    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) {
+      return false;
+    }
+    received.append(chunk, static_cast<size_t>(n));
+    return true;
+  };
+  std::vector<std::pair<int, json>> answers;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    size_t end;
+    while ((end = received.find("\r\n\r\n")) == std::string::npos) {
+      REQUIRE(fill());
+    }
+    const std::string head = received.substr(0, end);
+    received.erase(0, end + 4);
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const size_t at = lower.find("content-length:");
+    REQUIRE(at != std::string::npos);
+    const size_t length = std::stoul(head.substr(at + 15));
+    while (received.size() < length) {
+      REQUIRE(fill());
+    }
+    answers.emplace_back(std::stoi(head.substr(9, 3)), json::parse(received.substr(0, length)));
+    received.erase(0, length);
+  }
+  ::close(fd);
+  std::set<std::string> receipts;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    INFO(i << ": " << answers[i].second.dump());
+    CHECK(answers[i].first == sent[i].status);
+    if (answers[i].first == 201) {
+      receipts.insert(answers[i].second["receipt"].get<std::string>());
+    }
+  }
+  CHECK(receipts.size() == 10);  // ten voters, ten receipts
+  // The repeated vote names the first one's receipt: its answer is the 11th, not another's.
+  REQUIRE(answers[10].first == 200);
+  CHECK(answers[10].second["receipt"] == answers[0].second["receipt"]);
+  CHECK(civic::test::VotesByNominee(Results(*b.client, 7))[501] == 10);
 }
