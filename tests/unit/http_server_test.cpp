@@ -595,10 +595,31 @@ TEST_CASE("HTTP: a request whose head does not arrive in time gets a 408", "[htt
   Fixture f(options);
   RawConnection c(f.port);
   c.Write("GET /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n");  // and never the blank line
-  // Pistache's transport answers this one itself (a bare 408, no body), then closes.
   auto [head, body] = c.ReadResponse();
   CHECK(head.rfind("HTTP/1.1 408 ", 0) == 0);
-  CHECK(body.empty());
+  CHECK(head.find("Content-Type: application/problem+json\r\n") != std::string::npos);
+  CHECK(head.find("Connection: Close\r\n") != std::string::npos);
+  CHECK(json::parse(body)["status"] == 408);
+  CHECK(c.ReadToEnd(std::chrono::milliseconds(5000)) == 0);
+}
+
+TEST_CASE("HTTP: a body that does not arrive in time gets a 408 problem", "[http]") {
+  civic::http::ServerOptions options;
+  options.body_timeout = std::chrono::milliseconds(300);
+  Fixture f(options);
+  RawConnection c(f.port);
+  c.Write(
+      "POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Content-Length: 20\r\n\r\n{\"a\":");  // 5 of the 20 bytes
+  const auto sent = std::chrono::steady_clock::now();
+  auto [head, body] = c.ReadResponse();
+  CHECK(head.rfind("HTTP/1.1 408 ", 0) == 0);
+  CHECK(json::parse(body)["detail"] == "The request was not received in time.");
+  CHECK(std::chrono::steady_clock::now() - sent < std::chrono::seconds(5));
+  CHECK(c.ReadToEnd(std::chrono::milliseconds(5000)) == 0);
+  const std::string metrics = f.registry.Serialize();
+  CHECK(metrics.find(R"(http_requests_total{route="unmatched",method="POST",code="408"} 1)") !=
+        std::string::npos);
 }
 
 TEST_CASE("HTTP: at stop, a client still owed part of an answer sees the connection end",

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -1050,6 +1051,11 @@ struct ParseWatch {
   bool read_done = false;  // no more input is read: after the last request, or a refusal
   bool idle_next = false;  // answers are all written: the timer marks the peer idle next round
   std::chrono::milliseconds send_timeout{0};
+  std::chrono::milliseconds header_timeout{0};
+  std::chrono::milliseconds body_timeout{0};
+  // Answers a request that did not arrive in time (408 problem) and ends the connection; set
+  // by the handler. Called on the reactor thread.
+  std::function<void()> on_stall;
 };
 
 // The body length a header block (the lines after the request line, up to the empty one)
@@ -1154,6 +1160,19 @@ bool AtRequestStart(P::Http::RequestParser& parser, const ParseWatch& watch) {
 
 PP::StepId WatchedStep::id() const {
   const auto connection = watch_->connection.lock();
+  // A request that began and did not arrive whole in time gets our 408 (a problem) before
+  // Pistache's timer, which reads its clock just before this call, would send its bare one
+  // (by this later clock the request is at least as late). Not while answers are owed.
+  const bool in_progress = watch_->in_trailer || !AtRequestStart(*watch_->parser, *watch_);
+  if (!watch_->read_done && in_progress && watch_->on_stall &&
+      (connection == nullptr || !connection->busy())) {
+    const auto limit =
+        inner_->id() == PP::BodyStep::Id ? watch_->body_timeout : watch_->header_timeout;
+    if (std::chrono::steady_clock::now() - watch_->parser->time() > limit) {
+      watch_->on_stall();
+      return ParseWatch::kAnsweringId;
+    }
+  }
   if (connection == nullptr) {
     return inner_->id();
   }
@@ -1266,6 +1285,17 @@ class Server::Impl::Handler : public P::Http::Handler {
     const auto watch = WatchOf(peer, *parser, getMaxRequestSize(), impl_->options.send_timeout);
     if (watch->read_done) {
       return;
+    }
+    if (!watch->on_stall) {
+      watch->header_timeout = impl_->options.header_timeout;
+      watch->body_timeout = impl_->options.body_timeout;
+      // The peer owns the watch, the watch this function: neither is held strongly here.
+      watch->on_stall = [this, weak = std::weak_ptr<P::Tcp::Peer>(peer), raw = watch.get()] {
+        if (auto stalled = weak.lock()) {
+          Refuse(stalled, *getParser(stalled), *raw,
+                 ProblemResponse(408, "The request was not received in time."));
+        }
+      };
     }
     std::string rest;  // what came after the request just parsed, in the same read
     std::string_view input(buffer, len);
