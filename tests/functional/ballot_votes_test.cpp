@@ -1,16 +1,11 @@
 // The ballot's vote routes against the real binary: every answer, receipts, results, restart.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <future>
 #include <set>
 
 #include "ballot_fixture.hpp"
+#include "raw_connection.hpp"
 
 using civic::test::AdminAuth;
 using civic::test::BallotOptions;
@@ -445,48 +440,13 @@ TEST_CASE("Ballot: votes a client pipelines on one connection are all answered, 
                  "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\n\r\n",
                  body);
   }
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(b.service->port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-          static_cast<ssize_t>(bytes.size()));
-  std::string received;
-  const auto fill = [&] {
-    char chunk[65536];
-    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
-    if (n <= 0) {
-      return false;
-    }
-    received.append(chunk, static_cast<size_t>(n));
-    return true;
-  };
+  civic::test::RawConnection raw(static_cast<uint16_t>(b.service->port()));
+  raw.Write(bytes);
   std::vector<std::pair<int, json>> answers;
   for (size_t i = 0; i < sent.size(); ++i) {
-    size_t end;
-    while ((end = received.find("\r\n\r\n")) == std::string::npos) {
-      REQUIRE(fill());
-    }
-    const std::string head = received.substr(0, end);
-    received.erase(0, end + 4);
-    std::string lower = head;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    const size_t at = lower.find("content-length:");
-    REQUIRE(at != std::string::npos);
-    const size_t length = std::stoul(head.substr(at + 15));
-    while (received.size() < length) {
-      REQUIRE(fill());
-    }
-    answers.emplace_back(std::stoi(head.substr(9, 3)), json::parse(received.substr(0, length)));
-    received.erase(0, length);
+    auto [head, body] = raw.ReadResponse();
+    answers.emplace_back(std::stoi(head.substr(9, 3)), json::parse(body));
   }
-  ::close(fd);
   std::set<std::string> receipts;
   for (size_t i = 0; i < sent.size(); ++i) {
     INFO(i << ": " << answers[i].second.dump());

@@ -19,6 +19,7 @@
 
 #include "civic/http/server.hpp"
 #include "civic/metrics/metrics.hpp"
+#include "raw_connection.hpp"
 
 namespace {
 
@@ -356,81 +357,21 @@ TEST_CASE("HTTP: a stream whose client stops reading shows a backlog, and Abort(
   ::close(fd);
 }
 
-namespace {
-
-// A raw client socket to the fixture's server, with a 10 s read timeout.
-class RawClient {
- public:
-  explicit RawClient(uint16_t port, int receive_buffer = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    if (receive_buffer > 0) {
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
-    }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-    timeval timeout{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  }
-  ~RawClient() { ::close(fd_); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  void Send(const std::string& bytes) {
-    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(bytes.size()));
-  }
-  // Reads until `marker` has arrived; false if the connection ended (or timed out) first.
-  bool ReadUntil(const std::string& marker) {
-    char buffer[65536];
-    while (received.find(marker) == std::string::npos) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) {
-        return false;
-      }
-      received.append(buffer, static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // Reads until the server ends the connection: true if it did within 10 s.
-  bool ReadToEnd() {
-    char buffer[65536];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n == 0 || (n < 0 && errno == ECONNRESET)) {
-        return true;
-      }
-      if (n < 0) {
-        return false;
-      }
-      received.append(buffer, static_cast<size_t>(n));
-    }
-  }
-
-  std::string received;
-
- private:
-  int fd_ = -1;
-};
-
-}  // namespace
+using civic::test::RawConnection;
 
 TEST_CASE("HTTP: an answer a slow client reads after the keep-alive timeout arrives whole",
           "[http][stream]") {
   civic::http::ServerOptions options;
   options.keepalive_timeout = 1000ms;
   StreamFixture f(options);
-  RawClient client(f.port, 16 * 1024);
-  client.Send("GET /big-stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  RawConnection client(f.port, 16 * 1024);
+  client.Write("GET /big-stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   // Most of the 4 MiB waits in the server, past the keep-alive timeout and then some.
   std::this_thread::sleep_for(2500ms);
   REQUIRE(client.ReadUntil("\r\n0\r\n\r\n"));
-  const size_t body = client.received.find("\r\n\r\n") + 4;
-  CHECK(std::count(client.received.begin() + static_cast<long>(body), client.received.end(), 'b') ==
-        64 * 64 * 1024);
+  const size_t body = client.received().find("\r\n\r\n") + 4;
+  CHECK(std::count(client.received().begin() + static_cast<long>(body), client.received().end(),
+                   'b') == 64 * 64 * 1024);
 }
 
 TEST_CASE("HTTP: after an answer longer than the keep-alive timeout the connection is kept",
@@ -438,18 +379,18 @@ TEST_CASE("HTTP: after an answer longer than the keep-alive timeout the connecti
   civic::http::ServerOptions options;
   options.keepalive_timeout = 600ms;
   StreamFixture f(options);
-  RawClient client(f.port);
-  client.Send("GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");  // ends after a second
+  RawConnection client(f.port);
+  client.Write("GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");  // ends after a second
   REQUIRE(client.ReadUntil("data: late\n\n\r\n0\r\n\r\n"));
   std::this_thread::sleep_for(300ms);  // within the keep-alive timeout, counted from the end
-  client.received.clear();
-  client.Send("GET /pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  client.received().clear();
+  client.Write("GET /pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   REQUIRE(client.ReadUntil("three\n\r\n0\r\n\r\n"));
-  CHECK(client.received.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(client.received().rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   // Idle past the keep-alive timeout: the server ends the connection without a word.
-  client.received.clear();
-  CHECK(client.ReadToEnd());
-  CHECK(client.received.empty());
+  client.received().clear();
+  CHECK(client.ReadToEnd(10s) >= 0);
+  CHECK(client.received().empty());
 }
 
 TEST_CASE("HTTP: a second request that stalls on a kept-alive connection gets a 408",
@@ -458,15 +399,15 @@ TEST_CASE("HTTP: a second request that stalls on a kept-alive connection gets a 
   options.header_timeout = 300ms;
   options.keepalive_timeout = 20'000ms;
   StreamFixture f(options);
-  RawClient client(f.port);
-  client.Send("GET /pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  RawConnection client(f.port);
+  client.Write("GET /pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   REQUIRE(client.ReadUntil("three\n\r\n0\r\n\r\n"));
-  client.received.clear();
+  client.received().clear();
   std::this_thread::sleep_for(500ms);
   const auto sent = std::chrono::steady_clock::now();
-  client.Send("GET /pieces HTTP/1.1\r\nHo");  // and nothing more
-  CHECK(client.ReadToEnd());
-  CHECK(client.received.rfind("HTTP/1.1 408 ", 0) == 0);
+  client.Write("GET /pieces HTTP/1.1\r\nHo");  // and nothing more
+  CHECK(client.ReadToEnd(10s) >= 0);
+  CHECK(client.received().rfind("HTTP/1.1 408 ", 0) == 0);
   CHECK(std::chrono::steady_clock::now() - sent < 5s);  // the header timeout, not keep-alive
 }
 
@@ -475,8 +416,8 @@ TEST_CASE("HTTP: a client that takes nothing of its answer for send_timeout is d
   civic::http::ServerOptions options;
   options.send_timeout = 500ms;
   StreamFixture f(options);
-  RawClient client(f.port, 4096);
-  client.Send("GET /export HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  RawConnection client(f.port, 4096);
+  client.Write("GET /export HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   const auto deadline = std::chrono::steady_clock::now() + 8s;
   while (!f.export_done && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);

@@ -20,105 +20,11 @@
 #include "civic/http/problem.hpp"
 #include "civic/http/server.hpp"
 #include "civic/metrics/metrics.hpp"
+#include "raw_connection.hpp"
 
 namespace {
 
-// A bare HTTP/1.1 connection to 127.0.0.1:port, for what cpp-httplib cannot do (pipelining,
-// not reading for a while, leaving before the answer).
-class RawConnection {
- public:
-  explicit RawConnection(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-    timeval timeout{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  }
-  ~RawConnection() { Close(); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  void Write(const std::string& bytes) {
-    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(bytes.size()));
-  }
-  // Reads until the server ends the connection; returns how many bytes came, or -1 if the
-  // connection was still open after `wait`.
-  long ReadToEnd(std::chrono::milliseconds wait) {
-    timeval timeout{static_cast<time_t>(wait.count() / 1000),
-                    static_cast<suseconds_t>(wait.count() % 1000 * 1000)};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    long total = static_cast<long>(buffer_.size());
-    char chunk[65536];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-      if (n == 0 || (n < 0 && errno == ECONNRESET)) {
-        return total;
-      }
-      if (n < 0) {
-        return -1;
-      }
-      total += n;
-    }
-  }
-  void Close() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-
-  // Reads the status line and headers of one response (all a HEAD, 204 or 304 answer has).
-  std::string ReadHead() {
-    size_t end;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      REQUIRE(Fill());
-    }
-    std::string head = buffer_.substr(0, end + 4);
-    buffer_.erase(0, end + 4);
-    return head;
-  }
-
-  // Reads one response with a Content-Length body; returns {status line + headers, body}.
-  std::pair<std::string, std::string> ReadResponse() {
-    size_t end;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      REQUIRE(Fill());
-    }
-    std::string head = buffer_.substr(0, end + 4);
-    buffer_.erase(0, end + 4);
-    std::string lower = head;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    const size_t at = lower.find("content-length:");
-    REQUIRE(at != std::string::npos);
-    const size_t length = std::stoul(head.substr(at + 15));
-    while (buffer_.size() < length) {
-      REQUIRE(Fill());
-    }
-    std::string body = buffer_.substr(0, length);
-    buffer_.erase(0, length);
-    return {head, body};
-  }
-
- private:
-  bool Fill() {
-    char chunk[65536];
-    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) {
-      return false;
-    }
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buffer_;
-};
+using civic::test::RawConnection;
 
 std::string Get(const std::string& target) {
   return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";

@@ -1421,30 +1421,6 @@ class Server::Impl::Handler : public P::Http::Handler {
     }
   }
 
-  void onTimeout(const P::Http::Request& /*request*/, P::Http::ResponseWriter writer) override {
-    const Response response = ProblemResponse(408, "The request was not received in time.");
-    // Through the connection's writer when it has one, behind whatever is still being sent.
-    std::shared_ptr<Connection> connection;
-    try {
-      connection = Connection::Of(writer.getPeer(), impl_->poller);
-    } catch (const std::exception&) {
-      connection = nullptr;
-    }
-    if (connection != nullptr) {
-      connection->Write(connection->Begin(), Serialize(response, {}, false, /*close=*/true),
-                        /*close=*/true);
-      return;
-    }
-    writer.setMime(P::Http::Mime::MediaType::fromString(response.content_type));
-    writer.headers().remove<P::Http::Header::Connection>();
-    writer.headers().add<P::Http::Header::Connection>(P::Http::ConnectionControl::Close);
-    try {
-      writer.send(P::Http::Code::Request_Timeout, response.body);
-    } catch (const std::exception&) {
-      // The client is gone: nothing to do.
-    }
-  }
-
  private:
   // Requests read on one connection that may wait for their answers at once.
   static constexpr uint64_t kMaxOwed = 128;
