@@ -52,6 +52,14 @@ struct Fixture {
                   return Response::Json(201, {{"echo", r.json}});
                 },
                 {.json_body = true, .offload = true, .max_body_bytes = 2048});
+    router.Get("/v1/headers", [](const Request& r) {
+      json fields = json::array();
+      for (const auto& [name, value] : r.headers) {
+        fields.push_back({name, value});
+      }
+      return Response::Json(
+          200, {{"fields", fields}, {"mixed", r.Header("X-MIXED-case").value_or("(none)")}});
+    });
     router.Get("/v1/query", [](const Request& r) {
       return Response::Json(200,
                             {{"q", r.Query("q").value_or("")}, {"a", r.Query("a").value_or("")}});
@@ -549,12 +557,42 @@ TEST_CASE("HTTP: at stop, a client still owed part of an answer sees the connect
   CHECK(received < 16000000);
 }
 
+TEST_CASE("HTTP: a handler sees the header fields as sent: names lowercased, values trimmed",
+          "[http]") {
+  Fixture f;
+  RawConnection raw(f.port);
+  raw.Write(
+      "GET /v1/headers HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Mixed-Case: \t padded value \t\r\n"
+      "x-two: 1\r\nX-Two: 2\r\nX-Empty:\r\nAuthorization: Bearer abc:def\r\n\r\n");
+  auto [head, body] = raw.ReadResponse();
+  REQUIRE(head.rfind("HTTP/1.1 200 ", 0) == 0);
+  const json answer = json::parse(body);
+  CHECK(answer["fields"] == json::parse(R"([["host", "127.0.0.1"],
+      ["x-mixed-case", "padded value"], ["x-two", "1"], ["x-two", "2"], ["x-empty", ""],
+      ["authorization", "Bearer abc:def"]])"));
+  CHECK(answer["mixed"] == "padded value");
+  // A head that arrives a few bytes at a time is read the same.
+  RawConnection slow(f.port);
+  const std::string request =
+      "GET /v1/headers HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Mixed-Case: v\r\n\r\n";
+  for (size_t i = 0; i < request.size(); i += 3) {
+    slow.Write(request.substr(i, 3));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  auto [slow_head, slow_body] = slow.ReadResponse();
+  REQUIRE(slow_head.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(json::parse(slow_body)["mixed"] == "v");
+}
+
 TEST_CASE("HTTP: an answer that says Connection: close is followed by the connection's end",
           "[http][connection]") {
   Fixture f;
   for (const std::string& request :
        {std::string("GET /v1/things/7 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
         std::string("GET /v1/things/7 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"),
+        // The option in a list, in any case (RFC 9110 7.6.1).
+        std::string("GET /v1/things/7 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Connection: keep-alive, CLOSE\r\n\r\n"),
         // A second request behind the one that closes is not answered.
         std::string("GET /v1/things/7 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n") +
             Get("/v1/things/8")}) {
@@ -628,6 +666,17 @@ TEST_CASE("HTTP: a request the parser refuses gets a problem, then the connectio
       {"POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ;;\r\n"
        "Content-Length: 2\r\n\r\n{}",
        415, "Content-Type"},
+      {"POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json; x\r\n"
+       "Content-Length: 2\r\n\r\n{}",
+       415, "Content-Type"},
+      // RFC 9112 5.1, 5.2: whitespace before the colon, a folded line; and a bare LF, which
+      // a recipient could read as the end of a line where another reads it as data.
+      {"POST /v1/things HTTP/1.1\r\n" + head + "Content-Length : 2\r\n\r\n{}", 400,
+       "not a name, a colon and a value"},
+      {"POST /v1/things HTTP/1.1\r\n" + head + "X-Note: a\r\n  b\r\nContent-Length: 2\r\n\r\n{}",
+       400, "folded"},
+      {"POST /v1/things HTTP/1.1\r\n" + head + "X-Note: a\nContent-Length: 2\r\n\r\n{}", 400,
+       "bare CR, LF or NUL"},
   };
   for (const Case& c : cases) {
     INFO(c.bytes);
@@ -650,8 +699,9 @@ TEST_CASE("HTTP: a request the parser refuses gets a problem, then the connectio
   for (const char* line :
        {R"(http_requests_total{route="unmatched",method="OTHER",code="501"} 1)",
         R"(http_requests_total{route="unmatched",method="OTHER",code="505"} 1)",
-        R"(http_requests_total{route="unmatched",method="POST",code="400"} 5)",
-        R"(http_requests_total{route="unmatched",method="POST",code="501"} 1)"}) {
+        R"(http_requests_total{route="unmatched",method="POST",code="400"} 8)",
+        R"(http_requests_total{route="unmatched",method="POST",code="501"} 1)",
+        R"(http_requests_total{route="unmatched",method="POST",code="415"} 2)"}) {
     INFO(line);
     CHECK(metrics.find(line) != std::string::npos);
   }
