@@ -66,8 +66,6 @@ Method FromPistache(P::Http::Method method) {
   }
 }
 
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), AsciiLower);
   return s;
@@ -1323,8 +1321,7 @@ bool EndsConnection(const P::Http::Request& request, const Head& head) {
     while (!options.empty()) {
       const size_t comma = options.find(',');
       const std::string_view option = TrimOws(options.substr(0, comma));
-      if (option.size() == 5 && std::equal(option.begin(), option.end(), "close",
-                                           [](char a, char b) { return AsciiLower(a) == b; })) {
+      if (EqualsIgnoreCase(option, "close")) {
         return true;
       }
       options.remove_prefix(comma == std::string_view::npos ? options.size() : comma + 1);
@@ -1477,7 +1474,7 @@ class Server::Impl::Handler : public P::Http::Handler {
         request.copyAddress(peer->address());
         peer->setIdle(false);
         watch->idle_next = false;
-        Serve(request, std::move(writer), std::move(watch->head));
+        Serve(request, std::move(writer), std::move(watch->head), last);
         watch->head = Head{};
         parser->reset();
         watch->head_scanned = 0;
@@ -1513,12 +1510,13 @@ class Server::Impl::Handler : public P::Http::Handler {
 
   // Pistache calls this only from its own onInput, which ours replaces: never called.
   void onRequest(const P::Http::Request& request, P::Http::ResponseWriter writer) override {
-    Serve(request, std::move(writer), Head{});
+    Serve(request, std::move(writer), Head{}, EndsConnection(request, Head{}));
   }
 
-  // Answers one request, whose header block `head` holds (our header step reads it).
-  void Serve(const P::Http::Request& request, P::Http::ResponseWriter writer, Head head) {
-    const bool last = EndsConnection(request, head);
+  // Answers one request, whose header block `head` holds (our header step reads it); `last`:
+  // it ends the connection (EndsConnection).
+  void Serve(const P::Http::Request& request, P::Http::ResponseWriter writer, Head head,
+             bool last) {
     auto exchange = std::make_unique<Responder::Exchange>(impl_, std::move(writer));
     exchange->start = std::chrono::steady_clock::now();
     try {

@@ -56,4 +56,10 @@ std::string PercentDecode(std::string_view in, bool plus_as_space);
 Fields ParseQueryString(std::string_view query);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// ASCII lowercase of one character (header names and tokens are ASCII, RFC 9110 5.1), without
+// the locale lookup of std::tolower.
+inline char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
 }  // namespace civic::http
