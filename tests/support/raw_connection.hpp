@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -77,6 +78,14 @@ class RawConnection {
       }
     }
     return true;
+  }
+  // Whether bytes (or the connection's end) arrive within `wait`; reads nothing.
+  bool Readable(std::chrono::milliseconds wait) {
+    if (!buffer_.empty()) {
+      return true;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
   }
   // What has arrived and no Read* call has taken.
   std::string& received() { return buffer_; }

@@ -1,6 +1,7 @@
 #include "civic/http/server.hpp"
 
 #include <fcntl.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pistache/endpoint.h>
@@ -21,9 +22,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -356,6 +359,58 @@ class OutputPoller {
   std::thread thread_;
 };
 
+// The answers collected by the WriteBatch alive on this thread (server.hpp), sent together by
+// one io_uring submission when it ends. Each thread has its own ring, made on its first batch.
+class PendingSends {
+ public:
+  // This thread's, while a WriteBatch is alive on it and io_uring works here; else null.
+  static PendingSends* Active() { return active_; }
+  // This thread's, or null when io_uring is off, refused or broken here.
+  static PendingSends* ForThisThread();
+  static bool Enabled();
+  static void SetActive(PendingSends* sends) { active_ = sends; }
+
+  // Copies `bytes`, to be sent on `fd` (the connection's own descriptor) by Send().
+  void Add(std::shared_ptr<Connection> connection, int fd, std::string_view bytes) {
+    entries_.push_back(Entry{std::move(connection), fd, bytes_.size(), bytes.size(), 0});
+    bytes_.append(bytes);
+  }
+  // Hands everything added to the sockets, then tells each connection what its socket took.
+  // Returns how many answers that was.
+  size_t Send();
+
+  PendingSends(const PendingSends&) = delete;
+  PendingSends& operator=(const PendingSends&) = delete;
+  ~PendingSends() {
+    if (ring_ok_) {
+      io_uring_queue_exit(&ring_);
+    }
+  }
+
+ private:
+  static constexpr unsigned kRingEntries = 256;
+  struct Entry {
+    std::shared_ptr<Connection> connection;
+    int fd;
+    size_t offset;  // in bytes_
+    size_t size;
+    int result;  // bytes the socket took, or -errno; kUnknown: submitted, no completion
+  };
+  static constexpr int kUnknown = std::numeric_limits<int>::min();
+
+  PendingSends() { ring_ok_ = io_uring_queue_init(kRingEntries, &ring_, 0) == 0; }
+  // Submits entries_[first, first + n) and collects their results.
+  void SubmitAndReap(size_t first, unsigned n);
+
+  static thread_local PendingSends* active_;
+  io_uring ring_{};
+  bool ring_ok_ = false;
+  std::vector<Entry> entries_;
+  std::string bytes_;
+};
+
+thread_local PendingSends* PendingSends::active_ = nullptr;
+
 // What we keep per TCP connection, created on its first request (on the connection's reactor
 // thread, while the socket is certainly open): one ordered writer for everything sent on it.
 // Answers are written straight to the socket by whichever thread has them (a reactor, a worker,
@@ -424,7 +479,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Whether an answer, or a part of one, is still to be handed to the socket.
   bool busy() {
     std::lock_guard<std::mutex> lock(mu_);
-    return !failed_ && (next_ticket_ != current_ || unsent_locked() > 0);
+    return !failed_ && (next_ticket_ != current_ || unsent_locked() > 0 || inflight_);
   }
   // True once after every answer owed has been handed to the socket (since the last Begin).
   bool TakeSettled() {
@@ -488,6 +543,64 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Flush() {
     std::lock_guard<std::mutex> lock(mu_);
     armed_ = false;
+    if (!inflight_) {
+      FlushLocked();
+    }
+  }
+
+  // A WriteBatch handed `bytes` (this connection's next bytes) to the socket, which took
+  // `result` of them (or failed with -result). Sends what waits behind them, or has the poller
+  // do it once the socket takes more.
+  void Sent(std::string_view bytes, int result) {
+    std::lock_guard<std::mutex> lock(mu_);
+    inflight_ = false;
+    inflight_bytes_ = 0;
+    if (failed_) {
+      return;
+    }
+    size_t sent = 0;
+    if (result > 0) {
+      sent = std::min(static_cast<size_t>(result), bytes.size());
+    } else if (result < 0 && result != -EAGAIN && result != -EWOULDBLOCK && result != -EINTR) {
+      FailLocked();  // reset or closed by the client
+      return;
+    }
+    if (sent > 0) {
+      last_progress_ = std::chrono::steady_clock::now();
+    }
+    if (sent < bytes.size()) {
+      // The socket is full: the rest goes first when it takes more.
+      pending_.erase(0, offset_);
+      offset_ = 0;
+      pending_.insert(0, bytes.substr(sent));
+      if (!armed_) {
+        armed_ = poller_->Arm(fd_, weak_from_this());
+        if (!armed_) {
+          FailLocked();
+        }
+      }
+      return;
+    }
+    if (unsent_locked() == 0) {
+      SentAllLocked();
+      return;
+    }
+    FlushLocked();  // answers written while these bytes were on their way
+  }
+
+  // Everything written is now with the socket: the connection ends if its last answer said
+  // so, and is settled if nothing more is owed. REQUIRES: mu_ held.
+  void SentAllLocked() {
+    ReleaseLocked();
+    if (closing_) {
+      EndLocked();
+    }
+    SettleLocked();
+  }
+
+  // Writes pending bytes as far as the socket takes them, and has the poller call Flush for
+  // the rest. REQUIRES: mu_ held, nothing in flight.
+  void FlushLocked() {
     if (failed_ || unsent_locked() == 0) {
       return;
     }
@@ -500,11 +613,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       last_progress_ = std::chrono::steady_clock::now();
     }
     if (unsent_locked() == 0) {
-      ReleaseLocked();
-      if (closing_) {
-        EndLocked();
-      }
-      SettleLocked();
+      SentAllLocked();
       return;
     }
     if (offset_ > pending_.size() / 2) {
@@ -545,7 +654,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   size_t unsent_locked() const { return pending_.size() - offset_; }
-  size_t buffered_locked() const { return unsent_locked() + held_bytes_; }
+  size_t buffered_locked() const { return unsent_locked() + held_bytes_ + inflight_bytes_; }
 
   // Sends `bytes` now, or as the socket takes them. REQUIRES: mu_ held, not failed or closing.
   bool WriteLocked(std::string_view bytes, bool close) {
@@ -554,8 +663,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       held_.clear();  // nothing after this answer is sent
       held_bytes_ = 0;
     }
-    if (unsent_locked() == 0) {
+    if (unsent_locked() == 0 && !inflight_) {
       ReleaseLocked();
+      if (PendingSends* batch = PendingSends::Active()) {
+        batch->Add(shared_from_this(), fd_, bytes);
+        inflight_ = true;
+        inflight_bytes_ = bytes.size();
+        return true;
+      }
       const size_t sent = SendSome(bytes);
       if (failed_) {
         return false;
@@ -570,7 +685,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       last_progress_ = std::chrono::steady_clock::now();
     }
     pending_.append(bytes);
-    if (!armed_) {
+    if (!armed_ && !inflight_) {  // in flight: Sent() sends these after those bytes
       armed_ = poller_->Arm(fd_, weak_from_this());
       if (!armed_) {
         FailLocked();
@@ -605,7 +720,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Notes that nothing is owed any more, for the reactor's timer (WatchedStep::id), which then
   // lets the connection time out as idle, counted from then. REQUIRES: mu_ held.
   void SettleLocked() {
-    if (current_ == next_ticket_ && unsent_locked() == 0) {
+    if (current_ == next_ticket_ && unsent_locked() == 0 && !inflight_) {
       settled_ = true;
     }
   }
@@ -676,8 +791,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::map<uint64_t, Held> held_;                        // later answers, by ticket
   size_t held_bytes_ = 0;                                // their bytes
   bool armed_ = false;                                   // the poller will call Flush
-  bool failed_ = false;   // the client left, a write failed, or the server stopped
-  bool closing_ = false;  // the last answer said Connection: close: end once it is sent
+  bool inflight_ = false;      // a WriteBatch is sending this connection's next bytes
+  size_t inflight_bytes_ = 0;  // how many
+  bool failed_ = false;        // the client left, a write failed, or the server stopped
+  bool closing_ = false;       // the last answer said Connection: close: end once it is sent
 };
 
 void OutputPoller::Stop() {
@@ -732,6 +849,95 @@ void OutputPoller::Run() {
       }
     }
   }
+}
+
+bool PendingSends::Enabled() {
+  static const bool enabled = [] {
+    const char* value = std::getenv("CIVIC_HTTP_URING");
+    return value == nullptr || std::string_view(value) != "off";
+  }();
+  return enabled;
+}
+
+PendingSends* PendingSends::ForThisThread() {
+  if (!Enabled()) {
+    return nullptr;
+  }
+  thread_local PendingSends sends;
+  return sends.ring_ok_ ? &sends : nullptr;
+}
+
+void PendingSends::SubmitAndReap(size_t first, unsigned n) {
+  unsigned prepared = 0;
+  for (unsigned i = 0; i < n; ++i, ++prepared) {
+    Entry& entry = entries_[first + i];
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) {
+      break;  // cannot happen (the ring is empty here); the rest stays "not taken"
+    }
+    io_uring_prep_send(sqe, entry.fd, bytes_.data() + entry.offset, entry.size,
+                       MSG_NOSIGNAL | MSG_DONTWAIT);  // DONTWAIT: -EAGAIN, never a parked send
+    io_uring_sqe_set_data64(sqe, first + i);
+  }
+  // The sends run inline, during the submission; their completions are there when it returns.
+  for (int tries = 0; io_uring_sq_ready(&ring_) > 0; ++tries) {
+    const int r = io_uring_submit(&ring_);
+    if (r >= 0 || ((r == -EINTR || r == -EAGAIN) && tries < 100)) {
+      continue;
+    }
+    // The kernel refuses the ring: what it did not take stays "not taken" (the poller sends
+    // it), and the ring is not used again on this thread.
+    spdlog::warn("http: io_uring submission failed ({}); writing answers one by one",
+                 std::strerror(-r));
+    ring_ok_ = false;
+    break;
+  }
+  const unsigned submitted = prepared - io_uring_sq_ready(&ring_);  // taken in order
+  for (unsigned i = 0; i < submitted; ++i) {
+    entries_[first + i].result = kUnknown;
+  }
+  for (unsigned reaped = 0; reaped < submitted;) {
+    io_uring_cqe* cqe = nullptr;
+    const int r = io_uring_wait_cqe(&ring_, &cqe);
+    if (r == -EINTR) {
+      continue;
+    }
+    if (r < 0) {
+      spdlog::error("http: io_uring completions lost ({})", std::strerror(-r));
+      ring_ok_ = false;
+      return;
+    }
+    const uint64_t index = io_uring_cqe_get_data64(cqe);
+    if (index < entries_.size()) {
+      entries_[index].result = cqe->res;
+    }
+    io_uring_cqe_seen(&ring_, cqe);
+    ++reaped;
+  }
+}
+
+size_t PendingSends::Send() {
+  const size_t count = entries_.size();
+  for (size_t first = 0; first < entries_.size() && ring_ok_;) {
+    const auto n = static_cast<unsigned>(std::min<size_t>(kRingEntries, entries_.size() - first));
+    SubmitAndReap(first, n);
+    first += n;
+  }
+  for (Entry& entry : entries_) {
+    if (entry.result == kUnknown) {
+      entry.connection->Fail();  // whether these bytes went out is not known: it cannot go on
+    } else {
+      entry.connection->Sent(std::string_view(bytes_).substr(entry.offset, entry.size),
+                             entry.result);
+    }
+  }
+  entries_.clear();
+  if (bytes_.capacity() > 1024 * 1024) {
+    std::string().swap(bytes_);
+  } else {
+    bytes_.clear();
+  }
+  return count;
 }
 
 // The status line and headers of `response`, up to the header fields that frame its body.
@@ -840,6 +1046,11 @@ struct Server::Impl {
   std::vector<std::weak_ptr<ResponseStream::State>> streams;
   bool started = false;
   bool stopped = false;
+  // Pistache's shutdown() only asks its reactor threads to end (they are joined when the
+  // endpoint is destroyed): Stop() waits for the reads they are in to return instead, and once
+  // it began no read reaches a handler, so that no handler runs after Stop().
+  std::atomic<int> reactor_calls{0};
+  std::atomic<bool> reactors_stopping{false};
 
   void PrepareMetrics(Route& route) {
     route.duration =
@@ -1398,6 +1609,16 @@ class Server::Impl::Handler : public P::Http::Handler {
   //   follows a request whose framing is unknown could be anything, a request hidden in a body
   //   included).
   void onInput(const char* buffer, size_t len, const std::shared_ptr<P::Tcp::Peer>& peer) override {
+    // Counted before the check (both seq_cst): either Stop() sees this call and waits for it,
+    // or this call sees Stop() and reads nothing.
+    impl_->reactor_calls.fetch_add(1);
+    struct Leave {
+      std::atomic<int>& calls;
+      ~Leave() { calls.fetch_sub(1); }
+    } leave{impl_->reactor_calls};
+    if (impl_->reactors_stopping.load()) {
+      return;
+    }
     auto parser = getParser(peer);
     auto& request = parser->request;
     const auto watch = WatchOf(peer, *parser, getMaxRequestSize(), impl_->options.send_timeout);
@@ -1884,6 +2105,30 @@ void Server::Impl::CloseStreams() {
   streams.clear();
 }
 
+WriteBatch::WriteBatch() {
+  if (PendingSends::Active() == nullptr) {
+    if (PendingSends* sends = PendingSends::ForThisThread()) {
+      PendingSends::SetActive(sends);
+      outermost_ = true;
+    }
+  }
+}
+
+WriteBatch::~WriteBatch() {
+  if (outermost_) {
+    PendingSends* sends = PendingSends::Active();
+    PendingSends::SetActive(nullptr);
+    sends->Send();
+  }
+}
+
+size_t WriteBatch::Send() {
+  PendingSends* sends = PendingSends::Active();
+  return sends != nullptr ? sends->Send() : 0;
+}
+
+bool WriteBatch::Supported() { return PendingSends::ForThisThread() != nullptr; }
+
 Responder::Responder() = default;
 Responder::Responder(std::unique_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {}
 Responder::Responder(Responder&& other) noexcept = default;
@@ -2019,6 +2264,16 @@ void Server::Stop() {
   }
   impl_->stopped = true;
   impl_->draining.store(true, std::memory_order_release);
+  impl_->reactors_stopping.store(true);
+  // A read already in a handler finishes first (a handler that blocks for long is a bug: it
+  // holds a network thread; after 10 s Stop() goes on without it, and says so).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (impl_->reactor_calls.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (impl_->reactor_calls.load() > 0) {
+    spdlog::warn("http: stopping while a network thread is still in a handler");
+  }
   impl_->pool.Stop();
   impl_->CloseStreams();
   if (impl_->started && impl_->endpoint) {

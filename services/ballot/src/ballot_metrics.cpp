@@ -41,6 +41,12 @@ BallotMetrics::BallotMetrics(metrics::Registry& r)
       commit_failures(r.AddCounter("ballot_commit_failures_total",
                                    "Batches whose commit failed (their votes were answered 503).")
                           .WithLabels({})),
+      answers_sent_together(
+          r.AddCounter("ballot_answers_sent_together_total",
+                       "Answers to committed votes handed to their sockets together, one io_uring "
+                       "submission per round of committed batches (stays 0 without io_uring: "
+                       "one send each).")
+              .WithLabels({})),
       storage_healthy(r.AddGauge("ballot_storage_healthy",
                                  "1 while commits succeed; 0 after a failed commit until a probe "
                                  "write succeeds again.")

@@ -98,6 +98,31 @@ class Responder {
   std::unique_ptr<Exchange> exchange_;
 };
 
+// While one is alive on a thread, the whole answers that thread writes to connections with
+// nothing else to send are collected, and handed to their sockets together when it ends: one
+// io_uring_enter for all of them instead of one send() each (a thread that answers many
+// requests at once, e.g. the ballot's answers to a committed batch of votes). What a socket does
+// not take then waits and is written as it takes more, as always; answers on one connection
+// still leave in order. Without io_uring (an old kernel, a sandbox that refuses it, or
+// CIVIC_HTTP_URING=off in the environment) writes go out at once, as without a batch. Nested
+// batches on one thread are one batch (the outermost sends). Not movable; one thread.
+class WriteBatch {
+ public:
+  WriteBatch();
+  ~WriteBatch();  // sends what was collected
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  // Sends what was collected so far, and returns how many answers that was (0 when writes are
+  // not collected here); the batch goes on collecting.
+  size_t Send();
+  // Whether writes are collected on this machine (io_uring is there and allowed).
+  static bool Supported();
+
+ private:
+  bool outermost_ = false;
+};
+
 // An HTTP server (Pistache underneath) for one Router. Adds to every response what all endpoints
 // share: problem+json errors for unknown routes (404), wrong methods (405 + Allow), oversized
 // bodies (413), wrong content types (415), malformed JSON (400 with the offset), exceptions
@@ -115,7 +140,9 @@ class Server {
   // Stops taking new requests (they get 503) and waits up to `timeout` for those in flight.
   // Returns true when none is left.
   bool Drain(std::chrono::milliseconds timeout);
-  // Stops the network threads and the worker pool. Idempotent.
+  // Stops the network threads and the worker pool. When it returns no handler runs any more
+  // (one already running on a network thread is waited for; bytes read from then on are not
+  // acted on). Idempotent.
   void Stop();
 
   bool draining() const;
