@@ -1,13 +1,17 @@
 #include "harness.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <regex>
 #include <sstream>
@@ -95,27 +99,49 @@ Service::Service(std::string binary, ServiceOptions options) : binary_(std::move
   const std::string out_path = log_dir_ + "/stdout.log";
   const std::string err_path = log_dir_ + "/stderr.log";
 
+  // posix_spawn, not fork + exec: this process has threads (fake servers, clients), and a child
+  // forked while one of them held the allocator's lock hung in setenv/freopen before its exec
+  // (seen under ASan: "did not start in time", empty stderr). Everything the child needs is
+  // made here, in the parent.
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const size_t eq = entry.find('=');
+    if (eq != std::string::npos) {
+      env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+  }
+  for (const auto& [key, value] : options.env) {
+    env[key] = value;
+  }
+  std::vector<std::string> env_entries;
+  for (const auto& [key, value] : env) {
+    env_entries.push_back(key + "=" + value);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : env_entries) {
+    envp.push_back(entry.data());
+  }
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (auto& arg : args) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::fflush(stdout);
   std::fflush(stderr);
-  pid_ = fork();
-  if (pid_ < 0) {
-    throw std::runtime_error("fork failed");
-  }
-  if (pid_ == 0) {
-    for (const auto& [key, value] : options.env) {
-      setenv(key.c_str(), value.c_str(), 1);
-    }
-    if (freopen(out_path.c_str(), "w", stdout) == nullptr ||
-        freopen(err_path.c_str(), "w", stderr) == nullptr) {
-      _exit(127);
-    }
-    std::vector<char*> argv;
-    for (auto& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    execv(binary_.c_str(), argv.data());
-    _exit(127);
+  const int spawned =
+      posix_spawn(&pid_, binary_.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    pid_ = -1;
+    throw std::runtime_error("cannot start " + binary_ + ": " + std::strerror(spawned));
   }
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
