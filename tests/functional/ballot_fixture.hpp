@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -328,6 +329,16 @@ inline std::map<int64_t, int64_t> VotesByNominee(const nlohmann::json& results) 
     }
   }
   return out;
+}
+
+// The value of an unlabelled sample `name` in a /metrics body, if it is there.
+inline std::optional<double> MetricValue(const std::string& metrics, const std::string& name) {
+  const std::string line_start = "\n" + name + " ";
+  const size_t at = metrics.find(line_start);
+  if (at == std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stod(metrics.substr(at + line_start.size()));
 }
 
 }  // namespace civic::test

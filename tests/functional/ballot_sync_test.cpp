@@ -192,9 +192,9 @@ TEST_CASE("Ballot: a refused snapshot of one award does not slow the sync of the
   // Refused at every 200 ms interval for 3 s: no back-off (which would allow ~5 tries).
   std::this_thread::sleep_for(std::chrono::seconds(3));
   const std::string metrics = Metrics(*client);
-  const size_t at = metrics.find("\nballot_sync_failures_total ");
-  REQUIRE(at != std::string::npos);
-  CHECK(std::stod(metrics.substr(at + 28)) >= 16);
+  const auto failures = civic::test::MetricValue(metrics, "ballot_sync_failures_total");
+  REQUIRE(failures.has_value());
+  CHECK(*failures >= 16);
   // Each award's refusal is logged once, not at every interval (two awards, two reasons).
   const auto logged = [&](const std::string& what) {
     const std::string log = ballot.Stderr();

@@ -3,7 +3,6 @@
 
 #include <catch2/catch.hpp>
 #include <cctype>
-#include <cstdlib>
 #include <future>
 #include <set>
 
@@ -526,16 +525,15 @@ TEST_CASE("Ballot: concurrent voters all get their own answers, with io_uring an
     io_uring_queue_exit(&probe);
   }
   // (Counted once a round's answers are handed over: a moment after a client may have its own.)
-  const std::string name = "\nballot_answers_sent_together_total ";
-  long together = -1;
+  double together = -1;
   civic::test::Eventually([&] {
     auto r = b.client->Get("/metrics");
-    const std::string metrics = r ? r->body : "";
-    const size_t at = metrics.find(name);
-    if (at == std::string::npos) {
+    const auto value =
+        civic::test::MetricValue(r ? r->body : "", "ballot_answers_sent_together_total");
+    if (!value) {
       return false;
     }
-    together = std::strtol(metrics.c_str() + at + name.size(), nullptr, 10);
+    together = *value;
     return uring == "on" && supported ? together > 0 : true;
   });
   INFO("ballot_answers_sent_together_total " << together);
