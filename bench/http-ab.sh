@@ -5,6 +5,8 @@
 #   git worktree add /tmp/oldtree <commit> && cmake -S /tmp/oldtree -B /tmp/oldtree/build \
 #     -DCMAKE_BUILD_TYPE=Release && cmake --build /tmp/oldtree/build --target civic-ballot
 #   OLD=/tmp/oldtree/build/services/ballot/civic-ballot bench/http-ab.sh
+# BATCH=1 also measures batches (bench/ballot/batch.lua, 1,000 votes each, 16 connections) on
+# the same server after the single votes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -30,14 +32,19 @@ start() {
 }
 stop() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
 for r in $(seq 1 "$ROUNDS"); do
-  for which in old new; do
+  order="old new"; [ $((r % 2)) = 0 ] && order="new old"  # alternate who goes first: the host drifts
+  for which in $order; do
     bin=$old; [ "$which" = new ] && bin=$new
     dir="$work/$which-$r"
     "$preload" --data-dir "$dir" --votes 0 >/dev/null
     start "$bin" "$dir"
     c=$(wrk -t$WRK_THREADS -c$CONNECTIONS -d"$DURATION" -H "Connection: keep-alive" "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')
     v=$(VOTER_PREFIX="$which-$r" LEAN=1 wrk -t$WRK_THREADS -c$CONNECTIONS -d"$DURATION" --latency -s bench/ballot/vote.lua "http://127.0.0.1:$port" | grep votes_per_s | sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p')
-    echo "round $r $which healthz=$c votes=$v share=$(awk -v c=$c -v v=$v 'BEGIN{printf "%.1f", 100*v/c}')%"
+    b=""
+    if [ "${BATCH:-0}" = 1 ]; then
+      b=" batch_votes=$(VOTER_PREFIX="$which-b$r" BATCH_SIZE=1000 wrk -t$WRK_THREADS -c16 -d"$DURATION" -s bench/ballot/batch.lua "http://127.0.0.1:$port" | sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p')"
+    fi
+    echo "round $r $which healthz=$c votes=$v share=$(awk -v c=$c -v v=$v 'BEGIN{printf "%.1f", 100*v/c}')%$b"
     stop
   done
 done

@@ -44,6 +44,33 @@ TEST_CASE("Ballot: the voter hash is keyed, per award, and stable", "[ballot][cr
   CHECK_THROWS(Keys(std::string(31, 'k')));
 }
 
+TEST_CASE("Ballot: voter hashes and receipts are HMAC-SHA256, the same bytes as any HMAC",
+          "[ballot][crypto]") {
+  // Expected values from an independent implementation (Python's hmac module): the voter hash
+  // is the first 16 bytes of HMAC-SHA256(key, "voterv1" || award as 4 bytes || voter id); the
+  // receipt's key is HMAC-SHA256(key, "civic-ballot receipt key v1"). Stored hashes and issued
+  // receipts depend on these bytes: a change here would orphan every stored vote.
+  using civic::ballot::HexEncode;
+  const auto hex = [](const VoterHash& h) { return HexEncode(h.data(), h.size()); };
+  Keys keys(kKey);
+  const VoterHash alice = keys.HashVoter(7, "alice");
+  CHECK(hex(alice) == "5b932a29d3772c0ccc31505420c7f6b8");
+  CHECK(hex(keys.HashVoter(7, "\xd0\x90\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0")) ==  // «Алиса»
+        "36a93f2cc2ed4a97a0c67d4970c06bca");
+  CHECK(keys.Receipt(ReceiptFields{123456789, 7, 31, 501, alice}) == "aadvxtivzdpdtwdp7yj5qjyt");
+
+  // A key longer than SHA-256's 64-byte block is hashed first (RFC 2104).
+  std::string long_key(100, '\0');
+  for (size_t i = 0; i < long_key.size(); ++i) {
+    long_key[i] = static_cast<char>(i);
+  }
+  Keys long_keys(long_key);
+  const VoterHash long_alice = long_keys.HashVoter(7, "alice");
+  CHECK(hex(long_alice) == "a96e92cd3b540c29efa7aef23131abaf");
+  CHECK(long_keys.Receipt(ReceiptFields{123456789, 7, 31, 501, long_alice}) ==
+        "aadvxtivibvqn7cf7givm2na");
+}
+
 TEST_CASE("Ballot: a receipt names its sequence number and verifies only for its own vote",
           "[ballot][crypto]") {
   Keys keys(kKey);

@@ -1,7 +1,11 @@
 #include "crypto.hpp"
 
+// The keyed states are SHA256_CTX structs, which OpenSSL 3 marks deprecated in favour of EVP but
+// still ships: a SHA256_CTX is copied as a plain struct, where EVP_MD_CTX_copy_ex frees and
+// allocates a provider context on every copy (two per MAC, four per vote).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -18,19 +22,6 @@ constexpr size_t kReceiptBytes = kReceiptSeqBytes + kReceiptMacBytes;
 constexpr size_t kReceiptChars = kReceiptBytes * 8 / 5;
 constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
-// One digest context per thread, reused for every HMAC computed on it.
-EVP_MD_CTX* ThreadContext() {
-  struct Holder {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~Holder() { EVP_MD_CTX_free(ctx); }
-  };
-  thread_local Holder holder;
-  if (holder.ctx == nullptr) {
-    throw std::runtime_error("crypto: EVP_MD_CTX_new failed");
-  }
-  return holder.ctx;
-}
-
 void Check(int ok, const char* what) {
   if (ok != 1) {
     throw std::runtime_error(std::string("crypto: ") + what + " failed");
@@ -45,17 +36,19 @@ void PutBe(uint8_t* out, uint64_t v, size_t bytes) {
 
 }  // namespace
 
-// HMAC-SHA256 with the inner and outer hash states computed once from the key: each MAC is two
-// context copies and three short digest updates.
+// HMAC-SHA256 (RFC 2104) with the inner and outer hash states computed once from the key: each
+// MAC is two struct copies and three short digest updates, with no allocation.
 struct Keys::HmacKey {
-  EVP_MD_CTX* inner = nullptr;
-  EVP_MD_CTX* outer = nullptr;
+  SHA256_CTX inner;
+  SHA256_CTX outer;
 
   explicit HmacKey(std::string_view key) {
     uint8_t block[kBlock] = {};
     if (key.size() > kBlock) {
-      unsigned int len = 0;
-      Check(EVP_Digest(key.data(), key.size(), block, &len, EVP_sha256(), nullptr), "EVP_Digest");
+      if (SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block) ==
+          nullptr) {
+        throw std::runtime_error("crypto: SHA256 failed");
+      }
     } else {
       std::memcpy(block, key.data(), key.size());
     }
@@ -65,42 +58,34 @@ struct Keys::HmacKey {
       ipad[i] = static_cast<uint8_t>(block[i] ^ 0x36);
       opad[i] = static_cast<uint8_t>(block[i] ^ 0x5c);
     }
-    inner = EVP_MD_CTX_new();
-    outer = EVP_MD_CTX_new();
-    if (inner == nullptr || outer == nullptr) {
-      EVP_MD_CTX_free(inner);
-      EVP_MD_CTX_free(outer);
-      throw std::runtime_error("crypto: EVP_MD_CTX_new failed");
-    }
-    Check(EVP_DigestInit_ex(inner, EVP_sha256(), nullptr), "EVP_DigestInit_ex");
-    Check(EVP_DigestUpdate(inner, ipad, kBlock), "EVP_DigestUpdate");
-    Check(EVP_DigestInit_ex(outer, EVP_sha256(), nullptr), "EVP_DigestInit_ex");
-    Check(EVP_DigestUpdate(outer, opad, kBlock), "EVP_DigestUpdate");
+    Check(SHA256_Init(&inner), "SHA256_Init");
+    Check(SHA256_Update(&inner, ipad, kBlock), "SHA256_Update");
+    Check(SHA256_Init(&outer), "SHA256_Init");
+    Check(SHA256_Update(&outer, opad, kBlock), "SHA256_Update");
     OPENSSL_cleanse(block, sizeof(block));
     OPENSSL_cleanse(ipad, sizeof(ipad));
     OPENSSL_cleanse(opad, sizeof(opad));
   }
   ~HmacKey() {
-    EVP_MD_CTX_free(inner);
-    EVP_MD_CTX_free(outer);
+    OPENSSL_cleanse(&inner, sizeof(inner));
+    OPENSSL_cleanse(&outer, sizeof(outer));
   }
   HmacKey(const HmacKey&) = delete;
   HmacKey& operator=(const HmacKey&) = delete;
 
-  // out = HMAC(key, a || b). Thread-safe: the keyed states are only read.
+  // out = HMAC(key, a || b). Thread-safe: the keyed states are only read. (SHA256_Update and
+  // SHA256_Final cannot fail on a valid context: their results are not checked per MAC.)
   void Mac(const void* a, size_t a_size, const void* b, size_t b_size, uint8_t out[kDigest]) const {
-    EVP_MD_CTX* ctx = ThreadContext();
+    SHA256_CTX ctx = inner;
     uint8_t inner_digest[kDigest];
-    unsigned int len = 0;
-    Check(EVP_MD_CTX_copy_ex(ctx, inner), "EVP_MD_CTX_copy_ex");
-    Check(EVP_DigestUpdate(ctx, a, a_size), "EVP_DigestUpdate");
+    SHA256_Update(&ctx, a, a_size);
     if (b_size > 0) {
-      Check(EVP_DigestUpdate(ctx, b, b_size), "EVP_DigestUpdate");
+      SHA256_Update(&ctx, b, b_size);
     }
-    Check(EVP_DigestFinal_ex(ctx, inner_digest, &len), "EVP_DigestFinal_ex");
-    Check(EVP_MD_CTX_copy_ex(ctx, outer), "EVP_MD_CTX_copy_ex");
-    Check(EVP_DigestUpdate(ctx, inner_digest, kDigest), "EVP_DigestUpdate");
-    Check(EVP_DigestFinal_ex(ctx, out, &len), "EVP_DigestFinal_ex");
+    SHA256_Final(inner_digest, &ctx);
+    ctx = outer;
+    SHA256_Update(&ctx, inner_digest, kDigest);
+    SHA256_Final(out, &ctx);
   }
 };
 
