@@ -1,7 +1,11 @@
 // The SAX reader of vote bodies and the hand-written vote answers.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "vote_json.hpp"
 
@@ -163,4 +167,172 @@ TEST_CASE("Ballot: the answers are valid JSON with escaped client references", "
   CHECK(batch["results"][1]["status"] == 200);
   CHECK(batch["results"][2]["status"] == 404);
   CHECK(batch["results"][2]["error"]["detail"] == "No nominee 9.");
+}
+
+namespace {
+
+// Everything a parse gives, as one string: two parses agree when these are equal.
+std::string Describe(const ParsedVotes& parsed) {
+  std::string out = "offset=";
+  out += parsed.syntax_offset ? std::to_string(*parsed.syntax_offset) : "-";
+  const auto errors = [&out](const std::vector<civic::FieldError>& fields) {
+    for (const auto& e : fields) {
+      out += " [" + e.field + ": " + e.reason + "]";
+    }
+  };
+  if (parsed.shape_error) {
+    out += " shape=" + std::string(civic::ToString(parsed.shape_error->code)) + " " +
+           parsed.shape_error->message;
+    errors(parsed.shape_error->fields);
+  }
+  for (const ParsedVote& v : parsed.votes) {
+    out += "\n  award=" + std::to_string(v.vote.award_id) + " voter=" + v.vote.voter +
+           " nomination=" + std::to_string(v.vote.nomination_id) +
+           " nominee=" + std::to_string(v.vote.nominee_id) +
+           " ref=" + (v.vote.client_ref ? "'" + *v.vote.client_ref + "'" : std::string("-"));
+    errors(v.errors);
+  }
+  return out;
+}
+
+// A random vote object: members in any order and spacing, sometimes missing, repeated, of the
+// wrong type, or out of range, with unknown members holding any JSON.
+std::string RandomVote(std::mt19937& rng, bool batch) {
+  const auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const auto space = [&] {
+    static const char* kSpaces[] = {"", "", "", " ", "\n  ", "\t", "\r\n"};
+    return std::string(kSpaces[pick(7)]);
+  };
+  const auto value = [&](int kind) -> std::string {
+    switch (kind) {
+      case 0:
+        return std::to_string(pick(3) == 0 ? pick(100000) : 1 + pick(600));
+      case 1:
+        return "\"voter-" + std::to_string(pick(1000000)) + "\"";
+      case 2:
+        return "null";
+      case 3:
+        return pick(2) ? "true" : "false";
+      case 4:
+        return "-" + std::to_string(pick(50));
+      case 5:
+        return "3.5";
+      case 6:
+        return "[1,{\"a\":[\"b\",null]},[]]";
+      case 7:
+        return "{\"x\":{\"y\":\"z\"}}";
+      case 8:
+        return "\"" + std::string(static_cast<size_t>(250 + pick(20)), 'v') + "\"";
+      case 9:
+        return "\"\xd0\x92\xd0\xb0\xd1\x81\xd1\x8f\"";  // Вася
+      case 10:
+        return "\"esc\\\"aped\\u0041\"";
+      case 11:
+        return "\"\"";
+      case 12:
+        return "12345678901234567890";
+      default:
+        return "0";
+    }
+  };
+  std::vector<std::string> members;
+  const auto member = [&](const std::string& name, int usual) {
+    const int roll = pick(20);
+    if (roll == 0) {
+      return;  // missing
+    }
+    const int kind = roll == 1 ? pick(14) : usual;
+    members.push_back("\"" + name + "\"" + space() + ":" + space() + value(kind));
+    if (pick(30) == 0) {
+      members.push_back("\"" + name + "\":" + value(usual));  // repeated
+    }
+  };
+  if (batch) {
+    member("award", 0);
+  }
+  member("voter", pick(10) == 0 ? 9 : 1);
+  member("nomination", 0);
+  member("nominee", 0);
+  if (pick(2)) {
+    member("client_ref", pick(3) == 0 ? 2 : 1);
+  }
+  if (pick(4) == 0) {
+    members.push_back("\"extra\":" + value(pick(14)));
+  }
+  std::shuffle(members.begin(), members.end(), rng);
+  std::string out = "{" + space();
+  for (size_t i = 0; i < members.size(); ++i) {
+    out += (i > 0 ? "," + space() : std::string()) + members[i];
+  }
+  return out + space() + "}";
+}
+
+}  // namespace
+
+TEST_CASE("Ballot: the hand-written vote tokeniser reads every body as nlohmann's parser does",
+          "[ballot][json]") {
+  // Random bodies, then the same bodies cut, spliced and garbled byte by byte: the parse the
+  // service uses (a fast path that leaves anything unusual to nlohmann) must give exactly what
+  // nlohmann's SAX parse alone gives, votes, field errors, shape errors and syntax offsets.
+  std::mt19937 rng(20261206);
+  const auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  static const std::string kNoise = "{}[]\":, \n0123456789-.eEnulltrue\\a\x01\xd0\x92\xff";
+  int compared = 0;
+  for (int round = 0; round < 3000; ++round) {
+    const bool batch = round % 2 == 0;
+    std::string body;
+    if (batch) {
+      body = "{\"votes\":[";
+      const int n = pick(6);
+      for (int i = 0; i < n; ++i) {
+        if (i > 0) {
+          body += ',';
+        }
+        body += pick(25) == 0 ? std::string("7") : RandomVote(rng, true);
+      }
+      body += "]";
+      if (pick(10) == 0) {
+        body += ",\"votes\":[]";
+      }
+      if (pick(10) == 0) {
+        body += ",\"other\":[{\"votes\":1}]";
+      }
+      body += "}";
+    } else {
+      body = RandomVote(rng, false);
+    }
+    if (pick(15) == 0) {
+      body = pick(2) ? "[" + body + "]" : body + " x";
+    }
+    for (int mutation = 0; mutation <= 4; ++mutation) {
+      const ParsedVotes fast = batch ? ParseBatchBody(body) : ParseVoteBody(body);
+      const ParsedVotes reference = ReferenceParseVotes(body, batch);
+      INFO("body: " << body);
+      REQUIRE(Describe(fast) == Describe(reference));
+      ++compared;
+      if (body.empty()) {
+        break;
+      }
+      const size_t at = static_cast<size_t>(pick(static_cast<int>(body.size())));
+      switch (pick(3)) {
+        case 0:
+          body.erase(at, 1 + static_cast<size_t>(pick(3)));
+          break;
+        case 1:
+          body.insert(at, 1, kNoise[static_cast<size_t>(pick(static_cast<int>(kNoise.size())))]);
+          break;
+        default:
+          body[at] = kNoise[static_cast<size_t>(pick(static_cast<int>(kNoise.size())))];
+          break;
+      }
+    }
+  }
+  CHECK(compared > 10000);
+  // The common bodies do take the fast path's answers (they agree above either way): a body of
+  // plain votes gives its votes, and one with an escape the same, through nlohmann.
+  CHECK(Describe(ParseBatchBody(
+            R"({"votes":[{"award":7,"voter":"a","nomination":31,"nominee":501}]})")) ==
+        "offset=-\n  award=7 voter=a nomination=31 nominee=501 ref=-");
+  CHECK(Describe(ParseVoteBody(R"({"voter":"a\"b","nomination":31,"nominee":501})")) ==
+        "offset=-\n  award=0 voter=a\"b nomination=31 nominee=501 ref=-");
 }

@@ -295,10 +295,155 @@ class VoteReader {
   uint8_t present_ = 0;  // Repeated()'s marks
 };
 
-ParsedVotes Parse(std::string_view body, bool batch) {
-  ParsedVotes out;
-  VoteReader reader(batch, out);
-  const bool ok = json::sax_parse(body, &reader);
+// The common body, tokenised by hand into the same SAX events nlohmann's parser gives VoteReader,
+// in the same order, stopping where a handler says stop: plain JSON of objects, arrays, keys and
+// strings of printable ASCII without escapes, non-negative integers of up to 18 digits, and null.
+// Anything else (an escape, a byte past ASCII, a control character, a negative or fractional
+// number, true/false, nesting past kMaxDepth, any syntax error) is left to nlohmann's parser,
+// which reads the body again from its start with a fresh reader: so the fast path never decides
+// what a body outside it means, and cannot differ from the reference parse where it answers.
+class FastSax {
+ public:
+  enum class Result { kParsed, kStopped, kLeftToParser };
+
+  FastSax(std::string_view body, VoteReader& reader)
+      : p_(body.data()), end_(body.data() + body.size()), reader_(reader) {}
+
+  Result Run() {
+    SkipSpace();
+    if (p_ == end_) {
+      return Result::kLeftToParser;
+    }
+    const Step step = Value(0);
+    if (step != Step::kOk) {
+      return step == Step::kStop ? Result::kStopped : Result::kLeftToParser;
+    }
+    SkipSpace();
+    return p_ == end_ ? Result::kParsed : Result::kLeftToParser;
+  }
+
+ private:
+  enum class Step { kOk, kStop, kBail };
+  static constexpr int kMaxDepth = 16;
+  static constexpr int kMaxDigits = 18;  // below 10^18: exact in int64
+
+  static Step Handled(bool go_on) { return go_on ? Step::kOk : Step::kStop; }
+
+  void SkipSpace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+      ++p_;
+    }
+  }
+
+  // At an opening quote: the string's bytes into `out`, past the closing quote.
+  bool String(std::string& out) {
+    const char* start = ++p_;
+    while (p_ != end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out.assign(start, p_);
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) {
+        return false;
+      }
+      ++p_;
+    }
+    return false;
+  }
+
+  Step Value(int depth) {
+    if (p_ == end_) {
+      return Step::kBail;
+    }
+    const char c = *p_;
+    if (c == '{' || c == '[') {
+      return depth >= kMaxDepth ? Step::kBail : Container(c == '{', depth + 1);
+    }
+    if (c == '"') {
+      if (!String(string_)) {
+        return Step::kBail;
+      }
+      return Handled(reader_.string(string_));
+    }
+    if (c >= '0' && c <= '9') {
+      const char* start = p_;
+      uint64_t v = 0;
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') {
+        v = v * 10 + static_cast<uint64_t>(*p_ - '0');
+        ++p_;
+      }
+      const auto digits = p_ - start;
+      if (digits > kMaxDigits || (digits > 1 && *start == '0') ||
+          (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E'))) {
+        return Step::kBail;
+      }
+      return Handled(reader_.number_unsigned(v));
+    }
+    if (end_ - p_ >= 4 && std::string_view(p_, 4) == "null") {
+      p_ += 4;
+      return Handled(reader_.null());
+    }
+    return Step::kBail;
+  }
+
+  Step Container(bool object, int depth) {
+    ++p_;
+    if (!(object ? reader_.start_object(static_cast<std::size_t>(-1))
+                 : reader_.start_array(static_cast<std::size_t>(-1)))) {
+      return Step::kStop;
+    }
+    const char close = object ? '}' : ']';
+    SkipSpace();
+    if (p_ != end_ && *p_ == close) {
+      ++p_;
+      return Handled(object ? reader_.end_object() : reader_.end_array());
+    }
+    for (;;) {
+      if (object) {
+        if (p_ == end_ || *p_ != '"' || !String(key_)) {
+          return Step::kBail;
+        }
+        if (!reader_.key(key_)) {
+          return Step::kStop;
+        }
+        SkipSpace();
+        if (p_ == end_ || *p_ != ':') {
+          return Step::kBail;
+        }
+        ++p_;
+        SkipSpace();
+      }
+      const Step step = Value(depth);
+      if (step != Step::kOk) {
+        return step;
+      }
+      SkipSpace();
+      if (p_ == end_) {
+        return Step::kBail;
+      }
+      if (*p_ == close) {
+        ++p_;
+        return Handled(object ? reader_.end_object() : reader_.end_array());
+      }
+      if (*p_ != ',') {
+        return Step::kBail;
+      }
+      ++p_;
+      SkipSpace();
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  VoteReader& reader_;
+  json::string_t key_;
+  json::string_t string_;
+};
+
+// What a parse that ended (ok: at the end of the body) leaves in `out`, read by `reader`.
+void Conclude(ParsedVotes& out, VoteReader& reader, bool ok) {
   if (ok) {
     reader.Finish();
   } else if (!out.shape_error && !out.syntax_offset) {
@@ -307,7 +452,26 @@ ParsedVotes Parse(std::string_view body, bool batch) {
   if (out.shape_error || out.syntax_offset) {
     out.votes.clear();
   }
+}
+
+ParsedVotes ReferenceParse(std::string_view body, bool batch) {
+  ParsedVotes out;
+  VoteReader reader(batch, out);
+  Conclude(out, reader, json::sax_parse(body, &reader));
   return out;
+}
+
+ParsedVotes Parse(std::string_view body, bool batch) {
+  {
+    ParsedVotes out;
+    VoteReader reader(batch, out);
+    const FastSax::Result result = FastSax(body, reader).Run();
+    if (result != FastSax::Result::kLeftToParser) {
+      Conclude(out, reader, result == FastSax::Result::kParsed);
+      return out;
+    }
+  }
+  return ReferenceParse(body, batch);
 }
 
 void AppendInt(std::string& out, int64_t v) { out += std::to_string(v); }
@@ -317,6 +481,10 @@ void AppendInt(std::string& out, int64_t v) { out += std::to_string(v); }
 ParsedVotes ParseVoteBody(std::string_view body) { return Parse(body, false); }
 
 ParsedVotes ParseBatchBody(std::string_view body) { return Parse(body, true); }
+
+ParsedVotes ReferenceParseVotes(std::string_view body, bool batch) {
+  return ReferenceParse(body, batch);
+}
 
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
