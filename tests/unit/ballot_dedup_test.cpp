@@ -69,6 +69,9 @@ TEST_CASE("Ballot: voter hashes and receipts are HMAC-SHA256, the same bytes as 
   CHECK(hex(long_alice) == "a96e92cd3b540c29efa7aef23131abaf");
   CHECK(long_keys.Receipt(ReceiptFields{123456789, 7, 31, 501, long_alice}) ==
         "aadvxtivibvqn7cf7givm2na");
+  // One of exactly 64 bytes is used as it is.
+  CHECK(hex(Keys(long_key.substr(0, 64)).HashVoter(7, "alice")) ==
+        "083dcc9512e2e73a73425ef133126204");
 }
 
 TEST_CASE("Ballot: a receipt names its sequence number and verifies only for its own vote",

@@ -4,7 +4,9 @@
 #include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 #include "civic/domain/validation.hpp"
 #include "civic/http/problem.hpp"
@@ -297,9 +299,10 @@ class VoteReader {
 
 // The common body, tokenised by hand into the same SAX events nlohmann's parser gives VoteReader,
 // in the same order, stopping where a handler says stop: plain JSON of objects, arrays, keys and
-// strings of printable ASCII without escapes, non-negative integers of up to 18 digits, and null.
-// Anything else (an escape, a byte past ASCII, a control character, a negative or fractional
-// number, true/false, nesting past kMaxDepth, any syntax error) is left to nlohmann's parser,
+// strings of well-formed UTF-8 without escapes, non-negative integers of up to 18 digits, and
+// null. Anything else (an escape, a control character, a malformed UTF-8 sequence, a negative or
+// fractional number, true/false, nesting past kMaxDepth, any syntax error) is left to nlohmann's
+// parser,
 // which reads the body again from its start with a fresh reader: so the fast path never decides
 // what a body outside it means, and cannot differ from the reference parse where it answers.
 class FastSax {
@@ -345,7 +348,15 @@ class FastSax {
         ++p_;
         return true;
       }
-      if (c == '\\' || c < 0x20 || c >= 0x80) {
+      if (c >= 0x80) {  // well-formed UTF-8 as nlohmann's lexer takes it, or no answer
+        size_t used = 0;
+        if (DecodeUtf8(std::string_view(p_, static_cast<size_t>(end_ - p_)), used) < 0) {
+          return false;
+        }
+        p_ += used;
+        continue;
+      }
+      if (c == '\\' || c < 0x20) {
         return false;
       }
       ++p_;
@@ -461,15 +472,20 @@ ParsedVotes ReferenceParse(std::string_view body, bool batch) {
   return out;
 }
 
+std::optional<ParsedVotes> FastParse(std::string_view body, bool batch) {
+  ParsedVotes out;
+  VoteReader reader(batch, out);
+  const FastSax::Result result = FastSax(body, reader).Run();
+  if (result == FastSax::Result::kLeftToParser) {
+    return std::nullopt;
+  }
+  Conclude(out, reader, result == FastSax::Result::kParsed);
+  return out;
+}
+
 ParsedVotes Parse(std::string_view body, bool batch) {
-  {
-    ParsedVotes out;
-    VoteReader reader(batch, out);
-    const FastSax::Result result = FastSax(body, reader).Run();
-    if (result != FastSax::Result::kLeftToParser) {
-      Conclude(out, reader, result == FastSax::Result::kParsed);
-      return out;
-    }
+  if (std::optional<ParsedVotes> fast = FastParse(body, batch)) {
+    return std::move(*fast);
   }
   return ReferenceParse(body, batch);
 }
@@ -481,6 +497,10 @@ void AppendInt(std::string& out, int64_t v) { out += std::to_string(v); }
 ParsedVotes ParseVoteBody(std::string_view body) { return Parse(body, false); }
 
 ParsedVotes ParseBatchBody(std::string_view body) { return Parse(body, true); }
+
+std::optional<ParsedVotes> FastParseVotes(std::string_view body, bool batch) {
+  return FastParse(body, batch);
+}
 
 ParsedVotes ReferenceParseVotes(std::string_view body, bool batch) {
   return ReferenceParse(body, batch);
