@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <fstream>
 
 #include "civic/http/operational_routes.hpp"
 #include "civic/http/problem.hpp"
@@ -1008,4 +1009,115 @@ TEST_CASE("HTTP: a WriteBatch answer for a client that left is dropped; the othe
   CHECK(stays.ReadResponse().second == "answer for stays");
   stays.Write(Get("/v1/things/1"));
   CHECK(json::parse(stays.ReadResponse().second)["id"] == "1");
+}
+
+namespace {
+
+// The process's virtual memory size in KiB (VmSize in /proc/self/status).
+long VirtualKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmSize:", 0) == 0) {
+      return std::stol(line.substr(7));
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("HTTP: a chunked body's extensions are ignored and its sizes are checked before use",
+          "[http][errors]") {
+  Fixture f;
+  const std::string head =
+      "POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  {
+    // RFC 9112 7.1.1: chunk extensions (with spaces before the ';') are ignored; hex digits in
+    // either case; leading zeros; the data split over many chunks.
+    RawConnection raw(f.port);
+    raw.Write(head + "3;name=value\r\n{\"a\r\n" + "0B ; x ; y=\"q\"\r\n\":\"chunked\"\r\n" +
+              "00001\r\n}\r\n0;last\r\n\r\n" + Get("/v1/things/3"));
+    auto [head1, body1] = raw.ReadResponse();
+    INFO(head1 + body1);
+    CHECK(head1.rfind("HTTP/1.1 201 ", 0) == 0);
+    CHECK(json::parse(body1)["echo"]["a"] == "chunked");
+    auto [head2, body2] = raw.ReadResponse();
+    CHECK(json::parse(body2)["id"] == "3");
+  }
+  struct Case {
+    std::string chunks;
+    int status;
+    std::string detail_has;
+  };
+  const std::vector<Case> cases = {
+      // Sizes past the server's limit: refused before anything is kept (Pistache reserved
+      // memory for the declared size first, and answered std::bad_alloc past what it could).
+      {"ffffffffffffffff\r\n{}\r\n0\r\n\r\n", 413, "larger than"},
+      {"40000000\r\n{}\r\n0\r\n\r\n", 413, "larger than"},
+      {[] {  // the server takes 128 KiB at most: four chunks of 32 KiB, then one more
+         std::string chunks;
+         for (int i = 0; i < 4; ++i) {
+           chunks += "8000\r\n" + std::string(0x8000, ' ') + "\r\n";
+         }
+         return chunks + "8000\r\n";
+       }(),
+       413, "larger than"},
+      {"-1\r\n{}\r\n0\r\n\r\n", 400, "chunk size is not a hexadecimal number"},
+      {"0x2\r\n{}\r\n0\r\n\r\n", 400, "chunk size is not a hexadecimal number"},
+      {"2 \r\n{}\r\n0\r\n\r\n", 400, "chunk size is not a hexadecimal number"},
+      {"2\n{}\r\n0\r\n\r\n", 400, "bare LF"},
+      {"2;a\x01\r\n{}\r\n0\r\n\r\n", 400, "control character"},
+      {"2\r\n{}xx\r\n0\r\n\r\n", 400, "not followed by CRLF"},
+      {std::string(5000, '0') + "2", 400, "too long"},
+  };
+  const long before = VirtualKib();
+  for (const Case& c : cases) {
+    INFO(c.chunks.substr(0, 80));
+    RawConnection raw(f.port);
+    raw.Write(head + c.chunks);
+    auto [response_head, body] = raw.ReadResponse();
+    INFO(response_head + body);
+    CHECK(response_head.rfind("HTTP/1.1 " + std::to_string(c.status) + " ", 0) == 0);
+    CHECK(response_head.find("Content-Type: application/problem+json\r\n") != std::string::npos);
+    const json problem = json::parse(body);
+    const auto detail = problem["detail"].get<std::string>();
+    CHECK(detail.find(c.detail_has) != std::string::npos);
+    CHECK(detail.find("std::") == std::string::npos);
+    if (c.status == 413) {
+      CHECK(problem.contains("limit_bytes"));
+    }
+    CHECK(raw.ReadToEnd(std::chrono::milliseconds(5000)) == 0);
+  }
+  // The 1 GiB and 2^64 sizes took no memory (Pistache's reserve took 1.6 GB of address space
+  // for the first alone, and never gave it back).
+  CHECK(VirtualKib() - before < 256 * 1024);
+}
+
+TEST_CASE("HTTP: a request line without a version or a bare LF ending a line is a 400 at once",
+          "[http][errors]") {
+  civic::http::ServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(30'000);  // a wait would show as a hang
+  Fixture f(options);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"GET /v1/things/1\r\n\r\n", "not a method, a target and a version"},
+      {"GET  /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+       "not a method, a target and a version"},
+      {"GET /v1/things/1 HTTP/1.1\nHost: 127.0.0.1\r\n\r\n", "bare LF"},
+      {"GET /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\n\r\n", "bare CR, LF or NUL"},
+      {"GET /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\n", "bare CR, LF or NUL"},
+      {"GET /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\rX", "bare CR, LF or NUL"},
+  };
+  for (const auto& [bytes, detail_has] : cases) {
+    INFO(bytes);
+    RawConnection raw(f.port);
+    const auto start = std::chrono::steady_clock::now();
+    raw.Write(bytes);
+    auto [response_head, body] = raw.ReadResponse();
+    INFO(response_head + body);
+    CHECK(response_head.rfind("HTTP/1.1 400 ", 0) == 0);
+    CHECK(json::parse(body)["detail"].get<std::string>().find(detail_has) != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  }
 }

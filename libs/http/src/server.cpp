@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 
 #include <algorithm>
@@ -1231,6 +1232,10 @@ namespace PP = P::Http::Private;
 struct ParserSteps : PP::ParserBase {
   static auto& Of(PP::ParserBase& parser) { return parser.*(&ParserSteps::allSteps); }
 };
+// The same for a message's body, which our chunked-body step fills.
+struct MessageBody : P::Http::Message {
+  static std::string& Of(P::Http::Message& message) { return message.*(&MessageBody::body_); }
+};
 
 // RFC 9110 5.6.2: the characters of a token (a header name, a media type's parts).
 bool IsTokenChar(char c) {
@@ -1373,7 +1378,13 @@ struct ParseWatch {
   size_t head_scanned = 0;            // bytes of the header block in progress seen without its end
   Head head;                          // the last header block read, for the request it heads
   bool in_trailer = false;            // a chunked body ended: its trailer section is next
-  std::string trailer_line;           // the part of a trailer line read so far
+  // Where a chunked body being read is: at a chunk-size line, in a chunk's data (chunk_left
+  // bytes to come), or at the CRLF after it; chunked_bytes of data read so far.
+  enum class ChunkPart { kSize, kData, kDataEnd };
+  ChunkPart chunk_part = ChunkPart::kSize;
+  uint64_t chunk_left = 0;
+  uint64_t chunked_bytes = 0;
+  std::string trailer_line;  // the part of a trailer line read so far
   std::weak_ptr<Connection> connection;
   P::Http::RequestParser* parser = nullptr;  // the connection's (the peer owns both)
   bool read_done = false;  // no more input is read: after the last request, or a refusal
@@ -1412,8 +1423,14 @@ class WatchedStep : public PP::Step {
 
   PP::State apply(P::StreamCursor& cursor) override {
     watch_->cursor = &cursor;
-    if (inner_->id() == PP::HeadersStep::Id) {
+    const PP::StepId id = inner_->id();
+    if (id == PP::HeadersStep::Id) {
       return ApplyHead(cursor);
+    }
+    if (id == PP::RequestLineStep::Id) {
+      CheckRequestLine(cursor);
+    } else if (id == PP::BodyStep::Id && IsChunkedOnly()) {
+      return ApplyChunkedBody(cursor);
     }
     return inner_->apply(cursor);
   }
@@ -1434,12 +1451,23 @@ class WatchedStep : public PP::Step {
       const size_t from = watch_->head_scanned > 3 ? watch_->head_scanned - 3 : 0;
       const size_t at = input.find("\r\n\r\n", from);
       if (at == std::string_view::npos) {
+        // A bare LF, or a CR before anything but LF, can never be part of a header block that
+        // ends: refused now, not after the header timeout.
+        for (size_t i = from; i < input.size(); ++i) {
+          if ((input[i] == '\n' && (i == 0 || input[i - 1] != '\r')) ||
+              (input[i] == '\r' && i + 1 < input.size() && input[i + 1] != '\n')) {
+            PP::Step::raise("a header line holds a bare CR, LF or NUL");
+          }
+        }
         watch_->head_scanned = input.size();
         return PP::State::Again;
       }
       end = at + 4;
     }
     watch_->head_scanned = 0;
+    watch_->chunk_part = ParseWatch::ChunkPart::kSize;
+    watch_->chunk_left = 0;
+    watch_->chunked_bytes = 0;
     watch_->head = ReadHead(input.substr(0, end - 2));
     const Head& head = watch_->head;
     if (head.content_length.value_or(0) > max_request_bytes_) {
@@ -1457,6 +1485,154 @@ class WatchedStep : public PP::Step {
     cursor.advance(end);
     return PP::State::Next;
   }
+
+  // Pistache's request-line step waits for more bytes, until the header timeout, when a line
+  // has ended without a version ("GET /x"), and reads a bare LF into the version (a 505). A
+  // request line that has ended is checked here first: method, target and version, each
+  // after one space, ended by CRLF (RFC 9112 3); Pistache's step then reads it.
+  void CheckRequestLine(P::StreamCursor& cursor) const {
+    const std::string_view input(cursor.offset(), cursor.remaining());
+    const size_t eol = input.find('\n');
+    if (eol == std::string_view::npos) {
+      return;
+    }
+    if (eol == 0 || input[eol - 1] != '\r') {
+      PP::Step::raise("the request line ends in a bare LF");
+    }
+    const std::string_view line = input.substr(0, eol - 1);
+    const size_t first = line.find(' ');
+    const size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
+    if (first == 0 || second == std::string_view::npos || second == first + 1 ||
+        line.find(' ', second + 1) != std::string_view::npos ||
+        line.find_first_of(std::string_view("\r\0\t", 3)) != std::string_view::npos) {
+      PP::Step::raise("the request line is not a method, a target and a version");
+    }
+  }
+
+  // Whether the body is framed by the chunked coding alone (a Content-Length beside it, or
+  // another coding, is Pistache's step's to refuse).
+  bool IsChunkedOnly() const {
+    const auto& headers = message->headers();
+    const auto encoding = headers.tryGet<P::Http::Header::TransferEncoding>();
+    return encoding != nullptr && encoding->encoding() == P::Http::Header::Encoding::Chunked &&
+           headers.tryGet<P::Http::Header::ContentLength>() == nullptr;
+  }
+
+  // In place of Pistache's chunk step, which reserved memory for each chunk's declared size
+  // before any limit (a 1 GB chunk-size line took 1.6 GB of address space, never given back),
+  // answered a size it could not hold with the exception's text (std::bad_alloc), and refused
+  // chunk extensions, which RFC 9112 7.1.1 says to ignore. Here a chunk that would take the
+  // body past the server's request limit is a 413 before anything is kept; extensions are
+  // ignored; the body's data goes to the message as it arrives. Ends, like Pistache's, after
+  // the last chunk's size line: the trailer section is skipped by onInput (SkipTrailer).
+  PP::State ApplyChunkedBody(P::StreamCursor& cursor) {
+    using Part = ParseWatch::ChunkPart;
+    ParseWatch& w = *watch_;
+    std::string& body = MessageBody::Of(*message);
+    for (;;) {
+      const std::string_view input(cursor.offset(), cursor.remaining());
+      switch (w.chunk_part) {
+        case Part::kSize: {
+          const size_t eol = input.find("\r\n");
+          if (eol == std::string_view::npos) {
+            if (input.find('\n') != std::string_view::npos) {
+              PP::Step::raise("a chunk-size line ends in a bare LF");
+            }
+            if (input.size() > kMaxChunkLine) {
+              PP::Step::raise("a chunk-size line is too long");
+            }
+            return PP::State::Again;
+          }
+          if (eol > kMaxChunkLine) {
+            PP::Step::raise("a chunk-size line is too long");
+          }
+          if (input.substr(0, eol).find('\n') != std::string_view::npos) {
+            PP::Step::raise("a chunk-size line ends in a bare LF");
+          }
+          const uint64_t size = ChunkSize(input.substr(0, eol));
+          if (size > max_request_bytes_ || w.chunked_bytes + size > max_request_bytes_) {
+            throw DeclaredTooLarge();
+          }
+          cursor.advance(eol + 2);
+          if (size == 0) {
+            return PP::State::Done;
+          }
+          w.chunk_left = size;
+          w.chunked_bytes += size;
+          w.chunk_part = Part::kData;
+          break;
+        }
+        case Part::kData: {
+          if (input.empty()) {
+            return PP::State::Again;
+          }
+          const size_t n = static_cast<size_t>(std::min<uint64_t>(input.size(), w.chunk_left));
+          body.append(input.data(), n);
+          cursor.advance(n);
+          w.chunk_left -= n;
+          if (w.chunk_left == 0) {
+            w.chunk_part = Part::kDataEnd;
+          }
+          break;
+        }
+        case Part::kDataEnd: {
+          if (input.size() < 2) {
+            if (!input.empty() && input[0] != '\r') {
+              PP::Step::raise("a chunk's data is not followed by CRLF");
+            }
+            return PP::State::Again;
+          }
+          if (input[0] != '\r' || input[1] != '\n') {
+            PP::Step::raise("a chunk's data is not followed by CRLF");
+          }
+          cursor.advance(2);
+          w.chunk_part = Part::kSize;
+          break;
+        }
+      }
+    }
+  }
+
+  // A chunk-size line without its CRLF: 1*HEXDIG, then nothing or chunk extensions
+  // (*( BWS ";" ... ), read as visible characters, spaces and tabs, and ignored).
+  static uint64_t ChunkSize(std::string_view line) {
+    size_t i = 0;
+    uint64_t size = 0;
+    size_t significant = 0;
+    for (; i < line.size() && std::isxdigit(static_cast<unsigned char>(line[i])) != 0; ++i) {
+      const char c = line[i];
+      const uint64_t digit =
+          c <= '9' ? static_cast<uint64_t>(c - '0') : static_cast<uint64_t>((c | 0x20) - 'a' + 10);
+      if (significant > 0 || digit != 0) {
+        if (++significant > 15) {
+          throw DeclaredTooLarge();  // 16 significant hex digits are at least 2^60 bytes
+        }
+      }
+      size = size * 16 + digit;
+    }
+    if (i == 0) {
+      PP::Step::raise("a chunk size is not a hexadecimal number");
+    }
+    size_t ext = i;
+    while (ext < line.size() && (line[ext] == ' ' || line[ext] == '\t')) {
+      ++ext;
+    }
+    if (i == line.size()) {
+      return size;
+    }
+    if (ext == line.size() || line[ext] != ';') {
+      PP::Step::raise("a chunk size is not a hexadecimal number");
+    }
+    for (; ext < line.size(); ++ext) {
+      const auto c = static_cast<unsigned char>(line[ext]);
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        PP::Step::raise("a chunk extension holds a control character");
+      }
+    }
+    return size;
+  }
+
+  static constexpr size_t kMaxChunkLine = 4096;
 
   std::unique_ptr<PP::Step> inner_;
   std::shared_ptr<ParseWatch> watch_;
