@@ -23,16 +23,21 @@ int main(int argc, char** argv) {
   CLI::App cli{"civic-ballot: people's-choice votes, deduplicated, tallied and kept durable"};
   civic::runtime::AddServerFlags(cli, config.server, "CIVIC_BALLOT");
   civic::ballot::AddBallotFlags(cli, config);
-  std::string recount_dir = config.server.data_dir;
+  std::string recount_dir;
   CLI::App* recount = cli.add_subcommand(
       "recount", "Recompute every tally from the database file alone, print it as JSON, exit");
-  recount->add_option("--data-dir", recount_dir, "Directory of the ballot's SQLite database")
-      ->capture_default_str();
+  CLI::Option* recount_dir_flag =
+      recount->add_option("--data-dir", recount_dir,
+                          "Directory of the ballot's SQLite database (default: the service's "
+                          "--data-dir, CIVIC_BALLOT_DATA_DIR or ./var/ballot)");
   if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
     return code;
   }
   if (*recount) {
-    return civic::ballot::RunRecount(recount_dir, std::cout, std::cerr);
+    // Where the service keeps its database unless told otherwise here: the top-level flag,
+    // the environment, the default.
+    return civic::ballot::RunRecount(
+        recount_dir_flag->count() > 0 ? recount_dir : config.server.data_dir, std::cout, std::cerr);
   }
   civic::runtime::InitLogging("civic-ballot", config.server.log_level);
 

@@ -31,9 +31,18 @@ using nlohmann::json;
 
 namespace {
 
-// Runs `civic-ballot recount --data-dir DIR`; returns its exit code and stdout.
-int RunRecount(const std::string& data_dir, std::string& out) {
-  const std::string cmd = civic::test::BallotBinary() + " recount --data-dir " + data_dir;
+// How recount is told where the database is: its own flag, the service's flag before the
+// subcommand, or the service's environment variable.
+enum class DirFrom { kRecountFlag, kServiceFlag, kEnvironment };
+
+// Runs `civic-ballot recount` on DIR; returns its exit code and stdout.
+int RunRecount(const std::string& data_dir, std::string& out,
+               DirFrom from = DirFrom::kRecountFlag) {
+  const std::string bin = civic::test::BallotBinary();
+  const std::string cmd = from == DirFrom::kRecountFlag ? bin + " recount --data-dir " + data_dir
+                          : from == DirFrom::kServiceFlag
+                              ? bin + " --data-dir " + data_dir + " recount"
+                              : "CIVIC_BALLOT_DATA_DIR=" + data_dir + " " + bin + " recount";
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE(pipe != nullptr);
   char buffer[4096];
@@ -133,6 +142,13 @@ TEST_CASE("Ballot: recount from the file, the NDJSON export and live results agr
   std::string out;
   REQUIRE(RunRecount(dir.path(), out) == 0);
   const json recount = json::parse(out);
+  // The service's own ways of naming its data dir reach the recount too (README: every flag
+  // has an environment variable).
+  for (const DirFrom from : {DirFrom::kServiceFlag, DirFrom::kEnvironment}) {
+    std::string same;
+    CHECK(RunRecount(dir.path(), same, from) == 0);
+    CHECK(same == out);
+  }
   Counts recounted;
   for (const auto& award : recount["awards"]) {
     for (const auto& nomination : award["nominations"]) {
@@ -223,6 +239,13 @@ TEST_CASE("Ballot: votes taken through a copy the events API then changed stay c
   std::string out;
   REQUIRE(RunRecount(dir.path(), out) == 0);
   const json recount = json::parse(out);
+  // The service's own ways of naming its data dir reach the recount too (README: every flag
+  // has an environment variable).
+  for (const DirFrom from : {DirFrom::kServiceFlag, DirFrom::kEnvironment}) {
+    std::string same;
+    CHECK(RunRecount(dir.path(), same, from) == 0);
+    CHECK(same == out);
+  }
   REQUIRE(recount["awards"].size() == 1);
   CHECK(recount["total_votes"] == 4);
   std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, bool>> counted;
