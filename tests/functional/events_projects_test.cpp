@@ -132,6 +132,10 @@ TEST_CASE("Projects: a team's project is drafted, submitted, reviewed by experts
   auto again = Call(*c.client, "GET", path + "/assessment", nullptr,
                     {{"If-None-Match", assessment.Header("ETag")}});
   CHECK(again.status == 304);
+  // It takes no query parameters: one given is a 422 naming it, not silently ignored.
+  auto queried = Call(*c.client, "GET", path + "/assessment?limit=abc");
+  CHECK(queried.status == 422);
+  CHECK(ErrorFields(queried) == std::vector<std::string>{"limit"});
 
   // An expert changes their scores while the project is under review: 6.7 → 7.2.
   const std::string review_path = "/v1/reviews/" + Str(second.body["id"]);

@@ -358,6 +358,9 @@ TEST_CASE("Composition: the Саров team is complete, Ханты-Мансий
   d.Join(sarov, "Саров", "business");
   d.Join(sarov, "Саров", "volunteer");
   auto complete = Call(*d.client, "GET", "/v1/teams/" + Str(sarov) + "/composition");
+  auto queried = Call(*d.client, "GET", "/v1/teams/" + Str(sarov) + "/composition?bogus=1");
+  CHECK(queried.status == 422);  // no query parameters: one given is refused, naming it
+  CHECK(ErrorFields(queried) == std::vector<std::string>{"bogus"});
   REQUIRE(complete.status == 200);
   CHECK(complete.body["team_id"] == sarov);
   CHECK(complete.body["program_id"] == d.program);

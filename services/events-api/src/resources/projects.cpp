@@ -248,6 +248,9 @@ void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
                if (!id) {
                  return rest::NotFound(Projects::kName, request.Param("id"));
                }
+               if (auto rejected = rest::RejectQuery(request)) {
+                 return std::move(*rejected);
+               }
                return rest::Guarded([&] {
                  auto body = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
                    auto project = Projects::Get(db, *id);

@@ -145,6 +145,9 @@ void AddTeamCompositionRoute(http::Router& router, Store& store) {
                if (!id) {
                  return rest::NotFound(Teams::kName, request.Param("id"));
                }
+               if (auto rejected = rest::RejectQuery(request)) {
+                 return std::move(*rejected);
+               }
                return rest::Guarded([&] {
                  auto body = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
                    auto team = Teams::Get(db, *id);
