@@ -306,6 +306,16 @@ TEST_CASE("HTTP: a JSON member given twice in one object is a 422 naming it", "[
                   "application/json");
   RequireProblem(r, 422);
   CHECK(Body(r)["errors"][0]["field"] == "team_rules.min_size");
+  // In an array, the element is named by its index.
+  r = client.Post("/v1/things",
+                  R"({"review_criteria":[{"name":"A","weight":1},)"
+                  R"({"name":"B","weight":1,"weight":2}],"tags":["x",["y"],{"a":1,"a":2}]})",
+                  "application/json");
+  RequireProblem(r, 422);
+  CHECK(Body(r)["errors"][0]["field"] == "review_criteria[1].weight");
+  r = client.Post("/v1/things", R"({"tags":["x",["y",[]],{"a":1,"a":2}]})", "application/json");
+  RequireProblem(r, 422);
+  CHECK(Body(r)["errors"][0]["field"] == "tags[2].a");
   // The same name in different objects, or in an object and its parent, is no repetition.
   r = client.Post("/v1/things",
                   R"({"name":"a","items":[{"name":"b"},{"name":"c"}],"o":{"name":1}})",

@@ -121,21 +121,28 @@ int JsonDepth(std::string_view text, int limit) {
 }
 
 // Parses a JSON body as nlohmann::json::parse does, and names the first member an object gives
-// more than once ("team_rules.min_size"; array indices are not named), which the parse alone
+// more than once ("team_rules.min_size", "review_criteria[1].weight"), which the parse alone
 // would settle silently for the last value. Throws what nlohmann::json::parse throws.
 nlohmann::json ParseJsonBody(const std::string& body, std::string& repeated) {
   struct Frame {
     bool object = false;
     std::vector<std::string> keys;  // few per object: a scan beats a set
     std::string key;
+    int64_t index = -1;  // an array's: the element being read
   };
   std::vector<Frame> frames;
+  const auto element_begins = [&frames] {
+    if (!frames.empty() && !frames.back().object) {
+      ++frames.back().index;
+    }
+  };
   using Event = nlohmann::json::parse_event_t;
   auto callback = [&](int /*depth*/, Event event, nlohmann::json& parsed) {
     switch (event) {
       case Event::object_start:
       case Event::array_start:
-        frames.push_back(Frame{event == Event::object_start, {}, {}});
+        element_begins();
+        frames.push_back(Frame{event == Event::object_start, {}, {}, -1});
         break;
       case Event::object_end:
       case Event::array_end:
@@ -154,6 +161,8 @@ nlohmann::json ParseJsonBody(const std::string& body, std::string& repeated) {
             for (const Frame& outer : frames) {
               if (outer.object) {
                 repeated += (repeated.empty() ? "" : ".") + outer.key;
+              } else {
+                repeated += "[" + std::to_string(outer.index) + "]";
               }
             }
           }
@@ -163,6 +172,7 @@ nlohmann::json ParseJsonBody(const std::string& body, std::string& repeated) {
         break;
       }
       case Event::value:
+        element_begins();
         break;
     }
     return true;
