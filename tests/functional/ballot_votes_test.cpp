@@ -375,6 +375,13 @@ TEST_CASE("Ballot: hidden results are 403 to the public and shown to admins, fin
   CHECK(r->status == 200);
   RequireProblem(b.client->Get("/v1/awards/7/results?final=true", AdminAuth()), 409);
   RequireProblem(b.client->Get("/v1/awards/7/results?final=true"), 401);
+  // Only true and false are read: final=1 took the live results without a word.
+  for (const char* given : {"1", "TRUE", "yes", ""}) {
+    auto bad = b.client->Get(std::string("/v1/awards/7/results?final=") + given, AdminAuth());
+    RequireProblem(bad, 422);
+    CHECK(json::parse(bad->body)["errors"][0]["field"] == "final");
+  }
+  CHECK(b.client->Get("/v1/awards/7/results?final=false", AdminAuth())->status == 200);
   b.events.Edit(7, [](json& a) {
     a["voting_opens_at"] = civic::test::UtcIn(std::chrono::hours(-2));
     a["voting_closes_at"] = civic::test::UtcIn(std::chrono::seconds(-1));

@@ -266,7 +266,11 @@ Response App::GetResults(const Request& request) {
   if (admin && !*admin) {
     return Unauthorized("The key given is not the admin key.");
   }
-  const bool final = request.Query("final").value_or("") == "true";
+  const std::string final_given = request.Query("final").value_or("false");
+  if (final_given != "true" && final_given != "false") {
+    return http::ErrorResponse(Error::Invalid("final", "must be true or false"));
+  }
+  const bool final = final_given == "true";
   if (final && !admin) {
     return Unauthorized("Final results need the admin key: Authorization: Bearer.");
   }
