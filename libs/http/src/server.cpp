@@ -1388,12 +1388,15 @@ struct ParseWatch {
   size_t head_scanned = 0;            // bytes of the header block in progress seen without its end
   Head head;                          // the last header block read, for the request it heads
   bool in_trailer = false;            // a chunked body ended: its trailer section is next
-  // Where a chunked body being read is: at a chunk-size line, in a chunk's data (chunk_left
-  // bytes to come), or at the CRLF after it; chunked_bytes of data read so far.
-  enum class ChunkPart { kSize, kData, kDataEnd };
-  ChunkPart chunk_part = ChunkPart::kSize;
-  uint64_t chunk_left = 0;
-  uint64_t chunked_bytes = 0;
+  // Where the chunked body being read is: at a chunk-size line, in a chunk's data (`left`
+  // bytes to come), or at the CRLF after it; `bytes` of data read so far. Reset per request.
+  struct Chunked {
+    enum class Part { kSize, kData, kDataEnd };
+    Part part = Part::kSize;
+    uint64_t left = 0;
+    uint64_t bytes = 0;
+  };
+  Chunked chunked;
   std::string trailer_line;  // the part of a trailer line read so far
   std::weak_ptr<Connection> connection;
   P::Http::RequestParser* parser = nullptr;  // the connection's (the peer owns both)
@@ -1475,9 +1478,7 @@ class WatchedStep : public PP::Step {
       end = at + 4;
     }
     watch_->head_scanned = 0;
-    watch_->chunk_part = ParseWatch::ChunkPart::kSize;
-    watch_->chunk_left = 0;
-    watch_->chunked_bytes = 0;
+    watch_->chunked = {};
     watch_->head = ReadHead(input.substr(0, end - 2));
     const Head& head = watch_->head;
     if (head.content_length.value_or(0) > max_request_bytes_) {
@@ -1502,14 +1503,11 @@ class WatchedStep : public PP::Step {
   // after one space, ended by CRLF (RFC 9112 3); Pistache's step then reads it.
   void CheckRequestLine(P::StreamCursor& cursor) const {
     const std::string_view input(cursor.offset(), cursor.remaining());
-    const size_t eol = input.find('\n');
+    const size_t eol = LineEnd(input, "the request line ends in a bare LF");
     if (eol == std::string_view::npos) {
       return;
     }
-    if (eol == 0 || input[eol - 1] != '\r') {
-      PP::Step::raise("the request line ends in a bare LF");
-    }
-    const std::string_view line = input.substr(0, eol - 1);
+    const std::string_view line = input.substr(0, eol);
     const size_t first = line.find(' ');
     const size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
     if (first == 0 || second == std::string_view::npos || second == first + 1 ||
@@ -1536,52 +1534,44 @@ class WatchedStep : public PP::Step {
   // ignored; the body's data goes to the message as it arrives. Ends, like Pistache's, after
   // the last chunk's size line: the trailer section is skipped by onInput (SkipTrailer).
   PP::State ApplyChunkedBody(P::StreamCursor& cursor) {
-    using Part = ParseWatch::ChunkPart;
-    ParseWatch& w = *watch_;
+    using Part = ParseWatch::Chunked::Part;
+    ParseWatch::Chunked& w = watch_->chunked;
     std::string& body = MessageBody::Of(*message);
     for (;;) {
       const std::string_view input(cursor.offset(), cursor.remaining());
-      switch (w.chunk_part) {
+      switch (w.part) {
         case Part::kSize: {
-          const size_t eol = input.find("\r\n");
-          if (eol == std::string_view::npos) {
-            if (input.find('\n') != std::string_view::npos) {
-              PP::Step::raise("a chunk-size line ends in a bare LF");
-            }
-            if (input.size() > kMaxChunkLine) {
-              PP::Step::raise("a chunk-size line is too long");
-            }
-            return PP::State::Again;
-          }
-          if (eol > kMaxChunkLine) {
+          const size_t eol = LineEnd(input, "a chunk-size line ends in a bare LF");
+          if (std::min(eol, input.size()) > kMaxChunkLine) {
             PP::Step::raise("a chunk-size line is too long");
           }
-          if (input.substr(0, eol).find('\n') != std::string_view::npos) {
-            PP::Step::raise("a chunk-size line ends in a bare LF");
+          if (eol == std::string_view::npos) {
+            return PP::State::Again;
           }
+          // ChunkSize stays under 2^60 and `bytes` under the limit: the sum cannot overflow.
           const uint64_t size = ChunkSize(input.substr(0, eol));
-          if (size > max_request_bytes_ || w.chunked_bytes + size > max_request_bytes_) {
+          if (w.bytes + size > max_request_bytes_) {
             throw DeclaredTooLarge();
           }
           cursor.advance(eol + 2);
           if (size == 0) {
             return PP::State::Done;
           }
-          w.chunk_left = size;
-          w.chunked_bytes += size;
-          w.chunk_part = Part::kData;
+          w.left = size;
+          w.bytes += size;
+          w.part = Part::kData;
           break;
         }
         case Part::kData: {
           if (input.empty()) {
             return PP::State::Again;
           }
-          const size_t n = static_cast<size_t>(std::min<uint64_t>(input.size(), w.chunk_left));
+          const size_t n = static_cast<size_t>(std::min<uint64_t>(input.size(), w.left));
           body.append(input.data(), n);
           cursor.advance(n);
-          w.chunk_left -= n;
-          if (w.chunk_left == 0) {
-            w.chunk_part = Part::kDataEnd;
+          w.left -= n;
+          if (w.left == 0) {
+            w.part = Part::kDataEnd;
           }
           break;
         }
@@ -1596,7 +1586,7 @@ class WatchedStep : public PP::Step {
             PP::Step::raise("a chunk's data is not followed by CRLF");
           }
           cursor.advance(2);
-          w.chunk_part = Part::kSize;
+          w.part = Part::kSize;
           break;
         }
       }
@@ -1640,6 +1630,19 @@ class WatchedStep : public PP::Step {
       }
     }
     return size;
+  }
+
+  // Where the first line of `input` ends (its CR), npos while no LF has come; a LF without a CR
+  // before it is refused with `bare_lf` (RFC 9112 2.2: a recipient could read it either way).
+  static size_t LineEnd(std::string_view input, const char* bare_lf) {
+    const size_t lf = input.find('\n');
+    if (lf == std::string_view::npos) {
+      return lf;
+    }
+    if (lf == 0 || input[lf - 1] != '\r') {
+      PP::Step::raise(bare_lf);
+    }
+    return lf - 1;
   }
 
   static constexpr size_t kMaxChunkLine = 4096;

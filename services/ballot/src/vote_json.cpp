@@ -302,9 +302,9 @@ class VoteReader {
 // strings of well-formed UTF-8 without escapes, non-negative integers of up to 18 digits, and
 // null. Anything else (an escape, a control character, a malformed UTF-8 sequence, a negative or
 // fractional number, true/false, nesting past kMaxDepth, any syntax error) is left to nlohmann's
-// parser,
-// which reads the body again from its start with a fresh reader: so the fast path never decides
-// what a body outside it means, and cannot differ from the reference parse where it answers.
+// parser, which reads the body again from its start with a fresh reader: so the fast path never
+// decides what a body outside it means, and cannot differ from the reference parse where it
+// answers.
 class FastSax {
  public:
   enum class Result { kParsed, kStopped, kLeftToParser };
@@ -465,14 +465,11 @@ void Conclude(ParsedVotes& out, VoteReader& reader, bool ok) {
   }
 }
 
-ParsedVotes ReferenceParse(std::string_view body, bool batch) {
-  ParsedVotes out;
-  VoteReader reader(batch, out);
-  Conclude(out, reader, json::sax_parse(body, &reader));
-  return out;
-}
+void AppendInt(std::string& out, int64_t v) { out += std::to_string(v); }
 
-std::optional<ParsedVotes> FastParse(std::string_view body, bool batch) {
+}  // namespace
+
+std::optional<ParsedVotes> FastParseVotes(std::string_view body, bool batch) {
   ParsedVotes out;
   VoteReader reader(batch, out);
   const FastSax::Result result = FastSax(body, reader).Run();
@@ -483,28 +480,27 @@ std::optional<ParsedVotes> FastParse(std::string_view body, bool batch) {
   return out;
 }
 
-ParsedVotes Parse(std::string_view body, bool batch) {
-  if (std::optional<ParsedVotes> fast = FastParse(body, batch)) {
-    return std::move(*fast);
-  }
-  return ReferenceParse(body, batch);
+ParsedVotes ReferenceParseVotes(std::string_view body, bool batch) {
+  ParsedVotes out;
+  VoteReader reader(batch, out);
+  Conclude(out, reader, json::sax_parse(body, &reader));
+  return out;
 }
 
-void AppendInt(std::string& out, int64_t v) { out += std::to_string(v); }
+namespace {
+
+ParsedVotes Parse(std::string_view body, bool batch) {
+  if (std::optional<ParsedVotes> fast = FastParseVotes(body, batch)) {
+    return std::move(*fast);
+  }
+  return ReferenceParseVotes(body, batch);
+}
 
 }  // namespace
 
 ParsedVotes ParseVoteBody(std::string_view body) { return Parse(body, false); }
 
 ParsedVotes ParseBatchBody(std::string_view body) { return Parse(body, true); }
-
-std::optional<ParsedVotes> FastParseVotes(std::string_view body, bool batch) {
-  return FastParse(body, batch);
-}
-
-ParsedVotes ReferenceParseVotes(std::string_view body, bool batch) {
-  return ReferenceParse(body, batch);
-}
 
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
