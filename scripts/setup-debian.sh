@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libcli11-dev libhowardhinnant-date-dev tzdata catch2 libbenchmark-dev
   libjemalloc-dev libstemmer-dev liburing-dev
   clang-format prometheus wrk curl
+  ccache mold
 )
 # Node.js for the OpenAPI linter and the response contract test: keep the machine's own when it
 # has one (both need >= 20).
