@@ -15,3 +15,10 @@ if(CIVIC_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# GCC 12 reports false -Wrestrict and -Wstringop-overflow inside libstdc++'s std::string when
+# "literal" + std::string or string = "literal" is inlined at -O2 (GCC bugs 105329, 105651);
+# GCC 13 fixed both.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  target_compile_options(civic_warnings INTERFACE -Wno-restrict -Wno-stringop-overflow)
+endif()

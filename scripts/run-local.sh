@@ -30,6 +30,17 @@ done
   export CIVIC_BALLOT_ADMIN_KEY_FILE="${CIVIC_BALLOT_ADMIN_KEY_FILE:-var/secrets/ballot-admin.key}"
 export CIVIC_EVENTS_BALLOT_ADMIN_KEY_FILE="${CIVIC_EVENTS_BALLOT_ADMIN_KEY_FILE:-var/secrets/ballot-admin.key}"
 
+# The events API's first admin key (docs/security.md): an API key in its own format, made once.
+if [ ! -s var/secrets/events-admin.key ]; then
+  (umask 077 && printf 'civ_%s\n' "$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')" \
+    > var/secrets/events-admin.key)
+fi
+chmod 600 var/secrets/events-admin.key
+[ -n "${CIVIC_EVENTS_ADMIN_KEY:-}" ] ||
+  export CIVIC_EVENTS_ADMIN_KEY_FILE="${CIVIC_EVENTS_ADMIN_KEY_FILE:-var/secrets/events-admin.key}"
+echo "Admin routes of the events API take the key in var/secrets/events-admin.key, e.g.:"
+echo "  curl -H \"Authorization: Bearer \$(cat var/secrets/events-admin.key)\" http://127.0.0.1:${events_port}/v1/api-keys"
+
 pids=()
 stop() {
   trap - INT TERM

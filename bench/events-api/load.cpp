@@ -4,7 +4,9 @@
 //
 //   civic-bench-events-load --url http://127.0.0.1:8080 --people 100000 --events 10000
 #include <httplib.h>
+
 #include <signal.h>
+#include <cstdlib>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -75,6 +77,10 @@ const char* kEventKinds[] = {"forum",  "seminar",      "conference", "rally",  "
 
 std::unique_ptr<httplib::Client> MakeClient(const std::string& url) {
   auto client = std::make_unique<httplib::Client>(url);
+  // An admin key of the events API (the server's CIVIC_EVENTS_ADMIN_KEY).
+  if (const char* key = std::getenv("CIVIC_BENCH_KEY"); key != nullptr) {
+    client->set_bearer_token_auth(key);
+  }
   client->set_keep_alive(true);
   client->set_tcp_nodelay(true);
   client->set_connection_timeout(5, 0);

@@ -14,6 +14,10 @@ connections="${2:-64}"
 scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 
 work="$(mktemp -d)"
+# The admin key the load tool writes with (a bench-only secret, made per run).
+CIVIC_BENCH_KEY="civ_$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')"
+export CIVIC_BENCH_KEY
+export CIVIC_EVENTS_ADMIN_KEY="$CIVIC_BENCH_KEY"
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null

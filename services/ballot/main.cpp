@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   civic::SystemClock clock;
   std::unique_ptr<civic::ballot::App> app;
   try {
-    civic::ballot::LoadSecrets(config, civic::ballot::ProcessEnv);
+    civic::ballot::LoadSecrets(config, civic::runtime::ProcessEnv);
     spdlog::debug("settings: {}", civic::ballot::Describe(config));
     civic::runtime::PrepareDataDir(config.server.data_dir);
     app = std::make_unique<civic::ballot::App>(config, registry, clock);

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "access/policy.hpp"
 #include "app.hpp"
 #include "civic/http/operational_routes.hpp"
 #include "civic/http/server.hpp"
@@ -23,13 +24,28 @@ int main(int argc, char** argv) {
       "projects and awards over REST/JSON"};
   civic::runtime::AddServerFlags(cli, config.server, "CIVIC_EVENTS");
   std::string ballot_admin_key_file;
-  civic::events::AddEventsFlags(cli, config, ballot_admin_key_file);
+  std::string admin_key_file;
+  civic::events::AddEventsFlags(cli, config, ballot_admin_key_file, admin_key_file);
+  bool print_routes = false;
+  cli.add_flag("--print-routes", print_routes,
+               "Print every route and the roles that may call it (JSON lines), then exit");
   if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
     return code;
   }
+  if (print_routes) {
+    for (const auto& policy : civic::events::access::RoutePolicies()) {
+      std::cout << nlohmann::json{{"method", civic::http::ToString(policy.method)},
+                                  {"pattern", policy.pattern},
+                                  {"roles", civic::events::access::RoleNames(policy.roles)}}
+                       .dump()
+                << "\n";
+    }
+    return 0;
+  }
   civic::runtime::InitLogging("civic-events-api", config.server.log_level);
   try {
-    civic::events::LoadBallotAdminKey(config, ballot_admin_key_file);
+    civic::events::LoadSecrets(config, ballot_admin_key_file, admin_key_file,
+                               civic::runtime::ProcessEnv);
   } catch (const std::exception& e) {
     std::cerr << "civic-events-api: " << e.what() << std::endl;
     return 2;

@@ -105,6 +105,7 @@ class FakeEventsApi {
         return;
       }
       protocol_headers_.push_back(req.get_header_value("X-Civic-Protocol"));
+      authorizations_.push_back(req.get_header_value("Authorization"));
       // As the events API's: from the list's content, so a list back to an earlier content
       // has the earlier ETag.
       std::string etag = "\"list";
@@ -154,6 +155,23 @@ class FakeEventsApi {
                   res.set_content(snapshot.dump(), "application/json");
                   HoldIfAsked(req, lock);
                 });
+    // Message 5: the keys, with an ETag from their content.
+    server_.Get("/v1/sync/keys", [this](const httplib::Request& req, httplib::Response& res) {
+      std::unique_lock<std::mutex> lock(mu_);
+      ++key_requests_;
+      if (down_) {
+        res.status = 503;
+        return;
+      }
+      const std::string body = nlohmann::json({{"protocol", 1}, {"keys", keys_}}).dump();
+      const std::string etag = Str("\"keys-", std::hash<std::string>{}(body), "\"");
+      res.set_header("ETag", etag);
+      if (req.get_header_value("If-None-Match") == etag) {
+        res.status = 304;
+        return;
+      }
+      res.set_content(body, "application/json");
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) {
@@ -196,6 +214,21 @@ class FakeEventsApi {
   void SetSnapshotProtocol(int protocol) {
     std::lock_guard<std::mutex> lock(mu_);
     snapshot_protocol_ = protocol;
+  }
+  // The keys of message 5 from now on: {"id", "prefix", "token_sha256", "role", "award_ids",
+  // "expires_at", "revoked_at"} each.
+  void SetKeys(nlohmann::json keys) {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys_ = std::move(keys);
+  }
+  int key_requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return key_requests_;
+  }
+  // The Authorization header of each list request.
+  std::vector<std::string> authorizations() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return authorizations_;
   }
   // While down, every request is answered 503.
   void SetDown(bool down) {
@@ -256,7 +289,10 @@ class FakeEventsApi {
   int list_requests_ = 0;
   int list_not_modified_ = 0;
   int award_requests_ = 0;
+  int key_requests_ = 0;
+  nlohmann::json keys_ = nlohmann::json::array();
   std::vector<std::string> protocol_headers_;
+  std::vector<std::string> authorizations_;
 };
 
 inline ServiceOptions BallotOptions(const std::string& events_url, const std::string& data_dir = "",

@@ -179,14 +179,20 @@ TEST_CASE("Ballot: an invalid vote body is 422 naming each bad field", "[ballot]
   RequireProblem(b.client->Post("/v1/awards/7/votes", ClientAuth(), "{", "application/json"), 400);
 }
 
-TEST_CASE("Ballot: a vote without the client key, or with another key, is 401", "[ballot][votes]") {
+TEST_CASE("Ballot: a vote without a key or with an unknown one is 401, with the admin key 403",
+          "[ballot][votes]") {
   Ballot b;
   auto r = b.client->Post("/v1/awards/7/votes", VoteBody("v", 31, 501).dump(), "application/json");
   RequireProblem(r, 401);
   CHECK(r->get_header_value("WWW-Authenticate") == "Bearer");
+  RequireProblem(b.client->Post("/v1/awards/7/votes",
+                                {{"Authorization", "Bearer functional-test-wrong-key-0123"}},
+                                VoteBody("v", 31, 501).dump(), "application/json"),
+                 401);
+  // A known key without the right: admins do not vote (docs/security.md).
   RequireProblem(b.client->Post("/v1/awards/7/votes", AdminAuth(), VoteBody("v", 31, 501).dump(),
                                 "application/json"),
-                 401);
+                 403);
   RequireProblem(b.client->Post("/v1/votes/batch", json({{"votes", json::array()}}).dump(),
                                 "application/json"),
                  401);

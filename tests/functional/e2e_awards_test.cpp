@@ -46,7 +46,7 @@ class Relay {
       client.set_connection_timeout(2, 0);
       client.set_read_timeout(5, 0);
       httplib::Headers headers;
-      for (const char* name : {"If-None-Match", "X-Civic-Protocol", "Accept"}) {
+      for (const char* name : {"If-None-Match", "X-Civic-Protocol", "Accept", "Authorization"}) {
         if (req.has_header(name)) {
           headers.emplace(name, req.get_header_value(name));
         }

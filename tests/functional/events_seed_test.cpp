@@ -14,7 +14,8 @@ using nlohmann::json;
 namespace {
 
 int RunSeed(const std::string& url, std::string& output) {
-  const std::string command = std::string(CIVIC_SEED_BIN) + " --url " + url + " 2>&1";
+  const std::string command = std::string("CIVIC_SEED_KEY=") + civic::test::kTestAdminKey + " " +
+                              CIVIC_SEED_BIN + " --url " + url + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   char buffer[4096];

@@ -1,11 +1,13 @@
 #include "harness.hpp"
 
 #include <fcntl.h>
+#include <openssl/sha.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -114,6 +116,15 @@ Service::Service(std::string binary, ServiceOptions options) : binary_(std::move
   for (const auto& [key, value] : options.env) {
     env[key] = value;
   }
+  if (binary_ == EventsApiBinary()) {
+    const bool key_file = env.count("CIVIC_EVENTS_ADMIN_KEY_FILE") != 0 ||
+                          std::find(options.args.begin(), options.args.end(), "--admin-key-file") !=
+                              options.args.end();
+    if (!key_file) {
+      env.emplace("CIVIC_EVENTS_ADMIN_KEY", kTestAdminKey);
+      admin_key_ = env["CIVIC_EVENTS_ADMIN_KEY"];
+    }
+  }
   std::vector<std::string> env_entries;
   for (const auto& [key, value] : env) {
     env_entries.push_back(key + "=" + value);
@@ -180,13 +191,18 @@ Service::~Service() {
 
 std::string Service::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
-std::unique_ptr<httplib::Client> Service::Client() const {
+std::unique_ptr<httplib::Client> Service::Client() const { return ClientWithKey(admin_key_); }
+
+std::unique_ptr<httplib::Client> Service::ClientWithKey(const std::string& token) const {
   auto client = std::make_unique<httplib::Client>("127.0.0.1", port_);
   client->set_keep_alive(true);
   client->set_tcp_nodelay(true);
   client->set_connection_timeout(5, 0);
   client->set_read_timeout(30, 0);
   client->set_write_timeout(10, 0);
+  if (!token.empty()) {
+    client->set_bearer_token_auth(token);
+  }
   if (const char* dir = std::getenv("CIVIC_CAPTURE_DIR"); dir != nullptr && *dir != '\0') {
     client->set_logger([dir = std::string(dir), service = fs::path(binary_).filename().string()](
                            const httplib::Request& request, const httplib::Response& response) {
@@ -236,6 +252,18 @@ bool Service::running() {
 
 std::string Service::Stdout() const { return ReadFile(log_dir_ + "/stdout.log"); }
 std::string Service::Stderr() const { return ReadFile(log_dir_ + "/stderr.log"); }
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (const unsigned char byte : digest) {
+    hex += kHex[byte >> 4];
+    hex += kHex[byte & 0xF];
+  }
+  return hex;
+}
 
 std::string EventsApiBinary() { return CIVIC_EVENTS_API_BIN; }
 std::string BallotBinary() { return CIVIC_BALLOT_BIN; }

@@ -50,7 +50,13 @@ class Service {
   const std::string& data_dir() const { return data_dir_; }
   // A client with keep-alive, TCP_NODELAY and timeouts set. With CIVIC_CAPTURE_DIR set, it also
   // records every exchange there for the contract test (tests/contract); use it for every call.
+  // For the events API it carries the admin key the service was started with (admin_key()).
   std::unique_ptr<httplib::Client> Client() const;
+  // The same with `token` as its bearer token; "" for none (a public caller).
+  std::unique_ptr<httplib::Client> ClientWithKey(const std::string& token) const;
+  // The events API's bootstrap admin key: kTestAdminKey unless the test gave its own through
+  // CIVIC_EVENTS_ADMIN_KEY; "" for other binaries or when a key file was given.
+  const std::string& admin_key() const { return admin_key_; }
   // Sends `signal` and waits up to `timeout` for the exit. Returns the exit code (128+n if killed
   // by signal n), or -1 on timeout.
   int Signal(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(20));
@@ -62,6 +68,7 @@ class Service {
 
  private:
   std::string binary_;
+  std::string admin_key_;
   std::unique_ptr<TempDir> own_dir_;
   std::string data_dir_;
   std::string log_dir_;
@@ -70,9 +77,15 @@ class Service {
   int exit_code_ = -1;
 };
 
+// The admin key functional tests start the events API with (CIVIC_EVENTS_ADMIN_KEY).
+inline constexpr const char* kTestAdminKey = "civ_test-admin-key-0123456789abcdefghij";
+
 std::string EventsApiBinary();
 std::string BallotBinary();
 std::string SourceDir();
+
+// SHA-256 of `text` as 64 lowercase hex digits (how the events API stores a key's token).
+std::string Sha256Hex(const std::string& text);
 
 // Default headers for JSON calls.
 httplib::Headers JsonHeaders();

@@ -8,7 +8,7 @@
 // Every POST carries an Idempotency-Key derived from what it creates, so running the tool again
 // within the key lifetime (48 h) creates nothing twice.
 //
-//   civic-seed --url http://127.0.0.1:8080
+//   CIVIC_SEED_KEY=<admin key> civic-seed --url http://127.0.0.1:8080
 #include <httplib.h>
 #include <signal.h>
 
@@ -19,7 +19,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+
 #include <vector>
+#include "civic/runtime/secret.hpp"
 
 namespace {
 
@@ -39,7 +41,8 @@ std::string IdempotencyKey(const std::string& key) {
 
 class Api {
  public:
-  explicit Api(const std::string& url) : client_(url) {
+  Api(const std::string& url, const std::string& key) : client_(url) {
+    client_.set_bearer_token_auth(key);
     client_.set_keep_alive(true);
     client_.set_tcp_nodelay(true);
     client_.set_connection_timeout(5, 0);
@@ -142,10 +145,17 @@ int main(int argc, char** argv) {
   std::string url = "http://127.0.0.1:8080";
   CLI::App app{"Loads the seed programs, events, teams and award into a running events API"};
   app.add_option("--url", url, "Events API base URL")->capture_default_str();
+  std::string key_file;
+  app.add_option("--key-file", key_file,
+                 "File holding an admin API key of the events API (else env CIVIC_SEED_KEY)")
+      ->envname("CIVIC_SEED_KEY_FILE");
   CLI11_PARSE(app, argc, argv);
 
   try {
-    Api api(url);
+    const std::string admin_key =
+        civic::runtime::ReadSecret({"--key-file", "CIVIC_SEED_KEY_FILE", "CIVIC_SEED_KEY", 1, true},
+                                   key_file, civic::runtime::ProcessEnv);
+    Api api(url, admin_key);
     std::map<std::string, int64_t> city;
     for (const auto& c : kCities) {
       json body = {{"name", c.name}, {"region", c.region}, {"time_zone", c.zone}};

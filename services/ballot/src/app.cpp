@@ -123,12 +123,13 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
       db_path_(DbPath(config)),
       metrics_(registry),
       keys_(config.voter_key),
+      api_keys_(config.client_key, config.admin_key, clock),
       db_(OpenMigrated(db_path_)),
       award_store_(db_path_),
       reader_(db_path_) {
-  sync_ = std::make_unique<AwardSync>(config_.events_url,
+  sync_ = std::make_unique<AwardSync>(config_.events_url, config_.admin_key,
                                       std::chrono::milliseconds(config_.sync_interval_ms), catalog_,
-                                      award_store_, metrics_, clock_);
+                                      award_store_, api_keys_, metrics_, clock_);
   const size_t loaded = sync_->LoadStored();
 
   const auto started = std::chrono::steady_clock::now();

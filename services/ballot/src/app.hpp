@@ -21,6 +21,7 @@
 #include "config.hpp"
 #include "crypto.hpp"
 #include "dedup_index.hpp"
+#include "key_ring.hpp"
 #include "results_service.hpp"
 #include "results_stream.hpp"
 #include "tallies.hpp"
@@ -74,9 +75,7 @@ class App {
   http::Response SyncAward(const http::Request& request);
   void RunExport(int64_t award_id, http::ResponseStream& stream);
 
-  // Whether the request carries `key` as its bearer token (constant time).
-  static bool HasBearer(const http::Request& request, const std::string& key);
-  // nullopt: not an admin and no credentials; true: admin; false: wrong credentials.
+  // nullopt: no credentials; true: an admin key (bootstrap or synced); false: another key.
   std::optional<bool> AdminOf(const http::Request& request) const;
 
   Config config_;
@@ -84,6 +83,7 @@ class App {
   const std::string db_path_;
   BallotMetrics metrics_;
   Keys keys_;
+  KeyRing api_keys_;  // who may vote and who is an admin
 
   std::mutex db_mu_;  // guards db_ (readiness checks)
   std::optional<sqlite::Database> db_;

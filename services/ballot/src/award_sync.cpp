@@ -13,6 +13,9 @@ namespace civic::ballot {
 
 namespace {
 
+// service_meta: the last keys document (message 5) taken.
+constexpr const char* kStoredKeys = "synced_keys";
+
 using nlohmann::json;
 
 constexpr auto kMaxBackoff = std::chrono::seconds(60);
@@ -32,13 +35,15 @@ struct AwardSync::Fetch {
   std::string error;
 };
 
-AwardSync::AwardSync(std::string events_url, std::chrono::milliseconds interval,
-                     AwardCatalog& catalog, AwardStore& store, BallotMetrics& metrics,
-                     const Clock& clock)
+AwardSync::AwardSync(std::string events_url, std::string key, std::chrono::milliseconds interval,
+                     AwardCatalog& catalog, AwardStore& store, KeyRing& keys,
+                     BallotMetrics& metrics, const Clock& clock)
     : events_url_(std::move(events_url)),
+      authorization_("Bearer " + key),
       interval_(interval),
       catalog_(catalog),
       store_(store),
+      keys_(keys),
       metrics_(metrics),
       clock_(clock) {
   client_ = std::make_unique<httplib::Client>(events_url_);
@@ -52,6 +57,15 @@ AwardSync::AwardSync(std::string events_url, std::chrono::milliseconds interval,
 AwardSync::~AwardSync() { Stop(); }
 
 size_t AwardSync::LoadStored() {
+  if (auto stored = store_.Meta(kStoredKeys)) {
+    auto keys = ParseKeyList(json::parse(*stored, nullptr, false));
+    if (keys.ok()) {
+      keys_.Replace(std::move(keys).value());
+    } else {
+      spdlog::error("ballot: the stored keys are unusable ({}); only the key files serve",
+                    keys.error().message);
+    }
+  }
   size_t loaded = 0;
   for (const StoredAward& stored : store_.LoadAll()) {
     Result<Award> award = Error::Internal("unparsed");
@@ -94,6 +108,7 @@ void AwardSync::Stop() {
 AwardSync::Fetch AwardSync::Get(const std::string& path,
                                 const std::optional<std::string>& if_none_match) {
   httplib::Headers headers = {{"Accept", "application/json"},
+                              {"Authorization", authorization_},
                               {"Connection", "keep-alive"},
                               {"X-Civic-Protocol", std::to_string(kProtocolVersion)}};
   if (if_none_match) {
@@ -260,7 +275,43 @@ Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
   return result;
 }
 
+bool AwardSync::SyncKeys() {
+  std::optional<std::string> etag;
+  {
+    std::lock_guard<std::mutex> lock(client_mu_);
+    if (!keys_etag_.empty()) {
+      etag = keys_etag_;
+    }
+  }
+  Fetch fetch = Get("/v1/sync/keys", etag);
+  if (fetch.status == 304) {
+    return true;
+  }
+  if (fetch.status != 200) {
+    Failed(fetch.status == 0 ? "GET /v1/sync/keys: no answer (" + fetch.error + ")"
+                             : "GET /v1/sync/keys: status " + std::to_string(fetch.status));
+    return false;
+  }
+  const json doc = json::parse(fetch.body, nullptr, false);
+  auto keys = ParseKeyList(doc);
+  if (!keys.ok()) {
+    Failed("GET /v1/sync/keys: " + keys.error().message);
+    return false;
+  }
+  try {
+    store_.SetMeta(kStoredKeys, fetch.body);
+  } catch (const sqlite::Error& e) {
+    // Published all the same: a revoked key is refused now; the stored copy catches up.
+    spdlog::error("ballot: the synced keys were not stored: {}", e.what());
+  }
+  keys_.Replace(std::move(keys).value());
+  std::lock_guard<std::mutex> lock(client_mu_);
+  keys_etag_ = fetch.etag;
+  return true;
+}
+
 bool AwardSync::SyncAll() {
+  const bool keys_synced = SyncKeys();
   const uint64_t publishes = on_demand_publishes_.load();
   std::optional<std::string> etag;
   {
@@ -274,6 +325,9 @@ bool AwardSync::SyncAll() {
   if (fetch.status == 304) {
     // Unchanged since our last full list: nothing to fetch unless a fetch failed then, in
     // which case the etag was cleared and we would not be here.
+    if (!keys_synced) {
+      return false;
+    }
     metrics_.sync_last_success.Set(UnixSeconds());
     std::lock_guard<std::mutex> lock(mu_);
     consecutive_failures_ = 0;
@@ -339,7 +393,7 @@ bool AwardSync::SyncAll() {
     const bool current = on_demand_publishes_.load() == publishes;
     list_etag_ = all_fetched && current ? fetch.etag : std::string();
   }
-  if (!reached) {
+  if (!reached || !keys_synced) {
     return false;
   }
   std::lock_guard<std::mutex> lock(mu_);

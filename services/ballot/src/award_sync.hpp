@@ -21,6 +21,7 @@
 #include "ballot_metrics.hpp"
 #include "civic/domain/error.hpp"
 #include "civic/domain/time.hpp"
+#include "key_ring.hpp"
 
 namespace httplib {
 class Client;
@@ -30,13 +31,18 @@ namespace civic::ballot {
 
 class AwardSync {
  public:
-  AwardSync(std::string events_url, std::chrono::milliseconds interval, AwardCatalog& catalog,
-            AwardStore& store, BallotMetrics& metrics, const Clock& clock);
+  // `key` is the bearer token the events API knows the ballot by (the ballot's admin key, which
+  // both services hold).
+  // `keys` learns the events API's admin and voting-client keys (message 5).
+  AwardSync(std::string events_url, std::string key, std::chrono::milliseconds interval,
+            AwardCatalog& catalog, AwardStore& store, KeyRing& keys, BallotMetrics& metrics,
+            const Clock& clock);
   ~AwardSync();
   AwardSync(const AwardSync&) = delete;
   AwardSync& operator=(const AwardSync&) = delete;
 
-  // Publishes the stored snapshots in the catalog (at start, before serving). Returns how many.
+  // Publishes the stored snapshots in the catalog and the stored keys in the key ring (at start,
+  // before serving). Returns how many awards.
   size_t LoadStored();
   // Starts the background thread: a full sync now, then one per interval.
   void Start();
@@ -46,8 +52,12 @@ class AwardSync {
   // neither side knows it; kUnavailable when the events API could not be asked or answered
   // wrongly (the copy is kept).
   Result<int64_t> SyncAward(int64_t award_id);
-  // One full sync (list, then each changed award), on the calling thread. False on a failure.
+  // One full sync (the keys, the list, then each changed award), on the calling thread. False
+  // on a failure.
   bool SyncAll();
+  // The keys (message 5), on the calling thread: stored and published when they changed. False
+  // on a failure (the keys held are kept).
+  bool SyncKeys();
 
  private:
   struct Fetch;
@@ -71,9 +81,11 @@ class AwardSync {
   void Run();
 
   const std::string events_url_;
+  const std::string authorization_;  // "Bearer <key>"
   const std::chrono::milliseconds interval_;
   AwardCatalog& catalog_;
   AwardStore& store_;
+  KeyRing& keys_;
   BallotMetrics& metrics_;
   const Clock& clock_;
 
@@ -86,9 +98,10 @@ class AwardSync {
   // (the next interval reads the whole list).
   std::atomic<uint64_t> on_demand_publishes_{0};
 
-  std::mutex client_mu_;  // guards client_ and list_etag_
+  std::mutex client_mu_;  // guards client_, list_etag_ and keys_etag_
   std::unique_ptr<httplib::Client> client_;
   std::string list_etag_;
+  std::string keys_etag_;
 
   std::mutex mu_;  // guards stopping_, consecutive_failures_ and last_rejection_
   std::condition_variable cv_;

@@ -1,10 +1,8 @@
 #include "config.hpp"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
+#include "civic/runtime/secret.hpp"
 #include "crypto.hpp"
 
 namespace civic::ballot {
@@ -21,50 +19,13 @@ std::string ValidateUrl(std::string& url) {
   return "";
 }
 
-struct SecretSpec {
-  const char* flag;      // --voter-key-file
-  const char* file_env;  // CIVIC_BALLOT_VOTER_KEY_FILE
-  const char* env;       // CIVIC_BALLOT_VOTER_KEY
-  size_t min_bytes;
-};
-
-std::string Where(const SecretSpec& spec) {
-  return std::string(spec.flag) + " (" + spec.file_env + ") or " + spec.env;
-}
-
-std::string ReadSecret(const SecretSpec& spec, const std::string& file, const EnvLookup& env) {
-  std::string value;
-  if (!file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      throw std::runtime_error(std::string(spec.flag) + ": cannot read " + file);
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    value = ss.str();
-  } else if (auto from_env = env(spec.env)) {
-    value = std::move(*from_env);
-  }
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ' ||
-                            value.back() == '\t')) {
-    value.pop_back();
-  }
-  if (value.empty()) {
-    throw std::runtime_error("missing secret: set " + Where(spec));
-  }
-  if (value.size() < spec.min_bytes) {
-    throw std::runtime_error(Where(spec) + ": the secret must be at least " +
-                             std::to_string(spec.min_bytes) + " bytes");
-  }
-  return value;
-}
-
+using runtime::SecretSpec;
 const SecretSpec kVoter{"--voter-key-file", "CIVIC_BALLOT_VOTER_KEY_FILE", "CIVIC_BALLOT_VOTER_KEY",
-                        kMinVoterKeyBytes};
+                        kMinVoterKeyBytes, false};
 const SecretSpec kClient{"--client-key-file", "CIVIC_BALLOT_CLIENT_KEY_FILE",
-                         "CIVIC_BALLOT_CLIENT_KEY", kMinApiKeyBytes};
+                         "CIVIC_BALLOT_CLIENT_KEY", kMinApiKeyBytes, true};
 const SecretSpec kAdmin{"--admin-key-file", "CIVIC_BALLOT_ADMIN_KEY_FILE", "CIVIC_BALLOT_ADMIN_KEY",
-                        kMinApiKeyBytes};
+                        kMinApiKeyBytes, true};
 
 }  // namespace
 
@@ -109,21 +70,14 @@ void AddBallotFlags(CLI::App& app, Config& config) {
       ->capture_default_str();
 }
 
-void LoadSecrets(Config& config, const EnvLookup& env) {
-  config.voter_key = ReadSecret(kVoter, config.voter_key_file, env);
-  config.client_key = ReadSecret(kClient, config.client_key_file, env);
-  config.admin_key = ReadSecret(kAdmin, config.admin_key_file, env);
+void LoadSecrets(Config& config, const runtime::EnvLookup& env) {
+  config.voter_key = runtime::ReadSecret(kVoter, config.voter_key_file, env);
+  config.client_key = runtime::ReadSecret(kClient, config.client_key_file, env);
+  config.admin_key = runtime::ReadSecret(kAdmin, config.admin_key_file, env);
   if (config.client_key == config.admin_key) {
-    throw std::runtime_error(Where(kClient) + " and " + Where(kAdmin) + " must differ");
+    throw std::runtime_error(runtime::Where(kClient) + " and " + runtime::Where(kAdmin) +
+                             " must differ");
   }
-}
-
-std::optional<std::string> ProcessEnv(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  if (value == nullptr) {
-    return std::nullopt;
-  }
-  return std::string(value);
 }
 
 std::string Describe(const Config& config) {

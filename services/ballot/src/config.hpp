@@ -5,11 +5,10 @@
 // from flag values, and are never logged.
 
 #include <CLI/CLI.hpp>
-#include <functional>
-#include <optional>
 #include <string>
 
 #include "civic/runtime/config.hpp"
+#include "civic/runtime/secret.hpp"
 
 namespace civic::ballot {
 
@@ -39,9 +38,7 @@ void AddBallotFlags(CLI::App& app, Config& config);
 // (CIVIC_BALLOT_VOTER_KEY, CIVIC_BALLOT_CLIENT_KEY, CIVIC_BALLOT_ADMIN_KEY). Trailing whitespace
 // is dropped. Throws std::runtime_error naming the flag and variable (never the value) when one is
 // missing, unreadable, too short, or when the client and admin keys are equal.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-void LoadSecrets(Config& config, const EnvLookup& env);
-std::optional<std::string> ProcessEnv(const std::string& name);
+void LoadSecrets(Config& config, const runtime::EnvLookup& env);
 
 // "events_url=... sync_interval_ms=..." for the start-up log line; no secrets.
 std::string Describe(const Config& config);

@@ -48,6 +48,32 @@ Response Unauthorized(const std::string& detail) {
   return http::ProblemResponse(401, detail).WithHeader("WWW-Authenticate", "Bearer");
 }
 
+// The answer to a vote from a caller that is not a voting client; nothing for one that is.
+std::optional<Response> RefusedVoter(const Caller& caller) {
+  switch (caller.kind) {
+    case Caller::Kind::kVotingClient:
+      return std::nullopt;
+    case Caller::Kind::kNone:
+      return Unauthorized("A vote needs a voting client's key: Authorization: Bearer.");
+    case Caller::Kind::kRefused:
+      return Unauthorized(caller.problem);
+    case Caller::Kind::kAdmin:
+      break;
+  }
+  return http::ErrorResponse(Error{ErrorCode::kForbidden,
+                                   "An admin key does not vote: votes come with a voting "
+                                   "client's key.",
+                                   {}});
+}
+
+// 403: a voting client's key used in an award outside its scope.
+Error OutsideAwards(const Caller& caller, int64_t award_id) {
+  return Error{
+      ErrorCode::kForbidden,
+      "The key " + caller.prefix + " may not vote in award " + std::to_string(award_id) + ".",
+      {}};
+}
+
 Response NoAward(const std::string& text) {
   return http::ProblemResponse(404, "No award " + text + ".");
 }
@@ -144,33 +170,18 @@ std::string ExportLine(const VoteRecord& r, const std::string& receipt) {
 
 }  // namespace
 
-bool App::HasBearer(const Request& request, const std::string& key) {
-  const auto header = request.Header("authorization");
-  if (!header || header->size() < 7 || !http::EqualsIgnoreCase(header->substr(0, 7), "Bearer ")) {
-    return false;
-  }
-  std::string_view token(*header);
-  token.remove_prefix(7);
-  while (!token.empty() && token.front() == ' ') {
-    token.remove_prefix(1);
-  }
-  while (!token.empty() && token.back() == ' ') {
-    token.remove_suffix(1);
-  }
-  return ConstantTimeEquals(token, key);
-}
-
 std::optional<bool> App::AdminOf(const Request& request) const {
   if (!request.Header("authorization")) {
     return std::nullopt;
   }
-  return HasBearer(request, config_.admin_key);
+  return api_keys_.Identify(request.Header("authorization")).kind == Caller::Kind::kAdmin;
 }
 
 void App::CastOne(Request&& request, Responder responder) {
-  if (!HasBearer(request, config_.client_key)) {
+  const Caller caller = api_keys_.Identify(request.Header("authorization"));
+  if (auto refused = RefusedVoter(caller)) {
     metrics_.rejected_unauthorized.Inc();
-    responder.Send(Unauthorized("A vote needs the voting client's key: Authorization: Bearer."));
+    responder.Send(std::move(*refused));
     return;
   }
   ParsedVotes parsed = ParseVoteBody(request.body);
@@ -192,6 +203,11 @@ void App::CastOne(Request&& request, Responder responder) {
     return;
   }
   one.vote.award_id = *award;
+  if (!caller.MayVoteIn(*award)) {
+    metrics_.rejected_unauthorized.Inc();
+    responder.Send(http::ErrorResponse(OutsideAwards(caller, *award)));
+    return;
+  }
   auto shared = std::make_shared<Responder>(std::move(responder));
   auto vote = std::make_shared<VoteInput>(std::move(one.vote));
   auto completion =
@@ -223,9 +239,10 @@ void App::CastOne(Request&& request, Responder responder) {
 }
 
 void App::CastBatch(Request&& request, Responder responder) {
-  if (!HasBearer(request, config_.client_key)) {
+  const Caller caller = api_keys_.Identify(request.Header("authorization"));
+  if (auto refused = RefusedVoter(caller)) {
     metrics_.rejected_unauthorized.Inc();
-    responder.Send(Unauthorized("Votes need the voting client's key: Authorization: Bearer."));
+    responder.Send(std::move(*refused));
     return;
   }
   auto parsed = std::make_shared<ParsedVotes>(ParseBatchBody(request.body));
@@ -247,6 +264,11 @@ void App::CastBatch(Request&& request, Responder responder) {
     if (!item.errors.empty()) {
       metrics_.rejected_invalid.Inc();
       completion->Set(i, VoteOutcome::Failed(Error::Invalid(std::move(item.errors))));
+      continue;
+    }
+    if (!caller.MayVoteIn(item.vote.award_id)) {
+      metrics_.rejected_unauthorized.Inc();
+      completion->Set(i, VoteOutcome::Failed(OutsideAwards(caller, item.vote.award_id)));
       continue;
     }
     valid.emplace_back(static_cast<uint32_t>(i), &item.vote);

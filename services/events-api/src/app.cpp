@@ -1,14 +1,13 @@
 #include "app.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <variant>
 
+#include "access/api_keys.hpp"
+#include "access/audit.hpp"
+#include "access/policy.hpp"
 #include "migrations.hpp"
 #include "resources/award_close.hpp"
 #include "resources/award_sync.hpp"
@@ -45,15 +44,6 @@ std::string ValidateBallotUrl(std::string& url) {
   return "";
 }
 
-// Surrounding white space (a trailing newline in a file) is not part of a key.
-std::string Trimmed(const std::string& text) {
-  const auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) {
-    return "";
-  }
-  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
-}
-
 // Wraps the write routes of awards, nominations, nominees and cities (and the close action) so that
 // a successful write pokes `notifier`: their handlers return after the transaction committed.
 void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& notifier) {
@@ -82,7 +72,14 @@ void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& not
 
 }  // namespace
 
-void AddEventsFlags(CLI::App& app, Config& config, std::string& admin_key_file) {
+const runtime::SecretSpec kBallotAdminKey{"--ballot-admin-key-file",
+                                          "CIVIC_EVENTS_BALLOT_ADMIN_KEY_FILE",
+                                          "CIVIC_EVENTS_BALLOT_ADMIN_KEY", 16, true};
+const runtime::SecretSpec kAdminKey{"--admin-key-file", "CIVIC_EVENTS_ADMIN_KEY_FILE",
+                                    "CIVIC_EVENTS_ADMIN_KEY", 32, true};
+
+void AddEventsFlags(CLI::App& app, Config& config, std::string& ballot_admin_key_file,
+                    std::string& admin_key_file) {
   app.add_option("--synchronous", config.synchronous,
                  "SQLite durability: full (every commit survives power loss) or normal (WAL: "
                  "survives a crash, may lose the last commits on power loss; faster writes)")
@@ -93,44 +90,30 @@ void AddEventsFlags(CLI::App& app, Config& config, std::string& admin_key_file) 
       ->envname("CIVIC_EVENTS_BALLOT_URL")
       ->check(CLI::Validator(ValidateBallotUrl, "URL", "http URL"))
       ->capture_default_str();
-  app.add_option("--ballot-admin-key-file", admin_key_file,
+  app.add_option("--audit-retention-days", config.audit_retention_days,
+                 "Days the audit trail keeps a record")
+      ->envname("CIVIC_EVENTS_AUDIT_RETENTION_DAYS")
+      ->check(CLI::Range(1, 36500))
+      ->capture_default_str();
+  app.add_option("--ballot-admin-key-file", ballot_admin_key_file,
                  "File holding the ballot's admin key (else env CIVIC_EVENTS_BALLOT_ADMIN_KEY); "
-                 "needed to close awards")
-      ->envname("CIVIC_EVENTS_BALLOT_ADMIN_KEY_FILE");
+                 "needed to close awards, and the key the ballot syncs with")
+      ->envname(kBallotAdminKey.file_env);
+  app.add_option("--admin-key-file", admin_key_file,
+                 "File holding the first admin API key (else env CIVIC_EVENTS_ADMIN_KEY); "
+                 "needed to create API keys")
+      ->envname(kAdminKey.file_env);
 }
 
-void LoadBallotAdminKey(Config& config, const std::string& admin_key_file) {
-  std::string source;
-  std::string key;
-  if (!admin_key_file.empty()) {
-    source = "--ballot-admin-key-file " + admin_key_file;
-    std::ifstream in(admin_key_file, std::ios::binary);
-    if (!in) {
-      throw std::runtime_error(source + ": cannot read the file");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    key = Trimmed(text.str());
-    struct stat info {};
-    if (stat(admin_key_file.c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-      spdlog::warn("{}: the file is readable by other users; chmod 600 it", source);
-    }
-  } else if (const char* value = std::getenv("CIVIC_EVENTS_BALLOT_ADMIN_KEY")) {
-    source = "CIVIC_EVENTS_BALLOT_ADMIN_KEY";
-    key = Trimmed(value);
-  } else {
-    return;
+void LoadSecrets(Config& config, const std::string& ballot_admin_key_file,
+                 const std::string& admin_key_file, const runtime::EnvLookup& env) {
+  config.ballot_admin_key =
+      runtime::ReadOptionalSecret(kBallotAdminKey, ballot_admin_key_file, env).value_or("");
+  config.admin_key = runtime::ReadOptionalSecret(kAdminKey, admin_key_file, env).value_or("");
+  if (!config.admin_key.empty() && config.admin_key == config.ballot_admin_key) {
+    throw std::runtime_error(runtime::Where(kAdminKey) + " and " + runtime::Where(kBallotAdminKey) +
+                             " must differ");
   }
-  if (key.empty()) {
-    throw std::runtime_error(source + ": the ballot admin key is empty");
-  }
-  for (const char c : key) {
-    if (c < 0x21 || c > 0x7E) {
-      throw std::runtime_error(source +
-                               ": the ballot admin key must be printable ASCII without spaces");
-    }
-  }
-  config.ballot_admin_key = key;
 }
 
 App::App(const Config& config, metrics::Registry& registry) : config_(config) {
@@ -146,6 +129,26 @@ App::App(const Config& config, metrics::Registry& registry) : config_(config) {
   ballot_ = std::make_unique<BallotClient>(BallotPeer{config.ballot_url, config.ballot_admin_key},
                                            &ballot_requests);
   notifier_ = std::make_unique<AwardChangeNotifier>(*store_, *ballot_);
+  keys_ = std::make_unique<access::KeyRing>(clock_);
+  if (!config.admin_key.empty()) {
+    access::Caller admin;
+    admin.role = access::Role::kAdmin;
+    keys_->AddBootstrap(config.admin_key, admin);
+  } else {
+    spdlog::warn(
+        "no admin key (--admin-key-file or CIVIC_EVENTS_ADMIN_KEY): only the keys already "
+        "stored can call admin routes");
+  }
+  if (!config.ballot_admin_key.empty()) {
+    // The ballot reads the sync protocol with the key both services share.
+    access::Caller ballot;
+    ballot.role = access::Role::kSync;
+    keys_->AddBootstrap(config.ballot_admin_key, ballot);
+  }
+  store_->Read([this](sqlite::Database& db) {
+    keys_->Load(db);
+    return 0;
+  });
   if (!ballot_->configured()) {
     spdlog::warn(
         "no ballot admin key (--ballot-admin-key-file or CIVIC_EVENTS_BALLOT_ADMIN_KEY): "
@@ -165,38 +168,43 @@ http::Router App::Routes() {
   rest::AddCrudRoutes<resources::Programs>(router, store, clock_);
   rest::AddCrudRoutes<resources::Teams>(router, store, clock_);
   rest::AddCrudRoutes<resources::TeamMembers>(router, store, clock_);
-  rest::AddNestedList<resources::TeamMembers>(router, store, "/v1/teams/{id}/members", "teams",
-                                              "team", "team_id");
+  rest::AddNestedList<resources::TeamMembers, resources::Teams>(
+      router, store, "/v1/teams/{id}/members", "team_id");
   resources::AddTeamCompositionRoute(router, store);
   rest::AddCrudRoutes<resources::Events>(router, store, clock_);
   rest::AddCrudRoutes<resources::Sessions>(router, store, clock_);
-  rest::AddNestedList<resources::Sessions>(router, store, "/v1/events/{id}/sessions", "events",
-                                           "event", "event_id");
+  rest::AddNestedList<resources::Sessions, resources::Events>(
+      router, store, "/v1/events/{id}/sessions", "event_id");
   resources::AddRegistrationRoutes(router, store, clock_);
   // Social projects and their expert reviews.
   rest::AddCrudRoutes<resources::Projects>(router, store, clock_);
-  rest::AddNestedList<resources::Projects>(router, store, "/v1/teams/{id}/projects", "teams",
-                                           "team", "team_id");
+  rest::AddNestedList<resources::Projects, resources::Teams>(router, store,
+                                                             "/v1/teams/{id}/projects", "team_id");
   rest::AddCrudRoutes<resources::Reviews>(router, store, clock_);
-  rest::AddNestedList<resources::Reviews>(router, store, "/v1/projects/{id}/reviews", "projects",
-                                          "project", "project_id");
+  rest::AddNestedList<resources::Reviews, resources::Projects>(
+      router, store, "/v1/projects/{id}/reviews", "project_id");
+  resources::AddProjectExpertRoutes(router, store, clock_);
   resources::AddProjectAssessmentRoutes(router, store);
   // Awards (issue #3): awards, nominations, nominees; laureates are written by the close action.
   rest::AddCrudRoutes<resources::Awards>(router, store, clock_);
   rest::AddCrudRoutes<resources::Nominations>(router, store, clock_);
   rest::AddCrudRoutes<resources::Nominees>(router, store, clock_);
-  rest::AddNestedList<resources::Nominations>(router, store, "/v1/awards/{id}/nominations",
-                                              "awards", "award", "award_id");
-  rest::AddNestedList<resources::Nominees>(router, store, "/v1/awards/{id}/nominees", "awards",
-                                           "award", "award_id");
-  rest::AddNestedList<resources::Nominees>(router, store, "/v1/nominations/{id}/nominees",
-                                           "nominations", "nomination", "nomination_id");
-  rest::AddNestedList<resources::Laureates>(router, store, "/v1/awards/{id}/laureates", "awards",
-                                            "award", "award_id");
+  rest::AddNestedList<resources::Nominations, resources::Awards>(
+      router, store, "/v1/awards/{id}/nominations", "award_id");
+  rest::AddNestedList<resources::Nominees, resources::Awards>(
+      router, store, "/v1/awards/{id}/nominees", "award_id");
+  rest::AddNestedList<resources::Nominees, resources::Nominations>(
+      router, store, "/v1/nominations/{id}/nominees", "nomination_id");
+  rest::AddNestedList<resources::Laureates, resources::Awards>(
+      router, store, "/v1/awards/{id}/laureates", "award_id");
   resources::AddAwardCloseRoute(router, store, clock_, *ballot_);
   // The ballot's sync protocol (proto-docs/awards-sync.md), and telling it what changed.
   resources::AddAwardSyncRoutes(router, store);
+  // API keys and the audit trail; then every route gets its access policy (access/policy.cpp).
+  access::AddApiKeyRoutes(router, store, clock_, *keys_);
+  audit::AddAuditRoutes(router, store);
   NotifyBallotAfterAwardWrites(router, *notifier_);
+  access::Secure(router, *keys_, store, clock_, config_.audit_retention_days);
   return router;
 }
 

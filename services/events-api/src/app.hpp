@@ -4,12 +4,14 @@
 #include <optional>
 #include <string>
 
+#include "access/api_keys.hpp"
 #include "award_notifier.hpp"
 #include "ballot_client.hpp"
 #include "civic/domain/time.hpp"
 #include "civic/http/router.hpp"
 #include "civic/metrics/metrics.hpp"
 #include "civic/runtime/config.hpp"
+#include "civic/runtime/secret.hpp"
 #include "storage/store.hpp"
 
 namespace civic::events {
@@ -18,19 +20,26 @@ struct Config {
   runtime::ServerConfig server;
   std::string synchronous = "full";                  // "full" or "normal": see Store
   std::string ballot_url = "http://127.0.0.1:8081";  // base URL of the ballot service
-  std::string ballot_admin_key;  // secret, from a file or the environment only; never logged
+  int audit_retention_days = 365;                    // audit records older than this are removed
+  // Secrets, from a file or the environment only; never logged.
+  std::string ballot_admin_key;  // the ballot's admin key: closes awards, and syncs with us
+  std::string admin_key;         // the first admin API key (bootstrap)
 };
 
-// Registers the events-API flags (--synchronous, --ballot-url, --ballot-admin-key-file) on
-// `app`; the key file
-// path lands in `admin_key_file`.
-void AddEventsFlags(CLI::App& app, Config& config, std::string& admin_key_file);
+extern const runtime::SecretSpec kBallotAdminKey;
+extern const runtime::SecretSpec kAdminKey;
 
-// Sets config.ballot_admin_key from `admin_key_file` when given (surrounding white space
-// trimmed), else from the environment variable CIVIC_EVENTS_BALLOT_ADMIN_KEY; leaves it empty when
-// neither is set. Throws std::runtime_error naming the flag or variable when the key is
-// unreadable, empty or not printable ASCII.
-void LoadBallotAdminKey(Config& config, const std::string& admin_key_file);
+// Registers the events-API flags (--synchronous, --ballot-url, --audit-retention-days and the
+// two key files) on `app`; the key files' paths land in the two strings.
+void AddEventsFlags(CLI::App& app, Config& config, std::string& ballot_admin_key_file,
+                    std::string& admin_key_file);
+
+// Sets config.ballot_admin_key and config.admin_key, each from its file when given, else from
+// its environment variable (kBallotAdminKey, kAdminKey); leaves a key empty when neither is set.
+// Throws std::runtime_error naming the flag and variable when a key is unreadable, empty, too
+// short or not printable ASCII.
+void LoadSecrets(Config& config, const std::string& ballot_admin_key_file,
+                 const std::string& admin_key_file, const runtime::EnvLookup& env);
 
 // The events API: its storage and its route table.
 class App {
@@ -52,6 +61,7 @@ class App {
   std::unique_ptr<Store> store_;
   std::unique_ptr<BallotClient> ballot_;
   std::unique_ptr<AwardChangeNotifier> notifier_;  // after store_ and ballot_: stops first
+  std::unique_ptr<access::KeyRing> keys_;
 };
 
 }  // namespace civic::events

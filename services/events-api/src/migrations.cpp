@@ -343,6 +343,67 @@ CREATE INDEX reviews_expert ON reviews(expert_id, id);
          }
          return sql;
        }()},
+      {12, "API keys, expert assignments, audit trail", R"sql(
+-- A key is stored as the SHA-256 of its token; `prefix` is the token's visible start. Keys are
+-- revoked, never deleted: the audit trail names them.
+CREATE TABLE api_keys (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  name              TEXT NOT NULL,
+  prefix            TEXT NOT NULL,
+  token_hash        TEXT NOT NULL UNIQUE,
+  role              TEXT NOT NULL
+    CHECK (role IN ('admin', 'organizer', 'expert', 'frontend', 'voting_client', 'sync')),
+  program_ids       TEXT NOT NULL DEFAULT '[]',
+  award_ids         TEXT NOT NULL DEFAULT '[]',
+  person_id         INTEGER REFERENCES people(id),
+  created_by_key_id INTEGER NOT NULL,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  last_used_at      INTEGER,
+  expires_at        INTEGER,
+  revoked_at        INTEGER
+) STRICT;
+CREATE INDEX api_keys_role ON api_keys(role, id);
+CREATE INDEX api_keys_prefix ON api_keys(prefix, id);
+
+-- The experts assigned to review a project; they go with the project.
+CREATE TABLE project_experts (
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  person_id  INTEGER NOT NULL REFERENCES people(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, person_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX project_experts_person ON project_experts(person_id, project_id);
+
+-- One record per write made with a key. Append-only: never changed, and removed only by the
+-- retention purge, once older than a day at least.
+CREATE TABLE audit_events (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  at          INTEGER NOT NULL,
+  key_id      INTEGER NOT NULL,
+  key_prefix  TEXT NOT NULL,
+  role        TEXT NOT NULL,
+  method      TEXT NOT NULL,
+  route       TEXT NOT NULL,
+  path        TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  object_id   INTEGER,
+  status      INTEGER NOT NULL,
+  changes     TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_events_object ON audit_events(object_type, object_id, id);
+CREATE INDEX audit_events_key ON audit_events(key_id, id);
+CREATE INDEX audit_events_at ON audit_events(at, id);
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events
+BEGIN
+  SELECT RAISE(ABORT, 'audit records are never changed');
+END;
+CREATE TRIGGER audit_events_kept BEFORE DELETE ON audit_events
+  WHEN OLD.at > (unixepoch('now') - 86400) * 1000
+BEGIN
+  SELECT RAISE(ABORT, 'audit records are kept a day at least');
+END;
+)sql"},
   };
   return kMigrations;
 }

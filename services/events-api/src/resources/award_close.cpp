@@ -146,7 +146,19 @@ void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
         return rest::Guarded([&] {
           // 1. Ask the ballot only when the award is closable now, and outside any transaction
           // (the call may take seconds; the write lock must not wait on the network).
-          const auto award = store.Read([&](sqlite::Database& db) { return Awards::Get(db, *id); });
+          std::optional<http::Response> denied;
+          const auto award = store.Read([&](sqlite::Database& db) -> std::optional<Award> {
+            auto found = Awards::Get(db, *id);
+            if (!found || !rest::MayRead<Awards>(db, *id)) {
+              denied = rest::NotFound("award", request.Param("id"));
+            } else if (!rest::MayWrite<Awards>(db, *found)) {
+              denied = access::WriteDenied(access::Current(), true, "award", request.Param("id"));
+            }
+            return found;
+          });
+          if (denied) {
+            return std::move(*denied);
+          }
           std::optional<std::vector<NominationTally>> results;
           if (award && !CloseError(*award, clock.Now())) {
             http::Response problem;
@@ -178,8 +190,10 @@ void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
                                            "award (" +
                                                laureates.error().message + "); nothing changed.");
             }
+            const nlohmann::json before = Awards::ToJson(*current);
             current->status = "closed";
             current->updated_at = now;
+            audit::Record(db, Awards::kName, *id, before, Awards::ToJson(*current), 200);
             spdlog::info("award {} closed with {} laureate(s)", *id, laureates->size());
             return Closed(*current, laureates.value());
           });

@@ -1,5 +1,6 @@
 #include "resources/award_sync.hpp"
 
+#include "access/api_keys.hpp"
 #include "ballot_client.hpp"
 #include "civic/http/problem.hpp"
 #include "resources/awards.hpp"
@@ -33,6 +34,23 @@ std::string VersionETag(int64_t version) {
 http::Response Stamped(http::Response response) {
   response.WithHeader("X-Civic-Protocol", kCivicProtocol);
   return response;
+}
+
+// The handler of a message that answers a whole document `read` makes (ETag, 304): no query
+// parameters, our protocol version only.
+http::SyncHandler WholeList(Store& store, nlohmann::json (*read)(sqlite::Database&)) {
+  return [&store, read](const http::Request& request) {
+    if (auto rejected = UnknownProtocol(request)) {
+      return Stamped(*rejected);
+    }
+    if (auto rejected = rest::RejectQuery(request)) {  // no paging, no filters
+      return Stamped(std::move(*rejected));
+    }
+    return Stamped(rest::Guarded([&] {
+      auto document = store.Read([read](sqlite::Database& db) { return read(db); });
+      return rest::Conditional(request, http::Response::Json(200, document));
+    }));
+  };
 }
 
 }  // namespace
@@ -99,20 +117,7 @@ std::optional<AwardSnapshot> LoadAwardSnapshot(sqlite::Database& db, int64_t id)
 }
 
 void AddAwardSyncRoutes(http::Router& router, Store& store) {
-  router.Get("/v1/sync/awards",
-             [&store](const http::Request& request) {
-               if (auto rejected = UnknownProtocol(request)) {
-                 return Stamped(*rejected);
-               }
-               if (auto rejected = rest::RejectQuery(request)) {  // no paging, no filters
-                 return Stamped(std::move(*rejected));
-               }
-               return Stamped(rest::Guarded([&] {
-                 auto list = store.Read([](sqlite::Database& db) { return SyncAwardList(db); });
-                 return rest::Conditional(request, http::Response::Json(200, list));
-               }));
-             },
-             {.offload = true});
+  router.Get("/v1/sync/awards", WholeList(store, SyncAwardList), {.offload = true});
 
   router.Get("/v1/sync/awards/{id}",
              [&store](const http::Request& request) {
@@ -141,6 +146,27 @@ void AddAwardSyncRoutes(http::Router& router, Store& store) {
                }));
              },
              {.offload = true});
+
+  router.Get("/v1/sync/keys", WholeList(store, SyncKeyList), {.offload = true});
+}
+
+nlohmann::json SyncKeyList(sqlite::Database& db) {
+  nlohmann::json keys = nlohmann::json::array();
+  for (const access::ApiKey& key : access::AllKeys(db)) {
+    if (key.role != access::Role::kAdmin && key.role != access::Role::kVotingClient) {
+      continue;
+    }
+    keys.push_back({{"id", key.id},
+                    {"prefix", key.prefix},
+                    {"token_sha256", key.token_hash},
+                    {"role", access::ToString(key.role)},
+                    {"award_ids", key.award_ids},
+                    {"expires_at", key.expires_at ? nlohmann::json(FormatUtc(*key.expires_at))
+                                                  : nlohmann::json(nullptr)},
+                    {"revoked_at", key.revoked_at ? nlohmann::json(FormatUtc(*key.revoked_at))
+                                                  : nlohmann::json(nullptr)}});
+  }
+  return {{"protocol", kProtocol}, {"keys", std::move(keys)}};
 }
 
 }  // namespace civic::events::resources

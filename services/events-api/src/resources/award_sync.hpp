@@ -14,12 +14,18 @@ namespace civic::events::resources {
 //   GET /v1/sync/awards       every award but drafts, each with its version (ETag, 304)
 //   GET /v1/sync/awards/{id}  one award's snapshot: rules, nominations, all nominees
 //                             (ETag "<version>", 304; 404 for drafts and unknown ids)
-// Both answer 400 to an X-Civic-Protocol other than 1 (absent means 1) and carry
+//   GET /v1/sync/keys         the admin and voting-client API keys (hashes, scopes,
+//                             revocations) the ballot authenticates with (ETag, 304)
+// All answer 400 to an X-Civic-Protocol other than 1 (absent means 1) and carry
 // `X-Civic-Protocol: 1`.
 void AddAwardSyncRoutes(http::Router& router, Store& store);
 
 // {"protocol": 1, "awards": [{"id", "version", "status", "updated_at"}]}, by id.
 nlohmann::json SyncAwardList(sqlite::Database& db);
+
+// {"protocol": 1, "keys": [{"id", "prefix", "token_sha256", "role", "award_ids", "expires_at",
+// "revoked_at"}]}: the admin and voting_client keys, revoked ones too, by id.
+nlohmann::json SyncKeyList(sqlite::Database& db);
 
 struct AwardSnapshot {
   int64_t version = 0;

@@ -229,8 +229,15 @@ const rest::ListSpec& Awards::List() {
                 {"edition_year", "edition_year", false},
                 {"voting_opens_at", "voting_opens_at", false},
                 {"created_at", "created_at", false}},
+      .access = {.program_sql = "program_id",
+                 .public_sql = "status <> 'draft'",
+                 .expert_sql = "",
+                 .frontend_reads = false},
   };
   return kSpec;
 }
 
+std::optional<int64_t> Awards::ProgramOf(sqlite::Database& /*db*/, const Award& award) {
+  return award.program_id;
+}
 }  // namespace civic::events::resources

@@ -28,6 +28,8 @@ struct Awards {
   // max_choices_per_nomination no longer change, and voting_closes_at moves to now or later only.
   static void CheckReferences(sqlite::Database& db, const Award& award, Violations& violations,
                               Instant now);
+  // The program the award belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Award& award);
   static std::optional<Award> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Award& award);
   static void Update(sqlite::Database& db, const Award& award);

@@ -129,6 +129,7 @@ const rest::ListSpec& Cities::List() {
                 {"name", "name", true},
                 {"population", "coalesce(population, -1)", false},
                 {"created_at", "created_at", false}},
+      .access = {},  // every row is public
   };
   return kSpec;
 }

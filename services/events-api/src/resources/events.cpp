@@ -292,8 +292,15 @@ const rest::ListSpec& Events::List() {
                 {"id", "id", false},
                 {"title", "title", true},
                 {"created_at", "created_at", false}},
+      .access = {.program_sql = "program_id",
+                 .public_sql = "status <> 'draft'",
+                 .expert_sql = "",
+                 .frontend_reads = false},
   };
   return kSpec;
 }
 
+std::optional<int64_t> Events::ProgramOf(sqlite::Database& /*db*/, const Event& event) {
+  return event.program_id;
+}
 }  // namespace civic::events::resources

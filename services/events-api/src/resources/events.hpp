@@ -28,6 +28,8 @@ struct Events {
   // The city, program and organisations exist; the status may change from the stored one (or
   // may be the first); the event's sessions still fit.
   static void CheckReferences(sqlite::Database& db, const Event& event, Violations& violations);
+  // The program the event belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Event& event);
   static std::optional<Event> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Event& event);
   static void Update(sqlite::Database& db, const Event& event);

@@ -64,6 +64,12 @@ const rest::ListSpec& Laureates::List() {
               Filter{"nomination_id", "nomination_id = ?", Filter::Kind::kId, {}},
           },
       .sorts = {{"id", "id", false}, {"votes", "votes", false}},
+      .access = {.program_sql =
+                     "(SELECT program_id FROM awards WHERE awards.id = laureates.award_id)",
+                 .public_sql =
+                     "(SELECT status FROM awards WHERE awards.id = laureates.award_id) <> 'draft'",
+                 .expert_sql = "",
+                 .frontend_reads = false},
   };
   return kSpec;
 }

@@ -159,8 +159,17 @@ const rest::ListSpec& Nominations::List() {
               Filter{"title", "title = ?", Filter::Kind::kText, {}},
           },
       .sorts = {{"id", "id", false}, {"title", "title", true}, {"created_at", "created_at", false}},
+      .access =
+          {.program_sql = "(SELECT program_id FROM awards WHERE awards.id = nominations.award_id)",
+           .public_sql =
+               "(SELECT status FROM awards WHERE awards.id = nominations.award_id) <> 'draft'",
+           .expert_sql = "",
+           .frontend_reads = false},
   };
   return kSpec;
 }
 
+std::optional<int64_t> Nominations::ProgramOf(sqlite::Database& db, const Nomination& nomination) {
+  return ProgramOfRow(db, "SELECT program_id FROM awards WHERE id = ?", nomination.award_id);
+}
 }  // namespace civic::events::resources

@@ -23,6 +23,8 @@ struct Nominations {
   static nlohmann::json ToJson(const Nomination& nomination);
   static void CheckReferences(sqlite::Database& db, const Nomination& nomination,
                               Violations& violations);
+  // The program the nomination belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Nomination& nomination);
   static std::optional<Nomination> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Nomination& nomination);
   static void Update(sqlite::Database& db, const Nomination& nomination);

@@ -241,8 +241,22 @@ const rest::ListSpec& Nominees::List() {
               Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
           },
       .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+      .access = {.program_sql =
+                     "(SELECT a.program_id FROM nominations n JOIN awards a ON a.id = n.award_id "
+                     "WHERE n.id = nominees.nomination_id)",
+                 .public_sql =
+                     "(SELECT a.status FROM nominations n JOIN awards a ON a.id = n.award_id "
+                     "WHERE n.id = nominees.nomination_id) <> 'draft'",
+                 .expert_sql = "",
+                 .frontend_reads = false},
   };
   return kSpec;
 }
 
+std::optional<int64_t> Nominees::ProgramOf(sqlite::Database& db, const Nominee& nominee) {
+  return ProgramOfRow(db,
+                      "SELECT a.program_id FROM nominations n JOIN awards a ON a.id = n.award_id "
+                      "WHERE n.id = ?",
+                      nominee.nomination_id);
+}
 }  // namespace civic::events::resources

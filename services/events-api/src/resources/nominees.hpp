@@ -27,6 +27,8 @@ struct Nominees {
   // there).
   static void CheckReferences(sqlite::Database& db, const Nominee& nominee, Violations& violations,
                               Instant now);
+  // The program the nominee belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Nominee& nominee);
   static std::optional<Nominee> Get(sqlite::Database& db, int64_t id);
   // Also sets nominee.award_id from the nomination.
   static void Insert(sqlite::Database& db, Nominee& nominee);

@@ -113,6 +113,7 @@ const rest::ListSpec& Organizations::List() {
               Filter{"name", "name = ?", Filter::Kind::kText, {}},
           },
       .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+      .access = {},  // every row is public
   };
   return kSpec;
 }

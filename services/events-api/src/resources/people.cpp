@@ -1,5 +1,6 @@
 #include "resources/people.hpp"
 
+#include "access/scope.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
 
@@ -45,10 +46,6 @@ nlohmann::json People::Present(const Person& person) {
           {"has_phone", !person.phone.empty()},
           {"created_at", FormatUtc(person.created_at)},
           {"updated_at", FormatUtc(person.updated_at)}};
-}
-
-bool People::AlwaysWrites(const nlohmann::json& patch) {
-  return patch.contains("email") || patch.contains("phone");
 }
 
 nlohmann::json People::ToJson(const Person& person) {
@@ -160,8 +157,25 @@ const rest::ListSpec& People::List() {
               Filter{"name", "name = ?", Filter::Kind::kText, {}},
           },
       .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+      .access = {},  // the route admits organizers only; each reads every row
   };
   return kSpec;
 }
 
+nlohmann::json People::PresentFor(sqlite::Database& db, const Person& person) {
+  nlohmann::json json = Present(person);
+  if (person.id != 0 && access::MaySeeContacts(db, access::Current(), person.id)) {
+    json["email"] = person.email.empty() ? nlohmann::json(nullptr) : nlohmann::json(person.email);
+    json["phone"] = person.phone.empty() ? nlohmann::json(nullptr) : nlohmann::json(person.phone);
+  }
+  return json;
+}
+
+bool People::MayWrite(sqlite::Database& db, const Person& person, const access::Caller& caller) {
+  if (caller.is_admin() || person.id == 0) {
+    return true;
+  }
+  return caller.role == access::Role::kOrganizer &&
+         access::PersonInPrograms(db, person.id, caller.programs);
+}
 }  // namespace civic::events::resources

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "access/caller.hpp"
 #include "civic/domain/person.hpp"
 #include "civic/sqlite/sqlite.hpp"
 #include "rest/conventions.hpp"
@@ -21,9 +22,11 @@ struct People {
   static Result<Person> FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode);
   static nlohmann::json ToJson(const Person& person);
   static nlohmann::json Present(const Person& person);
-  // Whether a PATCH writes even when nothing changes: one naming a contact does, so that an
-  // unchanged updated_at/ETag never confirms a guessed email or phone.
-  static bool AlwaysWrites(const nlohmann::json& patch);
+  // Present, with `email` and `phone` for a caller who may see them (access::MaySeeContacts).
+  static nlohmann::json PresentFor(sqlite::Database& db, const Person& person);
+  // A new person anyone the route admits may create; an existing one admins change, and
+  // organizers when the person takes part in one of their programs.
+  static bool MayWrite(sqlite::Database& db, const Person& person, const access::Caller& caller);
   static void CheckReferences(sqlite::Database& db, const Person& person, Violations& violations);
   static std::optional<Person> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Person& person);

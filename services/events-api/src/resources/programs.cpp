@@ -293,8 +293,12 @@ const rest::ListSpec& Programs::List() {
                 {"title", "title", true},
                 {"starts_on", "starts_on", true},
                 {"created_at", "created_at", false}},
+      .access = {},  // every row is public
   };
   return kSpec;
 }
 
+std::optional<int64_t> Programs::ProgramOf(sqlite::Database& /*db*/, const Program& program) {
+  return program.id != 0 ? std::optional<int64_t>(program.id) : std::nullopt;
+}
 }  // namespace civic::events::resources

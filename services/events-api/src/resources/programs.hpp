@@ -21,6 +21,8 @@ struct Programs {
   static Result<Program> FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode);
   static nlohmann::json ToJson(const Program& program);
   static void CheckReferences(sqlite::Database& db, const Program& program, Violations& violations);
+  // The program the program belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Program& program);
   static std::optional<Program> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Program& program);
   static void Update(sqlite::Database& db, const Program& program);

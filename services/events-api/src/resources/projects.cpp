@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 #include "civic/http/problem.hpp"
@@ -172,6 +173,10 @@ const rest::ListSpec& Projects::List() {
               Filter{"status", "status = ?", Filter::Kind::kEnum, ProjectStatuses()},
           },
       .sorts = {{"id", "id", false}, {"title", "title", true}, {"created_at", "created_at", false}},
+      .access = {.program_sql = "program_id",
+                 .public_sql = "status <> 'draft'",
+                 .expert_sql = "id IN (SELECT project_id FROM project_experts WHERE person_id = ?)",
+                 .frontend_reads = false},
   };
   return kSpec;
 }
@@ -239,7 +244,132 @@ Result<int> RankingLimit(const http::Request& request) {
   return limit;
 }
 
+// 403: what the key may not read, outside its programs.
+http::Response OutsidePrograms(const std::string& what, int64_t id) {
+  return access::Forbidden("This key may not read " + what + " " + std::to_string(id) +
+                           ": it belongs to no program of the key's.");
+}
+
+nlohmann::json ExpertJson(sqlite::Statement& row) {
+  return {{"person_id", row.ColumnInt64(0)},
+          {"name", row.ColumnText(1)},
+          {"assigned_at", FormatUtc(FromMillis(row.ColumnInt64(2)))}};
+}
+
+// The assignment of `person_id` to `project_id`, as the API shows it; nothing when there is none.
+std::optional<nlohmann::json> Assignment(sqlite::Database& db, int64_t project_id,
+                                         int64_t person_id) {
+  auto row = db.Prepare(
+      "SELECT x.person_id, p.name, x.created_at FROM project_experts AS x "
+      "JOIN people AS p ON p.id = x.person_id WHERE x.project_id = ? AND x.person_id = ?");
+  row.Bind(1, project_id).Bind(2, person_id);
+  if (!row.Step()) {
+    return std::nullopt;
+  }
+  return ExpertJson(row);
+}
+
+// Runs `fn(db, project)` in a write transaction for the organizer of project {id}: 404 when
+// there is no such project the caller may read, 403 when it is outside the caller's programs.
+http::Response WithOwnProject(
+    Store& store, const http::Request& request,
+    const std::function<http::Response(sqlite::Database&, const Project&)>& fn) {
+  const auto id = rest::PathId(request);
+  if (!id) {
+    return rest::NotFound(Projects::kName, request.Param("id"));
+  }
+  return rest::Guarded([&] {
+    return store.Write([&](sqlite::Database& db) {
+      auto project = Projects::Get(db, *id);
+      if (!project || !rest::MayRead<Projects>(db, *id)) {
+        return rest::NotFound(Projects::kName, request.Param("id"));
+      }
+      if (!rest::MayWrite<Projects>(db, *project)) {
+        return access::WriteDenied(access::Current(), true, Projects::kName, request.Param("id"));
+      }
+      return fn(db, *project);
+    });
+  });
+}
+
 }  // namespace
+
+void AddProjectExpertRoutes(http::Router& router, Store& store, const Clock& clock) {
+  router.Get(
+      "/v1/projects/{id}/experts",
+      [&store](const http::Request& request) {
+        if (auto rejected = rest::RejectQuery(request)) {
+          return std::move(*rejected);
+        }
+        // A read, in a write transaction only to share the checks of the writes.
+        return WithOwnProject(store, request, [&](sqlite::Database& db, const Project& project) {
+          auto rows = db.Prepare(
+              "SELECT x.person_id, p.name, x.created_at FROM project_experts AS x "
+              "JOIN people AS p ON p.id = x.person_id WHERE x.project_id = ? "
+              "ORDER BY x.person_id");
+          rows.Bind(1, project.id);
+          nlohmann::json items = nlohmann::json::array();
+          while (rows.Step()) {
+            items.push_back(ExpertJson(rows));
+          }
+          return rest::Conditional(
+              request, http::Response::Json(200, {{"project_id", project.id}, {"items", items}}));
+        });
+      },
+      {.offload = true});
+
+  router.Put(
+      "/v1/projects/{id}/experts/{person_id}",
+      [&store, &clock](const http::Request& request) {
+        const auto person_id = rest::PathId(request, "person_id");
+        if (!person_id) {
+          return rest::NotFound("person", request.Param("person_id"));
+        }
+        return WithOwnProject(store, request, [&](sqlite::Database& db, const Project& project) {
+          if (!Exists(db, "people", *person_id)) {
+            return rest::NotFound("person", request.Param("person_id"));
+          }
+          if (auto existing = Assignment(db, project.id, *person_id)) {
+            return http::Response::Json(200, *existing);  // assigning twice changes nothing
+          }
+          db.Prepare(
+                "INSERT INTO project_experts(project_id, person_id, created_at) VALUES (?, ?, ?)")
+              .Bind(1, project.id)
+              .Bind(2, *person_id)
+              .Bind(3, Millis(clock.Now()))
+              .Run();
+          const nlohmann::json shown = *Assignment(db, project.id, *person_id);
+          audit::Record(db, "project_expert", project.id, nullptr, shown, 201);
+          http::Response created = http::Response::Json(201, shown);
+          created.WithHeader("Location", "/v1/projects/" + std::to_string(project.id) +
+                                             "/experts/" + std::to_string(*person_id));
+          return created;
+        });
+      },
+      {.offload = true});
+
+  router.Delete(
+      "/v1/projects/{id}/experts/{person_id}",
+      [&store](const http::Request& request) {
+        const auto person_id = rest::PathId(request, "person_id");
+        if (!person_id) {
+          return rest::NotFound("expert assignment", request.Param("person_id"));
+        }
+        return WithOwnProject(store, request, [&](sqlite::Database& db, const Project& project) {
+          const auto before = Assignment(db, project.id, *person_id);
+          if (!before) {
+            return rest::NotFound("expert assignment", request.Param("person_id"));
+          }
+          db.Prepare("DELETE FROM project_experts WHERE project_id = ? AND person_id = ?")
+              .Bind(1, project.id)
+              .Bind(2, *person_id)
+              .Run();
+          audit::Record(db, "project_expert", project.id, *before, nullptr, 204);
+          return http::Response::Empty(204);
+        });
+      },
+      {.offload = true});
+}
 
 void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
   router.Get("/v1/projects/{id}/assessment",
@@ -252,15 +382,23 @@ void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
                  return std::move(*rejected);
                }
                return rest::Guarded([&] {
+                 std::optional<http::Response> denied;
                  auto body = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
                    auto project = Projects::Get(db, *id);
-                   if (!project) {
+                   if (!project || !rest::MayRead<Projects>(db, *id)) {
+                     return std::nullopt;
+                   }
+                   if (!rest::MayWrite<Projects>(db, *project)) {
+                     denied = OutsidePrograms("the assessment of project", *id);
                      return std::nullopt;
                    }
                    const auto criteria = CriteriaOfProject(db, *project);
                    return AssessmentJson(*project, criteria,
                                          Assess(ReviewsOfProject(db, project->id), criteria));
                  });
+                 if (denied) {
+                   return std::move(*denied);
+                 }
                  if (!body) {
                    return rest::NotFound(Projects::kName, request.Param("id"));
                  }
@@ -281,9 +419,14 @@ void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
           return http::ErrorResponse(limit.error());
         }
         return rest::Guarded([&] {
+          std::optional<http::Response> denied;
           auto body = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
             auto program = Programs::Get(db, *id);
             if (!program) {
+              return std::nullopt;
+            }
+            if (!access::MayWriteIn(access::Current(), program->id)) {
+              denied = OutsidePrograms("the project ranking of program", *id);
               return std::nullopt;
             }
             // Projects under review or decided (drafts and withdrawn ones are not in the
@@ -336,6 +479,9 @@ void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
                                   {"limit", limit.value()},
                                   {"items", std::move(items)}};
           });
+          if (denied) {
+            return std::move(*denied);
+          }
           if (!body) {
             return rest::NotFound("program", request.Param("id"));
           }
@@ -345,4 +491,7 @@ void AddProjectAssessmentRoutes(http::Router& router, Store& store) {
       {.offload = true});
 }
 
+std::optional<int64_t> Projects::ProgramOf(sqlite::Database& /*db*/, const Project& project) {
+  return project.program_id;
+}
 }  // namespace civic::events::resources

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "civic/domain/project.hpp"
+#include "civic/domain/time.hpp"
 #include "civic/http/router.hpp"
 #include "civic/sqlite/sqlite.hpp"
 #include "rest/conventions.hpp"
@@ -26,6 +27,8 @@ struct Projects {
   static nlohmann::json ToJson(const Project& project);
   static void Resolve(sqlite::Database& db, Project& project);
   static void CheckReferences(sqlite::Database& db, const Project& project, Violations& violations);
+  // The program the project belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Project& project);
   static std::optional<Project> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Project& project);
   static void Update(sqlite::Database& db, const Project& project);
@@ -45,5 +48,10 @@ int64_t ReviewCount(sqlite::Database& db, int64_t project_id);
 // GET /v1/programs/{id}/project-ranking?limit=N: the program's submitted and decided projects
 //     ranked by their experts' score (ETag/304).
 void AddProjectAssessmentRoutes(http::Router& router, Store& store);
+
+// The experts assigned to review a project (organizers of the project's program):
+// GET /v1/projects/{id}/experts, PUT and DELETE /v1/projects/{id}/experts/{person_id}.
+// An expert's key reads the projects it is assigned to and reviews only those.
+void AddProjectExpertRoutes(http::Router& router, Store& store, const Clock& clock);
 
 }  // namespace civic::events::resources

@@ -19,6 +19,15 @@ void RequireExists(sqlite::Database& db, const std::string& table, const std::st
   }
 }
 
+std::optional<int64_t> ProgramOfRow(sqlite::Database& db, const char* sql, int64_t id) {
+  auto statement = db.Prepare(sql);
+  statement.Bind(1, id);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return statement.ColumnOptionalInt64(0);
+}
+
 std::optional<std::string> DescribeReference(const std::string& table, const std::string& column) {
   // (table, column) -> what a client of the API sees holding the reference.
   static const std::map<std::pair<std::string, std::string>, std::string> kNames = {
@@ -40,6 +49,8 @@ std::optional<std::string> DescribeReference(const std::string& table, const std
       {{"program_organizations", "organization_id"}, "program(s) (organizer_ids or partner_ids)"},
       {{"projects", "program_id"}, "project(s) (program_id)"},
       {{"projects", "team_id"}, "project(s) (team_id)"},
+      {{"project_experts", "person_id"}, "project expert assignment(s)"},
+      {{"api_keys", "person_id"}, "API key(s) of an expert (person_id)"},
       {{"registrations", "event_id"}, "registration(s) (event_id)"},
       {{"registrations", "person_id"}, "registration(s) (person_id)"},
       {{"reviews", "expert_id"}, "review(s) (expert_id)"},

@@ -18,6 +18,9 @@ bool Exists(sqlite::Database& db, const std::string& table, int64_t id);
 void RequireExists(sqlite::Database& db, const std::string& table, const std::string& what,
                    const std::string& field, std::optional<int64_t> id, Violations& violations);
 
+// The program id that `sql` (one ? for `id`, one column) selects; nothing for no row or NULL.
+std::optional<int64_t> ProgramOfRow(sqlite::Database& db, const char* sql, int64_t id);
+
 // What holds a reference from `table`.`column`, in the API's words ("session(s) (speaker_ids or
 // moderator_ids)"); nothing for a pair it does not know.
 std::optional<std::string> DescribeReference(const std::string& table, const std::string& column);

@@ -47,8 +47,12 @@ Result<int64_t> PersonIdOf(const nlohmann::json& body) {
 http::Response Register(sqlite::Database& db, const http::Request& request, int64_t event_id,
                         int64_t person_id, Instant now) {
   const auto event = Events::Get(db, event_id);
-  if (!event) {
+  if (!event || !rest::MayRead<Events>(db, event_id)) {
     return rest::NotFound("event", request.Param("id"));
+  }
+  if (!access::MayWriteIn(access::Current(), event->program_id)) {
+    return access::Forbidden("This key may not register people for event " +
+                             std::to_string(event_id) + ": it belongs to no program of the key's.");
   }
   Violations violations;
   RequireExists(db, "people", "person", "person_id", person_id, violations);
@@ -84,6 +88,8 @@ http::Response Register(sqlite::Database& db, const http::Request& request, int6
       .Bind(5, Millis(now))
       .Run();
   registration.id = db.LastInsertRowid();
+  audit::Record(db, Registrations::kName, registration.id, nullptr,
+                Registrations::ToJson(registration), 201);
   return rest::Created("/v1/registrations/" + std::to_string(registration.id),
                        Registrations::ToJson(registration));
 }
@@ -100,10 +106,20 @@ http::Response ChangeRegistration(
   return rest::Guarded([&] {
     return store.Write([&](sqlite::Database& db) {
       auto registration = Registrations::Get(db, *id);
-      if (!registration) {
+      if (!registration || !rest::MayRead<Registrations>(db, *id)) {
         return rest::NotFound(Registrations::kName, request.Param("id"));
       }
-      return change(db, *registration);
+      if (!rest::MayWrite<Registrations>(db, *registration)) {
+        return access::WriteDenied(access::Current(), true, Registrations::kName,
+                                   request.Param("id"));
+      }
+      const nlohmann::json before = Registrations::ToJson(*registration);
+      http::Response response = change(db, *registration);
+      if (response.status == 200) {
+        audit::Record(db, Registrations::kName, *id, before, Registrations::ToJson(*registration),
+                      200);
+      }
+      return response;
     });
   });
 }
@@ -174,6 +190,10 @@ void Registrations::PromoteWaitlisted(sqlite::Database& db, const Event& event, 
       .Run();
 }
 
+std::optional<int64_t> Registrations::ProgramOf(sqlite::Database& db, const Registration& r) {
+  return ProgramOfRow(db, "SELECT program_id FROM events WHERE id = ?", r.event_id);
+}
+
 const rest::ListSpec& Registrations::List() {
   using rest::Filter;
   static const rest::ListSpec kSpec = {
@@ -186,6 +206,11 @@ const rest::ListSpec& Registrations::List() {
               Filter{"status", "status = ?", Filter::Kind::kEnum, RegistrationStatuses()},
           },
       .sorts = {{"id", "id", false}, {"created_at", "created_at", false}},
+      .access = {.program_sql =
+                     "(SELECT program_id FROM events WHERE events.id = registrations.event_id)",
+                 .public_sql = "0",
+                 .expert_sql = "",
+                 .frontend_reads = true},
   };
   return kSpec;
 }
@@ -213,8 +238,8 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
       },
       json_route);
 
-  rest::AddNestedList<Registrations>(router, store, "/v1/events/{id}/registrations", "events",
-                                     "event", "event_id");
+  rest::AddNestedList<Registrations, Events>(router, store, "/v1/events/{id}/registrations",
+                                             "event_id");
 
   router.Get(
       "/v1/registrations",
@@ -240,8 +265,12 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
           return std::move(*rejected);
         }
         return rest::Guarded([&] {
-          auto registration =
-              store.Read([&](sqlite::Database& db) { return Registrations::Get(db, *id); });
+          auto registration = store.Read([&](sqlite::Database& db) -> std::optional<Registration> {
+            if (!rest::MayRead<Registrations>(db, *id)) {
+              return std::nullopt;
+            }
+            return Registrations::Get(db, *id);
+          });
           if (!registration) {
             return rest::NotFound(Registrations::kName, request.Param("id"));
           }
@@ -255,7 +284,7 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
       "/v1/registrations/{id}",
       [&store, &clock](const http::Request& request) {
         return ChangeRegistration(store, request, [&](sqlite::Database& db, Registration& r) {
-          if (auto failed = rest::CheckIfMatch(request, rest::CurrentETag<Registrations>(r))) {
+          if (auto failed = rest::CheckIfMatch(request, rest::CurrentETag<Registrations>(db, r))) {
             return http::ErrorResponse(*failed);
           }
           if (auto error = CancelError(r)) {

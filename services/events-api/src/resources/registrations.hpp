@@ -31,6 +31,8 @@ struct Registrations {
 
   static nlohmann::json ToJson(const Registration& registration);
   static std::optional<Registration> Get(sqlite::Database& db, int64_t id);
+  // The program of the registration's event.
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Registration& registration);
   static const rest::ListSpec& List();
   static Registration FromRow(sqlite::Statement& row);
   // Registrations of the event holding a place.

@@ -1,5 +1,6 @@
 #include "resources/reviews.hpp"
 
+#include "access/scope.hpp"
 #include "resources/json_util.hpp"
 #include "resources/projects.hpp"
 #include "resources/references.hpp"
@@ -219,8 +220,29 @@ const rest::ListSpec& Reviews::List() {
               Filter{"expert_id", "expert_id = ?", Filter::Kind::kId, {}},
           },
       .sorts = {{"id", "id", false}, {"created_at", "created_at", false}},
+      .access = {.program_sql =
+                     "(SELECT program_id FROM projects WHERE projects.id = reviews.project_id)",
+                 .public_sql = "0",
+                 .expert_sql = "expert_id = ?",
+                 .frontend_reads = false},
   };
   return kSpec;
 }
 
+bool Reviews::MayWrite(sqlite::Database& db, const Review& review, const access::Caller& caller) {
+  if (caller.is_admin()) {
+    return true;
+  }
+  if (caller.role == access::Role::kExpert) {
+    if (!caller.person_id || review.expert_id != *caller.person_id) {
+      return false;
+    }
+    auto assigned =
+        db.Prepare("SELECT 1 FROM project_experts WHERE project_id = ? AND person_id = ?");
+    assigned.Bind(1, review.project_id).Bind(2, review.expert_id);
+    return assigned.Step();
+  }
+  return access::MayWriteIn(
+      caller, ProgramOfRow(db, "SELECT program_id FROM projects WHERE id = ?", review.project_id));
+}
 }  // namespace civic::events::resources

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "access/caller.hpp"
 #include "civic/domain/project.hpp"
 #include "civic/sqlite/sqlite.hpp"
 #include "rest/conventions.hpp"
@@ -25,6 +26,9 @@ struct Reviews {
   static Result<Review> FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode);
   static nlohmann::json ToJson(const Review& review);
   static nlohmann::json Present(const Review& review);
+  // Admins; organizers of the project's program; the expert who writes it, on a project the
+  // expert is assigned to.
+  static bool MayWrite(sqlite::Database& db, const Review& review, const access::Caller& caller);
   static void Resolve(sqlite::Database& db, Review& review);
   static void CheckReferences(sqlite::Database& db, const Review& review, Violations& violations);
   static std::optional<Review> Get(sqlite::Database& db, int64_t id);

@@ -214,8 +214,17 @@ const rest::ListSpec& Sessions::List() {
                 {"id", "id", false},
                 {"title", "title", true},
                 {"created_at", "created_at", false}},
+      .access = {.program_sql =
+                     "(SELECT program_id FROM events WHERE events.id = sessions.event_id)",
+                 .public_sql = "(SELECT status FROM events WHERE events.id = sessions.event_id) "
+                               "<> 'draft'",
+                 .expert_sql = "",
+                 .frontend_reads = false},
   };
   return kSpec;
 }
 
+std::optional<int64_t> Sessions::ProgramOf(sqlite::Database& db, const Session& session) {
+  return ProgramOfRow(db, "SELECT program_id FROM events WHERE id = ?", session.event_id);
+}
 }  // namespace civic::events::resources

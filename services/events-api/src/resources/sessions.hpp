@@ -25,6 +25,8 @@ struct Sessions {
   static void Resolve(sqlite::Database& db, Session& session);
   // The event exists (and is the stored one on PATCH), the session fits in it, the people exist.
   static void CheckReferences(sqlite::Database& db, const Session& session, Violations& violations);
+  // The program the session belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Session& session);
   static std::optional<Session> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Session& session);
   static void Update(sqlite::Database& db, const Session& session);

@@ -153,8 +153,12 @@ const rest::ListSpec& TeamMembers::List() {
               Filter{"role", "role = ?", Filter::Kind::kEnum, TeamRoles()},
           },
       .sorts = {{"id", "id", false}, {"created_at", "created_at", false}},
+      .access = {},  // every row is public
   };
   return kSpec;
 }
 
+std::optional<int64_t> TeamMembers::ProgramOf(sqlite::Database& db, const TeamMember& member) {
+  return ProgramOfRow(db, "SELECT program_id FROM teams WHERE id = ?", member.team_id);
+}
 }  // namespace civic::events::resources

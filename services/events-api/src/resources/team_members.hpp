@@ -24,6 +24,8 @@ struct TeamMembers {
   static nlohmann::json ToJson(const TeamMember& member);
   static void CheckReferences(sqlite::Database& db, const TeamMember& member,
                               Violations& violations);
+  // The program the member belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const TeamMember& member);
   static std::optional<TeamMember> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, TeamMember& member);
   static void Update(sqlite::Database& db, const TeamMember& member);

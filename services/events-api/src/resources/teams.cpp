@@ -122,6 +122,7 @@ const rest::ListSpec& Teams::List() {
               Filter{"status", "status = ?", Filter::Kind::kEnum, TeamStatuses()},
           },
       .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+      .access = {},  // every row is public
   };
   return kSpec;
 }
@@ -182,4 +183,7 @@ void AddTeamCompositionRoute(http::Router& router, Store& store) {
              {.offload = true});
 }
 
+std::optional<int64_t> Teams::ProgramOf(sqlite::Database& /*db*/, const Team& team) {
+  return team.program_id;
+}
 }  // namespace civic::events::resources

@@ -23,6 +23,8 @@ struct Teams {
   static Result<Team> FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode);
   static nlohmann::json ToJson(const Team& team);
   static void CheckReferences(sqlite::Database& db, const Team& team, Violations& violations);
+  // The program the team belongs to (organizers write what belongs to theirs).
+  static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Team& team);
   static std::optional<Team> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, Team& team);
   static void Update(sqlite::Database& db, const Team& team);

@@ -388,10 +388,15 @@ Filter SearchFilter(const std::string& table) {
                 {}};
 }
 
-SqlWithParams BuildListSql(const ListSpec& spec, const ListQuery& query) {
+SqlWithParams BuildListSql(const ListSpec& spec, const ListQuery& query,
+                           const SqlWithParams& access) {
   SqlWithParams out;
   const std::string& column = query.sort->column;
   out.sql = "SELECT " + spec.columns + ", " + column + ", id FROM " + spec.table + " WHERE 1=1";
+  if (!access.sql.empty()) {
+    out.sql += " AND (" + access.sql + ")";
+    out.params = access.params;
+  }
   for (const auto& bound : query.filters) {
     out.sql += " AND " + bound.filter->condition;
     const bool text = bound.filter->kind == Filter::Kind::kText ||
@@ -408,6 +413,18 @@ SqlWithParams BuildListSql(const ListSpec& spec, const ListQuery& query) {
   out.sql += " ORDER BY " + column + " " + direction + ", id " + direction + " LIMIT " +
              std::to_string(query.limit + 1);
   return out;
+}
+
+int BindParams(sqlite::Statement& statement, const SqlWithParams& sql, int first) {
+  int index = first;
+  for (const auto& [is_text, value] : sql.params) {
+    if (is_text) {
+      statement.Bind(index++, value.first);
+    } else {
+      statement.Bind(index++, value.second);
+    }
+  }
+  return index;
 }
 
 http::Response ListResponse(const http::Request& request, nlohmann::json items,

@@ -8,6 +8,7 @@
 
 #include "civic/domain/error.hpp"
 #include "civic/http/message.hpp"
+#include "civic/sqlite/sqlite.hpp"
 
 namespace civic::events::rest {
 
@@ -68,11 +69,24 @@ struct Sort {
   bool text = false;   // text column (else integer)
 };
 
+// Which rows of a resource a caller may read, besides what the route's roles allow
+// (access/scope.hpp turns it into a condition for the caller at hand; admins read every row).
+struct RowAccess {
+  std::string program_sql;      // the row's program id, an SQL expression over its columns, e.g.
+                                // "(SELECT program_id FROM events WHERE id = event_id)"; empty: the
+                                // rows belong to no program
+  std::string public_sql;       // rows anyone may read, e.g. "status <> 'draft'"; empty: every row;
+                                // "0": none (only what the caller's scope gives)
+  std::string expert_sql;       // rows an expert reads too, with one ? for the expert's person id
+  bool frontend_reads = false;  // a frontend reads the rows of its programs (its registrations)
+};
+
 struct ListSpec {
   std::string table;    // FROM clause, e.g. "cities"
   std::string columns;  // SELECT list the row reader expects, e.g. "id, name, ..."
   std::vector<Filter> filters;
   std::vector<Sort> sorts;  // the first is the default
+  RowAccess access;
 };
 
 struct BoundFilter {
@@ -99,13 +113,17 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
 // The cursor that continues after a row with this sort value and id.
 std::string MakeCursor(const ListQuery& query, const std::string& text_value, int64_t number_value,
                        int64_t id);
-// "SELECT <columns>, <sort column>, id FROM ... WHERE ... ORDER BY ... LIMIT limit+1" and the
-// values to bind in order (strings or integers).
+// SQL and the values to bind to its ?s in order (strings or integers).
 struct SqlWithParams {
   std::string sql;
   std::vector<std::pair<bool, std::pair<std::string, int64_t>>> params;  // (is_text, value)
 };
-SqlWithParams BuildListSql(const ListSpec& spec, const ListQuery& query);
+// "SELECT <columns>, <sort column>, id FROM ... WHERE (access) AND ... ORDER BY ... LIMIT
+// limit+1"; `access` is a condition on the rows the caller may read (empty: every row).
+SqlWithParams BuildListSql(const ListSpec& spec, const ListQuery& query,
+                           const SqlWithParams& access = {});
+// Binds `params` to `statement` from parameter `first` on; returns the next parameter's index.
+int BindParams(sqlite::Statement& statement, const SqlWithParams& sql, int first = 1);
 
 // {"items": [...], "next": cursor|null, "limit": n}
 http::Response ListResponse(const http::Request& request, nlohmann::json items,

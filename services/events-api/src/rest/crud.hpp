@@ -30,11 +30,25 @@
 //                                                    // (an event's time zone, from its city);
 //                                                    // runs after FromJson, before
 //                                                    // CheckReferences, on POST and PATCH
+//   static nlohmann::json PresentFor(sqlite::Database&, const Model&);
+//                                      // the representation for access::Current(), when it
+//                                      // depends on the caller (a person's contacts)
+//   static std::optional<int64_t> ProgramOf(sqlite::Database&, const Model&);
+//                                      // the program an object belongs to: organizers write
+//                                      // the objects of their programs (access/scope.hpp)
+//   static bool MayWrite(sqlite::Database&, const Model&, const access::Caller&);
+//                                      // instead of ProgramOf, when the rule is another
+//                                      // (an expert's own reviews)
+// Without ProgramOf or MayWrite the route's roles alone decide who writes (a directory).
+// Rows are read as List().access allows; a row the caller may not read is a 404.
 
 #include <spdlog/spdlog.h>
 
 #include <string>
 
+#include "access/audit.hpp"
+#include "access/caller.hpp"
+#include "access/scope.hpp"
 #include "civic/domain/time.hpp"
 #include "civic/domain/validation.hpp"
 #include "civic/http/problem.hpp"
@@ -65,6 +79,17 @@ http::Response Guarded(F&& fn) {
   }
 }
 
+// 403 for a creation the caller's scope does not cover.
+inline http::Response CreateDenied(std::string_view what) {
+  const access::Caller& caller = access::Current();
+  std::string detail = "This key (" + std::string(access::ToString(caller.role)) +
+                       ") may not create this " + std::string(what);
+  if (!caller.programs.empty()) {
+    detail += ": it belongs to no program of the key's (" + access::IdList(caller.programs) + ")";
+  }
+  return access::Forbidden(detail + ".");
+}
+
 inline http::Response Created(const std::string& location, const nlohmann::json& body) {
   http::Response response = http::Response::Json(201, body);
   response.WithHeader("Location", location);
@@ -78,14 +103,35 @@ inline http::Response Ok(const nlohmann::json& body) {
   return response;
 }
 
-// The representation clients see: R::Present when R has one, else R::ToJson.
+// The representation clients see: R::PresentFor or R::Present when R has one, else R::ToJson.
 template <class R>
-nlohmann::json Presented(const typename R::Model& model) {
-  if constexpr (requires { R::Present(model); }) {
+nlohmann::json Presented(sqlite::Database& db, const typename R::Model& model) {
+  if constexpr (requires { R::PresentFor(db, model); }) {
+    return R::PresentFor(db, model);
+  } else if constexpr (requires { R::Present(model); }) {
     return R::Present(model);
   } else {
     return R::ToJson(model);
   }
+}
+
+// Whether access::Current() may write `model` (see the top of this file).
+template <class R>
+bool MayWrite(sqlite::Database& db, const typename R::Model& model) {
+  const access::Caller& caller = access::Current();
+  if constexpr (requires { R::MayWrite(db, model, caller); }) {
+    return R::MayWrite(db, model, caller);
+  } else if constexpr (requires { R::ProgramOf(db, model); }) {
+    return access::MayWriteIn(caller, R::ProgramOf(db, model));
+  } else {
+    return true;
+  }
+}
+
+// Whether access::Current() may read row `id` of R.
+template <class R>
+bool MayRead(sqlite::Database& db, int64_t id) {
+  return access::MayRead(db, R::List().table, R::List().access, id, access::Current());
 }
 
 // Runs R::Resolve when R has one.
@@ -97,8 +143,8 @@ void Resolved(sqlite::Database& db, typename R::Model& model) {
 }
 
 template <class R>
-std::string CurrentETag(const typename R::Model& model) {
-  return ETagOf(http::Response::Json(200, Presented<R>(model)).body);
+std::string CurrentETag(sqlite::Database& db, const typename R::Model& model) {
+  return ETagOf(http::Response::Json(200, Presented<R>(db, model)).body);
 }
 
 // Runs a list query for R and answers the page.
@@ -106,16 +152,10 @@ template <class R>
 http::Response ListOf(Store& store, const http::Request& request, const ListSpec& spec,
                       const ListQuery& query) {
   return store.Read([&](sqlite::Database& db) {
-    const SqlWithParams sql = BuildListSql(spec, query);
+    const SqlWithParams sql =
+        BuildListSql(spec, query, access::ReadCondition(spec.access, access::Current()));
     auto statement = db.Prepare(sql.sql);
-    int index = 1;
-    for (const auto& [is_text, value] : sql.params) {
-      if (is_text) {
-        statement.Bind(index++, value.first);
-      } else {
-        statement.Bind(index++, value.second);
-      }
-    }
+    BindParams(statement, sql);
     nlohmann::json items = nlohmann::json::array();
     std::optional<std::string> next;
     int count = 0;
@@ -127,7 +167,7 @@ http::Response ListOf(Store& store, const http::Request& request, const ListSpec
         next = MakeCursor(query, last_text, last_number, last_id);
         break;
       }
-      items.push_back(Presented<R>(R::FromRow(statement)));
+      items.push_back(Presented<R>(db, R::FromRow(statement)));
       const int sort_column = statement.ColumnCount() - 2;
       if (query.sort->text) {
         last_text = statement.ColumnText(sort_column);
@@ -142,17 +182,16 @@ http::Response ListOf(Store& store, const http::Request& request, const ListSpec
 }
 
 // GET `pattern` (e.g. "/v1/events/{id}/sessions"): the list of R whose `filter_param` equals
-// the path's {id}, with R's other filters, sort and pagination; 404 when no row of
-// `parent_table` has that id.
-template <class R>
+// the path's {id}, with R's other filters, sort and pagination; 404 when there is no Parent
+// with that id that the caller may read. The list holds the rows the caller may read.
+template <class R, class Parent>
 void AddNestedList(http::Router& router, Store& store, const std::string& pattern,
-                   const std::string& parent_table, const std::string& parent_name,
                    const std::string& filter_param) {
   router.Get(pattern,
-             [&store, parent_table, parent_name, filter_param](const http::Request& original) {
+             [&store, filter_param](const http::Request& original) {
                const auto id = PathId(original);
                if (!id) {
-                 return NotFound(parent_name, original.Param("id"));
+                 return NotFound(Parent::kName, original.Param("id"));
                }
                http::Request request = original;
                for (const auto& [name, value] : request.query) {
@@ -169,12 +208,12 @@ void AddNestedList(http::Router& router, Store& store, const std::string& patter
                return Guarded([&] {
                  const bool exists = store.Read([&](sqlite::Database& db) {
                    auto statement =
-                       db.Prepare("SELECT 1 FROM \"" + parent_table + "\" WHERE id = ?");
+                       db.Prepare("SELECT 1 FROM " + Parent::List().table + " WHERE id = ?");
                    statement.Bind(1, *id);
-                   return statement.Step();
+                   return statement.Step() && MayRead<Parent>(db, *id);
                  });
                  if (!exists) {
-                   return NotFound(parent_name, original.Param("id"));
+                   return NotFound(Parent::kName, original.Param("id"));
                  }
                  return ListOf<R>(store, request, R::List(), query.value());
                });
@@ -220,9 +259,14 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             if (!violations.empty()) {
               return http::ErrorResponse(violations.ToError());
             }
+            if (!MayWrite<R>(db, model)) {
+              return CreateDenied(R::kName);
+            }
             model.created_at = model.updated_at = clock.Now();
             R::Insert(db, model);
-            return Created(collection + "/" + std::to_string(model.id), Presented<R>(model));
+            const nlohmann::json shown = Presented<R>(db, model);
+            audit::Record(db, R::kName, model.id, nullptr, R::ToJson(model), 201);
+            return Created(collection + "/" + std::to_string(model.id), shown);
           });
         });
       },
@@ -239,11 +283,17 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
           return std::move(*rejected);
         }
         return Guarded([&] {
-          auto model = store.Read([&](sqlite::Database& db) { return R::Get(db, *id); });
-          if (!model) {
+          auto shown = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
+            auto model = R::Get(db, *id);
+            if (!model || !MayRead<R>(db, *id)) {
+              return std::nullopt;
+            }
+            return Presented<R>(db, *model);
+          });
+          if (!shown) {
             return NotFound(R::kName, request.Param("id"));
           }
-          return Conditional(request, http::Response::Json(200, Presented<R>(*model)));
+          return Conditional(request, http::Response::Json(200, *shown));
         });
       },
       plain_route);
@@ -262,10 +312,13 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
         return Guarded([&] {
           return store.Write([&](sqlite::Database& db) {
             auto current = R::Get(db, *id);
-            if (!current) {
+            if (!current || !MayRead<R>(db, *id)) {
               return NotFound(R::kName, request.Param("id"));
             }
-            if (auto failed = CheckIfMatch(request, CurrentETag<R>(*current))) {
+            if (!MayWrite<R>(db, *current)) {
+              return access::WriteDenied(access::Current(), true, R::kName, request.Param("id"));
+            }
+            if (auto failed = CheckIfMatch(request, CurrentETag<R>(db, *current))) {
               return http::ErrorResponse(*failed);
             }
             nlohmann::json merged = R::ToJson(*current);
@@ -279,23 +332,24 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             model.created_at = current->created_at;
             Resolved<R>(db, model);
             model.updated_at = current->updated_at;
-            bool always_writes = false;
-            if constexpr (requires { R::AlwaysWrites(request.json); }) {
-              always_writes = R::AlwaysWrites(request.json);
-            }
-            if (!always_writes && R::ToJson(model) == R::ToJson(*current)) {
+            if (R::ToJson(model) == R::ToJson(*current)) {
               // Nothing changed: keep updated_at and the ETag. The rules that guard a change
               // (references, frozen fields, a decided project's reviews) have nothing to refuse.
-              return Ok(Presented<R>(*current));
+              return Ok(Presented<R>(db, *current));
             }
             Violations violations;
             CheckedReferences<R>(db, model, violations, clock);
             if (!violations.empty()) {
               return http::ErrorResponse(violations.ToError());
             }
+            if (!MayWrite<R>(db, model)) {
+              return access::Forbidden(std::string("This key may not move the ") + R::kName +
+                                       " to where the change puts it (a program not its own).");
+            }
             model.updated_at = clock.Now();
             R::Update(db, model);
-            return Ok(Presented<R>(model));
+            audit::Record(db, R::kName, model.id, R::ToJson(*current), R::ToJson(model), 200);
+            return Ok(Presented<R>(db, model));
           });
         });
       },
@@ -311,10 +365,13 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
         return Guarded([&] {
           return store.Write([&](sqlite::Database& db) {
             auto current = R::Get(db, *id);
-            if (!current) {
+            if (!current || !MayRead<R>(db, *id)) {
               return NotFound(R::kName, request.Param("id"));
             }
-            if (auto failed = CheckIfMatch(request, CurrentETag<R>(*current))) {
+            if (!MayWrite<R>(db, *current)) {
+              return access::WriteDenied(access::Current(), true, R::kName, request.Param("id"));
+            }
+            if (auto failed = CheckIfMatch(request, CurrentETag<R>(db, *current))) {
               return http::ErrorResponse(*failed);
             }
             std::optional<std::string> conflict;
@@ -327,6 +384,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
               return http::ErrorResponse(Error::Conflict(*conflict));
             }
             R::Delete(db, *id);
+            audit::Record(db, R::kName, *id, R::ToJson(*current), nullptr, 204);
             return http::Response::Empty(204);
           });
         });

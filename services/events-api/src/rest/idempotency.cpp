@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "access/caller.hpp"
 #include "civic/http/problem.hpp"
 #include "rest/conventions.hpp"
 
@@ -39,7 +40,10 @@ http::Response Idempotent(Store& store, const Clock& clock, const http::Request&
     return http::ErrorResponse(
         Error::Invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"));
   }
-  const std::string scope = std::string(http::ToString(request.method)) + " " + request.path;
+  // Keys are the caller's own: another API key's request with the same key is another request.
+  const std::string scope = "key " + std::to_string(access::Current().key_id) + " " +
+                            access::Current().key_prefix + " " +
+                            std::string(http::ToString(request.method)) + " " + request.path;
   const std::string fingerprint = Fingerprint(request);
   return store.Write([&](sqlite::Database& db) {
     auto find = db.Prepare(

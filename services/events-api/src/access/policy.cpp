@@ -1,0 +1,228 @@
+#include "access/policy.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <map>
+#include <stdexcept>
+#include <variant>
+
+#include "access/audit.hpp"
+#include "access/scope.hpp"
+#include "civic/http/problem.hpp"
+
+namespace civic::events::access {
+
+namespace {
+
+using http::Method;
+
+constexpr unsigned kOrganizersExperts = kOrganizers | kExperts;
+constexpr unsigned kOrganizersFrontends = kOrganizers | kFrontends;
+
+unsigned BitOf(Role role) {
+  switch (role) {
+    case Role::kPublic:
+      return kAnyone;
+    case Role::kOrganizer:
+      return kOrganizers;
+    case Role::kExpert:
+      return kExperts;
+    case Role::kFrontend:
+      return kFrontends;
+    case Role::kVotingClient:
+      return kVotingClients;
+    case Role::kSync:
+      return kSyncClients;
+    case Role::kAdmin:
+      break;
+  }
+  return 0;
+}
+
+bool IsWrite(Method method) {
+  return method == Method::kPost || method == Method::kPut || method == Method::kPatch ||
+         method == Method::kDelete;
+}
+
+// The five routes of a resource written with rest::AddCrudRoutes.
+void Crud(std::vector<RoutePolicy>& table, std::string_view collection, std::string_view item,
+          unsigned read, unsigned create, unsigned update, unsigned remove) {
+  table.push_back({Method::kGet, collection, read});
+  table.push_back({Method::kGet, item, read});
+  table.push_back({Method::kPost, collection, create});
+  table.push_back({Method::kPatch, item, update});
+  table.push_back({Method::kDelete, item, remove});
+}
+
+std::vector<RoutePolicy> BuildPolicies() {
+  std::vector<RoutePolicy> t;
+  // Directories shared by every program.
+  Crud(t, "/v1/cities", "/v1/cities/{id}", kAnyone, kAdminsOnly, kAdminsOnly, kAdminsOnly);
+  Crud(t, "/v1/organizations", "/v1/organizations/{id}", kAnyone, kOrganizers, kAdminsOnly,
+       kAdminsOnly);
+  // People: names for those who run programs, contacts only within their programs.
+  Crud(t, "/v1/people", "/v1/people/{id}", kOrganizers, kOrganizersFrontends, kOrganizers,
+       kAdminsOnly);
+  Crud(t, "/v1/programs", "/v1/programs/{id}", kAnyone, kAdminsOnly, kOrganizers, kAdminsOnly);
+  t.push_back({Method::kGet, "/v1/programs/{id}/project-ranking", kOrganizers});
+  // Teams.
+  Crud(t, "/v1/teams", "/v1/teams/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
+  Crud(t, "/v1/team-members", "/v1/team-members/{id}", kAnyone, kOrganizers, kOrganizers,
+       kOrganizers);
+  t.push_back({Method::kGet, "/v1/teams/{id}/members", kAnyone});
+  t.push_back({Method::kGet, "/v1/teams/{id}/composition", kAnyone});
+  // Events, sessions, registrations.
+  Crud(t, "/v1/events", "/v1/events/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
+  Crud(t, "/v1/sessions", "/v1/sessions/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
+  t.push_back({Method::kGet, "/v1/events/{id}/sessions", kAnyone});
+  t.push_back({Method::kPost, "/v1/events/{id}/registrations", kOrganizersFrontends});
+  t.push_back({Method::kGet, "/v1/events/{id}/registrations", kOrganizers});
+  t.push_back({Method::kGet, "/v1/registrations", kOrganizers});
+  t.push_back({Method::kGet, "/v1/registrations/{id}", kOrganizersFrontends});
+  t.push_back({Method::kDelete, "/v1/registrations/{id}", kOrganizersFrontends});
+  t.push_back({Method::kPost, "/v1/registrations/{id}/check-in", kOrganizers});
+  // Projects, expert assignments and reviews.
+  Crud(t, "/v1/projects", "/v1/projects/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
+  t.push_back({Method::kGet, "/v1/teams/{id}/projects", kAnyone});
+  t.push_back({Method::kGet, "/v1/projects/{id}/assessment", kOrganizers});
+  t.push_back({Method::kGet, "/v1/projects/{id}/experts", kOrganizers});
+  t.push_back({Method::kPut, "/v1/projects/{id}/experts/{person_id}", kOrganizers});
+  t.push_back({Method::kDelete, "/v1/projects/{id}/experts/{person_id}", kOrganizers});
+  Crud(t, "/v1/reviews", "/v1/reviews/{id}", kOrganizersExperts, kOrganizersExperts,
+       kOrganizersExperts, kOrganizers);
+  t.push_back({Method::kGet, "/v1/projects/{id}/reviews", kOrganizersExperts});
+  // Awards.
+  Crud(t, "/v1/awards", "/v1/awards/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
+  Crud(t, "/v1/nominations", "/v1/nominations/{id}", kAnyone, kOrganizers, kOrganizers,
+       kOrganizers);
+  Crud(t, "/v1/nominees", "/v1/nominees/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
+  t.push_back({Method::kGet, "/v1/awards/{id}/nominations", kAnyone});
+  t.push_back({Method::kGet, "/v1/awards/{id}/nominees", kAnyone});
+  t.push_back({Method::kGet, "/v1/nominations/{id}/nominees", kAnyone});
+  t.push_back({Method::kGet, "/v1/awards/{id}/laureates", kAnyone});
+  t.push_back({Method::kPost, "/v1/awards/{id}/close", kOrganizers});
+  // The ballot's sync protocol.
+  t.push_back({Method::kGet, "/v1/sync/awards", kSyncClients});
+  t.push_back({Method::kGet, "/v1/sync/awards/{id}", kSyncClients});
+  t.push_back({Method::kGet, "/v1/sync/keys", kSyncClients});
+  // Keys and the audit trail.
+  t.push_back({Method::kPost, "/v1/api-keys", kAdminsOnly});
+  t.push_back({Method::kGet, "/v1/api-keys", kAdminsOnly});
+  t.push_back({Method::kGet, "/v1/api-keys/{id}", kAdminsOnly});
+  t.push_back({Method::kPost, "/v1/api-keys/{id}/revoke", kAdminsOnly});
+  t.push_back({Method::kGet, "/v1/audit-events", kAdminsOnly});
+  return t;
+}
+
+http::Response RoleDenied(const Caller& caller, unsigned roles) {
+  std::string allowed;
+  for (const auto& name : RoleNames(roles)) {
+    allowed += (allowed.empty() ? "" : ", ") + name;
+  }
+  return Forbidden("This key (" + caller.key_prefix + ", role " +
+                   std::string(ToString(caller.role)) +
+                   ") may not call this route; it needs one of the roles: " + allowed + ".");
+}
+
+std::string KeyOf(Method method, std::string_view pattern) {
+  return std::string(http::ToString(method)) + " " + std::string(pattern);
+}
+
+}  // namespace
+
+const std::vector<RoutePolicy>& RoutePolicies() {
+  static const std::vector<RoutePolicy> kPolicies = BuildPolicies();
+  return kPolicies;
+}
+
+std::vector<std::string> RoleNames(unsigned roles) {
+  std::vector<std::string> names;
+  for (const Role role : {Role::kPublic, Role::kOrganizer, Role::kExpert, Role::kFrontend,
+                          Role::kVotingClient, Role::kSync}) {
+    if ((roles & BitOf(role)) != 0) {
+      names.emplace_back(ToString(role));
+    }
+  }
+  names.emplace_back("admin");
+  return names;
+}
+
+void Secure(http::Router& router, KeyRing& keys, Store& store, const Clock& clock,
+            int audit_retention_days) {
+  std::map<std::string, unsigned> policies;
+  for (const RoutePolicy& policy : RoutePolicies()) {
+    if (!policies.emplace(KeyOf(policy.method, policy.pattern), policy.roles).second) {
+      throw std::logic_error("two access policies for " + KeyOf(policy.method, policy.pattern));
+    }
+  }
+  // The retention purge runs with a write, at most once an hour.
+  auto last_purge_ms = std::make_shared<std::atomic<int64_t>>(0);
+  for (http::Route& route : router.routes()) {
+    const std::string key = KeyOf(route.method, route.pattern);
+    const auto found = policies.find(key);
+    if (found == policies.end()) {
+      throw std::logic_error("no access policy for " + key + " (access/policy.cpp)");
+    }
+    const unsigned roles = found->second;
+    policies.erase(found);
+    auto* handler = std::get_if<http::SyncHandler>(&route.handler);
+    if (handler == nullptr || !route.options.offload) {
+      // Authentication may write (a key's last use) and audit records are written: both need
+      // a worker thread.
+      throw std::logic_error(key + " must be a synchronous, offloaded route to be secured");
+    }
+    const bool write = IsWrite(route.method);
+    *handler = [inner = std::move(*handler), roles, write, &keys, &store, &clock,
+                audit_retention_days, last_purge_ms](const http::Request& request) {
+      const auto auth = keys.Authenticate(request.Header("authorization"));
+      using Outcome = KeyRing::Authenticated::Outcome;
+      if (auth.outcome == Outcome::kRefused) {
+        return Unauthorized(auth.problem, true);
+      }
+      const Caller& caller = auth.caller;
+      if (auth.outcome == Outcome::kNoKey && (roles & kAnyone) == 0) {
+        return Unauthorized("This route needs an API key: Authorization: Bearer <key>.", false);
+      }
+      const Instant now = clock.Now();
+      if (auth.record_use_of != 0) {
+        try {
+          store.Write([&](sqlite::Database& db) {
+            RecordUse(db, auth.record_use_of, now);
+            return 0;
+          });
+        } catch (const std::exception& e) {
+          spdlog::debug("api key {}: last use not recorded: {}", caller.key_prefix, e.what());
+        }
+      }
+      const bool admitted =
+          caller.is_admin() || (roles & kAnyone) != 0 || (roles & BitOf(caller.role)) != 0;
+      CallerScope scope(caller);
+      if (!write || !caller.has_key()) {
+        return admitted ? inner(request) : RoleDenied(caller, roles);
+      }
+      audit::RequestScope audit_scope(caller, request, now);
+      http::Response response = admitted ? inner(request) : RoleDenied(caller, roles);
+      audit_scope.Finish(store, response);
+      const int64_t now_ms = now.time_since_epoch().count();
+      int64_t last = last_purge_ms->load(std::memory_order_relaxed);
+      if (now_ms - last >= 3'600'000 &&
+          last_purge_ms->compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) {
+        try {
+          store.Write([&](sqlite::Database& db) {
+            audit::Purge(db, now, audit_retention_days);
+            return 0;
+          });
+        } catch (const std::exception& e) {
+          spdlog::error("audit: retention purge failed: {}", e.what());
+        }
+      }
+      return response;
+    };
+  }
+  if (!policies.empty()) {
+    throw std::logic_error("an access policy names no route: " + policies.begin()->first);
+  }
+}
+
+}  // namespace civic::events::access

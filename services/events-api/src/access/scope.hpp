@@ -1,0 +1,50 @@
+#pragma once
+
+// Object-level access: which rows a caller reads, which objects it writes, whose contacts it
+// sees (docs/security.md). The route-level gate (which roles call a route) is access/policy.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/caller.hpp"
+#include "civic/http/message.hpp"
+#include "civic/sqlite/sqlite.hpp"
+#include "rest/conventions.hpp"
+
+namespace civic::events::access {
+
+// The condition on a resource's rows that `caller` may read (empty sql: every row).
+rest::SqlWithParams ReadCondition(const rest::RowAccess& access, const Caller& caller);
+
+// Whether `caller` may read row `id` of `table` under `access`. REQUIRES: the row exists.
+bool MayRead(sqlite::Database& db, const std::string& table, const rest::RowAccess& access,
+             int64_t id, const Caller& caller);
+
+// Whether `caller` may write an object that belongs to `program`: admins anything; organizers
+// and frontends objects of their programs; an object of no program only admins.
+bool MayWriteIn(const Caller& caller, std::optional<int64_t> program);
+
+// 401 with WWW-Authenticate: Bearer (RFC 6750; error="invalid_token" when a token was given).
+http::Response Unauthorized(std::string detail, bool token_given);
+// 403 naming what the caller lacks.
+http::Response Forbidden(std::string detail);
+// The answer to a write `caller` may not make on the `what` with id `id`: 404 when the caller
+// may not read it either (its existence is not the caller's to know), else 403.
+http::Response WriteDenied(const Caller& caller, bool readable, std::string_view what,
+                           std::string_view id);
+
+// Whether person `person_id` takes part in one of `programs`: as a team member, registrant,
+// speaker or moderator, nominee, assigned expert or reviewer.
+bool PersonInPrograms(sqlite::Database& db, int64_t person_id,
+                      const std::vector<int64_t>& programs);
+// Whether `caller` may see person `person_id`'s contacts: admins, and organizers of a program
+// the person takes part in.
+bool MaySeeContacts(sqlite::Database& db, const Caller& caller, int64_t person_id);
+
+// "1,2,3": ids for an SQL IN list (integers, never text from a request).
+std::string IdList(const std::vector<int64_t>& ids);
+
+}  // namespace civic::events::access
