@@ -104,7 +104,34 @@ TEST_CASE("Ballot keys: a voting client votes in its awards only; revoked, it is
   auto not_admin = client->Post("/v1/awards/7/sync", {{"Authorization", "Bearer " + kMobileKey}},
                                 "", "application/json");
   REQUIRE(not_admin);
-  CHECK(not_admin->status == 401);
+  CHECK(not_admin->status == 403);
+
+  // Both sync requests made with a key are in the ballot's audit trail, its admins' to read.
+  auto audit = client->Get("/v1/ballot/audit-events", civic::test::AdminAuth());
+  REQUIRE(audit);
+  REQUIRE(audit->status == 200);
+  const json trail = json::parse(audit->body);
+  REQUIRE(trail["items"].size() == 2);
+  CHECK(trail["items"][0]["key_prefix"] == kAuditorKey.substr(0, 12));
+  CHECK(trail["items"][0]["role"] == "admin");
+  CHECK(trail["items"][0]["path"] == "/v1/awards/7/sync");
+  CHECK(trail["items"][0]["status"] == 200);
+  CHECK(trail["items"][1]["key_prefix"] == kMobileKey.substr(0, 12));
+  CHECK(trail["items"][1]["status"] == 403);
+  CHECK(trail["next_after"].is_null());
+  auto page =
+      client->Get("/v1/ballot/audit-events?after=" + trail["items"][0]["id"].dump() + "&limit=1",
+                  civic::test::AdminAuth());
+  REQUIRE(page);
+  CHECK(json::parse(page->body)["items"].size() == 1);
+  CHECK(json::parse(page->body)["next_after"] == trail["items"][1]["id"]);
+  auto bad_page = client->Get("/v1/ballot/audit-events?limit=0", civic::test::AdminAuth());
+  REQUIRE(bad_page);
+  CHECK(bad_page->status == 422);
+  auto not_theirs =
+      client->Get("/v1/ballot/audit-events", {{"Authorization", "Bearer " + kMobileKey}});
+  REQUIRE(not_theirs);
+  CHECK(not_theirs->status == 403);
 
   // Revoked at the events API: refused within one sync interval (200 ms here).
   events.SetKeys(json::array({Key(11, kMobileKey, "voting_client", {7}, "2026-12-07T00:00:00Z"),

@@ -1,6 +1,7 @@
 // The two real services together (proto-docs/awards-sync.md end to end): the ballot learns an
 // award from the events API, takes votes, and the events API closes the award with the ballot's
 // final results. No fakes: only a relay in this process, so both binaries can start on port 0.
+#include <array>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -327,4 +328,55 @@ TEST_CASE("End to end: votes taken through the ballot's stale copy stay counted,
     winners.insert(laureate["nominee_id"].get<int64_t>());
   }
   CHECK(winners == std::set<int64_t>{park, museum});
+}
+
+TEST_CASE(
+    "End to end: a voting client's key made at the events API votes at the ballot in its "
+    "award only, and revoked is refused within one sync interval",
+    "[e2e][access][ballot]") {
+  BothServices both;
+  auto api = both.events.Client();
+  auto votes = both.ballot.Client();
+  const int64_t sarov =
+      Create(*api, "/v1/cities", {{"name", "Саров"}, {"time_zone", "Europe/Moscow"}})["id"];
+  // Two awards of seed 001's kind, each with one nomination and one nominee.
+  const auto award = [&](const std::string& title) {
+    const int64_t id = Create(*api, "/v1/awards",
+                              {{"title", title},
+                               {"edition_year", 2026},
+                               {"voting_opens_at", FromNow(-std::chrono::hours(1))},
+                               {"voting_closes_at", FromNow(std::chrono::hours(1))},
+                               {"results_visibility", "live"},
+                               {"status", "published"}})["id"];
+    const int64_t nomination =
+        Create(*api, "/v1/nominations", {{"award_id", id}, {"title", "Лидер изменений"}})["id"];
+    const int64_t nominee = Create(*api, "/v1/nominees",
+                                   {{"nomination_id", nomination},
+                                    {"kind", "project"},
+                                    {"project_title", "Зелёный двор"},
+                                    {"name", "Зелёный двор"},
+                                    {"city_id", sarov}})["id"];
+    return std::array<int64_t, 3>{id, nomination, nominee};
+  };
+  const auto creators = award("Новые Созидатели");
+  const auto other = award("Хранители традиций");
+  const json key = Create(
+      *api, "/v1/api-keys",
+      {{"name", "мобильное приложение"}, {"role", "voting_client"}, {"award_ids", {creators[0]}}});
+  const std::string token = key["token"];
+  const auto vote = [&](const std::array<int64_t, 3>& in, const std::string& voter) {
+    auto r = votes->Post(Str("/v1/awards/", in[0], "/votes"),
+                         {{"Authorization", "Bearer " + token}, {"Connection", "keep-alive"}},
+                         civic::test::VoteBody(voter, in[1], in[2]).dump(), "application/json");
+    return r ? r->status : 0;
+  };
+  // Known at the ballot after a sync (200 ms here).
+  REQUIRE(civic::test::Eventually([&] { return vote(creators, "voter-1") == 201; }));
+  CHECK(vote(other, "voter-1") == 403);
+
+  REQUIRE(Call(*api, "POST", Path("/v1/api-keys", key["id"].get<int64_t>(), "/revoke")).status ==
+          200);
+  const auto revoked = std::chrono::steady_clock::now();
+  REQUIRE(civic::test::Eventually([&] { return vote(creators, "voter-2") == 401; }));
+  CHECK(std::chrono::steady_clock::now() - revoked < std::chrono::seconds(2));
 }

@@ -213,6 +213,7 @@ http::Router App::Routes() {
   router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(&App::ExportVotes));
   router.Get("/v1/receipts/{receipt}", sync(&App::GetReceipt), {.offload = true});
   router.Post("/v1/awards/{award}/sync", sync(&App::SyncAward), {.offload = true});
+  router.Get("/v1/ballot/audit-events", sync(&App::ListAudit), {.offload = true});
   return router;
 }
 

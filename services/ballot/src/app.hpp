@@ -73,10 +73,13 @@ class App {
   void ExportVotes(http::Request&& request, http::Responder responder);
   http::Response GetReceipt(const http::Request& request);
   http::Response SyncAward(const http::Request& request);
+  http::Response SyncAwardFor(const http::Request& request, const Caller& caller);
+  http::Response ListAudit(const http::Request& request);
   void RunExport(int64_t award_id, http::ResponseStream& stream);
 
-  // nullopt: no credentials; true: an admin key (bootstrap or synced); false: another key.
-  std::optional<bool> AdminOf(const http::Request& request) const;
+  // Nothing for an admin; otherwise the answer: 401 without a key or with one that is refused,
+  // 403 for a voting client's key. `what` names what is asked for ("The export").
+  std::optional<http::Response> RequireAdmin(const Caller& caller, const std::string& what) const;
 
   Config config_;
   const Clock& clock_;

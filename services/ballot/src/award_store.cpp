@@ -40,6 +40,42 @@ void AwardStore::SetActive(int64_t award_id, bool active) {
   stmt.Bind(1, active ? 1 : 0).Bind(2, award_id).Run();
 }
 
+void AwardStore::AppendAudit(const AuditRecord& record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  db_.Prepare(
+         "INSERT INTO audit_events(at, key_prefix, role, method, route, path, status) "
+         "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?, ?)")
+      .Bind(1, record.key_prefix)
+      .Bind(2, record.role)
+      .Bind(3, record.method)
+      .Bind(4, record.route)
+      .Bind(5, record.path)
+      .Bind(6, record.status)
+      .Run();
+}
+
+std::vector<AuditRecord> AwardStore::Audit(int64_t after_id, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite::Statement stmt = db_.Prepare(
+      "SELECT id, at, key_prefix, role, method, route, path, status FROM audit_events "
+      "WHERE id > ? ORDER BY id LIMIT ?");
+  stmt.Bind(1, after_id).Bind(2, limit);
+  std::vector<AuditRecord> out;
+  while (stmt.Step()) {
+    AuditRecord record;
+    record.id = stmt.ColumnInt64(0);
+    record.at = stmt.ColumnText(1);
+    record.key_prefix = stmt.ColumnText(2);
+    record.role = stmt.ColumnText(3);
+    record.method = stmt.ColumnText(4);
+    record.route = stmt.ColumnText(5);
+    record.path = stmt.ColumnText(6);
+    record.status = stmt.ColumnInt(7);
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
 std::optional<std::string> AwardStore::Meta(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   sqlite::Statement stmt = db_.Prepare("SELECT value FROM service_meta WHERE key = ?");

@@ -1,7 +1,8 @@
 #pragma once
 
-// The ballot's copy of the events API's award snapshots (table `awards`) and sync bookkeeping
-// (service_meta): the one place their SQL lives. Thread-safe: one connection behind a mutex.
+// The ballot's copy of the events API's award snapshots (table `awards`), sync bookkeeping
+// (service_meta) and the admin surface's audit trail (audit_events): the one place their SQL
+// lives. Thread-safe: one connection behind a mutex.
 
 #include <cstdint>
 #include <mutex>
@@ -22,6 +23,18 @@ struct StoredAward {
   std::string snapshot;
 };
 
+// One record of the ballot's audit trail.
+struct AuditRecord {
+  int64_t id = 0;          // set when stored
+  std::string at;          // RFC 3339 UTC, set when stored
+  std::string key_prefix;  // "" for a key of the ballot's own files
+  std::string role;        // "admin"
+  std::string method;
+  std::string route;
+  std::string path;
+  int status = 0;
+};
+
 class AwardStore {
  public:
   // Opens `path` (already migrated). Throws sqlite::Error.
@@ -31,6 +44,11 @@ class AwardStore {
   // Inserts or replaces the snapshot of `award.award_id`.
   void Save(const StoredAward& award);
   void SetActive(int64_t award_id, bool active);
+
+  // Appends `record` to the audit trail (id and time set here).
+  void AppendAudit(const AuditRecord& record);
+  // At most `limit` records with ids above `after_id`, by id.
+  std::vector<AuditRecord> Audit(int64_t after_id, int limit);
 
   std::optional<std::string> Meta(const std::string& key);
   void SetMeta(const std::string& key, const std::string& value);

@@ -26,6 +26,28 @@ CREATE TABLE awards (
 ) STRICT;
 INSERT INTO service_meta(key, value) VALUES ('probe', '0');
 )sql"},
+      // The admin surface's audit trail (docs/security.md): one record per write made with a
+      // key (an on-demand sync). Append-only; votes are not in it (the vote log is their record).
+      {3, "audit trail", R"sql(
+CREATE TABLE audit_events (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at         TEXT NOT NULL,
+  key_prefix TEXT NOT NULL,
+  role       TEXT NOT NULL,
+  method     TEXT NOT NULL,
+  route      TEXT NOT NULL,
+  path       TEXT NOT NULL,
+  status     INTEGER NOT NULL
+) STRICT;
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events
+BEGIN
+  SELECT RAISE(ABORT, 'audit records are never changed');
+END;
+CREATE TRIGGER audit_events_kept BEFORE DELETE ON audit_events
+BEGIN
+  SELECT RAISE(ABORT, 'audit records are never removed');
+END;
+)sql"},
   };
   return kMigrations;
 }

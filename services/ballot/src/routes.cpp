@@ -9,6 +9,7 @@
 
 #include "app.hpp"
 #include "award_json.hpp"
+#include "civic/domain/validation.hpp"
 #include "civic/http/problem.hpp"
 #include "civic/runtime/thread_name.hpp"
 #include "vote_json.hpp"
@@ -170,11 +171,19 @@ std::string ExportLine(const VoteRecord& r, const std::string& receipt) {
 
 }  // namespace
 
-std::optional<bool> App::AdminOf(const Request& request) const {
-  if (!request.Header("authorization")) {
-    return std::nullopt;
+std::optional<Response> App::RequireAdmin(const Caller& caller, const std::string& what) const {
+  switch (caller.kind) {
+    case Caller::Kind::kAdmin:
+      return std::nullopt;
+    case Caller::Kind::kNone:
+      return Unauthorized(what + " needs an admin key: Authorization: Bearer.");
+    case Caller::Kind::kRefused:
+      return Unauthorized(caller.problem);
+    case Caller::Kind::kVotingClient:
+      break;
   }
-  return api_keys_.Identify(request.Header("authorization")).kind == Caller::Kind::kAdmin;
+  return http::ErrorResponse(
+      Error{ErrorCode::kForbidden, what + " needs an admin key; this is a voting client's.", {}});
 }
 
 void App::CastOne(Request&& request, Responder responder) {
@@ -284,23 +293,26 @@ Response App::GetResults(const Request& request) {
   if (auto bad = CheckProtocol(request)) {
     return *bad;
   }
-  const auto admin = AdminOf(request);
-  if (admin && !*admin) {
-    return Unauthorized("The key given is not the admin key.");
+  const Caller caller = api_keys_.Identify(request.Header("authorization"));
+  if (caller.kind == Caller::Kind::kRefused) {
+    return Unauthorized(caller.problem);
   }
+  const bool admin = caller.kind == Caller::Kind::kAdmin;
   const std::string final_given = request.Query("final").value_or("false");
   if (final_given != "true" && final_given != "false") {
     return http::ErrorResponse(Error::Invalid("final", "must be true or false"));
   }
   const bool final = final_given == "true";
-  if (final && !admin) {
-    return Unauthorized("Final results need the admin key: Authorization: Bearer.");
+  if (final) {
+    if (auto refused = RequireAdmin(caller, "Final results")) {
+      return std::move(*refused);
+    }
   }
   const auto award = ParseId(request.Param("award"));
   if (!award) {
     return NoAward(request.Param("award"));
   }
-  auto doc = results_->Get(*award, admin.value_or(false), final);
+  auto doc = results_->Get(*award, admin, final);
   if (!doc.ok()) {
     return http::ErrorResponse(doc.error());
   }
@@ -315,17 +327,18 @@ Response App::GetResults(const Request& request) {
 }
 
 void App::StreamResults(Request&& request, Responder responder) {
-  const auto admin = AdminOf(request);
-  if (admin && !*admin) {
-    responder.Send(Unauthorized("The key given is not the admin key."));
+  const Caller caller = api_keys_.Identify(request.Header("authorization"));
+  if (caller.kind == Caller::Kind::kRefused) {
+    responder.Send(Unauthorized(caller.problem));
     return;
   }
+  const bool admin = caller.kind == Caller::Kind::kAdmin;
   const auto award = ParseId(request.Param("award"));
   if (!award) {
     responder.Send(NoAward(request.Param("award")));
     return;
   }
-  auto doc = results_->Get(*award, admin.value_or(false), false);
+  auto doc = results_->Get(*award, admin, false);
   if (!doc.ok()) {
     responder.Send(http::ErrorResponse(doc.error()));
     return;
@@ -348,13 +361,13 @@ void App::StreamResults(Request&& request, Responder responder) {
   }
   auto stream = responder.StartStream(200, "text/event-stream",
                                       {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
-  streams_->Subscribe(*award, admin.value_or(false), *doc, std::move(stream));
+  streams_->Subscribe(*award, admin, *doc, std::move(stream));
 }
 
 void App::ExportVotes(Request&& request, Responder responder) {
-  const auto admin = AdminOf(request);
-  if (!admin || !*admin) {
-    responder.Send(Unauthorized("The export needs the admin key: Authorization: Bearer."));
+  if (auto refused =
+          RequireAdmin(api_keys_.Identify(request.Header("authorization")), "The export")) {
+    responder.Send(std::move(*refused));
     return;
   }
   const auto award = ParseId(request.Param("award"));
@@ -460,12 +473,33 @@ Response App::GetReceipt(const Request& request) {
 }
 
 Response App::SyncAward(const Request& request) {
+  const Caller caller = api_keys_.Identify(request.Header("authorization"));
+  Response response = SyncAwardFor(request, caller);
+  if (caller.kind == Caller::Kind::kAdmin || caller.kind == Caller::Kind::kVotingClient) {
+    // The admin surface's one write: recorded whatever it answered, for a known key.
+    AuditRecord record;
+    record.key_prefix = caller.prefix;
+    record.role = caller.kind == Caller::Kind::kAdmin ? "admin" : "voting_client";
+    record.method = "POST";
+    record.route = request.route;
+    record.path = request.path;
+    record.status = response.status;
+    try {
+      award_store_.AppendAudit(record);
+    } catch (const sqlite::Error& e) {
+      spdlog::error("ballot: the audit record of {} ({}) was not written: {}", request.path,
+                    response.status, e.what());
+    }
+  }
+  return response;
+}
+
+Response App::SyncAwardFor(const Request& request, const Caller& caller) {
   if (auto bad = CheckProtocol(request)) {
     return *bad;
   }
-  const auto admin = AdminOf(request);
-  if (!admin || !*admin) {
-    return Unauthorized("A sync request needs the admin key: Authorization: Bearer.");
+  if (auto refused = RequireAdmin(caller, "A sync request")) {
+    return std::move(*refused);
   }
   const auto award = ParseId(request.Param("award"));
   if (!award) {
@@ -489,6 +523,51 @@ Response App::SyncAward(const Request& request) {
   return Response::Json(200, {{"award_id", *award},
                               {"version", *version},
                               {"active", known != nullptr && known->award.active}});
+}
+
+Response App::ListAudit(const Request& request) {
+  if (auto refused =
+          RequireAdmin(api_keys_.Identify(request.Header("authorization")), "The audit trail")) {
+    return std::move(*refused);
+  }
+  int64_t after = 0;
+  int limit = 100;
+  Violations violations;
+  for (const auto& [name, value] : request.query) {
+    const auto number = ParseId(value);
+    if (name == "after") {
+      after = value == "0" ? 0 : number.value_or(-1);
+      if (after < 0) {
+        violations.Add("after", "must be a record id (0 for the first page)");
+      }
+    } else if (name == "limit") {
+      limit = number && *number <= 1000 ? static_cast<int>(*number) : 0;
+      if (limit == 0) {
+        violations.Add("limit", "must be an integer from 1 to 1000");
+      }
+    } else {
+      violations.Add(name, "is not a parameter of this route (after, limit)");
+    }
+  }
+  if (!violations.empty()) {
+    return http::ErrorResponse(violations.ToError());
+  }
+  json items = json::array();
+  int64_t last = after;
+  for (const AuditRecord& record : award_store_.Audit(after, limit)) {
+    items.push_back({{"id", record.id},
+                     {"at", record.at},
+                     {"key_prefix", record.key_prefix},
+                     {"role", record.role},
+                     {"method", record.method},
+                     {"route", record.route},
+                     {"path", record.path},
+                     {"status", record.status}});
+    last = record.id;
+  }
+  const bool full = static_cast<int>(items.size()) == limit;
+  return Response::Json(
+      200, {{"items", std::move(items)}, {"next_after", full ? json(last) : json(nullptr)}});
 }
 
 }  // namespace civic::ballot
