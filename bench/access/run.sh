@@ -5,7 +5,9 @@
 #   2. ballot, single votes: the bootstrap client key of --client-key-file (a constant-time
 #      compare, as before keys were synced) against a voting_client key learned from the events
 #      API (SHA-256 of the token, a look-up, the award scope).
-# Rounds alternate which variant goes first (the host drifts). wrk on the same 2 cores.
+# Rounds alternate which variant goes first (the host drifts). wrk on the same 2 cores, so the
+# server's own CPU time per request (from /proc/<pid>/stat) is printed beside requests/s: it is
+# the steadier of the two figures when wrk and the server compete for the cores.
 #   bench/access/run.sh            ROUNDS=4 DURATION=5s by default
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,6 +19,9 @@ DURATION="${DURATION:-5s}"
 events_bin=build/release/services/events-api/civic-events-api
 events_pid=""
 trap 'cleanup; [ -n "$events_pid" ] && kill -TERM "$events_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, in clock ticks
+tick_us=$((1000000 / $(getconf CLK_TCK)))
 
 token() { printf 'civ_%s' "$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')"; }
 admin_key="$(token)"
@@ -37,7 +42,7 @@ organizer_key=$(post /v1/api-keys "{\"name\":\"bench\",\"role\":\"organizer\",\"
   sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 
 echo "## GET /v1/events/$event, 64 connections, $DURATION per run"
-declare -A sum
+declare -A sum cpu
 for r in $(seq 1 "$ROUNDS"); do
   order="none organizer admin"; [ $((r % 2)) = 0 ] && order="admin organizer none"
   line="round $r:"
@@ -45,16 +50,24 @@ for r in $(seq 1 "$ROUNDS"); do
     auth=()
     [ "$which" = organizer ] && auth=(-H "Authorization: Bearer $organizer_key")
     [ "$which" = admin ] && auth=(-H "Authorization: Bearer $admin_key")
-    rps=$(wrk -t2 -c64 -d"$DURATION" -H "Connection: keep-alive" "${auth[@]}" \
-      "$events/v1/events/$event" | awk '/Requests\/sec/ {print $2}')
+    t0=$(cpu_ticks "$events_pid")
+    out=$(wrk -t2 -c64 -d"$DURATION" -H "Connection: keep-alive" "${auth[@]}" \
+      "$events/v1/events/$event")
+    t1=$(cpu_ticks "$events_pid")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    total=$(awk '/requests in/ {print $1}' <<<"$out")
+    us=$(awk -v t=$((t1 - t0)) -v u="$tick_us" -v n="$total" 'BEGIN{printf "%.1f", t*u/n}')
     sum[$which]=$(awk -v a="${sum[$which]:-0}" -v b="$rps" 'BEGIN{print a+b}')
-    line="$line $which=$rps"
+    cpu[$which]=$(awk -v a="${cpu[$which]:-0}" -v b="$us" 'BEGIN{print a+b}')
+    line="$line $which=$rps/s,${us}us"
   done
   echo "$line"
 done
 for which in organizer admin; do
   awk -v k="${sum[$which]}" -v n="${sum[none]}" -v w="$which" \
-    'BEGIN{printf "mean %s/none: %.3f\n", w, k/n}'
+    'BEGIN{printf "mean %s/none: %.3f (requests/s)\n", w, k/n}'
+  awk -v k="${cpu[$which]}" -v n="${cpu[none]}" -v w="$which" \
+    'BEGIN{printf "mean %s/none: %.3f (server CPU per request)\n", w, k/n}'
 done
 kill -TERM "$events_pid"; wait "$events_pid" || true; events_pid=""
 
@@ -66,20 +79,27 @@ sqlite3 "$work/ballot/ballot.db" "INSERT INTO service_meta(key, value) VALUES ('
 '{\"protocol\":1,\"keys\":[{\"id\":1,\"prefix\":\"${synced_key:0:12}\",\"token_sha256\":\"$hash\",\
 \"role\":\"voting_client\",\"award_ids\":[7],\"expires_at\":null,\"revoked_at\":null}]}')"
 start_ballot "$work/ballot"
-declare -A votes
+declare -A votes vcpu
 for r in $(seq 1 "$ROUNDS"); do
   order="bootstrap synced"; [ $((r % 2)) = 0 ] && order="synced bootstrap"
   line="round $r:"
   for which in $order; do
     key="$BALLOT_CLIENT_KEY"; [ "$which" = synced ] && key="$synced_key"
-    v=$(BALLOT_CLIENT_KEY="$key" VOTER_PREFIX="$which-$r-$$" LEAN=1 wrk -t2 -c64 -d"$DURATION" \
-      -s bench/ballot/vote.lua "http://127.0.0.1:$port" |
-      sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p')
+    t0=$(cpu_ticks "$pid")
+    out=$(BALLOT_CLIENT_KEY="$key" VOTER_PREFIX="$which-$r-$$" LEAN=1 wrk -t2 -c64 \
+      -d"$DURATION" -s bench/ballot/vote.lua "http://127.0.0.1:$port")
+    t1=$(cpu_ticks "$pid")
+    v=$(sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p' <<<"$out")
+    total=$(awk '/requests in/ {print $1}' <<<"$out")
+    us=$(awk -v t=$((t1 - t0)) -v u="$tick_us" -v n="$total" 'BEGIN{printf "%.1f", t*u/n}')
     votes[$which]=$(( ${votes[$which]:-0} + v ))
-    line="$line $which=$v"
+    vcpu[$which]=$(awk -v a="${vcpu[$which]:-0}" -v b="$us" 'BEGIN{print a+b}')
+    line="$line $which=$v/s,${us}us"
   done
   echo "$line"
 done
 awk -v s="${votes[synced]}" -v b="${votes[bootstrap]}" \
-  'BEGIN{printf "mean synced/bootstrap: %.3f\n", s/b}'
+  'BEGIN{printf "mean synced/bootstrap: %.3f (votes/s)\n", s/b}'
+awk -v s="${vcpu[synced]}" -v b="${vcpu[bootstrap]}" \
+  'BEGIN{printf "mean synced/bootstrap: %.3f (server CPU per vote)\n", s/b}'
 stop_ballot

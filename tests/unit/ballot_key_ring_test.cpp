@@ -1,6 +1,7 @@
 // The ballot's key ring: the keys of the sync protocol's message 5 and the bootstrap keys.
 #include <catch2/catch.hpp>
 
+#include "civic/runtime/secret.hpp"
 #include "key_ring.hpp"
 
 using civic::ballot::Caller;
@@ -71,4 +72,12 @@ TEST_CASE("Ballot keys: who each key is, and where a voting client may vote", "[
   json bad_time = doc;
   bad_time["keys"][0]["revoked_at"] = "yesterday";
   CHECK_FALSE(civic::ballot::ParseKeyList(bad_time).ok());
+}
+
+TEST_CASE("Keys are stored as SHA-256 in lowercase hex (FIPS 180-2 vectors)", "[ballot][access]") {
+  CHECK(civic::runtime::TokenSha256Hex("abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(civic::runtime::TokenSha256Hex("") ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(civic::ballot::TokenSha256("abc") == civic::runtime::TokenSha256Hex("abc"));
 }

@@ -1,5 +1,8 @@
 #include "civic/runtime/secret.hpp"
 
+// SHA256_CTX is deprecated in OpenSSL 3 in favour of EVP, but needs no fetch or allocation.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -77,6 +80,22 @@ std::string ReadSecret(const SecretSpec& spec, const std::string& file, const En
     throw std::runtime_error("missing secret: set " + Where(spec));
   }
   return std::move(*value);
+}
+
+std::string TokenSha256Hex(std::string_view token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256_CTX ctx;
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, token.data(), token.size()) != 1 ||
+      SHA256_Final(digest, &ctx) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(2 * sizeof digest, '0');
+  for (size_t i = 0; i < sizeof digest; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
+  return hex;
 }
 
 }  // namespace civic::runtime

@@ -1,12 +1,12 @@
 #include "key_ring.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <mutex>
 
 #include "civic/http/message.hpp"
+#include "civic/runtime/secret.hpp"
 #include "crypto.hpp"
 
 namespace civic::ballot {
@@ -90,11 +90,7 @@ bool Caller::MayVoteIn(int64_t award_id) const {
          (any_award || std::find(awards.begin(), awards.end(), award_id) != awards.end());
 }
 
-std::string TokenSha256(std::string_view token) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  return HexEncode(digest, sizeof digest);
-}
+std::string TokenSha256(std::string_view token) { return runtime::TokenSha256Hex(token); }
 
 KeyRing::KeyRing(std::string client_key, std::string admin_key, const Clock& clock)
     : client_key_(std::move(client_key)), admin_key_(std::move(admin_key)), clock_(clock) {}

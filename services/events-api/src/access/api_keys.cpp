@@ -2,13 +2,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <mutex>
 #include <stdexcept>
 
 #include "access/audit.hpp"
 #include "civic/http/problem.hpp"
+#include "civic/runtime/secret.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
 #include "rest/crud.hpp"
@@ -240,18 +240,7 @@ std::string TokenPrefix(std::string_view token) {
   return std::string(token.substr(0, kPrefixLength));
 }
 
-std::string TokenHash(std::string_view token) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * sizeof digest);
-  for (const unsigned char byte : digest) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 0xF];
-  }
-  return hex;
-}
+std::string TokenHash(std::string_view token) { return runtime::TokenSha256Hex(token); }
 
 void KeyRing::AddBootstrap(const std::string& token, Caller caller) {
   auto entry = std::make_shared<Entry>();
