@@ -3,7 +3,9 @@
 // routes, a revoked key is refused within one sync interval, and the last copy holds while the
 // events API is down. Against a fake of the events API in this test process.
 
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
+
 #include <chrono>
 #include <string>
 
@@ -150,4 +152,51 @@ TEST_CASE("Ballot keys: a voting client votes in its awards only; revoked, it is
   client = ballot->Client();
   CHECK(VoteWith(*client, kPortalKey, 7, "p-2", 31, 502) == 201);
   CHECK(VoteWith(*client, kMobileKey, 7, "m-4", 31, 502) == 401);
+}
+
+TEST_CASE("Ballot audit trail: kept for --audit-retention-days, and a day at least",
+          "[ballot][access]") {
+  FakeEventsApi events;
+  events.Put(SampleAward(7));
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  {
+    Service ballot(civic::test::BallotBinary(), BallotOptions(events.url(), data));
+    auto client = ballot.Client();
+    REQUIRE(WaitForAward(*client, 7));
+    auto sync = client->Post("/v1/awards/7/sync", civic::test::AdminAuth(), "", "application/json");
+    REQUIRE(sync);
+    REQUIRE(sync->status == 200);
+    REQUIRE(ballot.Signal(SIGTERM) == 0);
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2((data + "/ballot.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
+          SQLITE_OK);
+  // Nobody removes or changes a fresh record, not even with the database file in hand.
+  CHECK(sqlite3_exec(db, "DELETE FROM audit_events", nullptr, nullptr, nullptr) ==
+        SQLITE_CONSTRAINT);
+  CHECK(sqlite3_exec(db, "UPDATE audit_events SET status = 500", nullptr, nullptr, nullptr) ==
+        SQLITE_CONSTRAINT);
+  // A record from 40 days ago, as an older ballot would have left it.
+  REQUIRE(sqlite3_exec(db,
+                       "INSERT INTO audit_events(at, key_prefix, role, method, route, path, "
+                       "status) VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-40 days'), "
+                       "'civ_old', 'admin', 'POST', '/v1/awards/{award}/sync', "
+                       "'/v1/awards/7/sync', 200)",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  const auto trail_after_start = [&](const std::string& days) {
+    Service ballot(civic::test::BallotBinary(),
+                   BallotOptions(events.url(), data, {"--audit-retention-days", days}));
+    auto client = ballot.Client();
+    auto audit = client->Get("/v1/ballot/audit-events", civic::test::AdminAuth());
+    REQUIRE(audit);
+    REQUIRE(audit->status == 200);
+    return json::parse(audit->body)["items"];
+  };
+  CHECK(trail_after_start("365").size() == 2);  // 40 days are within a year
+  const json kept = trail_after_start("30");
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0]["key_prefix"] == "bootstrap:admin");
 }

@@ -131,6 +131,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
                                       std::chrono::milliseconds(config_.sync_interval_ms), catalog_,
                                       award_store_, api_keys_, metrics_, clock_);
   const size_t loaded = sync_->LoadStored();
+  award_store_.PurgeAudit(config_.audit_retention_days);
 
   const auto started = std::chrono::steady_clock::now();
   rebuilt_ = Rebuild(reader_, index_, tallies_);

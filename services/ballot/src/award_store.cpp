@@ -54,6 +54,13 @@ void AwardStore::AppendAudit(const AuditRecord& record) {
       .Run();
 }
 
+void AwardStore::PurgeAudit(int days) {
+  std::lock_guard<std::mutex> lock(mu_);
+  db_.Prepare("DELETE FROM audit_events WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)")
+      .Bind(1, "-" + std::to_string(days) + " days")
+      .Run();
+}
+
 std::vector<AuditRecord> AwardStore::Audit(int64_t after_id, int limit) {
   std::lock_guard<std::mutex> lock(mu_);
   sqlite::Statement stmt = db_.Prepare(

@@ -47,6 +47,8 @@ class AwardStore {
 
   // Appends `record` to the audit trail (id and time set here).
   void AppendAudit(const AuditRecord& record);
+  // Removes the records older than `days` days (at least 1: the schema keeps a day's).
+  void PurgeAudit(int days);
   // At most `limit` records with ids above `after_id`, by id.
   std::vector<AuditRecord> Audit(int64_t after_id, int limit);
 

@@ -44,8 +44,9 @@ BEGIN
   SELECT RAISE(ABORT, 'audit records are never changed');
 END;
 CREATE TRIGGER audit_events_kept BEFORE DELETE ON audit_events
+  WHEN OLD.at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')
 BEGIN
-  SELECT RAISE(ABORT, 'audit records are never removed');
+  SELECT RAISE(ABORT, 'audit records are kept a day at least');
 END;
 )sql"},
   };

@@ -68,6 +68,12 @@ void AddBallotFlags(CLI::App& app, Config& config) {
       ->envname("CIVIC_BALLOT_MAX_STREAMS")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
+  app.add_option("--audit-retention-days", config.audit_retention_days,
+                 "Days an audit record is kept (older ones are removed at start and with each "
+                 "new record)")
+      ->envname("CIVIC_BALLOT_AUDIT_RETENTION_DAYS")
+      ->check(CLI::Range(1, 36'500))
+      ->capture_default_str();
 }
 
 void LoadSecrets(Config& config, const runtime::EnvLookup& env) {
@@ -85,7 +91,8 @@ std::string Describe(const Config& config) {
          " sync_interval_ms=" + std::to_string(config.sync_interval_ms) +
          " commit_max_batch=" + std::to_string(config.commit_max_batch) +
          " commit_max_delay_ms=" + std::to_string(config.commit_max_delay_ms) +
-         " max_streams=" + std::to_string(config.max_streams);
+         " max_streams=" + std::to_string(config.max_streams) +
+         " audit_retention_days=" + std::to_string(config.audit_retention_days);
 }
 
 }  // namespace civic::ballot

@@ -22,8 +22,9 @@ struct Config {
   std::string client_key_file;                       // API key of the voting client
   std::string admin_key_file;                        // API key of administrators
   int commit_max_batch = 8192;                       // votes per commit at most
-  int commit_max_delay_ms = 0;  // gathering time before a commit; 0: commit when free
-  int max_streams = 5000;       // open live-results (SSE) streams at most
+  int commit_max_delay_ms = 0;     // gathering time before a commit; 0: commit when free
+  int max_streams = 5000;          // open live-results (SSE) streams at most
+  int audit_retention_days = 365;  // days an audit record is kept
 
   // Filled by LoadSecrets().
   std::string voter_key;

@@ -124,10 +124,12 @@ Caller KeyRing::Identify(const std::optional<std::string>& authorization) const 
   if (ConstantTimeEquals(*token, client_key_)) {
     caller.kind = Caller::Kind::kVotingClient;
     caller.any_award = true;
+    caller.prefix = kBootstrapClient;
     return caller;
   }
   if (ConstantTimeEquals(*token, admin_key_)) {
     caller.kind = Caller::Kind::kAdmin;
+    caller.prefix = kBootstrapAdmin;
     return caller;
   }
   const std::string hash = TokenSha256(*token);

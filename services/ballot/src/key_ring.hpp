@@ -35,11 +35,16 @@ struct SyncedKey {
 // previous keys are then kept).
 Result<std::vector<SyncedKey>> ParseKeyList(const nlohmann::json& doc);
 
+// What the audit trail names a bootstrap key by: part of a key from a file could be a large
+// part of a short secret, so none of it is shown.
+inline constexpr char kBootstrapAdmin[] = "bootstrap:admin";
+inline constexpr char kBootstrapClient[] = "bootstrap:client";
+
 struct Caller {
   enum class Kind { kNone, kRefused, kVotingClient, kAdmin };
   Kind kind = Kind::kNone;
   std::string problem;          // kRefused: why (never the token)
-  std::string prefix;           // a synced key's prefix; "" for a bootstrap key
+  std::string prefix;           // a synced key's prefix; kBootstrap* for a bootstrap key
   bool any_award = false;       // the bootstrap voting client votes in every award
   std::vector<int64_t> awards;  // a synced voting client's awards
 

@@ -486,6 +486,7 @@ Response App::SyncAward(const Request& request) {
     record.status = response.status;
     try {
       award_store_.AppendAudit(record);
+      award_store_.PurgeAudit(config_.audit_retention_days);
     } catch (const sqlite::Error& e) {
       spdlog::error("ballot: the audit record of {} ({}) was not written: {}", request.path,
                     response.status, e.what());
