@@ -783,33 +783,109 @@ TEST_CASE("HTTP: a request the parser refuses gets a problem, then the connectio
   CHECK(r->status == 200);
 }
 
-TEST_CASE("HTTP: a request larger than the server takes is a 413 problem naming the limit",
+TEST_CASE("HTTP: a head or a body over its limit is refused before it is read, naming the limit",
           "[http][errors]") {
   Fixture f;
-  RawConnection raw(f.port);
-  // No route takes more than the default body limit; the head may add 64 KiB to it.
-  const std::string filler(civic::http::ServerOptions{}.max_body_bytes + 70 * 1024, 'a');
-  raw.Write("GET /v1/things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + filler + "\r\n\r\n");
-  auto [response_head, body] = raw.ReadResponse();
-  CHECK(response_head.rfind("HTTP/1.1 413 ", 0) == 0);
-  const json problem = json::parse(body);
-  CHECK(problem["status"] == 413);
-  CHECK(problem["limit_bytes"].get<size_t>() ==
-        civic::http::ServerOptions{}.max_body_bytes + 64 * 1024);
-  CHECK(raw.ReadToEnd(std::chrono::milliseconds(5000)) == 0);
+  // Heads have limits of their own, whatever a route's body may hold.
+  const auto refused = [&](const std::string& bytes, const std::string& status) {
+    RawConnection raw(f.port);
+    raw.Write(bytes);
+    auto [response_head, body] = raw.ReadResponse();
+    INFO(response_head + body);
+    CHECK(response_head.rfind("HTTP/1.1 " + status + " ", 0) == 0);
+    CHECK(response_head.find("Connection: Close\r\n") != std::string::npos);
+    CHECK(raw.ReadToEnd(std::chrono::milliseconds(5000)) >= 0);  // then the connection ends
+    const json problem = json::parse(body);
+    CHECK(problem["title"] != "Error");  // the status's own reason phrase
+    return problem;
+  };
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  // One header of 40 KiB, unfinished: refused at 32 KiB, without waiting for its end.
+  json problem = refused(get + "X-Filler: " + std::string(40 * 1024, 'a'), "431");
+  CHECK(problem["limit_bytes"] == 32 * 1024);
+  CHECK(problem["detail"].get<std::string>().find("header section") != std::string::npos);
+  // 101 short header fields.
+  std::string many = get;
+  for (int i = 0; i < 100; ++i) {
+    many += "X-F" + std::to_string(i) + ": 1\r\n";
+  }
+  problem = refused(many + "\r\n", "431");
+  CHECK(problem["limit_fields"] == 100);
+  // A request line of 9 KiB.
+  problem = refused("GET /v1/things/" + std::string(9 * 1024, '1') + " HTTP/1.1\r\n", "414");
+  CHECK(problem["limit_bytes"] == 8 * 1024);
 
-  // A body declared larger than the limit is refused from the head, before any of it is read
-  // (Pistache would reserve memory for all of it first).
-  RawConnection declared(f.port);
-  declared.Write(
-      "POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-      "Content-Length: 900000000000\r\n\r\n{");
-  auto [declared_head, declared_body] = declared.ReadResponse();
-  CHECK(declared_head.rfind("HTTP/1.1 413 ", 0) == 0);
-  CHECK(declared_head.find("Connection: Close\r\n") != std::string::npos);
-  CHECK(json::parse(declared_body)["limit_bytes"].get<size_t>() ==
-        civic::http::ServerOptions{}.max_body_bytes + 64 * 1024);
-  CHECK(declared.ReadToEnd(std::chrono::milliseconds(5000)) == 0);
+  // A body declared larger than its route takes (POST /v1/things: 2048 bytes) is refused from
+  // the head, before any of it is read: far larger, just larger, or too large to hold.
+  const std::string post =
+      "POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+  for (const std::string length : {"900000000000", "2049", "99999999999999999999999"}) {
+    INFO(length);
+    problem = refused(post + "Content-Length: " + length + "\r\n\r\n{", "413");
+    CHECK(problem["limit_bytes"] == 2048);
+  }
+  // A chunked body that grows past the route's limit: refused at the chunk that crosses it.
+  problem = refused(
+      post + "Transfer-Encoding: chunked\r\n\r\n400\r\n" + std::string(1024, ' ') + "\r\n401\r\n",
+      "413");
+  CHECK(problem["limit_bytes"] == 2048);
+  // Within every limit, all is served as before.
+  RawConnection ok(f.port);
+  ok.Write(get + "X-Filler: " + std::string(30 * 1024, 'a') + "\r\n\r\n");
+  CHECK(ok.ReadResponse().first.rfind("HTTP/1.1 200 ", 0) == 0);
+}
+
+TEST_CASE("HTTP: framing is read as RFC 9112 says: chunked alone, one Host, absolute-form targets",
+          "[http][errors]") {
+  Fixture f;
+  const auto answer = [&](const std::string& bytes) {
+    RawConnection raw(f.port);
+    raw.Write(bytes);
+    return raw.ReadResponse();
+  };
+  const std::string post =
+      "POST /v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\n";
+  const std::string body = "2\r\n{}\r\n0\r\n\r\n";
+  // Only the exact coding `chunked` (in any case) frames a body: a prefix of it was taken for
+  // it, so a request ended where a proxy in front would not think it did.
+  for (const std::string coding :
+       {"ch", "chunk", "chunke", "gzip", "gzip, chunked", "chunked, chunked"}) {
+    INFO(coding);
+    auto [head, problem] = answer(post + "Transfer-Encoding: " + coding + "\r\n\r\n" + body);
+    CHECK(head.rfind("HTTP/1.1 501 ", 0) == 0);
+    CHECK(json::parse(problem)["detail"].get<std::string>().find("chunked") != std::string::npos);
+  }
+  CHECK(
+      answer(post + "Transfer-Encoding: CHUNKED\r\n\r\n" + body).first.rfind("HTTP/1.1 201 ", 0) ==
+      0);
+  // Two Transfer-Encoding fields are a list of two codings.
+  CHECK(answer(post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+            .first.rfind("HTTP/1.1 501 ", 0) == 0);
+
+  // HTTP/1.1 needs exactly one Host; HTTP/1.0 none.
+  auto [no_host, no_host_body] = answer("GET /v1/things/1 HTTP/1.1\r\n\r\n");
+  CHECK(no_host.rfind("HTTP/1.1 400 ", 0) == 0);
+  CHECK(json::parse(no_host_body)["detail"].get<std::string>().find("Host") != std::string::npos);
+  CHECK(answer("GET /v1/things/1 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+            .first.rfind("HTTP/1.1 400 ", 0) == 0);
+  CHECK(answer("GET /v1/things/1 HTTP/1.0\r\n\r\n").first.find(" 200 ") != std::string::npos);
+  // A transfer coding in HTTP/1.0 is faulty framing: a 400, and the connection ends.
+  RawConnection old(f.port);
+  old.Write(
+      "POST /v1/things HTTP/1.0\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      body);
+  auto [old_head, old_body] = old.ReadResponse();
+  CHECK(old_head.find(" 400 ") != std::string::npos);
+  CHECK(old.ReadToEnd(std::chrono::milliseconds(5000)) >= 0);
+
+  // An absolute-form target is its path (RFC 9112 3.2.2).
+  auto [absolute, absolute_body] = answer("GET http://127.0.0.1:" + std::to_string(f.port) +
+                                          "/v1/things/5?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  INFO(absolute + absolute_body);
+  CHECK(absolute.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(json::parse(absolute_body) == json({{"id", "5"}, {"route", "/v1/things/{id}"}}));
 }
 
 TEST_CASE("HTTP: pipelined requests are all answered, in the order they came", "[http]") {

@@ -47,7 +47,13 @@ namespace P = Pistache;
 namespace {
 
 constexpr int kMaxJsonDepth = 64;
-constexpr size_t kHeaderAllowance = 64 * 1024;
+// A request's head has limits of its own, whatever its route's body may hold: the request line
+// (414 over it), the header section (431) and its number of fields (431). The request buffer
+// holds a head and the largest body any route takes.
+constexpr size_t kMaxRequestLineBytes = 8 * 1024;
+constexpr size_t kMaxHeaderBytes = 32 * 1024;
+constexpr size_t kMaxHeaderFields = 100;
+constexpr size_t kHeaderAllowance = kMaxRequestLineBytes + kMaxHeaderBytes;
 
 Method FromPistache(P::Http::Method method) {
   switch (method) {
@@ -77,10 +83,25 @@ std::string Lower(std::string s) {
 
 // Copies what handlers need out of Pistache's request; the header fields are our header
 // step's (WatchedStep::ApplyHead).
+// The path of a request target: an absolute-form target ("http://host:port/path", RFC 9112
+// 3.2.2, which a server must accept) without its scheme and authority; any other as it is.
+std::string OriginForm(const std::string& target) {
+  const size_t scheme_end = target.find("://");
+  if (scheme_end == std::string::npos || target.empty() || target.front() == '/') {
+    return target;
+  }
+  const std::string_view scheme(target.data(), scheme_end);
+  if (!EqualsIgnoreCase(scheme, "http") && !EqualsIgnoreCase(scheme, "https")) {
+    return target;
+  }
+  const size_t path = target.find('/', scheme_end + 3);
+  return path == std::string::npos ? "/" : target.substr(path);
+}
+
 Request ToRequest(const P::Http::Request& in, Fields fields) {
   Request out;
   out.method = FromPistache(in.method());
-  out.path = in.resource();
+  out.path = OriginForm(in.resource());
   const auto& query = in.query();
   for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
     // Pistache splits the query on '&' and '=' but does not decode it.
@@ -1037,6 +1058,7 @@ struct Server::Impl {
 
   ServerOptions options;
   Router router;
+  size_t smallest_body_limit = 0;  // of every route's and the default (set by Start)
   metrics::Family<metrics::Counter>* requests_total = nullptr;
   metrics::Family<metrics::Histogram>* request_duration = nullptr;
   metrics::Gauge* in_flight_gauge = nullptr;
@@ -1328,17 +1350,32 @@ struct Head {
   Fields fields;
   std::optional<uint64_t> content_length;
   std::optional<std::string> transfer_encoding;
+  int hosts = 0;  // Host fields
+};
+
+// A request whose head declares a body longer than its route takes (or the server, before the
+// route is known): refused before the body is read.
+struct DeclaredTooLarge : std::exception {
+  explicit DeclaredTooLarge(size_t limit = 0) : limit_bytes(limit) {}
+  const char* what() const noexcept override { return "declared body too large"; }
+  size_t limit_bytes;  // 0: the server's
 };
 
 // Reads the header lines of `block` (each ending in CRLF, the empty line excluded). Throws
 // the reason it cannot be read: a line without a colon or with a name that is not a token
 // (whitespace before the colon included, RFC 9112 5.1), a folded line, a bare CR, LF or NUL;
 // Content-Length not one decimal number, or two that differ (RFC 9112 6.3: Pistache read
-// `abc` as 0, `-1` as 2^64 - 1, and of two different ones took the first); a Content-Type
-// that is not a media type (415).
+// `abc` as 0, `-1` as 2^64 - 1, and of two different ones took the first), or too large to
+// hold (413); a transfer coding other than exactly `chunked` (501: Pistache took any prefix of
+// it, `ch` included, for chunked, so a request ended where a proxy in front may not think it
+// does); a Content-Type that is not a media type (415); more than kMaxHeaderFields (431).
 Head ReadHead(std::string_view block) {
   Head head;
   while (!block.empty()) {
+    if (head.fields.size() == kMaxHeaderFields) {
+      PP::Step::raise("it has more header fields than the limit",
+                      P::Http::Code::Request_Header_Fields_Too_Large);
+    }
     const size_t eol = block.find("\r\n");
     const std::string_view line = block.substr(0, eol);
     block.remove_prefix(eol + 2);
@@ -1355,22 +1392,36 @@ Head ReadHead(std::string_view block) {
     std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
     const std::string_view value = TrimOws(line.substr(colon + 1));
     if (name == "content-length") {
-      if (value.empty() || value.size() > 18 ||
+      if (value.empty() ||
           !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         PP::Step::raise("its Content-Length header is not one decimal number");
       }
-      const uint64_t length = std::stoull(std::string(value));
+      // 10^18 bytes and more: larger than any route takes, so held as the largest number.
+      const size_t first = value.find_first_not_of('0');
+      const uint64_t length = first != std::string_view::npos && value.size() - first > 18
+                                  ? std::numeric_limits<uint64_t>::max()
+                                  : std::stoull(std::string(value));
       if (head.content_length.has_value() && *head.content_length != length) {
         PP::Step::raise("its Content-Length header is not one decimal number");
       }
       head.content_length = length;
     } else if (name == "transfer-encoding") {
-      head.transfer_encoding = std::string(value);
+      // Only `chunked` alone is served; a list (`gzip, chunked`) or a second field is another
+      // coding, refused below.
+      head.transfer_encoding = head.transfer_encoding
+                                   ? *head.transfer_encoding + ", " + std::string(value)
+                                   : std::string(value);
+    } else if (name == "host") {
+      ++head.hosts;
     } else if (name == "content-type" && !IsMediaType(value)) {
       PP::Step::raise("its Content-Type header is not a media type",
                       P::Http::Code::Unsupported_Media_Type);
     }
     head.fields.emplace_back(std::move(name), std::string(value));
+  }
+  if (head.transfer_encoding && !EqualsIgnoreCase(*head.transfer_encoding, "chunked")) {
+    PP::Step::raise("only the chunked transfer coding is supported",
+                    P::Http::Code::Not_Implemented);
   }
   return head;
 }
@@ -1408,12 +1459,11 @@ struct ParseWatch {
   // Answers a request that did not arrive in time (408 problem) and ends the connection; set
   // by the handler. Called on the reactor thread.
   std::function<void()> on_stall;
-};
-
-// A request whose head declares a body longer than the server takes: refused before Pistache
-// reserves memory for that body.
-struct DeclaredTooLarge : std::exception {
-  const char* what() const noexcept override { return "declared body too large"; }
+  // The body limit of the route a request's line names (Router::Find; set by the handler),
+  // asked only when a head declares more than `smallest_body_limit` or a chunked body.
+  std::function<size_t(P::Http::Method, const std::string&)> route_body_limit;
+  size_t smallest_body_limit = 0;
+  size_t body_limit = 0;  // the request in progress's, once its head is read
 };
 
 class WatchedStep : public PP::Step {
@@ -1463,6 +1513,10 @@ class WatchedStep : public PP::Step {
     } else {
       const size_t from = watch_->head_scanned > 3 ? watch_->head_scanned - 3 : 0;
       const size_t at = input.find("\r\n\r\n", from);
+      if (std::min(at, input.size()) > kMaxHeaderBytes) {
+        PP::Step::raise("its header section is longer than the limit",
+                        P::Http::Code::Request_Header_Fields_Too_Large);
+      }
       if (at == std::string_view::npos) {
         // A bare LF, or a CR before anything but LF, can never be part of a header block that
         // ends: refused now, not after the header timeout.
@@ -1481,8 +1535,23 @@ class WatchedStep : public PP::Step {
     watch_->chunked = {};
     watch_->head = ReadHead(input.substr(0, end - 2));
     const Head& head = watch_->head;
-    if (head.content_length.value_or(0) > max_request_bytes_) {
-      throw DeclaredTooLarge();
+    if (message->version() == P::Http::Version::Http11 && head.hosts != 1) {
+      PP::Step::raise(head.hosts == 0 ? "an HTTP/1.1 request needs a Host header"
+                                      : "it has more than one Host header");
+    }
+    if (message->version() == P::Http::Version::Http10 && head.transfer_encoding) {
+      // RFC 9112 6.1: faulty framing, whatever the coding.
+      PP::Step::raise("an HTTP/1.0 request has no transfer coding");
+    }
+    watch_->body_limit = max_request_bytes_;
+    if (watch_->route_body_limit &&
+        (head.transfer_encoding || head.content_length.value_or(0) > watch_->smallest_body_limit)) {
+      // The message is the parser's request (WatchOf wraps the steps of parser.request).
+      const auto& request = static_cast<const P::Http::Request&>(*message);
+      watch_->body_limit = watch_->route_body_limit(request.method(), request.resource());
+    }
+    if (head.content_length.value_or(0) > watch_->body_limit) {
+      throw DeclaredTooLarge(watch_->body_limit);
     }
     auto& headers = message->headers();
     if (head.content_length.has_value()) {
@@ -1504,6 +1573,10 @@ class WatchedStep : public PP::Step {
   void CheckRequestLine(P::StreamCursor& cursor) const {
     const std::string_view input(cursor.offset(), cursor.remaining());
     const size_t eol = LineEnd(input, "the request line ends in a bare LF");
+    if (std::min(eol, input.size()) > kMaxRequestLineBytes) {
+      PP::Step::raise("its request line is longer than the limit",
+                      P::Http::Code::RequestURI_Too_Long);
+    }
     if (eol == std::string_view::npos) {
       return;
     }
@@ -1550,8 +1623,8 @@ class WatchedStep : public PP::Step {
           }
           // ChunkSize stays under 2^60 and `bytes` under the limit: the sum cannot overflow.
           const uint64_t size = ChunkSize(input.substr(0, eol));
-          if (w.bytes + size > max_request_bytes_) {
-            throw DeclaredTooLarge();
+          if (w.bytes + size > watch_->body_limit) {
+            throw DeclaredTooLarge(watch_->body_limit);
           }
           cursor.advance(eol + 2);
           if (size == 0) {
@@ -1824,6 +1897,13 @@ class Server::Impl::Handler : public P::Http::Handler {
                  ProblemResponse(408, "The request was not received in time."));
         }
       };
+      watch->smallest_body_limit = impl_->smallest_body_limit;
+      watch->route_body_limit = [impl = impl_](P::Http::Method method, const std::string& target) {
+        const Router::Match match = impl->router.Find(FromPistache(method), OriginForm(target));
+        return match.route != nullptr && match.route->options.max_body_bytes != 0
+                   ? match.route->options.max_body_bytes
+                   : impl->options.max_body_bytes;
+      };
     }
     std::string rest;  // what came after the request just parsed, in the same read
     std::string_view input(buffer, len);
@@ -1855,7 +1935,7 @@ class Server::Impl::Handler : public P::Http::Handler {
       }
       try {
         if (!parser->feed(input.data(), input.size())) {
-          Refuse(peer, *parser, *watch, TooLarge());
+          Refuse(peer, *parser, *watch, TooLarge(0));
           return;
         }
         if (parser->parse() != PP::State::Done) {
@@ -1903,8 +1983,8 @@ class Server::Impl::Handler : public P::Http::Handler {
       } catch (const P::Http::HttpError& e) {
         Refuse(peer, *parser, *watch, RefusalFor(e));
         return;
-      } catch (const DeclaredTooLarge&) {
-        Refuse(peer, *parser, *watch, TooLarge());
+      } catch (const DeclaredTooLarge& e) {
+        Refuse(peer, *parser, *watch, TooLarge(e.limit_bytes));
         return;
       } catch (const std::exception& e) {
         // A header value its typed parser cannot read, a chunk size too large to hold.
@@ -1962,12 +2042,19 @@ class Server::Impl::Handler : public P::Http::Handler {
   // Requests read on one connection that may wait for their answers at once.
   static constexpr uint64_t kMaxOwed = 128;
 
-  Response TooLarge() const {
+  // `limit_bytes`: the route's body limit; 0 for the server's (head and body).
+  Response TooLarge(size_t limit_bytes) const {
     Problem problem;
     problem.status = 413;
-    problem.detail = "The request is larger than " + std::to_string(getMaxRequestSize()) +
-                     " bytes, head and body.";
-    problem.extra["limit_bytes"] = getMaxRequestSize();
+    if (limit_bytes == 0) {
+      problem.detail = "The request is larger than " + std::to_string(getMaxRequestSize()) +
+                       " bytes, head and body.";
+      problem.extra["limit_bytes"] = getMaxRequestSize();
+    } else {
+      problem.detail =
+          "The body is larger than the limit here, " + std::to_string(limit_bytes) + " bytes.";
+      problem.extra["limit_bytes"] = limit_bytes;
+    }
     return ProblemResponse(problem);
   }
 
@@ -1982,6 +2069,24 @@ class Server::Impl::Handler : public P::Http::Handler {
     }
     if (error.code() == 501) {
       return ProblemResponse(501, "Only the chunked transfer coding is supported.");
+    }
+    if (error.code() == 431) {
+      Problem problem;
+      problem.status = 431;
+      problem.detail = "The request could not be read: " + reason + " (" +
+                       std::to_string(kMaxHeaderFields) + " fields, " +
+                       std::to_string(kMaxHeaderBytes) + " bytes).";
+      problem.extra["limit_bytes"] = kMaxHeaderBytes;
+      problem.extra["limit_fields"] = kMaxHeaderFields;
+      return ProblemResponse(problem);
+    }
+    if (error.code() == 414) {
+      Problem problem;
+      problem.status = 414;
+      problem.detail = "The request could not be read: " + reason + " (" +
+                       std::to_string(kMaxRequestLineBytes) + " bytes).";
+      problem.extra["limit_bytes"] = kMaxRequestLineBytes;
+      return ProblemResponse(problem);
     }
     if (error.code() == 415) {
       return ProblemResponse(415,
@@ -2412,8 +2517,12 @@ uint16_t Server::Start() {
   std::call_once(raise_limit, RaiseDescriptorLimit);
   Impl& impl = *impl_;
   size_t largest_body = impl.options.max_body_bytes;
+  impl.smallest_body_limit = impl.options.max_body_bytes;
   for (const auto& route : impl.router.routes()) {
     largest_body = std::max(largest_body, route.options.max_body_bytes);
+    if (route.options.max_body_bytes != 0) {
+      impl.smallest_body_limit = std::min(impl.smallest_body_limit, route.options.max_body_bytes);
+    }
   }
   const P::Address address(impl.options.host, P::Port(impl.options.port));
   impl.endpoint = std::make_unique<P::Http::Endpoint>(address);
