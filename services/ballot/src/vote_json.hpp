@@ -1,8 +1,9 @@
 #pragma once
 
 // The wire form of votes (openapi.yaml: Vote, BatchVotes, VoteReceipt, BatchVoteResults), read
-// with a SAX parser straight into VoteInput (no JSON document is built: a batch holds up to
-// 1,000 votes and this is the hot path) and written by hand.
+// by simdjson (nlohmann's SAX parser for what simdjson refuses, so that errors read as
+// elsewhere) straight into VoteInput, and written by hand: a batch holds up to 1,000 votes and
+// this is the hot path.
 
 #include <cstddef>
 #include <optional>
@@ -36,8 +37,8 @@ ParsedVotes ParseVoteBody(std::string_view body);
 ParsedVotes ParseBatchBody(std::string_view body);
 // Both are FastParseVotes where it answers, else ReferenceParseVotes (batch: a ParseBatchBody,
 // else a ParseVoteBody); the two are exposed so that the tests can hold one to the other.
-// The common body (no escapes, well-formed UTF-8, non-negative integers, null) read by a
-// hand-written tokeniser; nothing when the body is left to the reference parse.
+// The body read by simdjson's DOM parser (any valid JSON it can hold); nothing when it is left
+// to the reference parse.
 std::optional<ParsedVotes> FastParseVotes(std::string_view body, bool batch);
 // The body read by nlohmann's SAX parser.
 ParsedVotes ReferenceParseVotes(std::string_view body, bool batch);
