@@ -20,6 +20,12 @@ int StatusFor(ErrorCode code) {
       return 503;
     case ErrorCode::kInternal:
       return 500;
+    case ErrorCode::kMalformed:
+      return 400;
+    case ErrorCode::kUnsupportedMediaType:
+      return 415;
+    case ErrorCode::kUpstreamFailed:
+      return 502;
   }
   return 500;
 }
@@ -119,7 +125,20 @@ Response ErrorResponse(const Error& error) {
   problem.status = StatusFor(error.code);
   problem.detail = error.message;
   problem.errors = error.fields;
-  return ProblemResponse(problem);
+  for (const auto& [name, value] : error.numbers) {
+    problem.extra[name] = value;
+  }
+  Response response = ProblemResponse(problem);
+  if (error.retry_after_seconds > 0) {
+    response.WithHeader("Retry-After", std::to_string(error.retry_after_seconds));
+  }
+  if (error.code == ErrorCode::kUnauthenticated) {
+    // RFC 6750 3: a 401 names its scheme; error="invalid_token" when a token was refused.
+    response.WithHeader("WWW-Authenticate", error.credential_given
+                                                ? "Bearer realm=\"civic\", error=\"invalid_token\""
+                                                : "Bearer realm=\"civic\"");
+  }
+  return response;
 }
 
 }  // namespace civic::http

@@ -45,8 +45,9 @@ std::optional<int64_t> ParseId(const std::string& text) {
   return value;
 }
 
-Response Unauthorized(const std::string& detail) {
-  return http::ProblemResponse(401, detail).WithHeader("WWW-Authenticate", "Bearer");
+// `refused`: a key was given and refused (not missing).
+Response Unauthorized(const std::string& detail, bool refused) {
+  return http::ErrorResponse(Error::Unauthenticated(detail, refused));
 }
 
 // The answer to a vote from a caller that is not a voting client; nothing for one that is.
@@ -55,38 +56,33 @@ std::optional<Response> RefusedVoter(const Caller& caller) {
     case Caller::Kind::kVotingClient:
       return std::nullopt;
     case Caller::Kind::kNone:
-      return Unauthorized("A vote needs a voting client's key: Authorization: Bearer.");
+      return Unauthorized("A vote needs a voting client's key: Authorization: Bearer.", false);
     case Caller::Kind::kRefused:
-      return Unauthorized(caller.problem);
+      return Unauthorized(caller.problem, true);
     case Caller::Kind::kAdmin:
       break;
   }
-  return http::ErrorResponse(Error{ErrorCode::kForbidden,
-                                   "An admin key does not vote: votes come with a voting "
-                                   "client's key.",
-                                   {}});
+  return http::ErrorResponse(
+      Error::Forbidden("An admin key does not vote: votes come with a voting client's key."));
 }
 
 // 403: a voting client's key used in an award outside its scope.
 Error OutsideAwards(const Caller& caller, int64_t award_id) {
-  return Error{
-      ErrorCode::kForbidden,
-      "The key " + caller.prefix + " may not vote in award " + std::to_string(award_id) + ".",
-      {}};
+  return Error::Forbidden("The key " + caller.prefix + " may not vote in award " +
+                          std::to_string(award_id) + ".");
 }
 
 Response NoAward(const std::string& text) {
-  return http::ProblemResponse(404, "No award " + text + ".");
+  return http::ErrorResponse(Error::NotFound("No award " + text + "."));
 }
 
 // 400 when the caller speaks a protocol version we do not (proto-docs/awards-sync.md).
 std::optional<Response> CheckProtocol(const Request& request) {
   const auto version = request.Header("x-civic-protocol");
   if (version && *version != std::to_string(kProtocolVersion)) {
-    return http::ProblemResponse(400, "Unknown X-Civic-Protocol " + *version +
-                                          "; this ballot "
-                                          "speaks version " +
-                                          std::to_string(kProtocolVersion) + ".");
+    return http::ErrorResponse(Error::Malformed("Unknown X-Civic-Protocol " + *version +
+                                                "; this ballot speaks version " +
+                                                std::to_string(kProtocolVersion) + "."));
   }
   return std::nullopt;
 }
@@ -110,17 +106,17 @@ bool IsJsonMediaType(const std::optional<std::string>& content_type) {
 // the byte offset); then 422 for a body of the wrong shape. Nothing when the votes can be read.
 std::optional<Response> BodyProblem(const Request& request, const ParsedVotes& parsed) {
   if (!IsJsonMediaType(request.Header("content-type"))) {
-    return http::ProblemResponse(415, "The body must be JSON (Content-Type: application/json).");
+    return http::ErrorResponse(
+        Error::UnsupportedMediaType("The body must be JSON (Content-Type: application/json)."));
   }
   if (request.body.empty()) {
-    return http::ProblemResponse(400, "A JSON body is required.");
+    return http::ErrorResponse(Error::Malformed("A JSON body is required."));
   }
   if (parsed.syntax_offset) {
-    http::Problem problem;
-    problem.status = 400;
-    problem.detail = "Malformed JSON at byte " + std::to_string(*parsed.syntax_offset) + ".";
-    problem.extra["offset"] = *parsed.syntax_offset;
-    return http::ProblemResponse(problem);
+    Error malformed =
+        Error::Malformed("Malformed JSON at byte " + std::to_string(*parsed.syntax_offset) + ".");
+    malformed.numbers.emplace_back("offset", static_cast<int64_t>(*parsed.syntax_offset));
+    return http::ErrorResponse(malformed);
   }
   if (parsed.shape_error) {
     return http::ErrorResponse(*parsed.shape_error);
@@ -176,14 +172,14 @@ std::optional<Response> App::RequireAdmin(const Caller& caller, const std::strin
     case Caller::Kind::kAdmin:
       return std::nullopt;
     case Caller::Kind::kNone:
-      return Unauthorized(what + " needs an admin key: Authorization: Bearer.");
+      return Unauthorized(what + " needs an admin key: Authorization: Bearer.", false);
     case Caller::Kind::kRefused:
-      return Unauthorized(caller.problem);
+      return Unauthorized(caller.problem, true);
     case Caller::Kind::kVotingClient:
       break;
   }
   return http::ErrorResponse(
-      Error{ErrorCode::kForbidden, what + " needs an admin key; this is a voting client's.", {}});
+      Error::Forbidden(what + " needs an admin key; this is a voting client's."));
 }
 
 void App::CastOne(Request&& request, Responder responder) {
@@ -223,11 +219,7 @@ void App::CastOne(Request&& request, Responder responder) {
       std::make_shared<VoteCompletion>(1, [shared, vote](std::vector<VoteOutcome>& outcomes) {
         const VoteOutcome& outcome = outcomes[0];
         if (outcome.kind == VoteOutcome::Kind::kError) {
-          Response response = http::ErrorResponse(outcome.error);
-          if (outcome.error.code == ErrorCode::kUnavailable) {
-            response.WithHeader("Retry-After", "1");
-          }
-          shared->Send(std::move(response));
+          shared->Send(http::ErrorResponse(outcome.error));
           return;
         }
         if (outcome.kind == VoteOutcome::Kind::kCreated && shared->prepared()) {
@@ -295,7 +287,7 @@ Response App::GetResults(const Request& request) {
   }
   const Caller caller = api_keys_.Identify(request.Header("authorization"));
   if (caller.kind == Caller::Kind::kRefused) {
-    return Unauthorized(caller.problem);
+    return Unauthorized(caller.problem, true);
   }
   const bool admin = caller.kind == Caller::Kind::kAdmin;
   const std::string final_given = request.Query("final").value_or("false");
@@ -329,7 +321,7 @@ Response App::GetResults(const Request& request) {
 void App::StreamResults(Request&& request, Responder responder) {
   const Caller caller = api_keys_.Identify(request.Header("authorization"));
   if (caller.kind == Caller::Kind::kRefused) {
-    responder.Send(Unauthorized(caller.problem));
+    responder.Send(Unauthorized(caller.problem, true));
     return;
   }
   const bool admin = caller.kind == Caller::Kind::kAdmin;
@@ -347,16 +339,14 @@ void App::StreamResults(Request&& request, Responder responder) {
     case ResultsStreams::Reservation::kHeld:
       break;
     case ResultsStreams::Reservation::kFull:
-      responder.Send(
-          http::ProblemResponse(503,
-                                "Too many live-results streams are open; retry later, or poll "
-                                "GET /v1/awards/" +
-                                    std::to_string(*award) + "/results.")
-              .WithHeader("Retry-After", "5"));
+      responder.Send(http::ErrorResponse(Error::Unavailable(
+          "Too many live-results streams are open; retry later, or poll GET /v1/awards/" +
+              std::to_string(*award) + "/results.",
+          5)));
       return;
     case ResultsStreams::Reservation::kStopping:
-      responder.Send(http::ProblemResponse(503, "The service is shutting down; retry later.")
-                         .WithHeader("Retry-After", "5"));
+      responder.Send(
+          http::ErrorResponse(Error::Unavailable("The service is shutting down; retry later.", 5)));
       return;
   }
   auto stream = responder.StartStream(200, "text/event-stream",
@@ -377,8 +367,8 @@ void App::ExportVotes(Request&& request, Responder responder) {
   }
   std::lock_guard<std::mutex> lock(exports_mu_);
   if (closing_ || active_exports_.load() >= kMaxConcurrentExports) {
-    responder.Send(http::ProblemResponse(503, "Too many exports in progress; retry later.")
-                       .WithHeader("Retry-After", "5"));
+    responder.Send(
+        http::ErrorResponse(Error::Unavailable("Too many exports in progress; retry later.", 5)));
     return;
   }
   // Finished export threads are joined here, so the list stays short.
@@ -441,7 +431,7 @@ void App::RunExport(int64_t award_id, http::ResponseStream& stream) {
 Response App::GetReceipt(const Request& request) {
   const std::string& receipt = request.Param("receipt");
   const auto not_found = [] {
-    return http::ProblemResponse(404, "No counted vote has this receipt.");
+    return http::ErrorResponse(Error::NotFound("No counted vote has this receipt."));
   };
   const auto seq = Keys::ReceiptSeq(receipt);
   if (!seq) {
@@ -509,8 +499,8 @@ Response App::SyncAwardFor(const Request& request, const Caller& caller) {
   auto version = sync_->SyncAward(*award);
   if (!version.ok()) {
     if (version.error().code == ErrorCode::kUnavailable) {
-      return http::ProblemResponse(
-          502, "The events API could not be synced with: " + version.error().message);
+      return http::ErrorResponse(Error::UpstreamFailed("The events API could not be synced with: " +
+                                                       version.error().message));
     }
     const auto known = catalog_.Find(*award);
     if (known == nullptr) {

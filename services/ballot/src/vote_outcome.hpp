@@ -30,7 +30,7 @@ struct VoteOutcome {
   }
   static VoteOutcome Failed(Error error) { return VoteOutcome{Kind::kError, {}, std::move(error)}; }
   static VoteOutcome Unavailable(std::string message) {
-    return Failed(Error::Unavailable(std::move(message)));
+    return Failed(Error::Unavailable(std::move(message), /*retry_after_seconds=*/1));
   }
 };
 

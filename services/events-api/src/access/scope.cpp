@@ -67,14 +67,11 @@ bool MayWriteIn(const Caller& caller, std::optional<int64_t> program) {
 }
 
 http::Response Unauthorized(std::string detail, bool token_given) {
-  return http::ErrorResponse(Error{ErrorCode::kUnauthenticated, std::move(detail), {}})
-      .WithHeader("WWW-Authenticate", token_given
-                                          ? "Bearer realm=\"civic\", error=\"invalid_token\""
-                                          : "Bearer realm=\"civic\"");
+  return http::ErrorResponse(Error::Unauthenticated(std::move(detail), token_given));
 }
 
 http::Response Forbidden(std::string detail) {
-  return http::ErrorResponse(Error{ErrorCode::kForbidden, std::move(detail), {}});
+  return http::ErrorResponse(Error::Forbidden(std::move(detail)));
 }
 
 http::Response WriteDenied(const Caller& caller, bool readable, std::string_view what,

@@ -16,17 +16,16 @@ namespace civic::events::resources {
 namespace {
 
 http::Response Unavailable(const std::string& detail) {
-  return http::ProblemResponse(503, detail).WithHeader("Retry-After", "5");
+  return http::ErrorResponse(Error::Unavailable(detail, 5));
 }
 
 // The final results of award `id` from the ballot, or the problem to answer.
 Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, int64_t id,
                                                   http::Response& problem) {
   if (!ballot.configured()) {
-    problem = http::ProblemResponse(
-        503,
+    problem = http::ErrorResponse(Error::Unavailable(
         "The ballot admin key is not configured (--ballot-admin-key-file or "
-        "CIVIC_EVENTS_BALLOT_ADMIN_KEY), so the final results cannot be fetched.");
+        "CIVIC_EVENTS_BALLOT_ADMIN_KEY), so the final results cannot be fetched."));
     return Error::Unavailable("not configured");
   }
   const BallotAnswer answer = ballot.FinalResults(id);
@@ -46,16 +45,18 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
   }
   if (answer.status != 200) {
     spdlog::warn("close of award {}: the ballot answered {}", id, answer.status);
-    problem = http::ProblemResponse(502, "The ballot answered " + std::to_string(answer.status) +
-                                             " to the final results request; nothing changed.");
+    problem = http::ErrorResponse(
+        Error::UpstreamFailed("The ballot answered " + std::to_string(answer.status) +
+                              " to the final results request; nothing changed."));
     return Error::Internal("ballot status");
   }
   auto results = ParseFinalResults(answer.body, id);
   if (!results.ok()) {
     spdlog::warn("close of award {}: unusable results from the ballot: {}", id,
                  results.error().message);
-    problem = http::ProblemResponse(502, "The ballot's final results are unusable (" +
-                                             results.error().message + "); nothing changed.");
+    problem =
+        http::ErrorResponse(Error::UpstreamFailed("The ballot's final results are unusable (" +
+                                                  results.error().message + "); nothing changed."));
   }
   return results;
 }
@@ -185,10 +186,9 @@ void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
             if (!laureates.ok()) {  // checked before anything was written
               spdlog::warn("close of award {}: the ballot's results do not match: {}", *id,
                            laureates.error().message);
-              return http::ProblemResponse(502,
-                                           "The ballot's final results do not match the "
-                                           "award (" +
-                                               laureates.error().message + "); nothing changed.");
+              return http::ErrorResponse(
+                  Error::UpstreamFailed("The ballot's final results do not match the award (" +
+                                        laureates.error().message + "); nothing changed."));
             }
             const nlohmann::json before = Awards::ToJson(*current);
             current->status = "closed";

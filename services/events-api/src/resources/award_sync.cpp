@@ -19,9 +19,9 @@ std::optional<http::Response> UnknownProtocol(const http::Request& request) {
   if (!version || *version == kCivicProtocol) {
     return std::nullopt;
   }
-  return http::ProblemResponse(400, "X-Civic-Protocol " + version->substr(0, 20) +
-                                        " is not supported; this service speaks version " +
-                                        kCivicProtocol + ".");
+  return http::ErrorResponse(Error::Malformed("X-Civic-Protocol " + version->substr(0, 20) +
+                                              " is not supported; this service speaks version " +
+                                              kCivicProtocol + "."));
 }
 
 // The snapshot's ETag: its version in quotes.

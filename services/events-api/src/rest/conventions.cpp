@@ -52,8 +52,8 @@ std::optional<int64_t> PathId(const http::Request& request, std::string_view nam
 }
 
 http::Response NotFound(std::string_view what, std::string_view id) {
-  return http::ProblemResponse(404,
-                               "No " + std::string(what) + " with id " + std::string(id) + ".");
+  return http::ErrorResponse(
+      Error::NotFound("No " + std::string(what) + " with id " + std::string(id) + "."));
 }
 
 std::string ETagOf(std::string_view representation) {

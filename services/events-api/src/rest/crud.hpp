@@ -67,13 +67,12 @@ http::Response Guarded(F&& fn) {
   try {
     return fn();
   } catch (const StoreClosed&) {
-    return http::ProblemResponse(503, "The service is stopping; retry shortly.")
-        .WithHeader("Retry-After", "1");
+    return http::ErrorResponse(Error::Unavailable("The service is stopping; retry shortly.", 1));
   } catch (const sqlite::Error& e) {
     if (e.IsBusy() || e.IsIo() || e.IsFull()) {
       spdlog::error("storage: {}", e.what());
-      return http::ProblemResponse(503, "Storage is temporarily unavailable; retry shortly.")
-          .WithHeader("Retry-After", "1");
+      return http::ErrorResponse(
+          Error::Unavailable("Storage is temporarily unavailable; retry shortly.", 1));
     }
     throw;
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,14 +12,17 @@ namespace civic {
 // The one catalogue of error codes for domain and application code. The transport layer maps
 // each code to an HTTP status in one place (civic::http::StatusFor).
 enum class ErrorCode {
-  kInvalidArgument,     // a request field is wrong; `fields` says which and why
-  kNotFound,            // the addressed thing does not exist
-  kConflict,            // the state forbids it (duplicate, referenced by others, ...)
-  kPreconditionFailed,  // If-Match / version check failed
-  kUnauthenticated,     // no or bad credentials
-  kForbidden,           // authenticated but not allowed, or outside a time window
-  kUnavailable,         // temporarily cannot serve (storage down, draining)
-  kInternal,            // a bug or an unexpected failure
+  kInvalidArgument,       // a request field is wrong; `fields` says which and why
+  kNotFound,              // the addressed thing does not exist
+  kConflict,              // the state forbids it (duplicate, referenced by others, ...)
+  kPreconditionFailed,    // If-Match / version check failed
+  kUnauthenticated,       // no or bad credentials
+  kForbidden,             // authenticated but not allowed, or outside a time window
+  kUnavailable,           // temporarily cannot serve (storage down, draining)
+  kInternal,              // a bug or an unexpected failure
+  kMalformed,             // the request cannot be read: malformed JSON, an unknown protocol
+  kUnsupportedMediaType,  // the body is not of a media type the operation reads
+  kUpstreamFailed,        // another service answered wrongly (or unusably)
 };
 
 std::string_view ToString(ErrorCode code);
@@ -29,17 +33,33 @@ struct FieldError {
 };
 
 struct Error {
+  Error() = default;
+  Error(ErrorCode code_in, std::string message_in, std::vector<FieldError> fields_in = {})
+      : code(code_in), message(std::move(message_in)), fields(std::move(fields_in)) {}
+
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::vector<FieldError> fields;
+  // Seconds after which a retry may succeed (kUnavailable, kUpstreamFailed); 0: no advice.
+  int retry_after_seconds = 0;
+  // Integer members the answer carries besides the message, e.g. {"offset", 17}: the byte
+  // where malformed JSON failed.
+  std::vector<std::pair<std::string, int64_t>> numbers;
+  // kUnauthenticated: a credential was given and refused (not missing).
+  bool credential_given = false;
 
   static Error Invalid(std::vector<FieldError> fields,
                        std::string message = "The request has invalid fields.");
   static Error Invalid(std::string field, std::string reason);
   static Error NotFound(std::string message);
   static Error Conflict(std::string message);
-  static Error Unavailable(std::string message);
+  static Error Unavailable(std::string message, int retry_after_seconds = 0);
   static Error Internal(std::string message);
+  static Error Malformed(std::string message);
+  static Error UnsupportedMediaType(std::string message);
+  static Error UpstreamFailed(std::string message, int retry_after_seconds = 0);
+  static Error Unauthenticated(std::string message, bool credential_given);
+  static Error Forbidden(std::string message);
 };
 
 // A value or an Error. Small on purpose: the project targets C++20 (no std::expected).

@@ -29,7 +29,9 @@ std::string_view ReasonPhrase(int status);
 
 Response ProblemResponse(const Problem& problem);
 Response ProblemResponse(int status, std::string detail);
-// A domain error as a problem response (status from StatusFor, fields as `errors`).
+// The one way an error reaches HTTP: a domain error as a problem response (status from
+// StatusFor, fields as `errors`, `numbers` as members; Retry-After and WWW-Authenticate
+// headers where the error calls for them). Services build no problem answers of their own.
 Response ErrorResponse(const Error& error);
 
 }  // namespace civic::http

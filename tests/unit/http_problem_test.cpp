@@ -1,0 +1,78 @@
+// The one error mapping: every error reaches HTTP through http::ErrorResponse, which alone
+// chooses the status (StatusFor) and the headers an error calls for.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "civic/http/problem.hpp"
+
+using civic::Error;
+using civic::ErrorCode;
+using nlohmann::json;
+
+namespace {
+
+std::string HeaderOf(const civic::http::Response& response, const std::string& name) {
+  for (const auto& [key, value] : response.headers) {
+    if (key == name) {
+      return value;
+    }
+  }
+  return "(none)";
+}
+
+}  // namespace
+
+TEST_CASE("Errors: each code has its status, and each answer is a problem naming it",
+          "[http][errors]") {
+  const std::vector<std::pair<Error, int>> cases = {
+      {Error::Invalid("name", "must not be empty"), 422},
+      {Error::NotFound("No city with id 7."), 404},
+      {Error::Conflict("The event is full."), 409},
+      {Error(ErrorCode::kPreconditionFailed, "The ETag does not match."), 412},
+      {Error::Unauthenticated("No key.", false), 401},
+      {Error::Forbidden("Not this program."), 403},
+      {Error::Unavailable("Storage is down.", 1), 503},
+      {Error::Internal("A bug."), 500},
+      {Error::Malformed("Malformed JSON at byte 3."), 400},
+      {Error::UnsupportedMediaType("The body must be JSON."), 415},
+      {Error::UpstreamFailed("The ballot answered 500."), 502},
+  };
+  for (const auto& [error, status] : cases) {
+    INFO(error.message);
+    const civic::http::Response response = civic::http::ErrorResponse(error);
+    CHECK(response.status == status);
+    CHECK(civic::http::StatusFor(error.code) == status);
+    CHECK(response.content_type == civic::http::kProblemContentType);
+    const json body = json::parse(response.body);
+    CHECK(body["status"] == status);
+    CHECK(body["detail"] == error.message);
+    CHECK(body["title"] == std::string(civic::http::ReasonPhrase(status)));
+  }
+}
+
+TEST_CASE("Errors: Retry-After, WWW-Authenticate and extra members come from the error",
+          "[http][errors]") {
+  const auto unavailable = civic::http::ErrorResponse(Error::Unavailable("Busy.", 5));
+  CHECK(HeaderOf(unavailable, "Retry-After") == "5");
+  CHECK(HeaderOf(civic::http::ErrorResponse(Error::Unavailable("Busy.")), "Retry-After") ==
+        "(none)");
+
+  CHECK(HeaderOf(civic::http::ErrorResponse(Error::Unauthenticated("No key.", false)),
+                 "WWW-Authenticate") == "Bearer realm=\"civic\"");
+  CHECK(HeaderOf(civic::http::ErrorResponse(Error::Unauthenticated("Revoked.", true)),
+                 "WWW-Authenticate") == "Bearer realm=\"civic\", error=\"invalid_token\"");
+  CHECK(HeaderOf(civic::http::ErrorResponse(Error::Forbidden("No.")), "WWW-Authenticate") ==
+        "(none)");
+
+  Error malformed = Error::Malformed("Malformed JSON at byte 17.");
+  malformed.numbers.emplace_back("offset", 17);
+  const json body = json::parse(civic::http::ErrorResponse(malformed).body);
+  CHECK(body["offset"] == 17);
+  CHECK(body["status"] == 400);
+
+  const json invalid = json::parse(
+      civic::http::ErrorResponse(Error::Invalid("votes[2].nominee", "is required")).body);
+  CHECK(invalid["errors"] ==
+        json::array({{{"field", "votes[2].nominee"}, {"reason", "is required"}}}));
+}
