@@ -109,12 +109,13 @@ struct VotePath {
   DedupIndex index;
   Tallies tallies;
   FakeSink sink;
+  civic::ballot::DirectAnswers answers;
   Committer committer;
   VoteService votes;
 
   explicit VotePath(int k = 1, std::chrono::milliseconds probe = 20ms)
       : committer(sink, index, tallies, keys, metrics,
-                  CommitterOptions{8192, std::chrono::microseconds(0), 200000, probe}),
+                  CommitterOptions{8192, std::chrono::microseconds(0), 200000, probe}, answers),
         votes(catalog, index, committer, keys, clock, metrics, 1) {
     catalog.Put(SampleAward(k));
     committer.Start();

@@ -150,7 +150,8 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   CommitterOptions options;
   options.max_batch = static_cast<size_t>(config_.commit_max_batch);
   options.max_delay = std::chrono::milliseconds(config_.commit_max_delay_ms);
-  committer_ = std::make_unique<Committer>(*log_, index_, tallies_, keys_, metrics_, options);
+  committer_ =
+      std::make_unique<Committer>(*log_, index_, tallies_, keys_, metrics_, options, answers_);
   votes_ = std::make_unique<VoteService>(catalog_, index_, *committer_, keys_, clock_, metrics_,
                                          rebuilt_.max_seq + 1);
   results_ = std::make_unique<ResultsService>(catalog_, tallies_, clock_);

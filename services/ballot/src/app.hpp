@@ -21,6 +21,7 @@
 #include "config.hpp"
 #include "crypto.hpp"
 #include "dedup_index.hpp"
+#include "http_answers.hpp"
 #include "key_ring.hpp"
 #include "results_service.hpp"
 #include "results_stream.hpp"
@@ -99,6 +100,7 @@ class App {
   RebuildStats rebuilt_;
   std::unique_ptr<VoteLog> log_;
   std::unique_ptr<Checkpointer> checkpointer_;
+  HttpAnswers answers_;  // the committer's answers leave through the HTTP layer's batches
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<VoteService> votes_;
   std::unique_ptr<ResultsService> results_;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <unordered_map>
-#include "civic/http/server.hpp"
 #include "civic/runtime/thread_name.hpp"
 
 namespace civic::ballot {
@@ -23,13 +22,14 @@ Error ConflictError(int k) {
 }
 
 Committer::Committer(VoteSink& sink, DedupIndex& index, Tallies& tallies, const Keys& keys,
-                     BallotMetrics& metrics, CommitterOptions options)
+                     BallotMetrics& metrics, CommitterOptions options, AnswerSink& answers)
     : sink_(sink),
       index_(index),
       tallies_(tallies),
       keys_(keys),
       metrics_(metrics),
-      options_(options) {}
+      options_(options),
+      answer_sink_(answers) {}
 
 Committer::~Committer() { Stop(); }
 
@@ -74,16 +74,16 @@ void Committer::RunAnswers() {
       }
       batches.swap(answers_);
     }
-    {
-      // The answers of every batch taken go to their sockets together, in one system call.
-      http::WriteBatch writes;
+    // The answers of every batch taken are delivered together (over HTTP: to their sockets in
+    // one system call).
+    const size_t together = answer_sink_.Deliver([&batches] {
       for (auto& batch : batches) {
         for (PendingVote& vote : batch) {
           vote.completion->Set(vote.index, VoteOutcome::Created(std::move(vote.receipt)));
         }
       }
-      metrics_.answers_sent_together.Inc(static_cast<double>(writes.Send()));
-    }
+    });
+    metrics_.answers_sent_together.Inc(static_cast<double>(together));
     batches.clear();
   }
 }

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "answer_sink.hpp"
 #include "ballot_metrics.hpp"
 #include "dedup_index.hpp"
 #include "tallies.hpp"
@@ -51,8 +52,9 @@ struct WaitingVote {
 
 class Committer {
  public:
+  // `answers` (which must outlive the committer) takes the answers of committed votes.
   Committer(VoteSink& sink, DedupIndex& index, Tallies& tallies, const Keys& keys,
-            BallotMetrics& metrics, CommitterOptions options);
+            BallotMetrics& metrics, CommitterOptions options, AnswerSink& answers);
   ~Committer();
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
@@ -86,6 +88,7 @@ class Committer {
   const Keys& keys_;
   BallotMetrics& metrics_;
   const CommitterOptions options_;
+  AnswerSink& answer_sink_;
 
   mutable std::mutex mu_;  // guards the members down to stopping_
   std::condition_variable cv_;
