@@ -160,6 +160,16 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   streams_ = std::make_unique<ResultsStreams>(*results_, metrics_, stream_options);
   WarnIfStreamsExceedDescriptors(config_.max_streams);
 
+  cast_vote_ = std::make_unique<CastVote>(api_keys_, *votes_, metrics_);
+  cast_batch_ = std::make_unique<CastBatch>(api_keys_, *votes_, metrics_);
+  get_results_ = std::make_unique<GetResults>(api_keys_, *results_);
+  stream_results_ = std::make_unique<StreamResults>(api_keys_, *results_, *streams_);
+  export_votes_ = std::make_unique<ExportVotes>(api_keys_, catalog_, tallies_, reader_, keys_);
+  get_receipt_ = std::make_unique<GetReceipt>(reader_, keys_);
+  sync_award_ = std::make_unique<SyncAward>(api_keys_, *sync_, catalog_, award_store_,
+                                            config_.audit_retention_days);
+  list_audit_ = std::make_unique<ListAudit>(api_keys_, award_store_);
+
   registry.AddCallbackGauge("ballot_schema_version", "Schema version of the ballot database.",
                             [this] {
                               std::lock_guard<std::mutex> lock(db_mu_);
@@ -194,28 +204,27 @@ App::~App() { Close(); }
 http::Router App::Routes() {
   using http::Method;
   http::Router router;
-  const auto async = [this](void (App::*fn)(http::Request&&, http::Responder)) {
-    return [this, fn](http::Request&& r, http::Responder w) {
-      (this->*fn)(std::move(r), std::move(w));
-    };
+  // Each route's handler is the object of the same name in handlers/.
+  const auto async = [](auto& handler) {
+    return
+        [&handler](http::Request&& r, http::Responder w) { handler(std::move(r), std::move(w)); };
   };
-  const auto sync = [this](http::Response (App::*fn)(const http::Request&)) {
-    return [this, fn](const http::Request& r) { return (this->*fn)(r); };
+  const auto sync = [](auto& handler) {
+    return [&handler](const http::Request& r) { return handler(r); };
   };
   // Votes: decided on the network thread, answered by the committer after the commit.
-  // (Their JSON is read by a SAX parser straight into votes, not by the HTTP layer.)
-  router.AddAsync(Method::kPost, "/v1/awards/{award}/votes", async(&App::CastOne),
+  router.AddAsync(Method::kPost, "/v1/awards/{award}/votes", async(*cast_vote_),
                   {.max_body_bytes = 4096});
-  router.AddAsync(Method::kPost, "/v1/votes/batch", async(&App::CastBatch),
+  router.AddAsync(Method::kPost, "/v1/votes/batch", async(*cast_batch_),
                   {.max_body_bytes = 1024 * 1024});
   // Results: from the in-memory tallies, O(nominees).
-  router.Get("/v1/awards/{award}/results", sync(&App::GetResults));
-  router.AddAsync(Method::kGet, "/v1/awards/{award}/results/stream", async(&App::StreamResults));
+  router.Get("/v1/awards/{award}/results", sync(*get_results_));
+  router.AddAsync(Method::kGet, "/v1/awards/{award}/results/stream", async(*stream_results_));
   // Audit and sync: SQLite and outbound HTTP run on worker threads.
-  router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(&App::ExportVotes));
-  router.Get("/v1/receipts/{receipt}", sync(&App::GetReceipt), {.offload = true});
-  router.Post("/v1/awards/{award}/sync", sync(&App::SyncAward), {.offload = true});
-  router.Get("/v1/ballot/audit-events", sync(&App::ListAudit), {.offload = true});
+  router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(*export_votes_));
+  router.Get("/v1/receipts/{receipt}", sync(*get_receipt_), {.offload = true});
+  router.Post("/v1/awards/{award}/sync", sync(*sync_award_), {.offload = true});
+  router.Get("/v1/ballot/audit-events", sync(*list_audit_), {.offload = true});
   return router;
 }
 
@@ -241,16 +250,9 @@ std::optional<std::string> App::NotReadyReason() {
 
 void App::Close() {
   std::call_once(closed_, [this] {
-    closing_ = true;
     sync_->Stop();
     streams_->Stop();
-    {
-      std::lock_guard<std::mutex> lock(exports_mu_);
-      for (auto& job : exports_) {
-        job.thread.join();
-      }
-      exports_.clear();
-    }
+    export_votes_->Stop();
     committer_->Stop();  // commits and answers what is queued
     checkpointer_->Stop();
     std::lock_guard<std::mutex> lock(db_mu_);

@@ -21,6 +21,11 @@
 #include "config.hpp"
 #include "crypto.hpp"
 #include "dedup_index.hpp"
+#include "handlers/admin.hpp"
+#include "handlers/exports.hpp"
+#include "handlers/receipts.hpp"
+#include "handlers/results.hpp"
+#include "handlers/votes.hpp"
 #include "http_answers.hpp"
 #include "key_ring.hpp"
 #include "results_service.hpp"
@@ -41,7 +46,8 @@ struct RebuildStats {
 // Rebuilds the dedup index and the tallies from the vote log. Throws sqlite::Error.
 RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies);
 
-// The ballot service: storage, the vote path, results, sync, and its route table.
+// The ballot service's composition root: it opens storage, builds the vote path, results, sync
+// and the handlers, and wires the handlers to the route table. No handler code lives here.
 class App {
  public:
   // Opens (creating and migrating) DATA_DIR/ballot.db, loads the stored award snapshots,
@@ -66,22 +72,6 @@ class App {
   VoteLog& vote_log() { return *log_; }
 
  private:
-  // Handlers (routes.cpp): parse, call the use case, serialise.
-  void CastOne(http::Request&& request, http::Responder responder);
-  void CastBatch(http::Request&& request, http::Responder responder);
-  http::Response GetResults(const http::Request& request);
-  void StreamResults(http::Request&& request, http::Responder responder);
-  void ExportVotes(http::Request&& request, http::Responder responder);
-  http::Response GetReceipt(const http::Request& request);
-  http::Response SyncAward(const http::Request& request);
-  http::Response SyncAwardFor(const http::Request& request, const Caller& caller);
-  http::Response ListAudit(const http::Request& request);
-  void RunExport(int64_t award_id, http::ResponseStream& stream);
-
-  // Nothing for an admin; otherwise the answer: 401 without a key or with one that is refused,
-  // 403 for a voting client's key. `what` names what is asked for ("The export").
-  std::optional<http::Response> RequireAdmin(const Caller& caller, const std::string& what) const;
-
   Config config_;
   const Clock& clock_;
   const std::string db_path_;
@@ -107,14 +97,15 @@ class App {
   std::unique_ptr<ResultsStreams> streams_;
   std::unique_ptr<AwardSync> sync_;
 
-  struct ExportJob {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::mutex exports_mu_;  // guards exports_
-  std::vector<ExportJob> exports_;
-  std::atomic<int> active_exports_{0};
-  std::atomic<bool> closing_{false};
+  // The handlers, one per route (handlers/): App only wires them to the route table.
+  std::unique_ptr<CastVote> cast_vote_;
+  std::unique_ptr<CastBatch> cast_batch_;
+  std::unique_ptr<GetResults> get_results_;
+  std::unique_ptr<StreamResults> stream_results_;
+  std::unique_ptr<ExportVotes> export_votes_;
+  std::unique_ptr<GetReceipt> get_receipt_;
+  std::unique_ptr<SyncAward> sync_award_;
+  std::unique_ptr<ListAudit> list_audit_;
   std::once_flag closed_;
 };
 
