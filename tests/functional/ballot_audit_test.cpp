@@ -43,15 +43,9 @@ int RunRecount(const std::string& data_dir, std::string& out,
                           : from == DirFrom::kServiceFlag
                               ? bin + " --data-dir " + data_dir + " recount"
                               : "CIVIC_BALLOT_DATA_DIR=" + data_dir + " " + bin + " recount";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    out.append(buffer, n);
-  }
-  const int status = pclose(pipe);
-  return WEXITSTATUS(status);
+  civic::test::CommandResult result = civic::test::RunToEnd(cmd);
+  out += result.output;
+  return result.exit_code;
 }
 
 // (award, nominee) -> votes

@@ -335,19 +335,6 @@ inline nlohmann::json Results(httplib::Client& client, int64_t award) {
   return nlohmann::json::parse(r->body);
 }
 
-// Polls until `predicate()` holds or `timeout` passes; returns the last value.
-template <class F>
-bool Eventually(F predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return predicate();
-}
-
 // Waits until the ballot has award `award` at `version` or later.
 inline bool WaitForAward(httplib::Client& client, int64_t award, int64_t version = 1) {
   return Eventually([&] {

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -367,10 +368,12 @@ struct Fixture {
 
 std::vector<std::pair<std::string, std::set<std::string>>> PrintedRoutes() {
   std::vector<std::pair<std::string, std::set<std::string>>> routes;
-  FILE* pipe = popen((civic::test::EventsApiBinary() + " --print-routes").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char line[4096];
-  while (fgets(line, sizeof line, pipe) != nullptr) {
+  const civic::test::CommandResult printed =
+      civic::test::RunToEnd(civic::test::EventsApiBinary() + " --print-routes");
+  REQUIRE(printed.exit_code == 0);
+  std::istringstream lines(printed.output);
+  std::string line;
+  while (std::getline(lines, line)) {
     const json route = json::parse(line);
     std::set<std::string> roles;
     for (const auto& role : route["roles"]) {
@@ -381,7 +384,6 @@ std::vector<std::pair<std::string, std::set<std::string>>> PrintedRoutes() {
     routes.emplace_back(
         route["method"].get<std::string>() + " " + route["pattern"].get<std::string>(), roles);
   }
-  REQUIRE(WEXITSTATUS(pclose(pipe)) == 0);
   return routes;
 }
 

@@ -16,13 +16,9 @@ namespace {
 int RunSeed(const std::string& url, std::string& output) {
   const std::string command = std::string("CIVIC_SEED_KEY=") + civic::test::kTestAdminKey + " " +
                               CIVIC_SEED_BIN + " --url " + url + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) {
-    output += buffer;
-  }
-  return WEXITSTATUS(pclose(pipe));
+  civic::test::CommandResult result = civic::test::RunToEnd(command);
+  output += result.output;
+  return result.exit_code;
 }
 
 // Every item of a list, following `next` cursors.

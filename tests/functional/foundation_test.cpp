@@ -34,14 +34,9 @@ int Promtool(const std::string& text, std::string& output) {
   const std::string in = dir.path() + "/metrics.txt";
   std::ofstream(in) << text;
   const std::string cmd = "promtool check metrics < " + in + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) {
-    output += buffer;
-  }
-  const int status = pclose(pipe);
-  return WEXITSTATUS(status);
+  civic::test::CommandResult result = civic::test::RunToEnd(cmd);
+  output += result.output;
+  return result.exit_code;
 }
 
 }  // namespace

@@ -273,4 +273,20 @@ httplib::Headers JsonHeaders() { return {{"Connection", "keep-alive"}}; }
 
 nlohmann::json ParseJson(const std::string& body) { return nlohmann::json::parse(body); }
 
+CommandResult RunToEnd(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    throw std::runtime_error("cannot run " + command);
+  }
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    result.output.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
 }  // namespace civic::test

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "eventually.hpp"
+
 namespace civic::test {
 
 // A fresh directory under /tmp, removed with everything in it when destroyed.
@@ -86,6 +88,15 @@ std::string SourceDir();
 
 // SHA-256 of `text` as 64 lowercase hex digits (how the events API stores a key's token).
 std::string Sha256Hex(const std::string& text);
+
+// What a command run to its end printed on stdout, and its exit code.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+// Runs `command` through the shell to its end: the binaries' one-shot modes (recount,
+// --print-routes), the seed tool, promtool. Append "2>&1" to capture stderr too.
+CommandResult RunToEnd(const std::string& command);
 
 // Default headers for JSON calls.
 httplib::Headers JsonHeaders();
