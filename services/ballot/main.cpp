@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   config.server.port = 8081;
   config.server.data_dir = "./var/ballot";
   CLI::App cli{"civic-ballot: people's-choice votes, deduplicated, tallied and kept durable"};
+  civic::runtime::AddVersionFlag(cli, "civic-ballot");
   civic::runtime::AddServerFlags(cli, config.server, "CIVIC_BALLOT");
   civic::ballot::AddBallotFlags(cli, config);
   std::string recount_dir;

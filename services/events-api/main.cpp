@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   CLI::App cli{
       "civic-events-api: cities, organisations, people, programs, teams, events, "
       "projects and awards over REST/JSON"};
+  civic::runtime::AddVersionFlag(cli, "civic-events-api");
   civic::runtime::AddServerFlags(cli, config.server, "CIVIC_EVENTS");
   std::string ballot_admin_key_file;
   std::string admin_key_file;

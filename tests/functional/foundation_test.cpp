@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 
 #include "harness.hpp"
@@ -202,7 +203,7 @@ TEST_CASE("A data dir that cannot be created stops the process with the path in 
   CHECK(service.Stderr().find("--data-dir") != std::string::npos);
 }
 
-TEST_CASE("--help prints the flags with their environment variables and exits 0",
+TEST_CASE("Both binaries print their flags and environment variables with --help, and exit 0",
           "[foundation][config]") {
   for (const auto& binary : Binaries()) {
     ServiceOptions options;
@@ -211,5 +212,17 @@ TEST_CASE("--help prints the flags with their environment variables and exits 0"
     Service service(binary.path, options);
     CHECK(service.WaitExit() == 0);
     CHECK(service.Stdout().find(binary.env_prefix + "_PORT") != std::string::npos);
+  }
+}
+
+TEST_CASE("Both binaries print their version and commit with --version, and exit 0",
+          "[foundation][config]") {
+  for (const auto& binary : Binaries()) {
+    INFO(binary.name);
+    const civic::test::CommandResult result = civic::test::RunToEnd(binary.path + " --version");
+    CHECK(result.exit_code == 0);
+    // "civic-ballot 0.1.0 (commit 0123456789ab)", the same as the civic_build_info metric says.
+    const std::regex line(binary.name + R"( \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,40}|unknown)\)\n)");
+    CHECK(std::regex_match(result.output, line));
   }
 }

@@ -1,5 +1,7 @@
 #include "civic/runtime/config.hpp"
 
+#include "civic/runtime/build_info.hpp"
+
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -71,6 +73,12 @@ void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_
       ->envname(env_prefix + "_DRAIN_TIMEOUT_MS")
       ->check(CLI::Range(0, 600'000))
       ->capture_default_str();
+}
+
+void AddVersionFlag(CLI::App& app, const std::string& program) {
+  app.set_version_flag("--version",
+                       program + " " + kVersion + " (commit " + std::string(kCommit) + ")",
+                       "Print the version and the commit it was built from, then exit");
 }
 
 int Parse(CLI::App& app, int argc, char** argv) {

@@ -28,6 +28,9 @@ struct ServerConfig {
 // the defaults), each with the environment variable `env_prefix` + "_" + NAME.
 void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_prefix);
 
+// Registers --version: prints "PROGRAM VERSION (commit COMMIT)" and exits 0.
+void AddVersionFlag(CLI::App& app, const std::string& program);
+
 // Parses the command line. Returns -1 to go on, or the exit code to return from main (0 for
 // --help, non-zero after printing a message that names the offending flag).
 int Parse(CLI::App& app, int argc, char** argv);
