@@ -7,6 +7,7 @@
 #include "civic/http/operational_routes.hpp"
 #include "civic/http/server.hpp"
 #include "civic/metrics/process.hpp"
+#include "civic/runtime/backup.hpp"
 #include "civic/runtime/build_info.hpp"
 #include "civic/runtime/config.hpp"
 #include "civic/runtime/logging.hpp"
@@ -31,8 +32,22 @@ int main(int argc, char** argv) {
       recount->add_option("--data-dir", recount_dir,
                           "Directory of the ballot's SQLite database (default: the service's "
                           "--data-dir, CIVIC_BALLOT_DATA_DIR or ./var/ballot)");
+  std::string backup_to;
+  std::string backup_dir;
+  CLI::App* backup = cli.add_subcommand(
+      "backup", "Copy the database, consistent, while the service runs (to a new file), then exit");
+  backup->add_option("--to", backup_to, "The new file to write; an existing one is refused")
+      ->required();
+  CLI::Option* backup_dir_flag =
+      backup->add_option("--data-dir", backup_dir,
+                         "Directory of the ballot's SQLite database (default: as for recount)");
   if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
     return code;
+  }
+  if (*backup) {
+    const std::string dir = backup_dir_flag->count() > 0 ? backup_dir : config.server.data_dir;
+    return civic::runtime::RunBackup("civic-ballot", dir + "/ballot.db", backup_to, std::cout,
+                                     std::cerr);
   }
   if (*recount) {
     // Where the service keeps its database unless told otherwise here: the top-level flag,

@@ -231,6 +231,14 @@ int Migrate(Database& db, const std::vector<Migration>& migrations);
 // PRAGMA user_version of the main database.
 int SchemaVersion(const Database& db);
 
+// An online, consistent copy of the database at `db_path` into the new file `dest_path`, made
+// while the service that owns it runs (VACUUM INTO on a read-only connection: one read
+// transaction, so the copy holds every transaction committed before it began and none after).
+// The copy is written beside `dest_path` first, checked (PRAGMA quick_check), synced and then
+// renamed, so `dest_path` is whole or absent. Returns the copy's size in bytes. Throws Error,
+// or std::runtime_error when `dest_path` exists already.
+uint64_t Backup(const std::string& db_path, const std::string& dest_path);
+
 // Migration 1 of both services: the `service_meta` key/value table (with the database's
 // `created_at`), which the services use for their own small records.
 Migration ServiceMetaMigration();
