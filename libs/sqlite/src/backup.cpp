@@ -49,7 +49,8 @@ uint64_t Backup(const std::string& db_path, const std::string& dest_path) {
     }
   }
   // The copy holds what the database holds (voter hashes, key hashes, contacts): its owner's.
-  fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write,
+                  fs::perm_options::replace);
   SyncPath(partial, false);
   fs::rename(partial, dest_path);
   const fs::path parent = fs::absolute(dest_path).parent_path();
