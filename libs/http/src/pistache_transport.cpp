@@ -19,8 +19,8 @@
 #include <stdexcept>
 
 #include "civic/http/problem.hpp"
-#include "http1_limits.hpp"
 #include "http1_parser.hpp"
+#include "refusal.hpp"
 #include "server_impl.hpp"
 
 namespace civic::http {
@@ -582,60 +582,19 @@ class Handler : public P::Http::Handler {
 
   // `limit_bytes`: the route's body limit; 0 for the server's (head and body).
   Response TooLarge(size_t limit_bytes) const {
-    Problem problem;
-    problem.status = 413;
-    if (limit_bytes == 0) {
-      problem.detail = "The request is larger than " + std::to_string(getMaxRequestSize()) +
-                       " bytes, head and body.";
-      problem.extra["limit_bytes"] = getMaxRequestSize();
-    } else {
-      problem.detail =
-          "The body is larger than the limit here, " + std::to_string(limit_bytes) + " bytes.";
-      problem.extra["limit_bytes"] = limit_bytes;
-    }
-    return ProblemResponse(problem);
+    return TooLargeResponse(limit_bytes, getMaxRequestSize());
   }
 
-  // The answer to a request refused by Pistache's parser (by its status and fixed reason
-  // texts) or by ours (ParseError: status and reason).
+  // The answer to a request refused by Pistache's parser (by its fixed reason texts, then its
+  // status) or by ours (ParseError: status and reason).
   static Response RefusalFor(int code, const std::string& reason) {
     if (reason == "Unknown HTTP request method") {
       return ProblemResponse(501, "The request method is not one this server implements.");
     }
-    if (reason == "Encountered invalid HTTP version" || code == 505) {
-      return ProblemResponse(505, "Only HTTP/1.1 and HTTP/1.0 are served.");
+    if (reason == "Encountered invalid HTTP version") {
+      return RefusalResponse(505, reason);
     }
-    if (code == 501) {
-      return ProblemResponse(501, "Only the chunked transfer coding is supported.");
-    }
-    if (code == 431) {
-      Problem problem;
-      problem.status = 431;
-      problem.detail = "The request could not be read: " + reason + " (" +
-                       std::to_string(kMaxHeaderFields) + " fields, " +
-                       std::to_string(kMaxHeaderBytes) + " bytes).";
-      problem.extra["limit_bytes"] = kMaxHeaderBytes;
-      problem.extra["limit_fields"] = kMaxHeaderFields;
-      return ProblemResponse(problem);
-    }
-    if (code == 414) {
-      Problem problem;
-      problem.status = 414;
-      problem.detail = "The request could not be read: " + reason + " (" +
-                       std::to_string(kMaxRequestLineBytes) + " bytes).";
-      problem.extra["limit_bytes"] = kMaxRequestLineBytes;
-      return ProblemResponse(problem);
-    }
-    if (code == 415) {
-      return ProblemResponse(415,
-                             "The request could not be read: its Content-Type header is "
-                             "not a media type.");
-    }
-    if (code == 400) {
-      return ProblemResponse(400, "The request could not be read: " + reason + ".");
-    }
-    return ProblemResponse(code >= 400 && code < 600 ? code : 400,
-                           "The request could not be read.");
+    return RefusalResponse(code, reason);
   }
 
   // Answers a request the parser refused, then ends the connection and ignores its input. In
