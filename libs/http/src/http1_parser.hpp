@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "civic/http/message.hpp"
 #include "http1_limits.hpp"
@@ -105,7 +106,7 @@ class Http1Parser {
   uint64_t body_limit() const { return body_limit_; }
   // The refusal, once Execute returned kError.
   const ParseError& error() const { return error_; }
-  // Whether no byte of a request (or of a trailer section) has been consumed yet.
+  // Whether it waits for a request line (nothing of a request read, empty lines aside).
   bool at_message_start() const { return state_ == State::kRequestLine; }
   // Whether a chunked body has ended and its trailer section is being skipped.
   bool in_trailer() const { return state_ == State::kTrailer; }

@@ -239,6 +239,10 @@ struct ParseWatch : ParserCallbacks {
         (head.chunked || head.content_length.value_or(0) > smallest_body_limit)) {
       http1.SetBodyLimit(route_body_limit(parser->request.method(), parser->request.resource()));
     }
+    // The body's room at once, as Pistache's body step reserved it (within the limit only).
+    if (head.content_length && *head.content_length <= http1.body_limit()) {
+      MessageBody::Of(parser->request).reserve(static_cast<size_t>(*head.content_length));
+    }
     return CallbackResult::Pause();  // Pistache's header step is over: its body step is next
   }
   CallbackResult OnBodyData(std::string_view data) override {
@@ -523,7 +527,8 @@ class Handler : public P::Http::Handler {
         Refuse(peer, *parser, *watch, TooLarge(e.limit_bytes));
         return;
       } catch (const std::exception& e) {
-        // A header value its typed parser cannot read, a chunk size too large to hold.
+        // Not expected (our parser returns its refusals, Pistache's steps throw HttpError):
+        // whatever else a step throws is a request that cannot be read.
         spdlog::debug("http: refused a request: {}", e.what());
         Refuse(peer, *parser, *watch,
                ProblemResponse(400,
