@@ -1,0 +1,165 @@
+// Dispatch: a read request to its route (404, 405, OPTIONS and CORS preflight), the body checks
+// every route shares (413, JSON: 415, 400, 422), then its handler: on the network thread, or
+// offloaded to the worker pool (503 when the queue is full or the job waited too long).
+#include <spdlog/spdlog.h>
+
+#include "civic/http/problem.hpp"
+#include "json_body.hpp"
+#include "server_impl.hpp"
+
+namespace civic::http {
+
+namespace {
+
+bool HasBody(Method method) {
+  return method == Method::kPost || method == Method::kPut || method == Method::kPatch;
+}
+
+}  // namespace
+
+void Server::Impl::RunSync(const SyncHandler& handler, Request& request, Responder& responder) {
+  Response response;
+  try {
+    response = handler(request);
+  } catch (const std::exception& e) {
+    spdlog::error("http: {} {} failed: {}", ToString(request.method), request.route, e.what());
+    response = ProblemResponse(500, "An unexpected error occurred; it has been logged.");
+  }
+  responder.Send(std::move(response));
+}
+
+void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange>& exchange) {
+  if (draining.load(std::memory_order_acquire)) {
+    Responder responder(std::move(exchange));
+    responder.Send(ProblemResponse(503, "The service is shutting down; retry on another instance.")
+                       .WithHeader("Retry-After", "1"));
+    return;
+  }
+  Router::Match match = router.Find(request.method, request.path);
+
+  if (request.method == Method::kOptions && !match.allowed.empty()) {
+    Response response = Response::Empty(204);
+    const std::string allow = AllowHeader(match.allowed);
+    response.WithHeader("Allow", allow);
+    if (request.Header("access-control-request-method")) {
+      response.WithHeader("Access-Control-Allow-Methods", allow);
+      response.WithHeader("Access-Control-Allow-Headers",
+                          "Content-Type, Authorization, X-API-Key, If-Match, If-None-Match, "
+                          "Idempotency-Key");
+      response.WithHeader("Access-Control-Max-Age", "600");
+    }
+    Responder(std::move(exchange)).Send(std::move(response));
+    return;
+  }
+  if (match.route == nullptr) {
+    if (match.allowed.empty()) {
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(404, "No resource at " + request.path + "."));
+    } else {
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(405, std::string(ToString(request.method)) + " is not allowed on " +
+                                         request.path + ".")
+                    .WithHeader("Allow", AllowHeader(match.allowed)));
+    }
+    return;
+  }
+
+  Route& route = *match.route;
+  exchange->route = &route;
+  request.params = std::move(match.params);
+  request.route = route.pattern;
+
+  const size_t limit =
+      route.options.max_body_bytes != 0 ? route.options.max_body_bytes : options.max_body_bytes;
+  if (request.body.size() > limit) {
+    Problem problem;
+    problem.status = 413;
+    problem.detail = "The body is " + std::to_string(request.body.size()) +
+                     " bytes; the limit here is " + std::to_string(limit) + " bytes.";
+    problem.extra["limit_bytes"] = limit;
+    Responder(std::move(exchange)).Send(ProblemResponse(problem));
+    return;
+  }
+  if (route.options.json_body && HasBody(request.method)) {
+    if (!IsJsonMediaType(request.Header("content-type"))) {
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(415, "The body must be JSON (Content-Type: application/json)."));
+      return;
+    }
+    if (request.body.empty()) {
+      Responder(std::move(exchange)).Send(ProblemResponse(400, "A JSON body is required."));
+      return;
+    }
+    if (JsonDepth(request.body, kMaxJsonDepth) > kMaxJsonDepth) {
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(400, "The JSON body nests deeper than " +
+                                         std::to_string(kMaxJsonDepth) + " levels."));
+      return;
+    }
+    try {
+      std::string repeated;
+      request.json = ParseJsonBody(request.body, repeated);
+      if (!repeated.empty()) {
+        Problem problem;
+        problem.status = 422;
+        problem.detail = "The request has invalid fields.";
+        problem.errors.push_back({repeated, "is given more than once"});
+        Responder(std::move(exchange)).Send(ProblemResponse(problem));
+        return;
+      }
+    } catch (const nlohmann::json::parse_error& e) {
+      Problem problem;
+      problem.status = 400;
+      problem.detail = "Malformed JSON at byte " + std::to_string(e.byte) + ".";
+      problem.extra["offset"] = e.byte;
+      Responder(std::move(exchange)).Send(ProblemResponse(problem));
+      return;
+    } catch (const nlohmann::json::out_of_range&) {
+      // A number too large for a double (1e309): well-formed JSON that cannot be read.
+      Responder(std::move(exchange))
+          .Send(ProblemResponse(400, "The JSON body holds a number out of range."));
+      return;
+    }
+  }
+
+  if (auto* async = std::get_if<AsyncHandler>(&route.handler)) {
+    Responder responder(std::move(exchange));
+    try {
+      (*async)(std::move(request), std::move(responder));
+    } catch (const std::exception& e) {
+      // The responder, if the handler did not keep it, answers 500 as it is destroyed.
+      spdlog::error("http: {} {} failed: {}", ToString(route.method), route.pattern, e.what());
+    }
+    return;
+  }
+  const SyncHandler& handler = std::get<SyncHandler>(route.handler);
+  if (!route.options.offload) {
+    Responder responder(std::move(exchange));
+    RunSync(handler, request, responder);
+    return;
+  }
+  // Offload: the job owns the request and the exchange until it answers.
+  auto shared_request = std::make_shared<Request>(std::move(request));
+  auto shared_exchange =
+      std::make_shared<std::unique_ptr<Responder::Exchange>>(std::move(exchange));
+  const auto queued_at = std::chrono::steady_clock::now();
+  const bool posted = pool.Post(
+      [this, &handler, shared_request, shared_exchange, queued_at] {
+        Responder responder(std::move(*shared_exchange));
+        if (std::chrono::steady_clock::now() - queued_at > options.queue_timeout) {
+          responder.Send(ProblemResponse(503, "The service is overloaded; retry later.")
+                             .WithHeader("Retry-After", "1"));
+          return;
+        }
+        RunSync(handler, *shared_request, responder);
+      },
+      options.max_queued_requests);
+  if (!posted) {
+    rejected_overload->Inc();
+    Responder(std::move(*shared_exchange))
+        .Send(ProblemResponse(503, "The service is overloaded; retry later.")
+                  .WithHeader("Retry-After", "1"));
+  }
+}
+
+}  // namespace civic::http

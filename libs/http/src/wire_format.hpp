@@ -1,0 +1,20 @@
+// Wire format: how an answer's status line, headers and body are written as HTTP/1.1 bytes.
+#pragma once
+
+#include <string>
+
+#include "civic/http/message.hpp"
+
+namespace civic::http {
+
+// Appends the status line and headers of `response` (its own, then `extra_headers`, its
+// Content-Type and Connection) to `out`, up to the header fields that frame its body.
+void AppendHead(std::string& out, const Response& response, const Fields& extra_headers,
+                bool close);
+
+// The head and body of `response` as they go on the wire, framed as RFC 9110 8.6 asks;
+// `head_only`: the answer to a HEAD request (no body); `close`: it says Connection: close.
+std::string Serialize(const Response& response, const Fields& extra_headers, bool head_only,
+                      bool close);
+
+}  // namespace civic::http
