@@ -23,6 +23,7 @@
 #include "civic/http/problem.hpp"
 #include "civic/http/server.hpp"
 #include "civic/metrics/metrics.hpp"
+#include "eventually.hpp"
 #include "raw_connection.hpp"
 
 namespace {
@@ -52,13 +53,7 @@ struct Held {
   }
 };
 
-bool Eventually(const std::function<bool()>& predicate) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!predicate() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return predicate();
-}
+using civic::test::Eventually;
 
 // A body whose every 1000th byte says where it is: a reordering or a lost piece shows.
 std::string PatternBody(size_t n) {
