@@ -32,22 +32,12 @@ int main(int argc, char** argv) {
       recount->add_option("--data-dir", recount_dir,
                           "Directory of the ballot's SQLite database (default: the service's "
                           "--data-dir, CIVIC_BALLOT_DATA_DIR or ./var/ballot)");
-  std::string backup_to;
-  std::string backup_dir;
-  CLI::App* backup = cli.add_subcommand(
-      "backup", "Copy the database, consistent, while the service runs (to a new file), then exit");
-  backup->add_option("--to", backup_to, "The new file to write; an existing one is refused")
-      ->required();
-  CLI::Option* backup_dir_flag =
-      backup->add_option("--data-dir", backup_dir,
-                         "Directory of the ballot's SQLite database (default: as for recount)");
+  const civic::runtime::BackupCommand backup(cli, "civic-ballot", "ballot.db", "CIVIC_BALLOT");
   if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
     return code;
   }
-  if (*backup) {
-    const std::string dir = backup_dir_flag->count() > 0 ? backup_dir : config.server.data_dir;
-    return civic::runtime::RunBackup("civic-ballot", dir + "/ballot.db", backup_to, std::cout,
-                                     std::cerr);
+  if (backup.requested()) {
+    return backup.Run(config.server.data_dir, std::cout, std::cerr);
   }
   if (*recount) {
     // Where the service keeps its database unless told otherwise here: the top-level flag,

@@ -31,23 +31,12 @@ int main(int argc, char** argv) {
   bool print_routes = false;
   cli.add_flag("--print-routes", print_routes,
                "Print every route and the roles that may call it (JSON lines), then exit");
-  std::string backup_to;
-  std::string backup_dir;
-  CLI::App* backup = cli.add_subcommand(
-      "backup", "Copy the database, consistent, while the service runs (to a new file), then exit");
-  backup->add_option("--to", backup_to, "The new file to write; an existing one is refused")
-      ->required();
-  CLI::Option* backup_dir_flag = backup->add_option(
-      "--data-dir", backup_dir,
-      "Directory of the events API's SQLite database (default: the service's --data-dir, "
-      "CIVIC_EVENTS_DATA_DIR or ./var/events-api)");
+  const civic::runtime::BackupCommand backup(cli, "civic-events-api", "events.db", "CIVIC_EVENTS");
   if (const int code = civic::runtime::Parse(cli, argc, argv); code >= 0) {
     return code;
   }
-  if (*backup) {
-    const std::string dir = backup_dir_flag->count() > 0 ? backup_dir : config.server.data_dir;
-    return civic::runtime::RunBackup("civic-events-api", dir + "/events.db", backup_to, std::cout,
-                                     std::cerr);
+  if (backup.requested()) {
+    return backup.Run(config.server.data_dir, std::cout, std::cerr);
   }
   if (print_routes) {
     for (const auto& policy : civic::events::access::RoutePolicies()) {
