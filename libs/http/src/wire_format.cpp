@@ -2,9 +2,34 @@
 // produced them before the server wrote answers itself.
 #include "wire_format.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 #include "civic/http/problem.hpp"
 
 namespace civic::http {
+
+// The current time as an HTTP-date (RFC 9110 5.6.7, "Sun, 06 Nov 1994 08:49:37 GMT"), formatted
+// once a second per thread (names spelt out here: strftime's follow the locale).
+const std::string& HttpDate() {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t formatted_at = -1;
+  thread_local std::string text;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
+                  utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                  utc.tm_sec);
+    text = buffer;
+    formatted_at = now;
+  }
+  return text;
+}
 
 // The status line and headers of `response`, up to the header fields that frame its body.
 void AppendHead(std::string& out, const Response& response, const Fields& extra_headers,
@@ -13,6 +38,8 @@ void AppendHead(std::string& out, const Response& response, const Fields& extra_
   out += std::to_string(response.status);
   out += ' ';
   out += ReasonPhrase(response.status);
+  out += "\r\nDate: ";
+  out += HttpDate();
   out += "\r\n";
   for (const Fields* headers : {&response.headers, &extra_headers}) {
     for (const auto& [name, value] : *headers) {

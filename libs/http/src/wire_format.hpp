@@ -7,7 +7,11 @@
 
 namespace civic::http {
 
-// Appends the status line and headers of `response` (its own, then `extra_headers`, its
+// The current time as an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT"), which every answer carries
+// in its Date header (RFC 9110 6.6.1).
+const std::string& HttpDate();
+
+// Appends the status line, Date and headers of `response` (its own, then `extra_headers`, its
 // Content-Type and Connection) to `out`, up to the header fields that frame its body.
 void AppendHead(std::string& out, const Response& response, const Fields& extra_headers,
                 bool close);

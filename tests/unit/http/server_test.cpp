@@ -17,7 +17,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
+#include <regex>
 
 #include "civic/http/operational_routes.hpp"
 #include "civic/http/problem.hpp"
@@ -1200,5 +1203,22 @@ TEST_CASE("HTTP: a request line without a version or a bare LF ending a line is 
     CHECK(response_head.rfind("HTTP/1.1 400 ", 0) == 0);
     CHECK(json::parse(body)["detail"].get<std::string>().find(detail_has) != std::string::npos);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  }
+}
+
+TEST_CASE("HTTP: every answer carries Date, the time it was sent (RFC 9110 6.6.1)", "[http]") {
+  Fixture f;
+  auto client = f.Client();
+  const std::regex http_date(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)");
+  for (const std::string path : {"/v1/things/1", "/v1/nowhere", "/healthz"}) {
+    INFO(path);
+    auto r = client.Get(path);
+    REQUIRE(r);
+    const std::string date = r->get_header_value("Date");
+    REQUIRE(std::regex_match(date, http_date));
+    std::tm parsed{};
+    REQUIRE(strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parsed) != nullptr);
+    const std::time_t sent = timegm(&parsed);
+    CHECK(std::llabs(static_cast<long long>(sent - std::time(nullptr))) <= 2);
   }
 }
