@@ -136,7 +136,7 @@ class Family {
 
  private:
   friend class Registry;
-  using Impl = typename std::conditional_t<
+  using Impl = std::conditional_t<
       std::is_same_v<M, Counter>, prometheus::Counter,
       std::conditional_t<std::is_same_v<M, Gauge>, prometheus::Gauge, prometheus::Histogram>>;
 
