@@ -36,7 +36,8 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("Counter accumulates increments and ignores negative ones", "[metrics]") {
-  Counter counter;
+  Registry registry;
+  Counter& counter = registry.AddCounter("things_total", "Things.").WithLabels({});
   CHECK(counter.Value() == 0.0);
   counter.Inc();
   counter.Inc(2.5);
@@ -46,7 +47,8 @@ TEST_CASE("Counter accumulates increments and ignores negative ones", "[metrics]
 }
 
 TEST_CASE("Gauge sets, increments and decrements", "[metrics]") {
-  Gauge gauge;
+  Registry registry;
+  Gauge& gauge = registry.AddGauge("level", "Level.").WithLabels({});
   gauge.Set(10.0);
   gauge.Inc();
   gauge.Inc(4.0);
@@ -85,7 +87,8 @@ TEST_CASE("Concurrent updates from 8 threads give exact totals", "[metrics]") {
 }
 
 TEST_CASE("Histogram puts a value equal to a bound in that bound's bucket", "[metrics]") {
-  Histogram histogram({0.1, 1.0, 10.0});
+  Registry registry;
+  Histogram& histogram = registry.AddHistogram("h", "H.", {0.1, 1.0, 10.0}).WithLabels({});
   for (const double v : {0.05, 0.1, 0.5, 1.0, 1.0, 10.0, 11.0, -1.0}) {
     histogram.Observe(v);
   }
@@ -98,7 +101,8 @@ TEST_CASE("Histogram puts a value equal to a bound in that bound's bucket", "[me
 }
 
 TEST_CASE("Histogram counts NaN only in the +Inf bucket", "[metrics]") {
-  Histogram histogram({1.0});
+  Registry registry;
+  Histogram& histogram = registry.AddHistogram("h", "H.", {1.0}).WithLabels({});
   histogram.Observe(std::numeric_limits<double>::quiet_NaN());
   const Histogram::Snapshot snapshot = histogram.Collect();
   CHECK(snapshot.cumulative_counts == std::vector<uint64_t>{0, 1});
@@ -106,10 +110,14 @@ TEST_CASE("Histogram counts NaN only in the +Inf bucket", "[metrics]") {
 }
 
 TEST_CASE("Histogram rejects unsorted bounds and drops a trailing +Inf", "[metrics]") {
-  CHECK_THROWS_AS(Histogram({1.0, 1.0}), std::invalid_argument);
-  CHECK_THROWS_AS(Histogram({2.0, 1.0}), std::invalid_argument);
-  CHECK_THROWS_AS(Histogram({std::numeric_limits<double>::quiet_NaN()}), std::invalid_argument);
-  Histogram histogram({1.0, std::numeric_limits<double>::infinity()});
+  Registry registry;
+  CHECK_THROWS_AS(registry.AddHistogram("a", "h", {1.0, 1.0}), std::invalid_argument);
+  CHECK_THROWS_AS(registry.AddHistogram("b", "h", {2.0, 1.0}), std::invalid_argument);
+  CHECK_THROWS_AS(registry.AddHistogram("c", "h", {std::numeric_limits<double>::quiet_NaN()}),
+                  std::invalid_argument);
+  Histogram& histogram =
+      registry.AddHistogram("d", "h", {1.0, std::numeric_limits<double>::infinity()})
+          .WithLabels({});
   CHECK(histogram.Collect().bounds == std::vector<double>{1.0});
 }
 
@@ -142,7 +150,7 @@ TEST_CASE("WithLabels throws on a wrong number of label values", "[metrics]") {
 
 TEST_CASE("Registry rejects invalid metric names", "[metrics]") {
   Registry registry;
-  for (const char* name : {"", "1abc", "a-b", "a b", "caf\xc3\xa9"}) {
+  for (const char* name : {"", "1abc", "a-b", "a b", "caf\xc3\xa9", "__reserved"}) {
     CHECK_THROWS_AS(registry.AddCounter(name, "help"), std::invalid_argument);
   }
   CHECK_NOTHROW(registry.AddCounter("ns:sub_system_total", "help"));
@@ -178,8 +186,9 @@ TEST_CASE("Registry rejects empty help and duplicate names", "[metrics]") {
 TEST_CASE("Serialize renders a small registry exactly", "[metrics]") {
   Registry registry;
   auto& requests = registry.AddCounter("http_requests_total", "HTTP requests.", {"method", "code"});
-  requests.WithLabels({"GET", "200"}).Inc(3);
+  // Children come sorted by their label values, labels in declared order.
   requests.WithLabels({"POST", "500"}).Inc();
+  requests.WithLabels({"GET", "200"}).Inc(3);
   registry.AddGauge("queue_depth", "Items queued.").WithLabels({}).Set(2.5);
   registry.AddGauge("idle_family", "Labelled, no children.", {"shard"});
   auto& latency = registry.AddHistogram("rpc_duration_seconds", "RPC latency.", {0.1, 1}, {"rpc"});
@@ -200,20 +209,20 @@ TEST_CASE("Serialize renders a small registry exactly", "[metrics]") {
       "# TYPE idle_family gauge\n"
       "# HELP rpc_duration_seconds RPC latency.\n"
       "# TYPE rpc_duration_seconds histogram\n"
+      "rpc_duration_seconds_count{rpc=\"Get\"} 2\n"
+      "rpc_duration_seconds_sum{rpc=\"Get\"} 0.6\n"
       "rpc_duration_seconds_bucket{rpc=\"Get\",le=\"0.1\"} 1\n"
       "rpc_duration_seconds_bucket{rpc=\"Get\",le=\"1\"} 2\n"
       "rpc_duration_seconds_bucket{rpc=\"Get\",le=\"+Inf\"} 2\n"
-      "rpc_duration_seconds_sum{rpc=\"Get\"} 0.6\n"
-      "rpc_duration_seconds_count{rpc=\"Get\"} 2\n"
       "# HELP workers Worker threads.\n"
       "# TYPE workers gauge\n"
       "workers 4\n"
       "# HELP bare_seconds Unlabelled histogram.\n"
       "# TYPE bare_seconds histogram\n"
-      "bare_seconds_bucket{le=\"1\"} 0\n"
-      "bare_seconds_bucket{le=\"+Inf\"} 0\n"
+      "bare_seconds_count 0\n"
       "bare_seconds_sum 0\n"
-      "bare_seconds_count 0\n";
+      "bare_seconds_bucket{le=\"1\"} 0\n"
+      "bare_seconds_bucket{le=\"+Inf\"} 0\n";
   CHECK(registry.Serialize() == expected);
 }
 
@@ -243,7 +252,8 @@ TEST_CASE("Serialize spells NaN and infinities and keeps numbers parseable", "[m
   values.WithLabels({"small"}).Set(0.0005);
   values.WithLabels({"huge"}).Set(1.5e300);
   const std::string out = registry.Serialize();
-  CHECK(Contains(out, "value{case=\"nan\"} NaN\n"));
+  // prometheus-cpp spells NaN "Nan"; Prometheus parses either (case-insensitively).
+  CHECK(Contains(out, "value{case=\"nan\"} Nan\n"));
   CHECK(Contains(out, "value{case=\"pos_inf\"} +Inf\n"));
   CHECK(Contains(out, "value{case=\"neg_inf\"} -Inf\n"));
   CHECK(Contains(out, "value{case=\"big_int\"} 1000000000000000\n"));

@@ -1,33 +1,20 @@
 #include "civic/metrics/metrics.hpp"
 
+#include <prometheus/client_metric.h>
+#include <prometheus/labels.h>
+#include <prometheus/metric_type.h>
+#include <prometheus/text_serializer.h>
+
 #include <algorithm>
-#include <bit>
-#include <charconv>
 #include <cmath>
 #include <exception>
 #include <limits>
 #include <stdexcept>
-#include <system_error>
-#include <thread>
+#include <string_view>
 
 namespace civic::metrics {
 
 namespace detail {
-
-std::size_t ShardCount() {
-  static const std::size_t count = [] {
-    const std::size_t hw = std::max(1U, std::thread::hardware_concurrency());
-    return std::clamp<std::size_t>(std::bit_ceil(hw), 4, 32);
-  }();
-  return count;
-}
-
-std::size_t ThisThreadShard() {
-  static std::atomic<std::size_t> next_thread{0};
-  thread_local const std::size_t shard =
-      next_thread.fetch_add(1, std::memory_order_relaxed) & (ShardCount() - 1);
-  return shard;
-}
 
 std::size_t LabelValuesHash::operator()(const std::vector<std::string>& values) const noexcept {
   std::size_t seed = values.size();
@@ -37,49 +24,71 @@ std::size_t LabelValuesHash::operator()(const std::vector<std::string>& values) 
   return seed;
 }
 
+// The callback gauges and counters: one family each, with one unlabelled sample whose value is
+// the callback's at Collect() time, or none if the callback throws. prometheus::Registry takes
+// no callbacks, so these sit beside it and Registry::Collect() merges the two.
+class CallbackCollectable final : public prometheus::Collectable {
+ public:
+  // `help` is passed through as given (Registry escapes it).
+  void Add(std::string name, std::string help, prometheus::MetricType type,
+           std::function<double()> fn) {
+    auto callback = std::make_shared<const Callback>(
+        Callback{std::move(name), std::move(help), type, std::move(fn)});
+    const std::lock_guard lock(mutex_);
+    callbacks_.push_back(std::move(callback));
+  }
+
+  // Runs the callbacks with no lock held (they may take locks of their own).
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<std::shared_ptr<const Callback>> callbacks;
+    {
+      const std::lock_guard lock(mutex_);
+      callbacks = callbacks_;
+    }
+    std::vector<prometheus::MetricFamily> families;
+    families.reserve(callbacks.size());
+    for (const auto& callback : callbacks) {
+      prometheus::MetricFamily& family = families.emplace_back();
+      family.name = callback->name;
+      family.help = callback->help;
+      family.type = callback->type;
+      double value = 0.0;
+      try {
+        value = callback->fn();
+      } catch (const std::exception&) {
+        continue;
+      }
+      prometheus::ClientMetric& sample = family.metric.emplace_back();
+      if (callback->type == prometheus::MetricType::Counter) {
+        sample.counter.value = value;
+      } else {
+        sample.gauge.value = value;
+      }
+    }
+    return families;
+  }
+
+ private:
+  struct Callback {
+    std::string name;
+    std::string help;
+    prometheus::MetricType type;
+    std::function<double()> fn;
+  };
+
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<const Callback>> callbacks_;
+};
+
 }  // namespace detail
 
 namespace {
 
-void AppendNumber(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "NaN";
-    return;
-  }
-  if (std::isinf(v)) {
-    out += v > 0 ? "+Inf" : "-Inf";
-    return;
-  }
-  char buf[64];
-  char* const end = buf + sizeof(buf);
-  // Integral values in int64 range print exactly and without an exponent.
-  if (std::trunc(v) == v && std::fabs(v) < 0x1p63) {
-    out.append(buf, std::to_chars(buf, end, static_cast<int64_t>(v)).ptr);
-    return;
-  }
-  // Otherwise the shortest round-trip digits: plain decimal when the decimal exponent is in
-  // [-4, 21) (so bucket bounds read le="0.0005", as other clients write them), else scientific.
-  char* const last = std::to_chars(buf, end, v, std::chars_format::scientific).ptr;
-  const char* exponent = std::find(buf, last, 'e') + 1;
-  if (exponent < last && *exponent == '+') {
-    ++exponent;
-  }
-  int exp10 = 0;
-  std::from_chars(exponent, last, exp10);
-  if (exp10 >= -4 && exp10 < 21) {
-    out.append(buf, std::to_chars(buf, end, v, std::chars_format::fixed).ptr);
-  } else {
-    out.append(buf, last);
-  }
-}
-
-void AppendUint(std::string& out, uint64_t v) {
-  char buf[24];
-  const std::to_chars_result result = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, result.ptr);
-}
-
-void AppendEscapedHelp(std::string& out, const std::string& help) {
+// prometheus-cpp 1.0.1's TextSerializer writes help texts as given, so a backslash or a newline
+// in one would break the exposition: they are escaped here, once, at registration.
+std::string EscapeHelp(const std::string& help) {
+  std::string out;
+  out.reserve(help.size());
   for (const char c : help) {
     if (c == '\\') {
       out += "\\\\";
@@ -89,57 +98,15 @@ void AppendEscapedHelp(std::string& out, const std::string& help) {
       out += c;
     }
   }
-}
-
-void AppendEscapedLabelValue(std::string& out, const std::string& value) {
-  for (const char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-}
-
-// Renders `a="x",b="y"` (no braces) for a child's label set.
-std::string RenderLabels(const std::vector<std::string>& names,
-                         const std::vector<std::string>& values) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) {
-      out += ',';
-    }
-    out += names[i];
-    out += "=\"";
-    AppendEscapedLabelValue(out, values[i]);
-    out += '"';
-  }
   return out;
-}
-
-// Appends `name{labels} value\n`, omitting the braces when labels is empty.
-void AppendSample(std::string& out, const std::string& name, const std::string& labels,
-                  double value) {
-  out += name;
-  if (!labels.empty()) {
-    out += '{';
-    out += labels;
-    out += '}';
-  }
-  out += ' ';
-  AppendNumber(out, value);
-  out += '\n';
 }
 
 bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
 bool IsValidMetricName(const std::string& name) {
-  if (name.empty()) {
+  // "__" is reserved, and prometheus::Family refuses it.
+  if (name.empty() || name.starts_with("__")) {
     return false;
   }
   for (std::size_t i = 0; i < name.size(); ++i) {
@@ -166,7 +133,7 @@ bool IsValidLabelName(const std::string& name) {
   return true;
 }
 
-// Returns the bounds without a trailing +Inf; throws unless strictly increasing and not NaN.
+// Returns the bounds without a trailing +Inf; throws unless strictly increasing and finite.
 std::vector<double> ValidateBuckets(std::vector<double> bounds) {
   if (!bounds.empty() && bounds.back() == std::numeric_limits<double>::infinity()) {
     bounds.pop_back();
@@ -182,103 +149,87 @@ std::vector<double> ValidateBuckets(std::vector<double> bounds) {
   return bounds;
 }
 
-class CallbackFamily final : public detail::FamilyBase {
- public:
-  CallbackFamily(std::string name, std::string help, const char* type, std::function<double()> fn)
-      : FamilyBase(std::move(name), std::move(help), type), fn_(std::move(fn)) {}
-
- private:
-  void AppendSamples(std::string& out) const override {
-    double value = 0.0;
-    try {
-      value = fn_();
-    } catch (const std::exception&) {
-      return;
-    }
-    AppendSample(out, name(), {}, value);
+template <class Impl>
+prometheus::Family<Impl>& RegisterFamily(prometheus::Registry& registry, const std::string& name,
+                                         const std::string& help) {
+  if constexpr (std::is_same_v<Impl, prometheus::Counter>) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+  } else if constexpr (std::is_same_v<Impl, prometheus::Gauge>) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+  } else {
+    return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
   }
+}
 
-  std::function<double()> fn_;
-};
+template <class M>
+prometheus::MetricType TypeOf() {
+  if constexpr (std::is_same_v<M, Counter>) {
+    return prometheus::MetricType::Counter;
+  } else if constexpr (std::is_same_v<M, Gauge>) {
+    return prometheus::MetricType::Gauge;
+  } else {
+    return prometheus::MetricType::Histogram;
+  }
+}
+
+// prometheus-cpp keeps a child's labels in a std::map, so they come sorted by name: put them back
+// in the order the family declared them.
+void PutLabelsInDeclaredOrder(std::vector<prometheus::ClientMetric::Label>& labels,
+                              const std::vector<std::string>& names) {
+  if (names.size() < 2) {
+    return;
+  }
+  std::vector<prometheus::ClientMetric::Label> ordered;
+  ordered.reserve(labels.size());
+  for (const std::string& name : names) {
+    const auto it = std::find_if(labels.begin(), labels.end(),
+                                 [&name](const auto& label) { return label.name == name; });
+    if (it != labels.end()) {
+      ordered.push_back(std::move(*it));
+    }
+  }
+  labels = std::move(ordered);
+}
 
 }  // namespace
 
-void detail::FamilyBase::Append(std::string& out) const {
-  out += "# HELP ";
-  out += name_;
-  out += ' ';
-  AppendEscapedHelp(out, help_);
-  out += "\n# TYPE ";
-  out += name_;
-  out += ' ';
-  out += type_;
-  out += '\n';
-  AppendSamples(out);
-}
-
-// ---- Counter ------------------------------------------------------------------------------
-
-Counter::Counter() : shards_(new detail::PaddedDouble[detail::ShardCount()]) {}
+// ---- Counter, Gauge, Histogram --------------------------------------------------------------
 
 void Counter::Inc(double v) {
+  // prometheus::Counter::Increment ignores negative values but would add a NaN.
   if (!(v >= 0.0)) {
     return;
   }
-  shards_[detail::ThisThreadShard()].value.fetch_add(v, std::memory_order_relaxed);
+  counter_.Increment(v);
 }
 
-double Counter::Value() const {
-  double total = 0.0;
-  for (std::size_t i = 0; i < detail::ShardCount(); ++i) {
-    total += shards_[i].value.load(std::memory_order_relaxed);
-  }
-  return total;
-}
+double Counter::Value() const { return counter_.Value(); }
 
-// ---- Gauge --------------------------------------------------------------------------------
-
-void Gauge::Set(double v) { value_.store(v, std::memory_order_relaxed); }
-void Gauge::Inc(double v) { value_.fetch_add(v, std::memory_order_relaxed); }
-void Gauge::Dec(double v) { value_.fetch_sub(v, std::memory_order_relaxed); }
-double Gauge::Value() const { return value_.load(std::memory_order_relaxed); }
-
-// ---- Histogram ----------------------------------------------------------------------------
-
-Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(ValidateBuckets(std::move(bounds))),
-      lines_per_shard_((bounds_.size() + 1 + detail::kCountsPerLine - 1) / detail::kCountsPerLine),
-      counts_(new detail::PaddedCounts[detail::ShardCount() * lines_per_shard_]()),
-      sums_(new detail::PaddedDouble[detail::ShardCount()]) {}
-
-std::atomic<uint64_t>& Histogram::Slot(std::size_t shard, std::size_t bucket) const {
-  return counts_[shard * lines_per_shard_ + bucket / detail::kCountsPerLine]
-      .values[bucket % detail::kCountsPerLine];
-}
+void Gauge::Set(double v) { gauge_.Set(v); }
+void Gauge::Inc(double v) { gauge_.Increment(v); }
+void Gauge::Dec(double v) { gauge_.Decrement(v); }
+double Gauge::Value() const { return gauge_.Value(); }
 
 void Histogram::Observe(double v) {
-  // First bound >= v; NaN compares false everywhere and lands in the +Inf bucket.
-  std::size_t bucket = bounds_.size();
-  if (!std::isnan(v)) {
-    bucket = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
-                                      bounds_.begin());
+  if (std::isnan(v)) {
+    // prometheus::Histogram::Observe would count a NaN in the first bucket (lower_bound finds
+    // no bound it is below): count it in +Inf only, as Prometheus' other clients do.
+    std::vector<double> increments(bucket_count_, 0.0);
+    increments.back() = 1.0;
+    histogram_.ObserveMultiple(increments, v);
+    return;
   }
-  const std::size_t shard = detail::ThisThreadShard();
-  Slot(shard, bucket).fetch_add(1, std::memory_order_relaxed);
-  sums_[shard].value.fetch_add(v, std::memory_order_relaxed);
+  histogram_.Observe(v);
 }
 
 Histogram::Snapshot Histogram::Collect() const {
-  Snapshot snapshot{bounds_, std::vector<uint64_t>(bounds_.size() + 1, 0), 0, 0.0};
-  uint64_t running = 0;
-  for (std::size_t bucket = 0; bucket <= bounds_.size(); ++bucket) {
-    for (std::size_t shard = 0; shard < detail::ShardCount(); ++shard) {
-      running += Slot(shard, bucket).load(std::memory_order_relaxed);
+  const prometheus::ClientMetric::Histogram collected = histogram_.Collect().histogram;
+  Snapshot snapshot{{}, {}, collected.sample_count, collected.sample_sum};
+  for (const prometheus::ClientMetric::Bucket& bucket : collected.bucket) {
+    if (!std::isinf(bucket.upper_bound)) {
+      snapshot.bounds.push_back(bucket.upper_bound);
     }
-    snapshot.cumulative_counts[bucket] = running;
-  }
-  snapshot.count = running;
-  for (std::size_t shard = 0; shard < detail::ShardCount(); ++shard) {
-    snapshot.sum += sums_[shard].value.load(std::memory_order_relaxed);
+    snapshot.cumulative_counts.push_back(bucket.cumulative_count);
   }
   return snapshot;
 }
@@ -286,86 +237,35 @@ Histogram::Snapshot Histogram::Collect() const {
 // ---- Family -------------------------------------------------------------------------------
 
 template <class M>
-Family<M>::Family(std::string name, std::string help, const char* type,
-                  std::vector<std::string> label_names, std::vector<double> buckets)
-    : FamilyBase(std::move(name), std::move(help), type),
-      label_names_(std::move(label_names)),
-      buckets_(std::move(buckets)) {}
-
-template <class M>
-std::unique_ptr<M> Family<M>::MakeChild() const {
-  if constexpr (std::is_same_v<M, Histogram>) {
-    return std::make_unique<Histogram>(buckets_);
-  } else {
-    return std::make_unique<M>();
-  }
-}
-
-template <class M>
 M& Family<M>::WithLabels(const std::vector<std::string>& values) {
   if (values.size() != label_names_.size()) {
-    throw std::invalid_argument(name() + ": expected " + std::to_string(label_names_.size()) +
-                                " label values, got " + std::to_string(values.size()));
+    throw std::invalid_argument(family_.GetName() + ": expected " +
+                                std::to_string(label_names_.size()) + " label values, got " +
+                                std::to_string(values.size()));
   }
   {
     const std::shared_lock lock(mutex_);
-    const auto it = index_.find(values);
-    if (it != index_.end()) {
+    const auto it = children_.find(values);
+    if (it != children_.end()) {
       return *it->second;
     }
   }
   const std::unique_lock lock(mutex_);
-  const auto it = index_.find(values);
-  if (it != index_.end()) {
+  const auto it = children_.find(values);
+  if (it != children_.end()) {
     return *it->second;
   }
-  std::unique_ptr<M> child = MakeChild();
-  M& ref = *child;
-  children_.emplace_back(values, std::move(child));
-  index_.emplace(values, &ref);
-  return ref;
-}
-
-template <class M>
-void Family<M>::AppendSamples(std::string& out) const {
-  const std::shared_lock lock(mutex_);
-  for (const auto& [values, child] : children_) {
-    const std::string labels = RenderLabels(label_names_, values);
-    if constexpr (std::is_same_v<M, Histogram>) {
-      const Histogram::Snapshot snapshot = child->Collect();
-      const std::string bucket_name = name() + "_bucket";
-      for (std::size_t i = 0; i < snapshot.cumulative_counts.size(); ++i) {
-        out += bucket_name;
-        out += '{';
-        out += labels;
-        if (!labels.empty()) {
-          out += ',';
-        }
-        out += "le=\"";
-        if (i < snapshot.bounds.size()) {
-          AppendNumber(out, snapshot.bounds[i]);
-        } else {
-          out += "+Inf";
-        }
-        out += "\"} ";
-        AppendUint(out, snapshot.cumulative_counts[i]);
-        out += '\n';
-      }
-      AppendSample(out, name() + "_sum", labels, snapshot.sum);
-      out += name();
-      out += "_count";
-      if (!labels.empty()) {
-        out += '{';
-        out += labels;
-        out += '}';
-      }
-      out += ' ';
-      AppendUint(out, snapshot.count);
-      out += '\n';
-    } else {
-      AppendSample(out, name(), labels, child->Value());
-    }
+  prometheus::Labels labels;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    labels.emplace(label_names_[i], values[i]);
   }
+  std::unique_ptr<M> child;
+  if constexpr (std::is_same_v<M, Histogram>) {
+    child.reset(new Histogram(family_.Add(labels, buckets_), buckets_.size() + 1));
+  } else {
+    child.reset(new M(family_.Add(labels)));
+  }
+  return *children_.emplace(values, std::move(child)).first->second;
 }
 
 template class Family<Counter>;
@@ -394,10 +294,16 @@ std::vector<double> ExponentialBuckets(double start, double factor, int count) {
 
 // ---- Registry -----------------------------------------------------------------------------
 
+Registry::Registry()
+    : registry_(
+          std::make_shared<prometheus::Registry>(prometheus::Registry::InsertBehavior::Throw)),
+      callbacks_(std::make_shared<detail::CallbackCollectable>()) {}
+
 Registry::~Registry() = default;
 
-void Registry::Reserve(const std::string& name, const std::string& help,
-                       const std::vector<std::string>& label_names, bool is_histogram) {
+std::vector<std::string> Registry::Validate(const std::string& name, const std::string& help,
+                                            const std::vector<std::string>& label_names,
+                                            bool is_histogram) const {
   if (!IsValidMetricName(name)) {
     throw std::invalid_argument("invalid metric name: \"" + name + "\"");
   }
@@ -428,87 +334,114 @@ void Registry::Reserve(const std::string& name, const std::string& help,
       throw std::invalid_argument("duplicate metric name: \"" + sample + "\"");
     }
   }
-  sample_names_.insert(samples.begin(), samples.end());
+  return samples;
+}
+
+void Registry::Record(std::vector<std::string> sample_names, FamilySpec spec) {
+  sample_names_.insert(std::make_move_iterator(sample_names.begin()),
+                       std::make_move_iterator(sample_names.end()));
+  specs_.push_back(std::move(spec));
+}
+
+template <class M>
+Family<M>& Registry::Add(const std::string& name, const std::string& help,
+                         std::vector<std::string> label_names, std::vector<double> buckets) {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> samples =
+      Validate(name, help, label_names, std::is_same_v<M, Histogram>);
+  FamilySpec spec{{name, EscapeHelp(help), TypeOf<M>(), {}}, label_names};
+  auto& impl = RegisterFamily<typename Family<M>::Impl>(*registry_, name, spec.head.help);
+  const std::shared_ptr<Family<M>> family(
+      new Family<M>(impl, std::move(label_names), std::move(buckets)));
+  families_.push_back(family);
+  Record(std::move(samples), std::move(spec));
+  if (family->label_names_.empty()) {
+    family->WithLabels({});
+  }
+  return *family;
 }
 
 Family<Counter>& Registry::AddCounter(const std::string& name, const std::string& help,
                                       std::vector<std::string> label_names) {
-  const std::lock_guard lock(mutex_);
-  Reserve(name, help, label_names, false);
-  const bool unlabelled = label_names.empty();
-  auto* family = new Family<Counter>(name, help, "counter", std::move(label_names), {});
-  families_.push_back(std::unique_ptr<detail::FamilyBase>(family));
-  if (unlabelled) {
-    family->WithLabels({});
-  }
-  return *family;
+  return Add<Counter>(name, help, std::move(label_names), {});
 }
 
 Family<Gauge>& Registry::AddGauge(const std::string& name, const std::string& help,
                                   std::vector<std::string> label_names) {
-  const std::lock_guard lock(mutex_);
-  Reserve(name, help, label_names, false);
-  const bool unlabelled = label_names.empty();
-  auto* family = new Family<Gauge>(name, help, "gauge", std::move(label_names), {});
-  families_.push_back(std::unique_ptr<detail::FamilyBase>(family));
-  if (unlabelled) {
-    family->WithLabels({});
-  }
-  return *family;
+  return Add<Gauge>(name, help, std::move(label_names), {});
 }
 
 Family<Histogram>& Registry::AddHistogram(const std::string& name, const std::string& help,
                                           std::vector<double> buckets,
                                           std::vector<std::string> label_names) {
-  std::vector<double> bounds = ValidateBuckets(std::move(buckets));
-  const std::lock_guard lock(mutex_);
-  Reserve(name, help, label_names, true);
-  const bool unlabelled = label_names.empty();
-  auto* family =
-      new Family<Histogram>(name, help, "histogram", std::move(label_names), std::move(bounds));
-  families_.push_back(std::unique_ptr<detail::FamilyBase>(family));
-  if (unlabelled) {
-    family->WithLabels({});
-  }
-  return *family;
+  return Add<Histogram>(name, help, std::move(label_names), ValidateBuckets(std::move(buckets)));
 }
 
 void Registry::AddCallback(const std::string& name, const std::string& help,
-                           std::function<double()> fn, const char* type) {
+                           std::function<double()> fn, prometheus::MetricType type) {
   if (!fn) {
     throw std::invalid_argument(name + ": callback must not be empty");
   }
   const std::lock_guard lock(mutex_);
-  Reserve(name, help, {}, false);
-  families_.push_back(std::make_unique<CallbackFamily>(name, help, type, std::move(fn)));
+  std::vector<std::string> samples = Validate(name, help, {}, false);
+  FamilySpec spec{{name, EscapeHelp(help), type, {}}, {}};
+  callbacks_->Add(name, spec.head.help, type, std::move(fn));
+  Record(std::move(samples), std::move(spec));
 }
 
 void Registry::AddCallbackGauge(const std::string& name, const std::string& help,
                                 std::function<double()> fn) {
-  AddCallback(name, help, std::move(fn), "gauge");
+  AddCallback(name, help, std::move(fn), prometheus::MetricType::Gauge);
 }
 
 void Registry::AddCallbackCounter(const std::string& name, const std::string& help,
                                   std::function<double()> fn) {
-  AddCallback(name, help, std::move(fn), "counter");
+  AddCallback(name, help, std::move(fn), prometheus::MetricType::Counter);
+}
+
+std::vector<prometheus::MetricFamily> Registry::Collect() const {
+  // Neither collection holds our lock: the callbacks may take locks of their own.
+  std::vector<prometheus::MetricFamily> collected = registry_->Collect();
+  std::vector<prometheus::MetricFamily> callbacks = callbacks_->Collect();
+  collected.insert(collected.end(), std::make_move_iterator(callbacks.begin()),
+                   std::make_move_iterator(callbacks.end()));
+  std::unordered_map<std::string_view, prometheus::MetricFamily*> by_name;
+  for (prometheus::MetricFamily& family : collected) {
+    by_name.emplace(family.name, &family);
+  }
+
+  // prometheus::Registry groups its families by type and leaves out those with no children,
+  // and prometheus::Family keeps its children in a hash map. Rebuild the order we document:
+  // registration order (every family registered before the collection above is in specs_),
+  // children sorted by their labels in declared order.
+  std::vector<FamilySpec> specs;
+  {
+    const std::lock_guard lock(mutex_);
+    specs = specs_;
+  }
+  std::vector<prometheus::MetricFamily> families;
+  families.reserve(specs.size());
+  for (FamilySpec& spec : specs) {
+    const auto it = by_name.find(spec.head.name);
+    if (it == by_name.end()) {
+      families.push_back(std::move(spec.head));  // HELP and TYPE only
+      continue;
+    }
+    prometheus::MetricFamily& family = families.emplace_back(std::move(*it->second));
+    by_name.erase(it);  // its key viewed the name just moved
+    for (prometheus::ClientMetric& metric : family.metric) {
+      PutLabelsInDeclaredOrder(metric.label, spec.label_names);
+    }
+    std::sort(family.metric.begin(), family.metric.end(),
+              [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) {
+                return a.label < b.label;
+              });
+  }
+  return families;
 }
 
 std::string Registry::Serialize() const {
-  // Families are never removed and never move, so the copied pointers stay valid after the lock
-  // is released; callbacks then run without the registry lock.
-  std::vector<const detail::FamilyBase*> families;
-  {
-    const std::lock_guard lock(mutex_);
-    families.reserve(families_.size());
-    for (const auto& family : families_) {
-      families.push_back(family.get());
-    }
-  }
-  std::string out;
-  for (const detail::FamilyBase* family : families) {
-    family->Append(out);
-  }
-  return out;
+  return prometheus::TextSerializer().Serialize(Collect());
 }
 
 }  // namespace civic::metrics
