@@ -1,8 +1,9 @@
-// The Pistache transport: everything that touches Pistache (0.0.5) is here. Its HTTP handler
-// (a copy of Pistache's onInput with our changes), its parser steps wrapped (reached through a
-// member-pointer trick) so that our Http1Parser reads heads and bodies, the step id that keeps
-// its timer from timing out connections still owed answers, the mapping of its error texts to
-// problem answers, its response writer for answers we cannot write ourselves, and its endpoint.
+// The Pistache transport: everything that touches Pistache (0.0.5) is here and in its parser
+// steps (pistache_steps.hpp: wrapped through a member-pointer trick so that our Http1Parser
+// reads heads and bodies, with the step id that keeps Pistache's timer from timing out
+// connections still owed answers). Here: its HTTP handler (a copy of Pistache's onInput with our
+// changes), the mapping of its error texts to problem answers, its response writer for answers
+// we cannot write ourselves, and its endpoint.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +21,7 @@
 
 #include "civic/http/problem.hpp"
 #include "http1_parser.hpp"
+#include "pistache_steps.hpp"
 #include "refusal.hpp"
 #include "server_impl.hpp"
 
@@ -30,6 +32,7 @@ namespace P = Pistache;
 namespace {
 
 namespace PP = P::Http::Private;
+using namespace pistache_steps;  // NOLINT(google-build-using-namespace): the transport's own parts
 
 Method FromPistache(P::Http::Method method) {
   switch (method) {
@@ -153,238 +156,6 @@ std::shared_ptr<Connection> ConnectionOf(const std::shared_ptr<P::Tcp::Peer>& pe
   auto connection = std::make_shared<Connection>(fd, std::weak_ptr<const void>(peer), poller);
   peer->putData(kConnectionKey, connection);
   return connection;
-}
-
-// Pistache's parser (0.0.5) keeps its steps protected and its cursor private. The steps are
-// reachable through a pointer to a protected member, formed in a derived class and applied to
-// the base; WatchedStep wraps each one to see the cursor (where the request ends in the bytes
-// read) and to have our Http1Parser read the head and the body.
-struct ParserSteps : PP::ParserBase {
-  static auto& Of(PP::ParserBase& parser) { return parser.*(&ParserSteps::allSteps); }
-};
-// The same for a message's body, which our body step fills.
-struct MessageBody : P::Http::Message {
-  static std::string& Of(P::Http::Message& message) { return message.*(&MessageBody::body_); }
-};
-
-// A request whose head declares a body longer than its route takes (or the server, before the
-// route is known): refused before the body is read.
-struct DeclaredTooLarge : std::exception {
-  explicit DeclaredTooLarge(size_t limit = 0) : limit_bytes(limit) {}
-  const char* what() const noexcept override { return "declared body too large"; }
-  size_t limit_bytes;  // 0: the server's
-};
-
-// Throws what our parser refused, as Pistache's steps throw: a 413 as DeclaredTooLarge, the
-// rest as Pistache's HttpError with its status and reason (Handler::RefusalFor answers both).
-[[noreturn]] void Raise(const ParseError& error) {
-  if (error.status == 413) {
-    throw DeclaredTooLarge(error.limit_bytes);
-  }
-  PP::Step::raise(error.reason.c_str(), static_cast<P::Http::Code>(error.status));
-  throw std::logic_error("unreachable: Pistache's raise returned");
-}
-
-Http1Parser::Limits ParserLimits(size_t max_request_bytes) {
-  Http1Parser::Limits limits;
-  limits.max_body_bytes = max_request_bytes;
-  return limits;
-}
-
-// What one connection's parser has read of the request in progress; our Http1Parser's
-// callbacks, which put what it reads where Pistache's request and our handler want it.
-struct ParseWatch : ParserCallbacks {
-  static constexpr const char* kKey = "civic.parse";
-  // A step id Pistache's timer knows nothing of, so applies no timeout to: what the parser's
-  // step says while the connection still owes answers. Without it Pistache, which counts from
-  // the last request read, cut streams (live results, exports) and slow answers off with a
-  // 408 once the header timeout had passed.
-  static constexpr PP::StepId kAnsweringId = P::Meta::Hash::fnv1a("civic.Answering");
-
-  ParseWatch(P::Http::RequestParser& p, size_t max_request_bytes)
-      : parser(&p), http1(*this, ParserLimits(max_request_bytes)) {}
-
-  P::StreamCursor* cursor = nullptr;  // the parser's, once a step has run
-  P::Http::RequestParser* parser;     // the connection's (the peer owns both)
-  Http1Parser http1;                  // reads heads and bodies for Pistache's steps
-  Fields fields;                      // the header fields of the request in progress, as read
-  std::weak_ptr<Connection> connection;
-  std::weak_ptr<P::Tcp::Peer> peer;  // the connection's (which owns this watch)
-  bool read_done = false;            // no more input is read: after the last request, or a refusal
-  bool idle_next = false;  // answers are all written: the timer marks the peer idle next round
-  std::chrono::milliseconds send_timeout{0};
-  std::chrono::milliseconds header_timeout{0};
-  std::chrono::milliseconds body_timeout{0};
-  // Answers a request that did not arrive in time (408 problem) and ends the connection; set
-  // by the handler. Called on the reactor thread.
-  std::function<void()> on_stall;
-  // The body limit of the route a request's line names (Router::Find; set by the handler),
-  // asked only when a head declares more than `smallest_body_limit` or a chunked body.
-  std::function<size_t(P::Http::Method, const std::string&)> route_body_limit;
-  size_t smallest_body_limit = 0;
-
-  // Pistache's request-line step reads the line next (method, target, query, version), and
-  // refuses an unknown method or version with its own texts (RefusalFor).
-  CallbackResult OnRequestLine(std::string_view, std::string_view, std::string_view) override {
-    return CallbackResult::Pause();
-  }
-  CallbackResult OnHeaderField(std::string_view name, std::string_view value) override {
-    fields.emplace_back(std::string(name), std::string(value));
-    return CallbackResult::Continue();
-  }
-  // The body limit is the server's (the parser's default) unless the head declares more than
-  // the smallest route limit, or a chunked body: then the limit of the route the line names.
-  CallbackResult OnHeadersComplete(const RequestHead& head) override {
-    if (route_body_limit &&
-        (head.chunked || head.content_length.value_or(0) > smallest_body_limit)) {
-      http1.SetBodyLimit(route_body_limit(parser->request.method(), parser->request.resource()));
-    }
-    // The body's room at once, as Pistache's body step reserved it (within the limit only).
-    if (head.content_length && *head.content_length <= http1.body_limit()) {
-      MessageBody::Of(parser->request).reserve(static_cast<size_t>(*head.content_length));
-    }
-    return CallbackResult::Pause();  // Pistache's header step is over: its body step is next
-  }
-  CallbackResult OnBodyData(std::string_view data) override {
-    MessageBody::Of(parser->request).append(data);
-    return CallbackResult::Continue();
-  }
-  CallbackResult OnMessageComplete() override { return CallbackResult::Continue(); }
-};
-
-class WatchedStep : public PP::Step {
- public:
-  WatchedStep(P::Http::Message* for_message, std::unique_ptr<PP::Step> inner,
-              std::shared_ptr<ParseWatch> watch)
-      : PP::Step(for_message), inner_(std::move(inner)), watch_(std::move(watch)) {}
-
-  // Called by Pistache's timer only (TransportImpl::checkIdlePeers, on the reactor thread), to
-  // choose the timeout that applies: none while the connection owes answers; the keep-alive
-  // timeout once they are written, counted from then (Pistache counts from when the request
-  // was read, which would close a connection at once after an answer that took longer); and
-  // a client that takes none of its answer's bytes for send_timeout is disconnected.
-  PP::StepId id() const override;
-  // The wrapped step's own id, whatever the connection owes.
-  PP::StepId inner_id() const { return inner_->id(); }
-
-  // The request line is checked by our parser, then read by Pistache's step (which also
-  // refuses an unknown method before the line has ended, as before). The head and the body are
-  // read by our parser alone: Pistache's header step made a typed header (and its parse) for
-  // each line, and its body step trusted Content-Length and reserved a chunk's declared size
-  // before any limit (http1_parser.hpp, request_head.cpp, chunked_body.cpp say what each
-  // refuses and why).
-  PP::State apply(P::StreamCursor& cursor) override {
-    watch_->cursor = &cursor;
-    const PP::StepId id = inner_->id();
-    if (id == PP::RequestLineStep::Id) {
-      // onInput drops empty lines before a request line, so the parser consumes exactly the
-      // line that Pistache's step reads.
-      if (watch_->http1.at_message_start()) {
-        Parse(cursor, /*advance=*/false);
-      }
-      return inner_->apply(cursor);
-    }
-    if (id == PP::HeadersStep::Id) {
-      return Parse(cursor, /*advance=*/true) == ParseStatus::kPaused ? PP::State::Next
-                                                                     : PP::State::Again;
-    }
-    if (id == PP::BodyStep::Id) {
-      return Parse(cursor, /*advance=*/true) == ParseStatus::kDone ? PP::State::Done
-                                                                   : PP::State::Again;
-    }
-    return inner_->apply(cursor);
-  }
-
- private:
-  // Has our parser read the bytes at the cursor; with `advance` the cursor moves past what it
-  // consumed. Throws its refusal (Raise).
-  ParseStatus Parse(P::StreamCursor& cursor, bool advance) {
-    const ParseResult result =
-        watch_->http1.Execute(std::string_view(cursor.offset(), cursor.remaining()));
-    if (result.status == ParseStatus::kError) {
-      Raise(watch_->http1.error());
-    }
-    if (advance && result.consumed > 0) {
-      cursor.advance(result.consumed);
-    }
-    return result.status;
-  }
-
-  std::unique_ptr<PP::Step> inner_;
-  std::shared_ptr<ParseWatch> watch_;
-};
-
-// Which of Pistache's steps the parser is at (its steps are wrapped: see WatchOf).
-PP::StepId StepOf(P::Http::RequestParser& parser) {
-  return static_cast<const WatchedStep*>(parser.step())->inner_id();
-}
-
-// Whether the parser holds nothing of a next request.
-bool AtRequestStart(P::Http::RequestParser& parser, const ParseWatch& watch) {
-  return StepOf(parser) == PP::RequestLineStep::Id &&
-         (watch.cursor == nullptr || watch.cursor->remaining() == 0);
-}
-
-PP::StepId WatchedStep::id() const {
-  const auto connection = watch_->connection.lock();
-  // A request that began and did not arrive whole in time gets our 408 (a problem) before
-  // Pistache's timer, which reads its clock just before this call, would send its bare one
-  // (by this later clock the request is at least as late). Not while answers are owed.
-  const bool in_progress = watch_->http1.in_trailer() || !AtRequestStart(*watch_->parser, *watch_);
-  if (!watch_->read_done && in_progress && watch_->on_stall &&
-      (connection == nullptr || !connection->busy())) {
-    const auto limit =
-        inner_->id() == PP::BodyStep::Id ? watch_->body_timeout : watch_->header_timeout;
-    if (std::chrono::steady_clock::now() - watch_->parser->time() > limit) {
-      watch_->on_stall();
-      return ParseWatch::kAnsweringId;
-    }
-  }
-  if (connection == nullptr) {
-    return inner_->id();
-  }
-  if (connection->Stalled(std::chrono::steady_clock::now(), watch_->send_timeout)) {
-    spdlog::debug("http: a client took nothing for {} ms: disconnected",
-                  watch_->send_timeout.count());
-    connection->Fail();
-    return ParseWatch::kAnsweringId;
-  }
-  if (connection->busy()) {
-    return ParseWatch::kAnsweringId;
-  }
-  // Pistache measured this round from the old clock and reads the idle flag after this call:
-  // the clock restarts now, the flag is set next round.
-  if (connection->TakeSettled() && AtRequestStart(*watch_->parser, *watch_)) {
-    watch_->parser->reset();  // empty: this only restarts its clock
-    watch_->idle_next = true;
-    return ParseWatch::kAnsweringId;
-  }
-  if (watch_->idle_next) {
-    watch_->idle_next = false;
-    if (auto peer = watch_->peer.lock();
-        peer != nullptr && AtRequestStart(*watch_->parser, *watch_)) {
-      peer->setIdle(true);
-      return ParseWatch::kAnsweringId;
-    }
-  }
-  return inner_->id();
-}
-
-// The connection's watch, its parser's steps wrapped on first use. Call on the reactor thread.
-std::shared_ptr<ParseWatch> WatchOf(const std::shared_ptr<P::Tcp::Peer>& peer,
-                                    P::Http::RequestParser& parser, size_t max_request_bytes,
-                                    std::chrono::milliseconds send_timeout) {
-  if (auto data = peer->tryGetData(ParseWatch::kKey)) {
-    return std::static_pointer_cast<ParseWatch>(data);
-  }
-  auto watch = std::make_shared<ParseWatch>(parser, max_request_bytes);
-  watch->peer = peer;
-  watch->send_timeout = send_timeout;
-  for (auto& step : ParserSteps::Of(parser)) {
-    step = std::make_unique<WatchedStep>(&parser.request, std::move(step), watch);
-  }
-  peer->putData(ParseWatch::kKey, watch);
-  return watch;
 }
 
 class Handler : public P::Http::Handler {
