@@ -94,7 +94,9 @@ Http1Parser::Step Http1Parser::ReadChunkSize(std::string_view input, size_t& con
   if (line.size == 0) {
     state_ = State::kTrailer;
     trailer_line_ = 0;
-    trailer_line_cr_ = false;
+    trailer_cr_ = false;
+    trailer_bytes_ = 0;
+    trailer_fields_ = 0;
     return Accept(callbacks_.OnMessageComplete()) ? Step::kDone : Step::kError;
   }
   body_left_ = line.size;
@@ -131,25 +133,44 @@ Http1Parser::Step Http1Parser::ReadChunkDataEnd(std::string_view input, size_t& 
   return Step::kNext;
 }
 
-// The trailer section (fields, then an empty line) is skipped, line by line, as it comes; it
-// ends at a line that is empty or a lone CR.
+// The trailer section (fields, then an empty line) is skipped, line by line, as it comes. Its
+// lines end in CRLF like the head's (a bare LF or CR is a 400: read as a line end, it would let a
+// request hide in the trailer from a proxy that reads CRLF only), and it has the head's limits:
+// kMaxHeaderBytes in all and kMaxHeaderFields lines (431), each line at most
+// max_trailer_line_bytes (400).
 Http1Parser::Step Http1Parser::SkipTrailer(std::string_view input, size_t& consumed) {
   for (size_t i = 0; i < input.size(); ++i) {
     const char c = input[i];
+    consumed = i + 1;
+    if (++trailer_bytes_ > kMaxHeaderBytes) {
+      return Fail(431, "its chunked body's trailer section is longer than the limit");
+    }
+    if (trailer_cr_ && c != '\n') {
+      return Fail(400, "a line of its chunked body's trailer section holds a bare CR");
+    }
     if (c == '\n') {
-      const bool empty = trailer_line_ == 0 || (trailer_line_ == 1 && trailer_line_cr_);
+      if (!trailer_cr_) {
+        return Fail(400, "a line of its chunked body's trailer section ends in a bare LF");
+      }
+      const bool empty = trailer_line_ == 1;  // the line was its CR alone
       trailer_line_ = 0;
-      trailer_line_cr_ = false;
+      trailer_cr_ = false;
       if (empty) {
-        consumed = i + 1;
+        trailer_bytes_ = 0;
+        trailer_fields_ = 0;
         state_ = State::kRequestLine;
         return Step::kDone;
       }
+      if (++trailer_fields_ > kMaxHeaderFields) {
+        return Fail(431, "its chunked body's trailer section has more fields than the limit");
+      }
       continue;
     }
-    trailer_line_cr_ = trailer_line_ == 0 && c == '\r';
+    if (c == '\0') {
+      return Fail(400, "a line of its chunked body's trailer section holds a NUL");
+    }
+    trailer_cr_ = c == '\r';
     if (++trailer_line_ > limits_.max_trailer_line_bytes) {
-      consumed = i + 1;
       return Fail(400, "a line of its chunked body's trailer section is too long");
     }
   }

@@ -9,11 +9,12 @@ namespace civic::http {
 
 namespace {
 
-// Pistache 0.0.5 compares the version with strncmp over the version's own length, so that any
-// prefix of "HTTP/1.0" (the empty one too) reads as HTTP/1.0. The parser reads it the same way,
-// so that it and Pistache's request-line step, which the transport still runs, always agree.
+// Exactly HTTP/1.0 or HTTP/1.1 (RFC 9112 2.3). Pistache 0.0.5 compares the version with strncmp
+// over the version's own length, so that any prefix of "HTTP/1.0" (the empty one too) would
+// read as HTTP/1.0; the line is checked here before Pistache's step reads it, so such a line
+// is refused (505) and the two never disagree on a request they both serve.
 std::optional<HttpVersion> ParseVersion(std::string_view version) {
-  if (version.size() <= 8 && std::string_view("HTTP/1.0").substr(0, version.size()) == version) {
+  if (version == "HTTP/1.0") {
     return HttpVersion::kHttp10;
   }
   if (version == "HTTP/1.1") {
@@ -37,7 +38,9 @@ void Http1Parser::Reset() {
   body_left_ = 0;
   chunked_bytes_ = 0;
   trailer_line_ = 0;
-  trailer_line_cr_ = false;
+  trailer_cr_ = false;
+  trailer_bytes_ = 0;
+  trailer_fields_ = 0;
 }
 
 ParseResult Http1Parser::Execute(std::string_view data) {

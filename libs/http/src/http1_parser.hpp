@@ -156,11 +156,13 @@ class Http1Parser {
   std::optional<HttpVersion> version_;  // of the request in progress (none: not one served)
   size_t scanned_ = 0;  // bytes of the head in progress seen without its end (not consumed)
   uint64_t body_limit_ = 0;
-  uint64_t body_left_ = 0;        // Content-Length bytes, or bytes of the current chunk, to come
-  uint64_t chunked_bytes_ = 0;    // chunk data read so far
-  size_t trailer_line_ = 0;       // bytes of the trailer line in progress
-  bool trailer_line_cr_ = false;  // ... which so far is exactly "\r"
-  std::string name_;              // a header name, lowercased (kept to reuse its memory)
+  uint64_t body_left_ = 0;      // Content-Length bytes, or bytes of the current chunk, to come
+  uint64_t chunked_bytes_ = 0;  // chunk data read so far
+  size_t trailer_line_ = 0;     // bytes of the trailer line in progress, its CR included
+  bool trailer_cr_ = false;     // the trailer's last byte was a CR
+  size_t trailer_bytes_ = 0;    // of the trailer section so far
+  size_t trailer_fields_ = 0;   // lines of the trailer section so far
+  std::string name_;            // a header name, lowercased (kept to reuse its memory)
 };
 
 // The path of a request target: an absolute-form target ("http://host:port/path", RFC 9112

@@ -19,7 +19,4 @@ int JsonDepth(std::string_view text, int limit);
 // would settle silently for the last value. Throws what nlohmann::json::parse throws.
 nlohmann::json ParseJsonBody(const std::string& body, std::string& repeated);
 
-// Whether `content_type` names JSON: application/json or any type ending in +json.
-bool IsJsonMediaType(const std::optional<std::string>& content_type);
-
 }  // namespace civic::http

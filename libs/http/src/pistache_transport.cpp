@@ -24,6 +24,7 @@
 #include "pistache_steps.hpp"
 #include "refusal.hpp"
 #include "server_impl.hpp"
+#include "wire_format.hpp"
 
 namespace civic::http {
 
@@ -103,6 +104,7 @@ class PistacheWriter : public FallbackWriter {
 
   void Send(Response response, bool close, bool head_only) override {
     auto& headers = writer_.headers();
+    SetHeader(headers, "Date", HttpDate());  // as every answer (wire_format.hpp)
     for (auto& [name, value] : response.headers) {
       SetHeader(headers, std::move(name), std::move(value));
     }

@@ -2,6 +2,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "civic/sqlite/sqlite.hpp"
@@ -31,6 +34,24 @@ uint64_t Backup(const std::string& db_path, const std::string& dest_path) {
   }
   const std::string partial = dest_path + ".partial";
   fs::remove(partial);  // of an earlier backup that did not finish
+  // Made empty, for its owner only, before a byte is written into it (the copy holds what the
+  // database holds: voter hashes, key hashes, contacts); VACUUM INTO fills an empty file.
+  const int fd =
+      ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw std::runtime_error("cannot create " + partial + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  struct RemoveUnlessKept {
+    const std::string& path;
+    bool kept = false;
+    ~RemoveUnlessKept() {
+      if (!kept) {
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+      }
+    }
+  } cleanup{partial};
   {
     Options options;
     options.read_only = true;
@@ -48,11 +69,12 @@ uint64_t Backup(const std::string& db_path, const std::string& dest_path) {
                   "sqlite: the copy of " + db_path + " failed its check: " + verdict);
     }
   }
-  // The copy holds what the database holds (voter hashes, key hashes, contacts): its owner's.
-  fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write,
-                  fs::perm_options::replace);
   SyncPath(partial, false);
-  fs::rename(partial, dest_path);
+  // Renamed only where nothing is: a file made at dest_path meanwhile is not replaced.
+  if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, dest_path.c_str(), RENAME_NOREPLACE) != 0) {
+    throw std::runtime_error("cannot move the copy to " + dest_path + ": " + std::strerror(errno));
+  }
+  cleanup.kept = true;
   const fs::path parent = fs::absolute(dest_path).parent_path();
   SyncPath(parent.string(), true);
   return fs::file_size(dest_path);

@@ -250,6 +250,7 @@ std::optional<std::string> App::NotReadyReason() {
 
 void App::Close() {
   std::call_once(closed_, [this] {
+    export_votes_->BeginStop();  // first: no export starts while the rest stops
     sync_->Stop();
     streams_->Stop();
     export_votes_->Stop();

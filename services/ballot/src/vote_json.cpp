@@ -311,15 +311,24 @@ class VoteReader {
 // whole body, trailing bytes included, before any event is given.
 class SimdjsonSax {
  public:
+  static constexpr size_t kKeptParserBytes = 64 * 1024;
+
   enum class Result { kParsed, kStopped, kLeftToParser };
 
   explicit SimdjsonSax(VoteReader& reader) : reader_(reader) {}
 
   Result Run(std::string_view body) {
-    // One parser per thread: it keeps its buffers (up to the largest body seen) between calls.
-    thread_local simdjson::dom::parser parser;
+    // A parser keeps buffers of about 15 bytes per byte of the largest body it read. Each
+    // thread keeps one for single votes and small batches; a larger batch (up to 1 MiB) gets
+    // its own, freed after it, so that no thread holds ~15 MiB for the rest of the process.
+    thread_local simdjson::dom::parser small_parser;
+    std::optional<simdjson::dom::parser> large_parser;
+    simdjson::dom::parser* parser = &small_parser;
+    if (body.size() > kKeptParserBytes) {
+      parser = &large_parser.emplace();
+    }
     simdjson::dom::element root;
-    if (parser.parse(body.data(), body.size(), /*realloc_if_needed=*/true).get(root) !=
+    if (parser->parse(body.data(), body.size(), /*realloc_if_needed=*/true).get(root) !=
         simdjson::SUCCESS) {
       return Result::kLeftToParser;
     }

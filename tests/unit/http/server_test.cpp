@@ -792,7 +792,8 @@ TEST_CASE("HTTP: a head or a body over its limit is refused before it is read, n
     INFO(response_head + body);
     CHECK(response_head.rfind("HTTP/1.1 " + status + " ", 0) == 0);
     CHECK(response_head.find("Connection: Close\r\n") != std::string::npos);
-    CHECK(raw.ReadToEnd(std::chrono::milliseconds(5000)) >= 0);  // then the connection ends
+    CHECK(raw.ReadToEnd(std::chrono::milliseconds(5000)) ==
+          0);  // then the connection ends, nothing after
     const json problem = json::parse(body);
     CHECK(problem["title"] != "Error");  // the status's own reason phrase
     return problem;
@@ -876,7 +877,7 @@ TEST_CASE("HTTP: framing is read as RFC 9112 says: chunked alone, one Host, abso
       body);
   auto [old_head, old_body] = old.ReadResponse();
   CHECK(old_head.find(" 400 ") != std::string::npos);
-  CHECK(old.ReadToEnd(std::chrono::milliseconds(5000)) >= 0);
+  CHECK(old.ReadToEnd(std::chrono::milliseconds(5000)) == 0);
 
   // An absolute-form target is its path (RFC 9112 3.2.2).
   auto [absolute, absolute_body] = answer("GET http://127.0.0.1:" + std::to_string(f.port) +

@@ -1,6 +1,5 @@
 #include "handlers/common.hpp"
 
-#include <cctype>
 
 #include "award_json.hpp"
 #include "civic/domain/validation.hpp"
@@ -10,25 +9,6 @@ namespace civic::ballot {
 
 using http::Request;
 using http::Response;
-
-namespace {
-
-bool IsJsonMediaType(const std::optional<std::string>& content_type) {
-  if (!content_type) {
-    return false;
-  }
-  std::string media = content_type->substr(0, content_type->find(';'));
-  while (!media.empty() && media.back() == ' ') {
-    media.pop_back();
-  }
-  for (char& c : media) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return media == "application/json" ||
-         (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0);
-}
-
-}  // namespace
 
 std::optional<int64_t> ParseId(const std::string& text) {
   if (text.empty() || text.size() > 10) {
@@ -86,7 +66,7 @@ std::optional<Response> CheckProtocol(const Request& request) {
 }
 
 std::optional<Response> BodyProblem(const Request& request, const ParsedVotes& parsed) {
-  if (!IsJsonMediaType(request.Header("content-type"))) {
+  if (!http::IsJsonMediaType(request.Header("content-type"))) {
     return http::ErrorResponse(
         Error::UnsupportedMediaType("The body must be JSON (Content-Type: application/json)."));
   }

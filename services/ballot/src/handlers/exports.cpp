@@ -118,13 +118,20 @@ void ExportVotes::Run(int64_t award_id, http::ResponseStream& stream) {
   stream.End();
 }
 
+void ExportVotes::BeginStop() { closing_ = true; }
+
 void ExportVotes::Stop() {
-  std::lock_guard<std::mutex> lock(exports_mu_);
-  closing_ = true;
-  for (auto& job : exports_) {
+  BeginStop();
+  std::vector<ExportJob> jobs;
+  {
+    // Taken out under the lock, joined without it: an export request meanwhile is refused at
+    // once (closing_) instead of waiting on the lock for every export to end.
+    std::lock_guard<std::mutex> lock(exports_mu_);
+    jobs.swap(exports_);
+  }
+  for (auto& job : jobs) {
     job.thread.join();
   }
-  exports_.clear();
 }
 
 }  // namespace civic::ballot

@@ -29,7 +29,9 @@ class ExportVotes {
   ExportVotes& operator=(const ExportVotes&) = delete;
 
   void operator()(http::Request&& request, http::Responder responder);
-  // Ends the exports in progress (their streams end early) and refuses new ones. Idempotent.
+  // Refuses new exports (503) and makes the ones in progress end early, at once.
+  void BeginStop();
+  // BeginStop, then waits for the exports in progress to end. Idempotent.
   void Stop();
 
  private:
