@@ -1,6 +1,5 @@
 #include "handlers/common.hpp"
 
-
 #include "award_json.hpp"
 #include "civic/domain/validation.hpp"
 #include "civic/http/problem.hpp"
