@@ -134,6 +134,10 @@ TEST_CASE("Ballot keys: a voting client votes in its awards only; revoked, it is
       client->Get("/v1/ballot/audit-events", {{"Authorization", "Bearer " + kMobileKey}});
   REQUIRE(not_theirs);
   CHECK(not_theirs->status == 403);
+  auto nobody = client->Get("/v1/ballot/audit-events");
+  REQUIRE(nobody);
+  CHECK(nobody->status == 401);
+  CHECK(nobody->get_header_value("WWW-Authenticate") == "Bearer realm=\"civic\"");
 
   // Revoked at the events API: refused within one sync interval (200 ms here).
   events.SetKeys(json::array({Key(11, kMobileKey, "voting_client", {7}, "2026-12-07T00:00:00Z"),
