@@ -4,7 +4,8 @@
 # each test by its name, so no name may begin with '-'.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if grep -rn --include='*.cpp' -E 'TEST_CASE\(\s*"-' tests; then
-  echo "check-test-names: the test names above begin with '-'; Catch2 would read them as options" >&2
+# -z: a name on the line after TEST_CASE( counts too.
+if grep -rlz --include='*.cpp' -P '(TEST_CASE|SCENARIO|TEST_CASE_METHOD\([^,]*,)\(?\s*"-' tests; then
+  echo "check-test-names: the files above hold a test name beginning with '-', which Catch2 would read as an option" >&2
   exit 1
 fi
