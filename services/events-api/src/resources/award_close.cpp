@@ -177,7 +177,7 @@ void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
             }
             const Instant now = clock.Now();
             if (auto reason = CloseError(*current, now)) {
-              return http::ErrorResponse(Error::Conflict(*reason));
+              return http::ErrorResponse(Error::Conflict(*reason).WithKind("award-not-closable"));
             }
             if (!results) {
               return Unavailable("The award changed while it was being closed; retry.");
