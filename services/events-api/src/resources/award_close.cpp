@@ -21,6 +21,7 @@ http::Response Unavailable(const std::string& detail) {
 
 // The final results of award `id` from the ballot, or the problem to answer.
 Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, int64_t id,
+                                                  const http::Correlation& correlation,
                                                   http::Response& problem) {
   if (!ballot.configured()) {
     problem = http::ErrorResponse(Error::Unavailable(
@@ -28,7 +29,7 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
         "CIVIC_EVENTS_BALLOT_ADMIN_KEY), so the final results cannot be fetched."));
     return Error::Unavailable("not configured");
   }
-  const BallotAnswer answer = ballot.FinalResults(id);
+  const BallotAnswer answer = ballot.FinalResults(id, correlation);
   if (answer.status == 0) {
     spdlog::warn("close of award {}: the ballot at {} did not answer: {}", id, ballot.url(),
                  answer.error);
@@ -163,7 +164,7 @@ void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
           std::optional<std::vector<NominationTally>> results;
           if (award && !CloseError(*award, clock.Now())) {
             http::Response problem;
-            auto fetched = FetchResults(ballot, *id, problem);
+            auto fetched = FetchResults(ballot, *id, http::CorrelationOf(request), problem);
             if (!fetched.ok()) {
               return problem;  // 5xx: not remembered under the Idempotency-Key
             }
