@@ -7,7 +7,7 @@
 #    directory, and an operators' allow list holding only 192.0.2.1), in front of both services:
 #    redirect to HTTPS, votes, a gzip'd list, a live-results stream that arrives unbuffered, the
 #    request id, problem+json 413, 403 (/metrics from an address not allowed), 502 (ballot
-#    stopped) and 429 (limit_req).
+#    stopped), 504 (a ballot that never answers) and 429 (limit_req).
 # Usage: check-nginx.sh EVENTS_API_BIN BALLOT_BIN
 set -euo pipefail
 events_bin="$1"
@@ -78,6 +78,7 @@ sed -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
     -e "s|server 127.0.0.1:8080;|server 127.0.0.1:$events_port;|" \
     -e "s|server 127.0.0.1:8081;|server 127.0.0.1:$ballot_port;|" \
     -e "s|/var/log/nginx/|$work/|" \
+    -e "s|^proxy_read_timeout 30s;|proxy_read_timeout 2s;|" \
     -e "s|^  127.0.0.1    1;|  192.0.2.1    1;|" \
     -e "/^  ::1          1;/d" \
     -e "/^  10.0.0.0\/8   1;/d" \
@@ -215,4 +216,13 @@ stopped=$(c -D - -o /dev/null -H "X-Request-Id: edge-502" "$vote_url/v1/awards/$
   tr -d '\r' | sed -n 's/^x-request-id: //Ip')
 [ "$stopped" = "edge-502" ] || fail "nginx's 502 did not carry the request id: $stopped"
 
-echo "nginx: nginx -t as shipped; redirect, votes, stream, gzip, request id, 413, 403, 429, 502 OK"
+# A ballot that takes connections and never answers (a listener that accepts nothing): 504
+# once the read timeout (2 s in this copy) has passed.
+python3 -c "import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $ballot_port)); s.listen(64); time.sleep(30)" &
+pids+=($!)
+sleep 0.3
+expect_problem 504 "$vote_url/v1/awards/$award/results"
+
+echo "nginx: nginx -t as shipped; redirect, votes, stream, gzip, request id, 413, 403, 429, 502, 504 OK"
