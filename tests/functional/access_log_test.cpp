@@ -320,3 +320,16 @@ TEST_CASE("Request ids: the events API's call to the ballot and the ballot's syn
   }
   CHECK(periodic);
 }
+
+TEST_CASE("Access log: an unknown --log-format or --access-log stops the service, naming it",
+          "[access-log]") {
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--log-format", "yaml"}, {"--access-log", "maybe"}}) {
+    civic::test::ServiceOptions options;
+    options.args = {flag, value};
+    options.expect_listening = false;
+    Service events{civic::test::EventsApiBinary(), options};
+    CHECK(events.WaitExit() != 0);
+    CHECK(Contains(events.Stderr(), flag));
+  }
+}
