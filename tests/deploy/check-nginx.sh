@@ -59,7 +59,7 @@ start() {  # name, then the command: waits for its "listening on" line
   done
   echo "$name did not start"; cat "$work/$name.err"; exit 1
 }
-port_of() { grep -o '127.0.0.1:[0-9]*' "$work/$1.out" | head -1 | cut -d: -f2; }
+port_of() { grep -o '127.0.0.1:[0-9]*' "$work/$1.out" | sed -n '1s/.*://p'; }
 CIVIC_EVENTS_ADMIN_KEY="$admin_key" CIVIC_EVENTS_BALLOT_ADMIN_KEY="$ballot_admin_key" \
   start events "$events_bin" --host 127.0.0.1 --port 0 --data-dir "$work/events"
 events_port=$(port_of events)
@@ -153,12 +153,12 @@ vote() {  # voter: prints the status
     -d "{\"voter\":\"$1\",\"nomination\":$nomination,\"nominee\":$nominee}" \
     "$vote_url/v1/awards/$award/votes"
 }
-for _ in $(seq 1 50); do grep -q '^data:' "$work/stream" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 150); do grep -q '^data:' "$work/stream" 2>/dev/null && break; sleep 0.1; done
 [ "$(grep -c '^data:' "$work/stream")" -ge 1 ] || fail "no first event on the stream"
 for i in 1 2 3; do
   [ "$(vote "resident-$i")" = 201 ] || fail "vote $i was not counted"
 done
-for _ in $(seq 1 50); do grep -q '"votes":3' "$work/stream" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 150); do grep -q '"votes":3' "$work/stream" 2>/dev/null && break; sleep 0.1; done
 grep -q '"votes":3' "$work/stream" || fail "the stream did not show the votes while open: $(cat "$work/stream")"
 kill "$stream_pid" 2>/dev/null || true
 
@@ -196,16 +196,17 @@ expect_problem 403 -H "Authorization: Bearer $ballot_admin_key" "$events_url/v1/
 [ "$(c -o /dev/null -w '%{http_code} %{content_type}' "$vote_url/v1/awards/999999/results")" = \
   "404 application/problem+json" ] || fail "the ballot's own 404"
 
-# limit_req: a burst of votes from one address over 20 r/s + 40 gets 429s, as problem+json.
+# limit_req: a burst of 200 votes from one address over 20 r/s + 40 gets 429s, as problem+json.
 mkdir -p "$work/burst"
-transfers=(); for i in $(seq 1 120); do transfers+=("$vote_url/v1/awards/$award/votes" -o "$work/burst/$i"); done
+transfers=(); for i in $(seq 1 200); do transfers+=("$vote_url/v1/awards/$award/votes" -o "$work/burst/$i"); done
 vote_args=(-H "Authorization: Bearer $client_key" -H "Content-Type: application/json"
   -d "{\"voter\":\"burst\",\"nomination\":$nomination,\"nominee\":$nominee}")
-codes=$(c --no-progress-meter --parallel --parallel-max 60 -w '%{http_code} %{content_type}\n' \
+codes=$(c --no-progress-meter --parallel --parallel-max 100 -w '%{http_code} %{content_type}\n' \
   "${vote_args[@]}" "${transfers[@]}")
 limited=$(grep -c '^429 application/problem+json$' <<<"$codes" || true)
-[ "$limited" -gt 0 ] || fail "no 429 problem in a burst of 120 votes: $(sort <<<"$codes" | uniq -c)"
-body=$(grep -l '"status":429' "$work"/burst/* | head -1)
+[ "$limited" -gt 0 ] || fail "no 429 problem in a burst of 200 votes: $(sort <<<"$codes" | uniq -c)"
+body=""
+for f in "$work"/burst/*; do grep -q '"status":429' "$f" && { body="$f"; break; }; done
 [ -n "$body" ] && [ "$(json_field "['title']" <"$body")" = "Too Many Requests" ] ||
   fail "the 429 body: $(cat "${body:-/dev/null}")"
 
@@ -220,9 +221,10 @@ stopped=$(c -D - -o /dev/null -H "X-Request-Id: edge-502" "$vote_url/v1/awards/$
 # once the read timeout (2 s in this copy) has passed.
 python3 -c "import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $ballot_port)); s.listen(64); time.sleep(30)" &
+s.bind(('127.0.0.1', $ballot_port)); s.listen(64); open('$work/blackhole.ready', 'w').close()
+time.sleep(30)" &
 pids+=($!)
-sleep 0.3
+for _ in $(seq 1 100); do [ -e "$work/blackhole.ready" ] && break; sleep 0.05; done
 expect_problem 504 "$vote_url/v1/awards/$award/results"
 
 echo "nginx: nginx -t as shipped; redirect, votes, stream, gzip, request id, 413, 403, 429, 502, 504 OK"

@@ -22,7 +22,8 @@ void Server::Impl::RunSync(const SyncHandler& handler, Request& request, Respond
   try {
     response = handler(request);
   } catch (const std::exception& e) {
-    spdlog::error("http: {} {} failed: {}", ToString(request.method), request.route, e.what());
+    spdlog::error("http: {} {} failed (request id {}): {}", ToString(request.method), request.route,
+                  request.request_id, e.what());
     response = ProblemResponse(500, "An unexpected error occurred; it has been logged.");
   }
   responder.Send(std::move(response));

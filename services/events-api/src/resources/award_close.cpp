@@ -31,8 +31,8 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
   }
   const BallotAnswer answer = ballot.FinalResults(id, correlation);
   if (answer.status == 0) {
-    spdlog::warn("close of award {}: the ballot at {} did not answer: {}", id, ballot.url(),
-                 answer.error);
+    spdlog::warn("close of award {} (request id {}): the ballot at {} did not answer: {}", id,
+                 correlation.request_id, ballot.url(), answer.error);
     problem = Unavailable("The ballot could not be reached (" + answer.error +
                           "); nothing changed. Retry shortly.");
     return Error::Unavailable(answer.error);
@@ -45,7 +45,8 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
     return Error::Unavailable("ballot 409");
   }
   if (answer.status != 200) {
-    spdlog::warn("close of award {}: the ballot answered {}", id, answer.status);
+    spdlog::warn("close of award {} (request id {}): the ballot answered {}", id,
+                 correlation.request_id, answer.status);
     problem = http::ErrorResponse(
         Error::UpstreamFailed("The ballot answered " + std::to_string(answer.status) +
                               " to the final results request; nothing changed."));
@@ -53,8 +54,8 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
   }
   auto results = ParseFinalResults(answer.body, id);
   if (!results.ok()) {
-    spdlog::warn("close of award {}: unusable results from the ballot: {}", id,
-                 results.error().message);
+    spdlog::warn("close of award {} (request id {}): unusable results from the ballot: {}", id,
+                 correlation.request_id, results.error().message);
     problem =
         http::ErrorResponse(Error::UpstreamFailed("The ballot's final results are unusable (" +
                                                   results.error().message + "); nothing changed."));
