@@ -201,6 +201,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
       keys_(config.voter_key),
       api_keys_(config.client_key, config.admin_key, clock),
       db_(OpenAtStart(db_path_, start_)),
+      catalog_(&metrics_.votes_accepted),
       award_store_(db_path_, start_.immutable),
       reader_(db_path_, start_.immutable) {
   sync_ = std::make_unique<AwardSync>(config_.events_url, config_.admin_key,

@@ -253,17 +253,30 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
     for (const PendingVote& vote : batch) {
       index_.Prefetch(vote.key);
     }
+    // The accepted-votes counter of each award, once per run of its votes in the batch.
+    metrics::Counter* accepted = nullptr;
+    double run = 0;
     for (const PendingVote& vote : batch) {
       const VoteRecord& r = vote.record;
       index_.MarkCommitted(vote.key, static_cast<uint32_t>(r.nominee_id), r.seq);
       counts.Add(r.award_id, r.nomination_id, r.nominee_id);
+      if (vote.accepted != accepted) {
+        if (accepted != nullptr) {
+          accepted->Inc(run);
+        }
+        accepted = vote.accepted;
+        run = 0;
+      }
+      ++run;
+    }
+    if (accepted != nullptr) {
+      accepted->Inc(run);
     }
     counts.AddTo(tallies_);
     if (!healthy()) {
       healthy_.store(true, std::memory_order_release);
       metrics_.storage_healthy.Set(1);
     }
-    metrics_.votes_accepted.Inc(static_cast<double>(batch.size()));
     // Durable, marked and counted: the answers go out on the answer thread while this one
     // starts the next commit.
     {

@@ -37,7 +37,8 @@ struct PendingVote {
   DedupKey key;
   std::string receipt;  // computed by the request thread
   std::shared_ptr<VoteCompletion> completion;
-  uint32_t index = 0;  // in the completion
+  uint32_t index = 0;                    // in the completion
+  metrics::Counter* accepted = nullptr;  // the award's accepted-votes counter (AwardView), or null
 };
 
 // A request whose answer rests on a vote not yet durable (a retry of a pending vote, or K
