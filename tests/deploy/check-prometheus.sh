@@ -4,7 +4,8 @@
 # are up, every recording rule and alert evaluates without an error (GET /api/v1/rules: health
 # "ok"), and every panel query of deploy/grafana/civic-platform.json answers without an error
 # (check-dashboard.py), votes by award with a series: an award is set up at the events API and a
-# few votes are cast at the ballot first. Bounded: about 90 s at most.
+# few votes are cast at the ballot first; and docs/operations.md names every metric the services
+# expose and every alert. Bounded: about 90 s at most.
 # Usage: check-prometheus.sh EVENTS_API_BIN BALLOT_BIN
 set -euo pipefail
 events_bin="$1"
@@ -113,4 +114,13 @@ for record in $(sed -nE 's/^ *- record: *([^ ]+).*/\1/p' "$rules"); do
     { echo "query $record failed"; exit 1; }
 done
 echo "prometheus: both targets up, $rule_count rules evaluated without an error"
+# docs/operations.md says what every metric the services expose and every alert means.
+operations="$here/../../docs/operations.md"
+for metric in $(curl -s "http://$events/metrics" "http://$ballot/metrics" |
+  sed -n 's/^# HELP \([^ ]*\) .*/\1/p' | sort -u); do
+  grep -q "\`$metric" "$operations" || { echo "docs/operations.md does not describe $metric"; exit 1; }
+done
+for alert in $(sed -nE 's/^ *- alert: *([^ ]+).*/\1/p' "$rules"); do
+  grep -q "\`$alert\`" "$operations" || { echo "docs/operations.md does not describe $alert"; exit 1; }
+done
 python3 "$here/check-dashboard.py" "$dashboard" "$api" award:ballot_votes_accepted:rate1m
