@@ -24,7 +24,7 @@ namespace {
 // A tmpfs of `bytes` mounted on a fresh directory; unmounted when destroyed.
 class SmallDisk {
  public:
-  explicit SmallDisk(size_t bytes) {
+  explicit SmallDisk(size_t bytes) : bytes_(bytes) {
     const std::string options = Str("size=", bytes);
     mounted_ = mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, options.c_str()) == 0;
   }
@@ -48,8 +48,18 @@ class SmallDisk {
     }
   }
   void Free() { std::filesystem::remove(path() + "/filler"); }
+  // Remounts the file system read-only, or writable again. True when it worked.
+  bool SetReadOnly(bool read_only) {
+    const std::string options = Str("size=", bytes_);
+    unsigned long flags = MS_REMOUNT;
+    if (read_only) {
+      flags |= MS_RDONLY;
+    }
+    return mount("tmpfs", dir_.path().c_str(), "tmpfs", flags, options.c_str()) == 0;
+  }
 
  private:
+  size_t bytes_;
   civic::test::TempDir dir_;
   bool mounted_ = false;
 };
@@ -221,4 +231,38 @@ TEST_CASE("Ballot: restarted on a full disk it starts not ready, serves what it 
   REQUIRE(civic::test::WaitForAward(*client, 7));
   CHECK(civic::test::VotesByNominee(civic::test::Results(*client, 7)) == after);
   CHECK(Status(client->Get("/readyz")) == 200);
+}
+
+TEST_CASE("Ballot: restarted on a read-only file system it starts not ready and recovers",
+          "[ballot][storage]") {
+  SmallDisk disk(8 * 1024 * 1024);
+  if (!disk.mounted()) {
+    WARN("skipped: mounting a tmpfs needs root");
+    return;
+  }
+  FakeEventsApi events;
+  events.Put(SampleAward());
+  auto ballot = std::make_unique<Service>(civic::test::BallotBinary(),
+                                          BallotOptions(events.url(), disk.path()));
+  auto client = ballot->Client();
+  REQUIRE(civic::test::WaitForAward(*client, 7));
+  REQUIRE(Status(Vote(*client, 7, "before", 31, 501)) == 201);
+  const auto before = civic::test::VotesByNominee(civic::test::Results(*client, 7));
+  REQUIRE(ballot->Signal(SIGTERM) == 0);
+
+  REQUIRE(disk.SetReadOnly(true));
+  ballot = std::make_unique<Service>(civic::test::BallotBinary(),
+                                     BallotOptions(events.url(), disk.path()));
+  client = ballot->Client();
+  auto ready = client->Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK(json::parse(ready->body)["detail"] == "storage: not writable");
+  CHECK(civic::test::VotesByNominee(civic::test::Results(*client, 7)) == before);
+  CHECK(Status(Vote(*client, 7, "after", 31, 502)) == 503);
+
+  REQUIRE(disk.SetReadOnly(false));
+  REQUIRE(civic::test::Eventually([&] { return Status(client->Get("/readyz")) == 200; },
+                                  std::chrono::seconds(20)));
+  CHECK(Status(Vote(*client, 7, "after", 31, 502)) == 201);
 }
