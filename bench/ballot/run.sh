@@ -45,7 +45,11 @@ batches() {
   VOTER_PREFIX="$1" BATCH_SIZE="$BATCH_SIZE" wrk -t"$WRK_THREADS" -c"$BATCH_CONNECTIONS" \
     -d"$DURATION" --latency -s bench/ballot/batch.lua "http://127.0.0.1:$port" | grep votes_per_s
 }
-metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# The sum of a metric's samples over its labels (ballot_votes_accepted_total is by award).
+metric() {
+  curl -s "http://127.0.0.1:$port/metrics" |
+    awk -v m="$1" '$1 == m || index($1, m "{") == 1 {s += $2; n++} END {if (n) print s}'
+}
 
 echo "== machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
   "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"

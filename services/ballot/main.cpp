@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   try {
     civic::ballot::LoadSecrets(config, civic::runtime::ProcessEnv);
     spdlog::debug("settings: {}", civic::ballot::Describe(config));
-    civic::runtime::PrepareDataDir(config.server.data_dir);
+    civic::runtime::PrepareDataDir(config.server.data_dir, "ballot.db");
     app = std::make_unique<civic::ballot::App>(config, registry, clock);
   } catch (const std::exception& e) {
     std::cerr << "civic-ballot: " << e.what() << std::endl;

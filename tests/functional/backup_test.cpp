@@ -1,13 +1,16 @@
 // Online backups (`backup` subcommand of both binaries): a copy made while the service runs
 // under load holds every vote acknowledged before it began and only votes that were
-// acknowledged; restored elsewhere, it starts, recounts and answers receipts.
+// acknowledged, and its recount is exactly the acknowledged votes it holds; restored elsewhere,
+// it starts, recounts and answers receipts.
 
 #include <sys/stat.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,7 +33,8 @@ civic::test::ServiceOptions DataDir(const std::string& path) {
   return options;
 }
 
-// Receipts of the votes acknowledged (201) so far, by a load of single votes.
+// Receipts of the votes acknowledged (201) so far, by a load of single votes, with the nominee
+// each was cast for.
 class VoteLoad {
  public:
   explicit VoteLoad(const Service& ballot) {
@@ -38,10 +42,12 @@ class VoteLoad {
       threads_.emplace_back([this, &ballot, t] {
         auto client = ballot.Client();
         for (int i = 0; !stop_.load(); ++i) {
-          auto r = civic::test::Vote(*client, 7, Str("load-", t, "-", i), 31, i % 2 ? 501 : 502);
+          const int64_t nominee = i % 2 ? 501 : 502;
+          auto r = civic::test::Vote(*client, 7, Str("load-", t, "-", i), 31, nominee);
           if (r && r->status == 201) {
             std::lock_guard<std::mutex> lock(mu_);
             receipts_.push_back(json::parse(r->body)["receipt"].get<std::string>());
+            nominee_of_[receipts_.back()] = nominee;
           }
         }
       });
@@ -60,11 +66,16 @@ class VoteLoad {
     std::lock_guard<std::mutex> lock(mu_);
     return receipts_;
   }
+  std::map<std::string, int64_t> nominee_of() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return nominee_of_;
+  }
 
  private:
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::vector<std::string> receipts_;
+  std::map<std::string, int64_t> nominee_of_;  // receipt -> nominee
   std::vector<std::thread> threads_;
 };
 
@@ -92,6 +103,7 @@ TEST_CASE("Backup: a copy of the ballot made under load holds every vote acknowl
   REQUIRE(civic::test::Eventually([&] { return load.receipts().size() >= before.size() + 100; }));
   load.Stop();
   const std::vector<std::string> all = load.receipts();
+  const std::map<std::string, int64_t> acknowledged = load.nominee_of();
 
   // Only its owner may read the copy; a second backup to the same file is refused.
   struct stat info {};
@@ -118,6 +130,43 @@ TEST_CASE("Backup: a copy of the ballot made under load holds every vote acknowl
   // The restored ballot starts from the copy and knows every receipt given before the backup.
   Service second(civic::test::BallotBinary(), BallotOptions(events.url(), restored));
   auto second_client = second.Client();
+
+  // Exactly the acknowledged votes up to the backup's moment: every vote the copy holds was
+  // acknowledged (its receipt, for its nominee), every vote acknowledged before the backup
+  // began is among them, and the copy's recount, nominee by nominee, counts just those.
+  auto exported = second_client->Get("/v1/awards/7/votes.ndjson", civic::test::AdminAuth());
+  REQUIRE(exported);
+  REQUIRE(exported->status == 200);
+  std::map<std::string, int64_t> in_copy;  // receipt -> nominee
+  std::istringstream lines(exported->body);
+  for (std::string line; std::getline(lines, line);) {
+    const json vote = json::parse(line);
+    in_copy[vote["receipt"].get<std::string>()] = vote["nominee_id"].get<int64_t>();
+  }
+  CHECK(in_copy.size() == total);
+  std::map<int64_t, int64_t> expected;  // nominee -> acknowledged votes in the copy
+  for (const auto& [receipt, nominee] : in_copy) {
+    const auto it = acknowledged.find(receipt);
+    INFO(receipt);
+    REQUIRE(it != acknowledged.end());
+    CHECK(it->second == nominee);
+    ++expected[it->second];
+  }
+  for (const std::string& receipt : before) {
+    CHECK(in_copy.count(receipt) == 1);
+  }
+  std::map<int64_t, int64_t> recounted;
+  for (const json& award : counted["awards"]) {
+    for (const json& nomination : award["nominations"]) {
+      for (const json& nominee : nomination["nominees"]) {
+        if (nominee["votes"].get<int64_t>() > 0) {
+          recounted[nominee["id"].get<int64_t>()] = nominee["votes"].get<int64_t>();
+        }
+      }
+    }
+  }
+  CHECK(recounted == expected);
+
   for (const std::string& receipt : before) {
     auto r = second_client->Get("/v1/receipts/" + receipt);
     REQUIRE(r);

@@ -569,7 +569,7 @@ TEST_CASE("Ballot: metrics count votes by outcome, commits, queue, dedup entries
   auto r = client->Get("/metrics");
   REQUIRE(r);
   for (const char* sample :
-       {"ballot_votes_accepted_total 2\n", "ballot_votes_duplicate_total 1\n",
+       {"ballot_votes_accepted_total{award=\"7\"} 2\n", "ballot_votes_duplicate_total 1\n",
         "ballot_votes_rejected_total{reason=\"conflict\"} 1\n",
         "ballot_votes_rejected_total{reason=\"not_found\"} 1\n",
         "ballot_commit_batch_size_count 2\n", "ballot_commit_duration_seconds_bucket{le=\"0.001\"}",

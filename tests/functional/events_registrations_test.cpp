@@ -325,3 +325,47 @@ TEST_CASE("Registrations: concurrent registrations never fill more places than t
   CHECK(std::count(statuses.begin(), statuses.end(), "confirmed") == 3);
   CHECK(std::count(statuses.begin(), statuses.end(), "waitlisted") == kPeople - 3);
 }
+
+namespace {
+
+// The value of `sample` (a name with its labels) in the service's /metrics, or -1.
+double Sample(httplib::Client& client, const std::string& sample) {
+  auto r = client.Get("/metrics");
+  if (!r) {
+    return -1;
+  }
+  const size_t at = r->body.find("\n" + sample + " ");
+  if (at == std::string::npos) {
+    return -1;
+  }
+  return std::stod(r->body.substr(at + sample.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("Registrations: events_registrations_total counts stored outcomes, once per request",
+          "[events][registrations][metrics]") {
+  Rally r;
+  const auto count = [&](const char* outcome) {
+    return Sample(*r.client,
+                  std::string("events_registrations_total{outcome=\"") + outcome + "\"}");
+  };
+  CHECK(count("confirmed") == 0);  // exported before the first registration
+  const int64_t event = r.Event(1);
+  const auto first = r.Register(event, r.Person("Мария Ковалёва"), {{"Idempotency-Key", "m-1"}});
+  REQUIRE(first.status == 201);
+  REQUIRE(first.body["status"] == "confirmed");
+  // A replay of the same request is answered again but stores nothing new: not counted.
+  REQUIRE(r.Register(event, first.body["person_id"].get<int64_t>(), {{"Idempotency-Key", "m-1"}})
+              .status == 201);
+  const auto second = r.Register(event, r.Person("Пётр Гусев"));
+  REQUIRE(second.status == 201);
+  REQUIRE(second.body["status"] == "waitlisted");
+  // A refused one (already registered) is not counted.
+  REQUIRE(r.Register(event, second.body["person_id"].get<int64_t>()).status == 409);
+  REQUIRE(Call(*r.client, "DELETE", Path("/v1/registrations", first.body["id"].get<int64_t>()))
+              .status == 200);
+  CHECK(count("confirmed") == 1);
+  CHECK(count("waitlisted") == 1);
+  CHECK(count("cancelled") == 1);
+}

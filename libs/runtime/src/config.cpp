@@ -106,7 +106,7 @@ int Parse(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
-void PrepareDataDir(const std::string& dir) {
+void PrepareDataDir(const std::string& dir, const std::string& existing_file) {
   namespace fs = std::filesystem;
   if (dir.empty()) {
     throw std::runtime_error("--data-dir: must not be empty");
@@ -120,7 +120,12 @@ void PrepareDataDir(const std::string& dir) {
     throw std::runtime_error("--data-dir: " + dir + " is not a directory");
   }
   if (access(dir.c_str(), W_OK | X_OK) != 0) {
-    throw std::runtime_error("--data-dir: " + dir + " is not writable: " + std::strerror(errno));
+    const int error = errno;
+    if (!existing_file.empty() && access(dir.c_str(), X_OK) == 0 &&
+        fs::is_regular_file(fs::path(dir) / existing_file, ec)) {
+      return;  // the service reads what is there and says it is not ready
+    }
+    throw std::runtime_error("--data-dir: " + dir + " is not writable: " + std::strerror(error));
   }
 }
 

@@ -75,6 +75,22 @@ const char* BeginSql(TransactionMode mode) {
   return "BEGIN IMMEDIATE";
 }
 
+// "file:" URI of `path` with `query`: the characters a URI gives a meaning to are escaped.
+std::string FileUri(const std::string& path, const char* query) {
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri.push_back('%');
+      uri.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
+      uri.push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
+    } else {
+      uri.push_back(c);
+    }
+  }
+  return uri + "?" + query;
+}
+
 }  // namespace
 
 // ---- Error ---------------------------------------------------------------------------------
@@ -133,8 +149,14 @@ Database Database::Open(const std::string& path, const Options& options) {
   flags |= SQLITE_OPEN_EXRESCODE;
 #endif
 
+  const bool immutable = options.read_only && options.immutable && path != ":memory:";
+  std::string target = path;
+  if (immutable) {
+    flags |= SQLITE_OPEN_URI;
+    target = FileUri(path, "immutable=1");
+  }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(target.c_str(), &raw, flags, nullptr);
   // Own the handle at once (sqlite3_open_v2 may allocate one even when it fails).
   Database db(raw, path);
   const std::string context = "sqlite: cannot open database '" + path + "'";

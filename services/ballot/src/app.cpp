@@ -11,6 +11,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sqlite3.h>
+
 #include "ballot_migrations.hpp"
 
 namespace civic::ballot {
@@ -43,6 +45,21 @@ sqlite::Database OpenMigrated(const std::string& path) {
   sqlite::Database db = sqlite::Database::Open(path);
   sqlite::Migrate(db, Migrations());
   return db;
+}
+
+// A failure that says the file cannot be written now (space, permissions), not that it is
+// damaged or of another kind.
+bool IsWriteTrouble(const sqlite::Error& e) {
+  const int code = e.code();
+  return code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_READONLY ||
+         code == SQLITE_CANTOPEN || code == SQLITE_PERM || code == SQLITE_AUTH;
+}
+
+// The WAL holds frames not yet in the database file (a crash): it must be read through it.
+bool WalHasFrames(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path + "-wal", ec);
+  return !ec && size > 0;
 }
 
 }  // namespace
@@ -117,6 +134,65 @@ RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& talli
   return stats;
 }
 
+std::optional<sqlite::Database> App::OpenAtStart(const std::string& path, StartState& start) {
+  try {
+    return OpenMigrated(path);
+  } catch (const sqlite::Error& e) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec || size == 0 || !IsWriteTrouble(e)) {
+      throw;  // nothing to serve, or not a matter of space or permission
+    }
+    start.immutable = !WalHasFrames(path);
+    sqlite::Options options;
+    options.read_only = true;
+    options.immutable = start.immutable;
+    try {
+      const sqlite::Database db = sqlite::Database::Open(path, options);
+      start.schema_version = sqlite::SchemaVersion(db);
+    } catch (const sqlite::Error& read) {
+      throw sqlite::Error(e.code(), e.extended_code(),
+                          std::string(e.what()) + "; nor can it be read: " + read.what());
+    }
+    const int expected = Migrations().back().version;
+    if (start.schema_version != expected) {
+      throw sqlite::Error(e.code(), e.extended_code(),
+                          std::string(e.what()) + "; and its schema (version " +
+                              std::to_string(start.schema_version) + ") needs migrating to " +
+                              std::to_string(expected));
+    }
+    start.problem = StorageProblem(path, e);
+    spdlog::error(
+        "ballot: {} cannot be written ({}): starting not ready, reading it {}; votes are refused "
+        "until storage works again: {}",
+        path, *start.problem, start.immutable ? "immutable" : "read-only", e.what());
+    return std::nullopt;
+  }
+}
+
+std::unique_ptr<VoteLog> App::OpenWriter() {
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    if (storage_closed_) {
+      throw std::runtime_error("ballot: storage is closed");
+    }
+    if (!db_) {
+      // Kept open from now on: with it, the -shm the readers need stays.
+      db_.emplace(OpenMigrated(db_path_));
+    }
+  }
+  // Before anything writes: no immutable read may be running when the WAL starts to fill.
+  reader_.SetWritable();
+  award_store_.SetWritable();
+  auto log = std::make_unique<VoteLog>(db_path_);
+  if (!checkpointer_started_) {
+    checkpointer_->Start();
+    checkpointer_started_ = true;
+  }
+  spdlog::info("ballot: {} can be written again; the vote log is open", db_path_);
+  return log;
+}
+
 App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
     : config_(config),
       clock_(clock),
@@ -124,14 +200,21 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
       metrics_(registry),
       keys_(config.voter_key),
       api_keys_(config.client_key, config.admin_key, clock),
-      db_(OpenMigrated(db_path_)),
-      award_store_(db_path_),
-      reader_(db_path_) {
+      db_(OpenAtStart(db_path_, start_)),
+      catalog_(&metrics_.votes_accepted),
+      award_store_(db_path_, start_.immutable),
+      reader_(db_path_, start_.immutable) {
   sync_ = std::make_unique<AwardSync>(config_.events_url, config_.admin_key,
                                       std::chrono::milliseconds(config_.sync_interval_ms), catalog_,
                                       award_store_, api_keys_, metrics_, clock_);
   const size_t loaded = sync_->LoadStored();
-  award_store_.PurgeAudit(config_.audit_retention_days);
+  if (!start_.problem) {
+    try {
+      award_store_.PurgeAudit(config_.audit_retention_days);
+    } catch (const sqlite::Error& e) {
+      spdlog::warn("ballot: old audit records were not removed: {}", e.what());
+    }
+  }
 
   const auto started = std::chrono::steady_clock::now();
   rebuilt_ = Rebuild(reader_, index_, tallies_);
@@ -145,13 +228,30 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
                   rebuilt_.duplicates);
   }
 
-  log_ = std::make_unique<VoteLog>(db_path_);
+  std::unique_ptr<VoteLog> log;
+  if (!start_.problem) {
+    // A database that opens may still refuse writes (a crash left a WAL on a disk now full):
+    // one probe says whether votes can be taken.
+    try {
+      log = std::make_unique<VoteLog>(db_path_);
+      log->Probe();
+    } catch (const std::exception& e) {
+      start_.problem = StorageProblem(db_path_, e);
+      spdlog::error("ballot: {} cannot be written ({}): starting not ready: {}", db_path_,
+                    *start_.problem, e.what());
+    }
+  }
+  sink_ =
+      std::make_unique<DeferredVoteLog>(db_path_, std::move(log), [this] { return OpenWriter(); });
   checkpointer_ = std::make_unique<Checkpointer>(db_path_, std::chrono::milliseconds(250));
   CommitterOptions options;
   options.max_batch = static_cast<size_t>(config_.commit_max_batch);
   options.max_delay = std::chrono::milliseconds(config_.commit_max_delay_ms);
   committer_ =
-      std::make_unique<Committer>(*log_, index_, tallies_, keys_, metrics_, options, answers_);
+      std::make_unique<Committer>(*sink_, index_, tallies_, keys_, metrics_, options, answers_);
+  if (start_.problem) {
+    committer_->StartUnhealthy(*start_.problem);
+  }
   votes_ = std::make_unique<VoteService>(catalog_, index_, *committer_, keys_, clock_, metrics_,
                                          rebuilt_.max_seq + 1);
   results_ = std::make_unique<ResultsService>(catalog_, tallies_, clock_);
@@ -170,11 +270,14 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
                                             config_.audit_retention_days);
   list_audit_ = std::make_unique<ListAudit>(api_keys_, award_store_);
 
-  registry.AddCallbackGauge("ballot_schema_version", "Schema version of the ballot database.",
-                            [this] {
-                              std::lock_guard<std::mutex> lock(db_mu_);
-                              return db_ ? static_cast<double>(sqlite::SchemaVersion(*db_)) : 0.0;
-                            });
+  registry.AddCallbackGauge(
+      "ballot_schema_version", "Schema version of the ballot database.", [this] {
+        std::lock_guard<std::mutex> lock(db_mu_);
+        if (storage_closed_) {
+          return 0.0;
+        }
+        return static_cast<double>(db_ ? sqlite::SchemaVersion(*db_) : start_.schema_version);
+      });
   registry.AddCallbackGauge("ballot_commit_queue_depth", "Votes queued for the next group commit.",
                             [this] { return static_cast<double>(committer_->queued()); });
   registry.AddCallbackGauge("ballot_votes_not_durable",
@@ -194,7 +297,10 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
                             [this] { return static_cast<double>(tallies_.Total()); });
 
   committer_->Start();
-  checkpointer_->Start();
+  if (db_) {
+    checkpointer_->Start();
+    checkpointer_started_ = true;
+  }
   streams_->Start();
   sync_->Start();
 }
@@ -231,18 +337,21 @@ http::Router App::Routes() {
 std::optional<std::string> App::NotReadyReason() {
   {
     std::lock_guard<std::mutex> lock(db_mu_);
-    if (!db_) {
+    if (storage_closed_) {
       return "storage is closed";
     }
-    try {
-      const int version = sqlite::SchemaVersion(*db_);
-      const int expected = Migrations().back().version;
-      if (version != expected) {
-        return "database schema is at version " + std::to_string(version) + ", expected " +
-               std::to_string(expected);
+    if (db_) {
+      try {
+        const int version = sqlite::SchemaVersion(*db_);
+        const int expected = Migrations().back().version;
+        if (version != expected) {
+          return "database schema is at version " + std::to_string(version) + ", expected " +
+                 std::to_string(expected);
+        }
+      } catch (const std::exception& e) {
+        spdlog::debug("ballot: readiness check failed: {}", e.what());
+        return StorageProblem(db_path_, e);
       }
-    } catch (const std::exception& e) {
-      return std::string("storage error: ") + e.what();
     }
   }
   return committer_->unhealthy_reason();
@@ -257,6 +366,7 @@ void App::Close() {
     committer_->Stop();  // commits and answers what is queued
     checkpointer_->Stop();
     std::lock_guard<std::mutex> lock(db_mu_);
+    storage_closed_ = true;
     db_.reset();
   });
 }

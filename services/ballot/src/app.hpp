@@ -54,6 +54,12 @@ class App {
   // rebuilds dedup and tallies from the log, and starts the committer, the results ticker and
   // the award sync. Throws with the file and the reason. `config` must hold the secrets
   // (LoadSecrets). `clock` must outlive the App.
+  //
+  // An existing database at the current schema that cannot be written (a full disk, a
+  // read-only file system) does not stop the start: the App reads it without writing (see
+  // OpenAtStart), serves results, receipts and streams from what it rebuilt, refuses votes
+  // (503) and is not ready, and its committer's probe opens the writer when storage works
+  // again (OpenWriter).
   App(const Config& config, metrics::Registry& registry, const Clock& clock);
   ~App();
   App(const App&) = delete;
@@ -68,10 +74,27 @@ class App {
   void Close();
 
   const RebuildStats& rebuilt() const { return rebuilt_; }
-  // For in-process tests that provoke storage failures. REQUIRES: no commit in progress.
-  VoteLog& vote_log() { return *log_; }
+  // For in-process tests that provoke storage failures. REQUIRES: no commit in progress, the
+  // log open.
+  VoteLog& vote_log() { return *sink_->log(); }
+
+  // How storage was found at start.
+  struct StartState {
+    std::optional<std::string> problem;  // why it could not be written ("storage: disk full")
+    bool immutable = false;              // readers open the file immutable (no WAL to read)
+    int schema_version = 0;              // read without writing
+  };
 
  private:
+  // Opens `path` for writing, migrated. When that fails for want of space or permission on an
+  // existing database at the current schema, fills `start` and returns nothing: the file is
+  // then read immutable if its WAL holds no frames, read-only otherwise. Throws otherwise.
+  static std::optional<sqlite::Database> OpenAtStart(const std::string& path, StartState& start);
+  // The committer's probe, while the log is not open: opens the writer, switches the readers to
+  // the WAL, reopens the award store for writing, starts the checkpointer. Throws while
+  // storage still fails. Committer thread only.
+  std::unique_ptr<VoteLog> OpenWriter();
+
   Config config_;
   const Clock& clock_;
   const std::string db_path_;
@@ -79,8 +102,10 @@ class App {
   Keys keys_;
   KeyRing api_keys_;  // who may vote and who is an admin
 
-  std::mutex db_mu_;  // guards db_ (readiness checks)
-  std::optional<sqlite::Database> db_;
+  StartState start_;
+  std::mutex db_mu_;                    // guards db_ and storage_closed_ (readiness checks)
+  std::optional<sqlite::Database> db_;  // open for writing (and kept so) once storage works
+  bool storage_closed_ = false;
 
   AwardCatalog catalog_;
   AwardStore award_store_;
@@ -88,8 +113,9 @@ class App {
   Tallies tallies_;
   VoteReader reader_;
   RebuildStats rebuilt_;
-  std::unique_ptr<VoteLog> log_;
+  std::unique_ptr<DeferredVoteLog> sink_;
   std::unique_ptr<Checkpointer> checkpointer_;
+  bool checkpointer_started_ = false;  // constructor, then the committer thread
   HttpAnswers answers_;  // the committer's answers leave through the HTTP layer's batches
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<VoteService> votes_;

@@ -34,7 +34,8 @@ const Nominee* AwardView::FindRemovedNominee(int64_t nomination_id, int64_t nomi
   return it == removed_nominees.end() ? nullptr : it->second;
 }
 
-AwardCatalog::AwardCatalog() : map_(std::make_shared<const Map>()) {}
+AwardCatalog::AwardCatalog(metrics::Family<metrics::Counter>* votes_accepted)
+    : map_(std::make_shared<const Map>()), votes_accepted_(votes_accepted) {}
 
 std::shared_ptr<const AwardView> AwardCatalog::Find(int64_t award_id) const {
   const std::shared_ptr<const Map> map = map_.load(std::memory_order_acquire);
@@ -58,7 +59,11 @@ void AwardCatalog::Put(Award award) {
   std::lock_guard<std::mutex> lock(write_mu_);
   auto next = std::make_shared<Map>(*map_.load(std::memory_order_acquire));
   const int64_t id = award.id;
-  (*next)[id] = std::make_shared<const AwardView>(std::move(award));
+  auto view = std::make_shared<AwardView>(std::move(award));
+  if (votes_accepted_ != nullptr) {
+    view->votes_accepted = &votes_accepted_->WithLabels({std::to_string(id)});
+  }
+  (*next)[id] = std::move(view);
   map_.store(std::move(next), std::memory_order_release);
 }
 

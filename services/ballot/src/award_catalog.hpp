@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "civic/domain/ballot.hpp"
+#include "civic/metrics/metrics.hpp"
 
 namespace civic::ballot {
 
@@ -26,6 +27,9 @@ struct AwardView {
   // The removed entries (Award::removed_*): nominations by id, nominees by NomineeKey.
   std::unordered_map<int64_t, const Nomination*> removed_nominations;
   std::unordered_map<uint64_t, const Nominee*> removed_nominees;
+  // This award's child of the accepted-votes counter (looked up once, when published), or null
+  // when the catalog has no counter family.
+  metrics::Counter* votes_accepted = nullptr;
 
   // The nominee `nominee_id` of nomination `nomination_id`, or null.
   const Nominee* FindNominee(int64_t nomination_id, int64_t nominee_id) const;
@@ -36,7 +40,9 @@ struct AwardView {
 
 class AwardCatalog {
  public:
-  AwardCatalog();
+  // `votes_accepted` (label: the award's id), if given, must outlive the catalog: each
+  // published award carries its child.
+  explicit AwardCatalog(metrics::Family<metrics::Counter>* votes_accepted = nullptr);
 
   // The award, or null. Any thread; lock-free for readers of the catalog.
   std::shared_ptr<const AwardView> Find(int64_t award_id) const;
@@ -50,6 +56,7 @@ class AwardCatalog {
   using Map = std::unordered_map<int64_t, std::shared_ptr<const AwardView>>;
   std::atomic<std::shared_ptr<const Map>> map_;
   std::mutex write_mu_;  // serialises Put (read-copy-update of map_)
+  metrics::Family<metrics::Counter>* const votes_accepted_;
 };
 
 }  // namespace civic::ballot

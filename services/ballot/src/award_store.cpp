@@ -2,7 +2,28 @@
 
 namespace civic::ballot {
 
-AwardStore::AwardStore(const std::string& path) : db_(sqlite::Database::Open(path)) {}
+namespace {
+
+sqlite::Options StoreOptions(bool immutable) {
+  sqlite::Options options;
+  options.read_only = immutable;
+  options.immutable = immutable;
+  return options;
+}
+
+}  // namespace
+
+AwardStore::AwardStore(const std::string& path, bool immutable)
+    : db_(sqlite::Database::Open(path, StoreOptions(immutable))), immutable_(immutable) {}
+
+void AwardStore::SetWritable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!immutable_) {
+    return;
+  }
+  db_ = sqlite::Database::Open(db_.path(), StoreOptions(false));
+  immutable_ = false;
+}
 
 std::vector<StoredAward> AwardStore::LoadAll() {
   std::lock_guard<std::mutex> lock(mu_);

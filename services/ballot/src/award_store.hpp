@@ -37,8 +37,14 @@ struct AuditRecord {
 
 class AwardStore {
  public:
-  // Opens `path` (already migrated). Throws sqlite::Error.
-  explicit AwardStore(const std::string& path);
+  // Opens `path` (already migrated). `immutable`: read only, as sqlite::Options::immutable, for
+  // a service that starts where it cannot write; every write then throws until SetWritable().
+  // Throws sqlite::Error.
+  explicit AwardStore(const std::string& path, bool immutable = false);
+
+  // Reopens the file for reading and writing, if it was opened immutable. Call before anything
+  // else writes the file. Throws sqlite::Error (the store then stays as it was).
+  void SetWritable();
 
   std::vector<StoredAward> LoadAll();
   // Inserts or replaces the snapshot of `award.award_id`.
@@ -56,8 +62,9 @@ class AwardStore {
   void SetMeta(const std::string& key, const std::string& value);
 
  private:
-  std::mutex mu_;  // guards db_
+  std::mutex mu_;  // guards db_ and immutable_
   sqlite::Database db_;
+  bool immutable_;
 };
 
 }  // namespace civic::ballot

@@ -175,7 +175,13 @@ void AwardSync::MarkInactive(int64_t award_id, std::optional<uint64_t> publishes
   }
   Award award = view->award;
   award.active = false;
-  store_.SetActive(award_id, false);
+  try {
+    store_.SetActive(award_id, false);
+  } catch (const sqlite::Error& e) {
+    // Not stored, so not published: the next sync tries again.
+    spdlog::warn("ballot: award {} could not be marked inactive: {}", award_id, e.what());
+    return;
+  }
   catalog_.Put(std::move(award));
   spdlog::info("ballot: award {} is no longer listed by the events API; it takes no votes",
                award_id);
@@ -201,7 +207,13 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_
     if (current != nullptr && !current->award.active) {
       Award award = current->award;
       award.active = true;
-      store_.SetActive(award_id, true);
+      try {
+        store_.SetActive(award_id, true);
+      } catch (const sqlite::Error& e) {
+        spdlog::warn("ballot: award {} could not be stored: {}", award_id, e.what());
+        return Error::Unavailable("award " + std::to_string(award_id) +
+                                  " could not be stored; retry later.");
+      }
       catalog_.Put(std::move(award));
       if (on_demand) {
         ++on_demand_publishes_;
@@ -250,7 +262,14 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_
     CarryOverChoicesCounted(current->award, *award, clock_.Now());
   }
   const int64_t version = award->version;
-  store_.Save(StoredAward{award_id, version, true, StoredAwardJson(std::move(doc), *award)});
+  try {
+    store_.Save(StoredAward{award_id, version, true, StoredAwardJson(std::move(doc), *award)});
+  } catch (const sqlite::Error& e) {
+    // Published only once stored (a restart must find what votes were taken through).
+    spdlog::warn("ballot: award {} could not be stored: {}", award_id, e.what());
+    return Error::Unavailable("award " + std::to_string(award_id) +
+                              " could not be stored; retry later.");
+  }
   catalog_.Put(std::move(award).value());
   if (on_demand) {
     ++on_demand_publishes_;
@@ -419,7 +438,11 @@ bool AwardSync::SyncAll() {
 
 void AwardSync::Run() {
   for (;;) {
-    SyncAll();
+    try {
+      SyncAll();
+    } catch (const std::exception& e) {
+      Failed(e.what());
+    }
     std::unique_lock<std::mutex> lock(mu_);
     const std::chrono::milliseconds cap =
         std::max<std::chrono::milliseconds>(interval_, kMaxBackoff);

@@ -17,8 +17,9 @@ metrics::Family<metrics::Counter>& Rejected(metrics::Registry& r) {
 
 BallotMetrics::BallotMetrics(metrics::Registry& r)
     : votes_accepted(r.AddCounter("ballot_votes_accepted_total",
-                                  "New votes committed to the log and answered 201.")
-                         .WithLabels({})),
+                                  "New votes committed to the log and answered 201, by award "
+                                  "(the award's id).",
+                                  {"award"})),
       votes_duplicate(r.AddCounter("ballot_votes_duplicate_total",
                                    "Votes the voter had already cast for the same nominee, "
                                    "answered 200 with the original receipt.")

@@ -10,7 +10,10 @@ namespace civic::ballot {
 struct BallotMetrics {
   explicit BallotMetrics(metrics::Registry& registry);
 
-  metrics::Counter& votes_accepted;   // committed new votes
+  // Committed new votes, by award: each award's child is looked up once, when the catalog
+  // publishes the award (AwardView::votes_accepted), never per vote. Awards are few (tens a
+  // year), so the label stays bounded.
+  metrics::Family<metrics::Counter>& votes_accepted;
   metrics::Counter& votes_duplicate;  // repeats answered 200 with the original receipt
   metrics::Family<metrics::Counter>& votes_rejected;  // by reason
   metrics::Counter& rejected_invalid;

@@ -130,15 +130,25 @@ size_t Committer::queued() const {
   return votes_.size();
 }
 
-void Committer::MarkUnhealthy(const std::string& reason) {
+void Committer::StartUnhealthy(const std::string& reason) {
+  healthy_.store(false, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unhealthy_reason_ = reason;
+  }
+  metrics_.storage_healthy.Set(0);
+}
+
+void Committer::MarkUnhealthy(const std::string& reason, const std::string& detail) {
   const bool was_healthy = healthy_.exchange(false, std::memory_order_acq_rel);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    unhealthy_reason_ = "storage failing: " + reason;
+    unhealthy_reason_ = reason;
   }
   metrics_.storage_healthy.Set(0);
   if (was_healthy) {
-    spdlog::error("ballot: commit failed, answering 503 until storage recovers: {}", reason);
+    spdlog::error("ballot: commit failed ({}), answering 503 until storage recovers: {}", reason,
+                  detail);
   }
 }
 
@@ -156,8 +166,12 @@ void Committer::Run() {
           healthy_.store(true, std::memory_order_release);
           metrics_.storage_healthy.Set(1);
           spdlog::info("ballot: storage works again; taking votes");
-        } catch (const std::exception&) {
-          // Still failing; the reason from the failed commit stands.
+        } catch (const std::exception& e) {
+          // Still failing; the reason may have changed (a full disk made read-only).
+          const std::string reason = sink_.Problem(e);
+          spdlog::debug("ballot: storage probe failed ({}): {}", reason, e.what());
+          std::lock_guard<std::mutex> reason_lock(mu_);
+          unhealthy_reason_ = reason;
         }
         next_probe = Clock::now() + options_.probe_interval;
         lock.lock();
@@ -222,6 +236,7 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
   }
   const auto started = Clock::now();
   std::string failure;
+  std::string reason;
   try {
     sink_.Append(records_);
   } catch (const std::exception& e) {
@@ -229,6 +244,7 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
     if (failure.empty()) {
       failure = "unknown error";
     }
+    reason = sink_.Problem(e);
   }
   metrics_.commit_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
   metrics_.commit_batch_size.Observe(static_cast<double>(batch.size()));
@@ -238,17 +254,30 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
     for (const PendingVote& vote : batch) {
       index_.Prefetch(vote.key);
     }
+    // The accepted-votes counter of each award, once per run of its votes in the batch.
+    metrics::Counter* accepted = nullptr;
+    double run = 0;
     for (const PendingVote& vote : batch) {
       const VoteRecord& r = vote.record;
       index_.MarkCommitted(vote.key, static_cast<uint32_t>(r.nominee_id), r.seq);
       counts.Add(r.award_id, r.nomination_id, r.nominee_id);
+      if (vote.accepted != accepted) {
+        if (accepted != nullptr) {
+          accepted->Inc(run);
+        }
+        accepted = vote.accepted;
+        run = 0;
+      }
+      ++run;
+    }
+    if (accepted != nullptr) {
+      accepted->Inc(run);
     }
     counts.AddTo(tallies_);
     if (!healthy()) {
       healthy_.store(true, std::memory_order_release);
       metrics_.storage_healthy.Set(1);
     }
-    metrics_.votes_accepted.Inc(static_cast<double>(batch.size()));
     // Durable, marked and counted: the answers go out on the answer thread while this one
     // starts the next commit.
     {
@@ -263,7 +292,7 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
   for (const PendingVote& vote : batch) {
     index_.Remove(vote.key, static_cast<uint32_t>(vote.record.nominee_id), vote.record.seq);
   }
-  MarkUnhealthy(failure);
+  MarkUnhealthy(reason, failure);
   metrics_.rejected_unavailable.Inc(static_cast<double>(batch.size()));
   for (PendingVote& vote : batch) {
     vote.completion->Set(vote.index,

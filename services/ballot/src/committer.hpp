@@ -37,7 +37,8 @@ struct PendingVote {
   DedupKey key;
   std::string receipt;  // computed by the request thread
   std::shared_ptr<VoteCompletion> completion;
-  uint32_t index = 0;  // in the completion
+  uint32_t index = 0;                    // in the completion
+  metrics::Counter* accepted = nullptr;  // the award's accepted-votes counter (AwardView), or null
 };
 
 // A request whose answer rests on a vote not yet durable (a retry of a pending vote, or K
@@ -66,9 +67,14 @@ class Committer {
   // Commits and answers everything queued, then stops the thread. Idempotent.
   void Stop();
 
+  // Starts unhealthy: votes are refused (503) until a probe write succeeds. `reason` as
+  // unhealthy_reason() gives it. REQUIRES: before Start().
+  void StartUnhealthy(const std::string& reason);
+
   // False from a failed commit until a probe write succeeds.
   bool healthy() const { return healthy_.load(std::memory_order_acquire); }
-  // Why storage is not healthy, if it is not.
+  // Why storage is not healthy, if it is not: a few words from VoteSink::Problem ("storage:
+  // disk full"), never the storage engine's message (that one is logged).
   std::optional<std::string> unhealthy_reason() const;
   size_t queued() const;
 
@@ -80,7 +86,8 @@ class Committer {
   void CommitBatch(std::vector<PendingVote>& batch);
   // Decides waiters; those still resting on pending entries go back to `parked_`.
   void Decide(std::vector<WaitingVote>& waiters);
-  void MarkUnhealthy(const std::string& reason);
+  // `reason` for the public, `detail` for the log.
+  void MarkUnhealthy(const std::string& reason, const std::string& detail);
 
   VoteSink& sink_;
   DedupIndex& index_;

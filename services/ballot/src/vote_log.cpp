@@ -3,18 +3,27 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
+
 #include "civic/runtime/thread_name.hpp"
 
 namespace civic::ballot {
 
 namespace {
 
-sqlite::Options ReadOptions() {
+sqlite::Options ReadOptions(bool immutable) {
   sqlite::Options options;
   options.read_only = true;
+  options.immutable = immutable;
   return options;
 }
+
+constexpr uint64_t kNearlyFullBytes = 1024 * 1024;
 
 constexpr const char* kSelectColumns =
     "SELECT seq, award_id, nomination_id, nominee_id, voter_hash, cast_at_ms FROM votes";
@@ -60,6 +69,37 @@ void BindVote(sqlite3_stmt* stmt, int first, const VoteRecord& record) {
 }
 
 }  // namespace
+
+std::string VoteSink::Problem(const std::exception&) const { return "storage: failing"; }
+
+std::string StorageProblem(const std::string& db_path, const std::exception& e) {
+  const auto* error = dynamic_cast<const sqlite::Error*>(&e);
+  if (error != nullptr && error->IsFull()) {
+    return "storage: disk full";
+  }
+  std::string dir = std::filesystem::path(db_path).parent_path().string();
+  if (dir.empty()) {
+    dir = ".";
+  }
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) == 0) {
+    if ((fs.f_flag & ST_RDONLY) != 0) {
+      return "storage: not writable";
+    }
+    if (static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kNearlyFullBytes) {
+      return "storage: disk full";
+    }
+  }
+  if (::access(dir.c_str(), W_OK) != 0 ||
+      (::access(db_path.c_str(), F_OK) == 0 && ::access(db_path.c_str(), W_OK) != 0)) {
+    return "storage: not writable";
+  }
+  if (error != nullptr && (error->code() == SQLITE_READONLY || error->code() == SQLITE_PERM ||
+                           error->code() == SQLITE_CANTOPEN || error->code() == SQLITE_AUTH)) {
+    return "storage: not writable";
+  }
+  return "storage: failing";
+}
 
 VoteLog::VoteLog(const std::string& path, int wal_checkpoint_frames)
     : db_(sqlite::Database::Open(path)),
@@ -150,8 +190,48 @@ void VoteLog::Probe() {
   tx.Commit();
 }
 
+std::string VoteLog::Problem(const std::exception& e) const {
+  return StorageProblem(db_.path(), e);
+}
+
+DeferredVoteLog::DeferredVoteLog(std::string path, std::unique_ptr<VoteLog> log, Opener open)
+    : path_(std::move(path)), log_(std::move(log)), open_(std::move(open)) {}
+
+void DeferredVoteLog::Append(const std::vector<VoteRecord>& batch) {
+  if (!log_) {
+    throw sqlite::Error(SQLITE_CANTOPEN, SQLITE_CANTOPEN, "ballot: the vote log is not open yet");
+  }
+  log_->Append(batch);
+}
+
+void DeferredVoteLog::Probe() {
+  if (!log_) {
+    log_ = open_();
+  }
+  log_->Probe();
+}
+
+std::string DeferredVoteLog::Problem(const std::exception& e) const {
+  return StorageProblem(path_, e);
+}
+
+void VoteReader::SetWritable() {
+  std::unique_lock<std::shared_mutex> mode(mode_mu_);
+  if (!immutable_) {
+    return;
+  }
+  immutable_ = false;
+  std::lock_guard<std::mutex> lock(point_mu_);
+  point_db_.reset();
+}
+
+sqlite::Database VoteReader::OpenForRead() const {
+  return sqlite::Database::Open(path_, ReadOptions(immutable_));
+}
+
 void VoteReader::ForEach(const std::function<void(const VoteRecord&)>& fn) const {
-  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  std::shared_lock<std::shared_mutex> mode(mode_mu_);
+  sqlite::Database db = OpenForRead();
   sqlite::Statement stmt = db.Prepare(std::string(kSelectColumns) + " ORDER BY seq");
   while (stmt.Step()) {
     fn(ReadRow(stmt));
@@ -160,7 +240,8 @@ void VoteReader::ForEach(const std::function<void(const VoteRecord&)>& fn) const
 
 void VoteReader::ForEachChunk(size_t chunk,
                               const std::function<void(std::vector<VoteRecord>&)>& fn) const {
-  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  std::shared_lock<std::shared_mutex> mode(mode_mu_);
+  sqlite::Database db = OpenForRead();
   sqlite::Statement stmt = db.Prepare(std::string(kSelectColumns) + " ORDER BY seq");
   std::vector<VoteRecord> rows;
   rows.reserve(chunk);
@@ -179,7 +260,8 @@ void VoteReader::ForEachChunk(size_t chunk,
 
 void VoteReader::ForEachInAward(int64_t award_id,
                                 const std::function<bool(const VoteRecord&)>& fn) const {
-  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  std::shared_lock<std::shared_mutex> mode(mode_mu_);
+  sqlite::Database db = OpenForRead();
   sqlite::Statement stmt =
       db.Prepare(std::string(kSelectColumns) + " WHERE award_id = ? ORDER BY seq");
   stmt.Bind(1, award_id);
@@ -191,9 +273,10 @@ void VoteReader::ForEachInAward(int64_t award_id,
 }
 
 std::optional<VoteRecord> VoteReader::BySeq(uint64_t seq) const {
+  std::shared_lock<std::shared_mutex> mode(mode_mu_);
   std::lock_guard<std::mutex> lock(point_mu_);
   if (!point_db_) {
-    point_db_.emplace(sqlite::Database::Open(path_, ReadOptions()));
+    point_db_.emplace(OpenForRead());
   }
   sqlite::Statement stmt = point_db_->Prepare(std::string(kSelectColumns) + " WHERE seq = ?");
   stmt.Bind(1, static_cast<int64_t>(seq));
@@ -204,7 +287,8 @@ std::optional<VoteRecord> VoteReader::BySeq(uint64_t seq) const {
 }
 
 uint64_t VoteReader::MaxSeq() const {
-  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  std::shared_lock<std::shared_mutex> mode(mode_mu_);
+  sqlite::Database db = OpenForRead();
   sqlite::Statement stmt = db.Prepare("SELECT coalesce(max(seq), 0) FROM votes");
   stmt.Step();
   return static_cast<uint64_t>(stmt.ColumnInt64(0));

@@ -6,8 +6,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,7 +38,15 @@ class VoteSink {
   virtual void Append(const std::vector<VoteRecord>& batch) = 0;
   // A small write transaction to learn whether storage works again. Throws on failure.
   virtual void Probe() = 0;
+  // Why a call failed with `e`, in a few words fit for the public (/readyz): never the storage
+  // engine's own message.
+  virtual std::string Problem(const std::exception& e) const;
 };
+
+// Why storage at `db_path` failed with `e`, for the public: "storage: disk full" (the file
+// system has less than a MiB left for us, or SQLite said so), "storage: not writable" (a
+// read-only file system, no permission) or "storage: failing" (anything else).
+std::string StorageProblem(const std::string& db_path, const std::exception& e);
 
 // The SQLite vote log: its own connection (WAL, synchronous=FULL), one prepared INSERT reused.
 //
@@ -59,6 +69,7 @@ class VoteLog final : public VoteSink {
 
   void Append(const std::vector<VoteRecord>& batch) override;
   void Probe() override;
+  std::string Problem(const std::exception& e) const override;
 
   // For tests that provoke storage failures (e.g. PRAGMA max_page_count). Same thread rules as
   // Append.
@@ -71,6 +82,28 @@ class VoteLog final : public VoteSink {
   sqlite::Statement insert_;       // one row
   sqlite::Statement insert_many_;  // kRowsPerInsert rows: fewer statement runs per batch
   sqlite::Statement probe_;
+};
+
+// The vote log of a service that may start before it can write (a full disk): until `open`
+// has given it a VoteLog, Append throws and Probe calls `open` first. `open` returns the log
+// or throws; it runs on the committer's thread. The committer is the only caller.
+class DeferredVoteLog final : public VoteSink {
+ public:
+  using Opener = std::function<std::unique_ptr<VoteLog>()>;
+  // `log` may be null (not open yet).
+  DeferredVoteLog(std::string path, std::unique_ptr<VoteLog> log, Opener open);
+
+  void Append(const std::vector<VoteRecord>& batch) override;
+  void Probe() override;
+  std::string Problem(const std::exception& e) const override;
+
+  // The open log, or null. Same thread rules as Append.
+  VoteLog* log() { return log_.get(); }
+
+ private:
+  const std::string path_;
+  std::unique_ptr<VoteLog> log_;
+  Opener open_;
 };
 
 // Copies the WAL back into the database file every `period`, on its own connection and thread
@@ -97,9 +130,19 @@ class Checkpointer {
 
 // Read side of the log. Each call that scans opens its own read-only connection, so scans run in
 // parallel with appends (WAL) and see one consistent snapshot.
+//
+// A reader made `immutable` opens its connections with sqlite::Options::immutable, for a service
+// that starts where it cannot write (no -shm can be created): only while nothing writes the
+// file. SetWritable() ends that, after every read begun immutable has finished; call it before
+// anything writes.
 class VoteReader {
  public:
-  explicit VoteReader(std::string path) : path_(std::move(path)) {}
+  explicit VoteReader(std::string path, bool immutable = false)
+      : path_(std::move(path)), immutable_(immutable) {}
+
+  // From now on, connections are plain read-only ones (they see the WAL). Waits for the reads
+  // in progress. Idempotent; thread-safe.
+  void SetWritable();
 
   // Calls `fn` for every stored vote in seq order. Throws sqlite::Error.
   void ForEach(const std::function<void(const VoteRecord&)>& fn) const;
@@ -116,8 +159,15 @@ class VoteReader {
   const std::string& path() const { return path_; }
 
  private:
+  // Opens a read connection in the current mode. REQUIRES: mode_mu_ held (shared or not).
+  sqlite::Database OpenForRead() const;
+
   std::string path_;
-  mutable std::mutex point_mu_;  // guards point_db_
+  // Held shared by every read for its whole length, exclusively by SetWritable: no immutable
+  // connection outlives the switch. Guards immutable_.
+  mutable std::shared_mutex mode_mu_;
+  bool immutable_;
+  mutable std::mutex point_mu_;  // guards point_db_; taken after mode_mu_
   mutable std::optional<sqlite::Database> point_db_;
 };
 

@@ -128,6 +128,7 @@ void VoteService::Reserve(Checked& checked, uint32_t index,
       pending.receipt = keys_.Receipt(fields);
       pending.completion = completion;
       pending.index = index;
+      pending.accepted = checked.view->votes_accepted;
       submission.votes.push_back(std::move(pending));
       return;
     }

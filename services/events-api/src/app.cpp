@@ -126,6 +126,16 @@ App::App(const Config& config, metrics::Registry& registry) : config_(config) {
       "Calls to the ballot by call (final_results, award_changed) and outcome (ok, error, "
       "unreachable).",
       {"call", "outcome"});
+  auto& registrations = registry.AddCounter(
+      "events_registrations_total",
+      "Registrations for events, by outcome: confirmed (a new one that holds a place), "
+      "waitlisted (a new one past the event's capacity), cancelled. Promotions from the waitlist "
+      "are not counted.",
+      {"outcome"});
+  registrations_ =
+      std::make_unique<resources::RegistrationCounters>(resources::RegistrationCounters{
+          registrations.WithLabels({"confirmed"}), registrations.WithLabels({"waitlisted"}),
+          registrations.WithLabels({"cancelled"})});
   ballot_ = std::make_unique<BallotClient>(BallotPeer{config.ballot_url, config.ballot_admin_key},
                                            &ballot_requests);
   notifier_ = std::make_unique<AwardChangeNotifier>(*store_, *ballot_);
@@ -175,7 +185,7 @@ http::Router App::Routes() {
   rest::AddCrudRoutes<resources::Sessions>(router, store, clock_);
   rest::AddNestedList<resources::Sessions, resources::Events>(
       router, store, "/v1/events/{id}/sessions", "event_id");
-  resources::AddRegistrationRoutes(router, store, clock_);
+  resources::AddRegistrationRoutes(router, store, clock_, *registrations_);
   // Social projects and their expert reviews.
   rest::AddCrudRoutes<resources::Projects>(router, store, clock_);
   rest::AddNestedList<resources::Projects, resources::Teams>(router, store,

@@ -12,6 +12,7 @@
 #include "civic/metrics/metrics.hpp"
 #include "civic/runtime/config.hpp"
 #include "civic/runtime/secret.hpp"
+#include "resources/registrations.hpp"
 #include "storage/store.hpp"
 
 namespace civic::events {
@@ -62,6 +63,7 @@ class App {
   std::unique_ptr<BallotClient> ballot_;
   std::unique_ptr<AwardChangeNotifier> notifier_;  // after store_ and ballot_: stops first
   std::unique_ptr<access::KeyRing> keys_;
+  std::unique_ptr<resources::RegistrationCounters> registrations_;
 };
 
 }  // namespace civic::events

@@ -37,6 +37,8 @@ class FakeClock final : public civic::Clock {
   Instant now_;
 };
 
+constexpr const char* kEngineMessage = "database or disk is full (code 13)";
+
 // A sink whose commits can be held (to see what waits for them) or made to fail.
 class FakeSink final : public VoteSink {
  public:
@@ -46,16 +48,18 @@ class FakeSink final : public VoteSink {
     cv_.notify_all();
     cv_.wait(lock, [this] { return !hold_; });
     if (fail_) {
-      throw std::runtime_error("disk full");
+      throw std::runtime_error(kEngineMessage);
     }
     stored_.insert(stored_.end(), batch.begin(), batch.end());
   }
   void Probe() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (fail_) {
-      throw std::runtime_error("disk full");
+      throw std::runtime_error(kEngineMessage);
     }
   }
+  // As VoteLog's: a few words of its own, not the engine's message.
+  std::string Problem(const std::exception&) const override { return "storage: disk full"; }
   void Hold(bool hold) {
     std::lock_guard<std::mutex> lock(mu_);
     hold_ = hold;
@@ -105,7 +109,7 @@ struct VotePath {
   BallotMetrics metrics{registry};
   FakeClock clock{At("2026-11-10T12:00:00Z")};
   Keys keys{std::string(32, 'k')};
-  AwardCatalog catalog;
+  AwardCatalog catalog{&metrics.votes_accepted};
   DedupIndex index;
   Tallies tallies;
   FakeSink sink;
@@ -126,14 +130,14 @@ struct VotePath {
   }
 
   // Casts one vote; the future is its outcome.
-  std::future<VoteOutcome> Cast(const std::string& voter, int64_t nominee,
-                                int64_t nomination = 31) {
+  std::future<VoteOutcome> Cast(const std::string& voter, int64_t nominee, int64_t nomination = 31,
+                                int64_t award = 7) {
     auto promise = std::make_shared<std::promise<VoteOutcome>>();
     auto future = promise->get_future();
     auto completion = std::make_shared<VoteCompletion>(
         1, [promise](std::vector<VoteOutcome>& outcomes) { promise->set_value(outcomes[0]); });
     VoteInput vote;
-    vote.award_id = 7;
+    vote.award_id = award;
     vote.voter = voter;
     vote.nomination_id = nomination;
     vote.nominee_id = nominee;
@@ -251,6 +255,45 @@ TEST_CASE("Ballot: a retry that arrives while the original is pending waits for 
   CHECK(p.sink.stored() == 1);
 }
 
+TEST_CASE("Ballot: accepted votes are counted by award, through the counter the award carries",
+          "[ballot][commit][metrics]") {
+  VotePath p;
+  Award other = SampleAward(1);
+  other.id = 8;
+  p.catalog.Put(other);
+  civic::metrics::Counter* const seven = p.catalog.Find(7)->votes_accepted;
+  REQUIRE(seven != nullptr);
+  REQUIRE(p.catalog.Find(8)->votes_accepted != nullptr);
+  CHECK(p.catalog.Find(8)->votes_accepted != seven);
+  p.catalog.Put(SampleAward(1));  // a new copy of award 7 keeps its counter
+  CHECK(p.catalog.Find(7)->votes_accepted == seven);
+
+  p.sink.Hold(true);  // one batch with both awards' votes in it
+  std::vector<std::future<VoteOutcome>> cast;
+  cast.push_back(p.Cast("a", 501));
+  REQUIRE(p.sink.WaitEntered(1));
+  cast.push_back(p.Cast("b", 501, 31, 8));
+  cast.push_back(p.Cast("c", 502));
+  cast.push_back(p.Cast("d", 502, 31, 8));
+  cast.push_back(p.Cast("e", 501));
+  p.sink.Hold(false);
+  for (auto& f : cast) {
+    REQUIRE(Ready(f, 5s));
+    CHECK(f.get().kind == VoteOutcome::Kind::kCreated);
+  }
+  CHECK(seven->Value() == 3);
+  CHECK(p.metrics.votes_accepted.WithLabels({"8"}).Value() == 2);
+  const std::string exposition = p.registry.Serialize();
+  CHECK(exposition.find("ballot_votes_accepted_total{award=\"7\"} 3") != std::string::npos);
+  CHECK(exposition.find("ballot_votes_accepted_total{award=\"8\"} 2") != std::string::npos);
+
+  p.sink.Fail(true);  // a failed commit counts nothing
+  auto failed = p.Cast("f", 501);
+  REQUIRE(Ready(failed, 5s));
+  CHECK(failed.get().kind == VoteOutcome::Kind::kError);
+  CHECK(seven->Value() == 3);
+}
+
 TEST_CASE("Ballot: a failed commit answers 503, stores and counts nothing, and frees the voter",
           "[ballot][commit][failure]") {
   VotePath p(1, 10min);  // no probe during the test: recovery comes from a successful commit
@@ -268,7 +311,7 @@ TEST_CASE("Ballot: a failed commit answers 503, stores and counts nothing, and f
   CHECK(p.index.size() == 0);
   CHECK_FALSE(p.committer.healthy());
   REQUIRE(p.committer.unhealthy_reason());
-  CHECK(p.committer.unhealthy_reason()->find("disk full") != std::string::npos);
+  CHECK(*p.committer.unhealthy_reason() == "storage: disk full");  // not the engine's message
   // While unhealthy, new votes are refused at once.
   auto refused = p.Cast("bob", 501);
   REQUIRE(Ready(refused, 1s));

@@ -461,6 +461,27 @@ TEST_CASE("A read-only connection reads but cannot write", "[sqlite]") {
   CHECK_THROWS_AS(ro.Exec("INSERT INTO t VALUES (6)"), Error);
 }
 
+TEST_CASE("An immutable connection reads a WAL database without creating -shm or -wal",
+          "[sqlite]") {
+  TempDir dir;
+  fs::create_directories(dir.File("odd?name#%20"));
+  const std::string path = dir.File("odd?name#%20/imm.db");
+  {
+    Database db = Database::Open(path);
+    db.Exec("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES (5), (6);");
+  }  // the last connection closed: the WAL was checkpointed and removed
+  REQUIRE_FALSE(fs::exists(path + "-wal"));
+  REQUIRE_FALSE(fs::exists(path + "-shm"));
+  Options options;
+  options.read_only = true;
+  options.immutable = true;
+  Database ro = Database::Open(path, options);
+  CHECK(QueryInt(ro, "SELECT sum(v) FROM t") == 11);
+  CHECK_FALSE(fs::exists(path + "-wal"));
+  CHECK_FALSE(fs::exists(path + "-shm"));
+  CHECK_THROWS_AS(ro.Exec("INSERT INTO t VALUES (7)"), Error);
+}
+
 TEST_CASE("In WAL a reader sees committed data while a writer holds an open transaction",
           "[sqlite]") {
   TempDir dir;

@@ -44,8 +44,9 @@ Result<int64_t> PersonIdOf(const nlohmann::json& body) {
   return *person_id;
 }
 
+// Sets `*admitted` to the new registration's status when one was inserted.
 http::Response Register(sqlite::Database& db, const http::Request& request, int64_t event_id,
-                        int64_t person_id, Instant now) {
+                        int64_t person_id, Instant now, std::string* admitted) {
   const auto event = Events::Get(db, event_id);
   if (!event || !rest::MayRead<Events>(db, event_id)) {
     return rest::NotFound("event", request.Param("id"));
@@ -91,6 +92,7 @@ http::Response Register(sqlite::Database& db, const http::Request& request, int6
   registration.id = db.LastInsertRowid();
   audit::Record(db, Registrations::kName, registration.id, nullptr,
                 Registrations::ToJson(registration), 201);
+  *admitted = registration.status;
   return rest::Created("/v1/registrations/" + std::to_string(registration.id),
                        Registrations::ToJson(registration));
 }
@@ -216,13 +218,14 @@ const rest::ListSpec& Registrations::List() {
   return kSpec;
 }
 
-void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& clock) {
+void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& clock,
+                           const RegistrationCounters& counters) {
   const http::RouteOptions json_route{.json_body = true, .offload = true};
   const http::RouteOptions plain_route{.offload = true};
 
   router.Post(
       "/v1/events/{id}/registrations",
-      [&store, &clock](const http::Request& request) {
+      [&store, &clock, &counters](const http::Request& request) {
         const auto event_id = rest::PathId(request);
         if (!event_id) {
           return rest::NotFound("event", request.Param("id"));
@@ -231,11 +234,16 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
         if (!person_id.ok()) {
           return http::ErrorResponse(person_id.error());
         }
-        return rest::Guarded([&] {
+        std::string admitted;  // set only when this request inserted one (not on a replay)
+        http::Response response = rest::Guarded([&] {
           return rest::Idempotent(store, clock, request, [&](sqlite::Database& db) {
-            return Register(db, request, *event_id, person_id.value(), clock.Now());
+            return Register(db, request, *event_id, person_id.value(), clock.Now(), &admitted);
           });
         });
+        if (response.status == 201 && !admitted.empty()) {  // committed
+          (admitted == "confirmed" ? counters.confirmed : counters.waitlisted).Inc();
+        }
+        return response;
       },
       json_route);
 
@@ -283,27 +291,33 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
 
   router.Delete(
       "/v1/registrations/{id}",
-      [&store, &clock](const http::Request& request) {
-        return ChangeRegistration(store, request, [&](sqlite::Database& db, Registration& r) {
-          if (auto failed = rest::CheckIfMatch(request, rest::CurrentETag<Registrations>(db, r))) {
-            return http::ErrorResponse(*failed);
-          }
-          if (auto error = CancelError(r)) {
-            return http::ErrorResponse(Error::Conflict(*error).WithKind("not-cancellable"));
-          }
-          const Instant now = clock.Now();
-          const bool held_place = r.status == "confirmed";
-          r.status = "cancelled";
-          r.cancelled_at = now;
-          r.updated_at = now;
-          Save(db, r);
-          if (held_place) {
-            if (const auto event = Events::Get(db, r.event_id)) {
-              Registrations::PromoteWaitlisted(db, *event, now);
-            }
-          }
-          return rest::Ok(Registrations::ToJson(r));
-        });
+      [&store, &clock, &counters](const http::Request& request) {
+        http::Response response =
+            ChangeRegistration(store, request, [&](sqlite::Database& db, Registration& r) {
+              if (auto failed =
+                      rest::CheckIfMatch(request, rest::CurrentETag<Registrations>(db, r))) {
+                return http::ErrorResponse(*failed);
+              }
+              if (auto error = CancelError(r)) {
+                return http::ErrorResponse(Error::Conflict(*error).WithKind("not-cancellable"));
+              }
+              const Instant now = clock.Now();
+              const bool held_place = r.status == "confirmed";
+              r.status = "cancelled";
+              r.cancelled_at = now;
+              r.updated_at = now;
+              Save(db, r);
+              if (held_place) {
+                if (const auto event = Events::Get(db, r.event_id)) {
+                  Registrations::PromoteWaitlisted(db, *event, now);
+                }
+              }
+              return rest::Ok(Registrations::ToJson(r));
+            });
+        if (response.status == 200) {  // committed
+          counters.cancelled.Inc();
+        }
+        return response;
       },
       plain_route);
 

@@ -6,6 +6,7 @@
 
 #include "civic/domain/registration.hpp"
 #include "civic/http/router.hpp"
+#include "civic/metrics/metrics.hpp"
 #include "civic/sqlite/sqlite.hpp"
 #include "rest/conventions.hpp"
 #include "storage/store.hpp"
@@ -42,6 +43,16 @@ struct Registrations {
   static void PromoteWaitlisted(sqlite::Database& db, const Event& event, Instant now);
 };
 
-void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& clock);
+// The children of `events_registrations_total{outcome}`, looked up once (App declares the
+// family). Counted after the write committed; a replayed Idempotency-Key is not counted again.
+struct RegistrationCounters {
+  metrics::Counter& confirmed;   // a new registration that holds a place
+  metrics::Counter& waitlisted;  // a new registration past the event's capacity
+  metrics::Counter& cancelled;   // DELETE /v1/registrations/{id}
+};
+
+// `counters` must outlive the router.
+void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& clock,
+                           const RegistrationCounters& counters);
 
 }  // namespace civic::events::resources

@@ -39,8 +39,10 @@ void AddVersionFlag(CLI::App& app, const std::string& program);
 int Parse(CLI::App& app, int argc, char** argv);
 
 // Creates `dir` (and parents) if missing and checks it is a writable directory.
-// Throws std::runtime_error naming the path and the reason otherwise.
-void PrepareDataDir(const std::string& dir);
+// Throws std::runtime_error naming the path and the reason otherwise. With `existing_file` (a
+// file name in `dir`): a directory that holds that file may be read-only, for a service that
+// starts without writing and waits for storage to work (the ballot on a sick disk).
+void PrepareDataDir(const std::string& dir, const std::string& existing_file = "");
 
 // The server's options; with `access_log` on, an access log on standard output named `service`
 // in the configured format (logging.hpp: MakeAccessLog).

@@ -53,8 +53,13 @@ enum class Synchronous { kOff, kNormal, kFull };
 
 struct Options {
   bool read_only = false;  // SQLITE_OPEN_READONLY; `create` and `wal` are then ignored.
-  bool create = true;      // SQLITE_OPEN_CREATE: create the file if it does not exist.
-  bool wal = true;         // PRAGMA journal_mode=WAL; ignored for in-memory databases.
+  // With read_only: opens the file as `immutable=1` (no locks, no -shm, no -wal: SQLite reads
+  // the database file alone and assumes nothing changes it). Only safe when the file holds
+  // every committed transaction (no -wal with frames in it) and nothing writes it while this
+  // connection reads. Lets a WAL database be read where no -shm can be created (a full disk).
+  bool immutable = false;
+  bool create = true;  // SQLITE_OPEN_CREATE: create the file if it does not exist.
+  bool wal = true;     // PRAGMA journal_mode=WAL; ignored for in-memory databases.
   Synchronous synchronous = Synchronous::kFull;
   int busy_timeout_ms = 5000;  // sqlite3_busy_timeout; <= 0 disables the busy handler.
   bool foreign_keys = true;    // PRAGMA foreign_keys
