@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "storage/search.hpp"
+#include "storage/sort_keys.hpp"
 
 namespace civic::events {
 
@@ -404,6 +405,21 @@ BEGIN
   SELECT RAISE(ABORT, 'audit records are kept a day at least');
 END;
 )sql"},
+      // Russian name order (storage/sort_keys.hpp): an ICU sort key beside each sorted name,
+      // kept in step by triggers, indexed for keyset pages of ?sort=name.
+      {13, "Russian sort keys for names",
+       [] {
+         std::string sql;
+         for (const std::string& table : SortKeyTables()) {
+           sql += SortKeySql(table);
+         }
+         sql +=
+             "CREATE INDEX people_city_name_key ON people(city_id, name_key, id);\n"
+             "CREATE INDEX people_organization_name_key ON people(organization_id, name_key, id);\n"
+             "CREATE INDEX organizations_city_name_key ON organizations(city_id, name_key, id);\n"
+             "CREATE INDEX teams_program_name_key ON teams(program_id, name_key, id);\n";
+         return sql;
+       }()},
   };
   return kMigrations;
 }
