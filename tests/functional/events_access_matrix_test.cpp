@@ -80,6 +80,7 @@ const std::map<std::string, Expect>& Table() {
       {"PATCH /v1/sessions/{id}", {{"organizer"}, 412, 403}},
       {"DELETE /v1/sessions/{id}", {{"organizer"}, 412, 403}},
       {"GET /v1/events/{id}/sessions", {{"public"}, 200, 0}},
+      {"GET /v1/events/{id}/events", {{"public"}, 200, 0}},
       {"POST /v1/events/{id}/registrations", {{"organizer", "frontend"}, 201, 403}},
       {"GET /v1/events/{id}/registrations", {{"organizer"}, 200, 0}},
       {"GET /v1/registrations", {{"organizer"}, 200, 0}},

@@ -172,6 +172,8 @@ http::Router App::Routes() {
       router, store, "/v1/teams/{id}/members", "team_id");
   resources::AddTeamCompositionRoute(router, store);
   rest::AddCrudRoutes<resources::Events>(router, store, clock_);
+  rest::AddNestedList<resources::Events, resources::Events>(router, store, "/v1/events/{id}/events",
+                                                            "parent_event_id");
   rest::AddCrudRoutes<resources::Sessions>(router, store, clock_);
   rest::AddNestedList<resources::Sessions, resources::Events>(
       router, store, "/v1/events/{id}/sessions", "event_id");

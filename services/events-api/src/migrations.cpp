@@ -420,6 +420,10 @@ END;
              "CREATE INDEX teams_program_name_key ON teams(program_id, name_key, id);\n";
          return sql;
        }()},
+      {14, "events inside events", R"sql(
+ALTER TABLE events ADD COLUMN parent_event_id INTEGER REFERENCES events(id);
+CREATE INDEX events_parent ON events(parent_event_id, starts_at, id);
+)sql"},
   };
   return kMigrations;
 }

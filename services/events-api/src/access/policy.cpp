@@ -76,6 +76,7 @@ std::vector<RoutePolicy> BuildPolicies() {
   Crud(t, "/v1/events", "/v1/events/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   Crud(t, "/v1/sessions", "/v1/sessions/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   t.push_back({Method::kGet, "/v1/events/{id}/sessions", kAnyone});
+  t.push_back({Method::kGet, "/v1/events/{id}/events", kAnyone});
   t.push_back({Method::kPost, "/v1/events/{id}/registrations", kOrganizersFrontends});
   t.push_back({Method::kGet, "/v1/events/{id}/registrations", kOrganizers});
   t.push_back({Method::kGet, "/v1/registrations", kOrganizers});

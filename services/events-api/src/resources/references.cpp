@@ -34,6 +34,7 @@ std::optional<std::string> DescribeReference(const std::string& table, const std
       {{"awards", "program_id"}, "award(s) (program_id)"},
       {{"events", "city_id"}, "event(s) (city_id)"},
       {{"events", "program_id"}, "event(s) (program_id)"},
+      {{"events", "parent_event_id"}, "event(s) inside it (parent_event_id)"},
       {{"event_organizations", "organization_id"}, "event(s) (organizer_ids or partner_ids)"},
       {{"laureates", "award_id"}, "laureate(s) of the award"},
       {{"laureates", "nomination_id"}, "laureate(s) of the nomination"},
