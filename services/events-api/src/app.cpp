@@ -23,6 +23,7 @@
 #include "resources/projects.hpp"
 #include "resources/registrations.hpp"
 #include "resources/reviews.hpp"
+#include "resources/session_registrations.hpp"
 #include "resources/sessions.hpp"
 #include "resources/team_members.hpp"
 #include "resources/teams.hpp"
@@ -178,6 +179,7 @@ http::Router App::Routes() {
   rest::AddNestedList<resources::Sessions, resources::Events>(
       router, store, "/v1/events/{id}/sessions", "event_id");
   resources::AddRegistrationRoutes(router, store, clock_);
+  resources::AddSessionRegistrationRoutes(router, store, clock_);
   // Social projects and their expert reviews.
   rest::AddCrudRoutes<resources::Projects>(router, store, clock_);
   rest::AddNestedList<resources::Projects, resources::Teams>(router, store,

@@ -424,6 +424,25 @@ END;
 ALTER TABLE events ADD COLUMN parent_event_id INTEGER REFERENCES events(id);
 CREATE INDEX events_parent ON events(parent_event_id, starts_at, id);
 )sql"},
+      {15, "session registrations", R"sql(
+-- A person's place at a session, resting on their confirmed registration for its event: one
+-- active (not cancelled) per person and session; cancelled ones stay for history.
+CREATE TABLE session_registrations (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id      INTEGER NOT NULL REFERENCES sessions(id),
+  registration_id INTEGER NOT NULL REFERENCES registrations(id),
+  person_id       INTEGER NOT NULL REFERENCES people(id),
+  status          TEXT NOT NULL CHECK (status IN ('confirmed', 'waitlisted', 'cancelled')),
+  cancelled_at    INTEGER,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX session_registrations_active ON session_registrations(session_id, person_id)
+  WHERE status <> 'cancelled';
+CREATE INDEX session_registrations_session_status ON session_registrations(session_id, status, id);
+CREATE INDEX session_registrations_registration ON session_registrations(registration_id, id);
+CREATE INDEX session_registrations_person ON session_registrations(person_id, status, id);
+)sql"},
   };
   return kMigrations;
 }

@@ -83,6 +83,11 @@ std::vector<RoutePolicy> BuildPolicies() {
   t.push_back({Method::kGet, "/v1/registrations/{id}", kOrganizersFrontends});
   t.push_back({Method::kDelete, "/v1/registrations/{id}", kOrganizersFrontends});
   t.push_back({Method::kPost, "/v1/registrations/{id}/check-in", kOrganizers});
+  t.push_back({Method::kPost, "/v1/sessions/{id}/registrations", kOrganizersFrontends});
+  t.push_back({Method::kGet, "/v1/sessions/{id}/registrations", kOrganizers});
+  t.push_back({Method::kGet, "/v1/session-registrations", kOrganizers});
+  t.push_back({Method::kGet, "/v1/session-registrations/{id}", kOrganizersFrontends});
+  t.push_back({Method::kDelete, "/v1/session-registrations/{id}", kOrganizersFrontends});
   // Projects, expert assignments and reviews.
   Crud(t, "/v1/projects", "/v1/projects/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   t.push_back({Method::kGet, "/v1/teams/{id}/projects", kAnyone});

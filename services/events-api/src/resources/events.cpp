@@ -3,7 +3,7 @@
 #include "civic/domain/session.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
-#include "resources/registrations.hpp"
+#include "resources/registration_flow.hpp"
 #include "rest/crud.hpp"
 
 namespace civic::events::resources {
@@ -216,7 +216,7 @@ void Events::CheckReferences(sqlite::Database& db, const Event& event, Violation
   ValidateSessionsFit(event, SessionsOf(db, event.id), violations);
   ValidateChildrenFit(event, ChildrenOf(db, event.id), violations);
   if (event.capacity) {
-    const int64_t confirmed = Registrations::Confirmed(db, event.id);
+    const int64_t confirmed = ConfirmedAtEvent(db, event.id);
     if (*event.capacity < confirmed) {
       violations.Add("capacity",
                      "must be at least " + std::to_string(confirmed) +
@@ -304,7 +304,7 @@ void Events::Update(sqlite::Database& db, const Event& event) {
   BindWritable(statement, event).Bind(15, Millis(event.updated_at)).Bind(16, event.id).Run();
   WriteOrganizations(db, event);
   // More places (or none to count): the waitlist moves up, in order.
-  Registrations::PromoteWaitlisted(db, event, event.updated_at);
+  PromoteEventWaitlist(db, event, event.updated_at);
 }
 
 std::optional<std::string> Events::DeleteConflict(sqlite::Database& db, int64_t id) {

@@ -6,6 +6,7 @@
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
+#include "resources/registration_flow.hpp"
 #include "rest/crud.hpp"
 
 namespace civic::events::resources {
@@ -72,22 +73,7 @@ http::Response Register(sqlite::Database& db, const http::Request& request, int6
                                                existing.ColumnText(1) + "): /v1/registrations/" +
                                                std::to_string(existing.ColumnInt64(0)) + "."));
   }
-  Registration registration;
-  registration.event_id = event_id;
-  registration.person_id = person_id;
-  registration.status =
-      std::string(AdmissionStatus(event->capacity, Registrations::Confirmed(db, event_id)));
-  registration.created_at = registration.updated_at = now;
-  db.Prepare(
-        "INSERT INTO registrations(event_id, person_id, status, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?)")
-      .Bind(1, event_id)
-      .Bind(2, person_id)
-      .Bind(3, registration.status)
-      .Bind(4, Millis(now))
-      .Bind(5, Millis(now))
-      .Run();
-  registration.id = db.LastInsertRowid();
+  const Registration registration = AdmitToEvent(db, *event, person_id, now);
   audit::Record(db, Registrations::kName, registration.id, nullptr,
                 Registrations::ToJson(registration), 201);
   return rest::Created("/v1/registrations/" + std::to_string(registration.id),
@@ -158,36 +144,6 @@ std::optional<Registration> Registrations::Get(sqlite::Database& db, int64_t id)
     return std::nullopt;
   }
   return FromRow(statement);
-}
-
-int64_t Registrations::Confirmed(sqlite::Database& db, int64_t event_id) {
-  auto statement =
-      db.Prepare("SELECT count(*) FROM registrations WHERE event_id = ? AND status = 'confirmed'");
-  statement.Bind(1, event_id);
-  statement.Step();
-  return statement.ColumnInt64(0);
-}
-
-void Registrations::PromoteWaitlisted(sqlite::Database& db, const Event& event, Instant now) {
-  if (event.status != "published") {
-    return;
-  }
-  auto waiting =
-      db.Prepare("SELECT count(*) FROM registrations WHERE event_id = ? AND status = 'waitlisted'");
-  waiting.Bind(1, event.id);
-  waiting.Step();
-  const int64_t places =
-      PlacesToFill(event.capacity, Confirmed(db, event.id), waiting.ColumnInt64(0));
-  if (places == 0) {
-    return;
-  }
-  db.Prepare(
-        "UPDATE registrations SET status = 'confirmed', updated_at = ? WHERE id IN (SELECT id "
-        "FROM registrations WHERE event_id = ? AND status = 'waitlisted' ORDER BY id LIMIT ?)")
-      .Bind(1, Millis(now))
-      .Bind(2, event.id)
-      .Bind(3, places)
-      .Run();
 }
 
 std::optional<int64_t> Registrations::ProgramOf(sqlite::Database& db, const Registration& r) {
@@ -290,17 +246,7 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
           if (auto error = CancelError(r)) {
             return http::ErrorResponse(Error::Conflict(*error));
           }
-          const Instant now = clock.Now();
-          const bool held_place = r.status == "confirmed";
-          r.status = "cancelled";
-          r.cancelled_at = now;
-          r.updated_at = now;
-          Save(db, r);
-          if (held_place) {
-            if (const auto event = Events::Get(db, r.event_id)) {
-              Registrations::PromoteWaitlisted(db, *event, now);
-            }
-          }
+          CancelEventRegistration(db, r, clock.Now());
           return rest::Ok(Registrations::ToJson(r));
         });
       },
