@@ -5,6 +5,7 @@
 #include "civic/http/problem.hpp"
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
+#include "resources/people.hpp"
 #include "resources/references.hpp"
 #include "resources/registration_flow.hpp"
 #include "rest/crud.hpp"
@@ -146,6 +147,18 @@ std::optional<Registration> Registrations::Get(sqlite::Database& db, int64_t id)
   return FromRow(statement);
 }
 
+void EmbedPerson(sqlite::Database& db, int64_t person_id, nlohmann::json& item) {
+  const auto person = People::Get(db, person_id);
+  item["person"] = person ? People::PresentFor(db, *person) : nlohmann::json(nullptr);
+}
+
+void Registrations::Expand(sqlite::Database& db, const Registration& registration,
+                           const rest::ListQuery& query, nlohmann::json& item) {
+  if (query.Expands("person")) {
+    EmbedPerson(db, registration.person_id, item);
+  }
+}
+
 std::optional<int64_t> Registrations::ProgramOf(sqlite::Database& db, const Registration& r) {
   return ProgramOfRow(db, "SELECT program_id FROM events WHERE id = ?", r.event_id);
 }
@@ -160,6 +173,7 @@ const rest::ListSpec& Registrations::List() {
               Filter{"event_id", "event_id = ?", Filter::Kind::kId, {}},
               Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, RegistrationStatuses()},
+              Filter{"expand", "", Filter::Kind::kExpand, {"person"}},
           },
       .sorts = {{"id", "id", false}, {"created_at", "created_at", false}},
       .access = {.program_sql =

@@ -36,7 +36,14 @@ struct Registrations {
   static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Registration& registration);
   static const rest::ListSpec& List();
   static Registration FromRow(sqlite::Statement& row);
+  // ?expand=person: the person's public fields, and contacts for those who may see them.
+  static void Expand(sqlite::Database& db, const Registration& registration,
+                     const rest::ListQuery& query, nlohmann::json& item);
 };
+
+// Sets item["person"] to person `person_id` as the current caller may see it (contacts only for
+// those allowed: access::MaySeeContacts).
+void EmbedPerson(sqlite::Database& db, int64_t person_id, nlohmann::json& item);
 
 void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& clock);
 

@@ -160,6 +160,13 @@ std::optional<SessionRegistration> SessionRegistrations::Get(sqlite::Database& d
   return FromRow(statement);
 }
 
+void SessionRegistrations::Expand(sqlite::Database& db, const SessionRegistration& registration,
+                                  const rest::ListQuery& query, nlohmann::json& item) {
+  if (query.Expands("person")) {
+    EmbedPerson(db, registration.person_id, item);
+  }
+}
+
 std::optional<int64_t> SessionRegistrations::ProgramOf(sqlite::Database& db,
                                                        const SessionRegistration& r) {
   return ProgramOfRow(db,
@@ -179,6 +186,7 @@ const rest::ListSpec& SessionRegistrations::List() {
               Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
               Filter{"registration_id", "registration_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, RegistrationStatuses()},
+              Filter{"expand", "", Filter::Kind::kExpand, {"person"}},
           },
       .sorts = {{"id", "id", false}, {"created_at", "created_at", false}},
       .access = {.program_sql = "(SELECT e.program_id FROM sessions s JOIN events e ON e.id = "

@@ -35,6 +35,9 @@ struct SessionRegistrations {
                                           const SessionRegistration& registration);
   static const rest::ListSpec& List();
   static SessionRegistration FromRow(sqlite::Statement& row);
+  // ?expand=person: the person, as Registrations::Expand.
+  static void Expand(sqlite::Database& db, const SessionRegistration& registration,
+                     const rest::ListQuery& query, nlohmann::json& item);
 };
 
 // Why the session's people (those holding or awaiting a place in it) cannot have it at
