@@ -82,6 +82,7 @@ const std::map<std::string, Expect>& Table() {
       {"GET /v1/events/{id}/sessions", {{"public"}, 200, 0}},
       {"GET /v1/events/{id}/events", {{"public"}, 200, 0}},
       {"POST /v1/events/{id}/registrations", {{"organizer", "frontend"}, 201, 403}},
+      {"POST /v1/events/{id}/team-registrations", {{"organizer", "frontend"}, 200, 403}},
       {"GET /v1/events/{id}/registrations", {{"organizer"}, 200, 0}},
       {"GET /v1/registrations", {{"organizer"}, 200, 0}},
       {"GET /v1/registrations/{id}", {{"organizer", "frontend"}, 200, 404}},
@@ -293,6 +294,9 @@ struct Fixture {
     if (pattern == "/v1/events/{id}/registrations") {
       return {{"person_id", NewPerson("Участник")}};
     }
+    if (pattern == "/v1/events/{id}/team-registrations") {
+      return {{"team_id", w.team}};
+    }
     if (pattern == "/v1/sessions/{id}/registrations") {
       const int64_t person = NewPerson("Участник мастер-класса");
       Create(*admin, "/v1/events/" + Str(w.event) + "/registrations", {{"person_id", person}});
@@ -465,6 +469,7 @@ TEST_CASE("Access matrix: every route x every role x own and other scope answers
         if (method == "POST" && pattern.find("{id}") == std::string::npos) {
           body = f.CreateBody(pattern, *world, role);
         } else if (method == "POST" && (pattern == "/v1/events/{id}/registrations" ||
+                                        pattern == "/v1/events/{id}/team-registrations" ||
                                         pattern == "/v1/sessions/{id}/registrations")) {
           body = f.CreateBody(pattern, *world, role);
         } else if (method == "PATCH" ||

@@ -443,6 +443,10 @@ CREATE INDEX session_registrations_session_status ON session_registrations(sessi
 CREATE INDEX session_registrations_registration ON session_registrations(registration_id, id);
 CREATE INDEX session_registrations_person ON session_registrations(person_id, status, id);
 )sql"},
+      {16, "registrations made for a team", R"sql(
+ALTER TABLE registrations ADD COLUMN team_id INTEGER REFERENCES teams(id);
+CREATE INDEX registrations_team ON registrations(team_id, id) WHERE team_id IS NOT NULL;
+)sql"},
   };
   return kMigrations;
 }

@@ -78,6 +78,7 @@ std::vector<RoutePolicy> BuildPolicies() {
   t.push_back({Method::kGet, "/v1/events/{id}/sessions", kAnyone});
   t.push_back({Method::kGet, "/v1/events/{id}/events", kAnyone});
   t.push_back({Method::kPost, "/v1/events/{id}/registrations", kOrganizersFrontends});
+  t.push_back({Method::kPost, "/v1/events/{id}/team-registrations", kOrganizersFrontends});
   t.push_back({Method::kGet, "/v1/events/{id}/registrations", kOrganizers});
   t.push_back({Method::kGet, "/v1/registrations", kOrganizers});
   t.push_back({Method::kGet, "/v1/registrations/{id}", kOrganizersFrontends});

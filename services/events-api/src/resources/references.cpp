@@ -54,6 +54,7 @@ std::optional<std::string> DescribeReference(const std::string& table, const std
       {{"api_keys", "person_id"}, "API key(s) of an expert (person_id)"},
       {{"registrations", "event_id"}, "registration(s) (event_id)"},
       {{"registrations", "person_id"}, "registration(s) (person_id)"},
+      {{"registrations", "team_id"}, "registration(s) made for the team (team_id)"},
       {{"reviews", "expert_id"}, "review(s) (expert_id)"},
       {{"session_registrations", "person_id"}, "session registration(s) (person_id)"},
       {{"session_registrations", "registration_id"}, "session registration(s)"},

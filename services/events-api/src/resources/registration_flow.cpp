@@ -52,21 +52,23 @@ int64_t ConfirmedAtSession(sqlite::Database& db, int64_t session_id) {
 }
 
 Registration AdmitToEvent(sqlite::Database& db, const Event& event, int64_t person_id,
-                          Instant now) {
+                          std::optional<int64_t> team_id, Instant now) {
   Registration registration;
   registration.event_id = event.id;
   registration.person_id = person_id;
+  registration.team_id = team_id;
   registration.status =
       std::string(AdmissionStatus(event.capacity, ConfirmedAtEvent(db, event.id)));
   registration.created_at = registration.updated_at = now;
   db.Prepare(
-        "INSERT INTO registrations(event_id, person_id, status, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?)")
+        "INSERT INTO registrations(event_id, person_id, team_id, status, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)")
       .Bind(1, event.id)
       .Bind(2, person_id)
-      .Bind(3, registration.status)
-      .Bind(4, Millis(now))
+      .Bind(3, team_id)
+      .Bind(4, registration.status)
       .Bind(5, Millis(now))
+      .Bind(6, Millis(now))
       .Run();
   registration.id = db.LastInsertRowid();
   return registration;

@@ -23,9 +23,11 @@ int64_t ConfirmedAtEvent(sqlite::Database& db, int64_t event_id);
 // Confirmed registrations of the session.
 int64_t ConfirmedAtSession(sqlite::Database& db, int64_t session_id);
 
-// Stores a new registration of `person_id` for `event`: confirmed while the event has places,
-// else waitlisted. REQUIRES: the event takes registrations now and the person holds none.
-Registration AdmitToEvent(sqlite::Database& db, const Event& event, int64_t person_id, Instant now);
+// Stores a new registration of `person_id` for `event` (made for `team_id` when a team
+// registered whole): confirmed while the event has places, else waitlisted. REQUIRES: the event
+// takes registrations now and the person holds none.
+Registration AdmitToEvent(sqlite::Database& db, const Event& event, int64_t person_id,
+                          std::optional<int64_t> team_id, Instant now);
 
 // Cancels `registration` (kept for history) and the person's session registrations that rest on
 // it; a place it held goes to the event's waitlist, in order, and so do the sessions' places.

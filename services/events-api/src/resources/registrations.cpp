@@ -15,7 +15,8 @@ namespace civic::events::resources {
 namespace {
 
 constexpr const char* kColumns =
-    "id, event_id, person_id, status, checked_in_at, cancelled_at, created_at, updated_at";
+    "id, event_id, person_id, status, checked_in_at, cancelled_at, created_at, updated_at, "
+    "team_id";
 
 nlohmann::json UtcOrNull(const std::optional<Instant>& instant) {
   return instant ? nlohmann::json(FormatUtc(*instant)) : nlohmann::json(nullptr);
@@ -74,11 +75,81 @@ http::Response Register(sqlite::Database& db, const http::Request& request, int6
                                                existing.ColumnText(1) + "): /v1/registrations/" +
                                                std::to_string(existing.ColumnInt64(0)) + "."));
   }
-  const Registration registration = AdmitToEvent(db, *event, person_id, now);
+  const Registration registration = AdmitToEvent(db, *event, person_id, std::nullopt, now);
   audit::Record(db, Registrations::kName, registration.id, nullptr,
                 Registrations::ToJson(registration), 201);
   return rest::Created("/v1/registrations/" + std::to_string(registration.id),
                        Registrations::ToJson(registration));
+}
+
+// The body of POST /v1/events/{id}/team-registrations: {"team_id": N}.
+Result<int64_t> TeamIdOf(const nlohmann::json& body) {
+  Violations violations;
+  rest::JsonReader reader(body, violations, rest::JsonReader::Mode::kCreate);
+  const auto team_id = reader.Id("team_id", true);
+  reader.RejectUnknown();
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return *team_id;
+}
+
+// Registers every current member of team `team_id` for the event, in the order they joined;
+// one outcome per member.
+http::Response RegisterTeam(sqlite::Database& db, const http::Request& request, int64_t event_id,
+                            int64_t team_id, Instant now) {
+  const auto event = Events::Get(db, event_id);
+  if (!event || !rest::MayRead<Events>(db, event_id)) {
+    return rest::NotFound("event", request.Param("id"));
+  }
+  if (!access::MayWriteIn(access::Current(), event->program_id)) {
+    return access::Forbidden("This key may not register people for event " +
+                             std::to_string(event_id) + ": it belongs to no program of the key's.");
+  }
+  Violations violations;
+  RequireExists(db, "teams", "team", "team_id", team_id, violations);
+  std::vector<int64_t> members;
+  if (violations.empty()) {
+    auto statement = db.Prepare("SELECT person_id FROM team_members WHERE team_id = ? ORDER BY id");
+    statement.Bind(1, team_id);
+    while (statement.Step()) {
+      members.push_back(statement.ColumnInt64(0));
+    }
+    if (members.empty()) {
+      violations.Add("team_id", "team " + std::to_string(team_id) + " has no members");
+    }
+  }
+  if (!violations.empty()) {
+    return http::ErrorResponse(violations.ToError());
+  }
+  if (auto reason = RegistrationClosedReason(*event, now)) {
+    return http::ErrorResponse(Error::Conflict(*reason));
+  }
+  nlohmann::json outcomes = nlohmann::json::array();
+  auto existing = db.Prepare(
+      "SELECT " + std::string(kColumns) +
+      " FROM registrations WHERE event_id = ? AND person_id = ? AND status <> 'cancelled'");
+  for (const int64_t person : members) {
+    existing.Bind(1, event_id).Bind(2, person);
+    std::optional<Registration> held;
+    if (existing.Step()) {
+      held = Registrations::FromRow(existing);
+    }
+    existing.Reset();
+    if (held) {
+      outcomes.push_back({{"person_id", person},
+                          {"outcome", "already_registered"},
+                          {"registration", Registrations::ToJson(*held)}});
+      continue;
+    }
+    const Registration admitted = AdmitToEvent(db, *event, person, team_id, now);
+    audit::Record(db, Registrations::kName, admitted.id, nullptr, Registrations::ToJson(admitted),
+                  201);
+    outcomes.push_back({{"person_id", person},
+                        {"outcome", admitted.status},
+                        {"registration", Registrations::ToJson(admitted)}});
+  }
+  return rest::Ok({{"event_id", event_id}, {"team_id", team_id}, {"members", outcomes}});
 }
 
 // Answers a change to the registration named by the path: 404 when there is none, else `change`
@@ -117,6 +188,7 @@ nlohmann::json Registrations::ToJson(const Registration& r) {
   return {{"id", r.id},
           {"event_id", r.event_id},
           {"person_id", r.person_id},
+          {"team_id", OrNull(r.team_id)},
           {"status", r.status},
           {"checked_in_at", UtcOrNull(r.checked_in_at)},
           {"cancelled_at", UtcOrNull(r.cancelled_at)},
@@ -134,6 +206,7 @@ Registration Registrations::FromRow(sqlite::Statement& row) {
   r.cancelled_at = OptionalInstant(row.ColumnOptionalInt64(5));
   r.created_at = FromMillis(row.ColumnInt64(6));
   r.updated_at = FromMillis(row.ColumnInt64(7));
+  r.team_id = row.ColumnOptionalInt64(8);
   return r;
 }
 
@@ -172,6 +245,7 @@ const rest::ListSpec& Registrations::List() {
           {
               Filter{"event_id", "event_id = ?", Filter::Kind::kId, {}},
               Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
+              Filter{"team_id", "team_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, RegistrationStatuses()},
               Filter{"expand", "", Filter::Kind::kExpand, {"person"}},
           },
@@ -203,6 +277,25 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
         return rest::Guarded([&] {
           return rest::Idempotent(store, clock, request, [&](sqlite::Database& db) {
             return Register(db, request, *event_id, person_id.value(), clock.Now());
+          });
+        });
+      },
+      json_route);
+
+  router.Post(
+      "/v1/events/{id}/team-registrations",
+      [&store, &clock](const http::Request& request) {
+        const auto event_id = rest::PathId(request);
+        if (!event_id) {
+          return rest::NotFound("event", request.Param("id"));
+        }
+        auto team_id = TeamIdOf(request.json);
+        if (!team_id.ok()) {
+          return http::ErrorResponse(team_id.error());
+        }
+        return rest::Guarded([&] {
+          return rest::Idempotent(store, clock, request, [&](sqlite::Database& db) {
+            return RegisterTeam(db, request, *event_id, team_id.value(), clock.Now());
           });
         });
       },

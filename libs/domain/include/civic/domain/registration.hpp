@@ -22,6 +22,7 @@ struct Registration {
   int64_t id = 0;
   int64_t event_id = 0;
   int64_t person_id = 0;
+  std::optional<int64_t> team_id;    // the team it was made for, when a team registered whole
   std::string status = "confirmed";  // one of RegistrationStatuses()
   std::optional<Instant> checked_in_at;
   std::optional<Instant> cancelled_at;
