@@ -81,6 +81,8 @@ const std::map<std::string, Expect>& Table() {
       {"DELETE /v1/sessions/{id}", {{"organizer"}, 412, 403}},
       {"GET /v1/events/{id}/sessions", {{"public"}, 200, 0}},
       {"GET /v1/events/{id}/events", {{"public"}, 200, 0}},
+      {"GET /v1/events/{id}/statistics", {{"organizer"}, 200, 403}},
+      {"GET /v1/programs/{id}/statistics", {{"organizer"}, 200, 403}},
       {"POST /v1/events/{id}/registrations", {{"organizer", "frontend"}, 201, 403}},
       {"POST /v1/events/{id}/team-registrations", {{"organizer", "frontend"}, 200, 403}},
       {"GET /v1/events/{id}/registrations", {{"organizer"}, 200, 0}},

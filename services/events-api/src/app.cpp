@@ -25,6 +25,7 @@
 #include "resources/reviews.hpp"
 #include "resources/session_registrations.hpp"
 #include "resources/sessions.hpp"
+#include "resources/statistics.hpp"
 #include "resources/team_members.hpp"
 #include "resources/teams.hpp"
 #include "rest/crud.hpp"
@@ -180,6 +181,7 @@ http::Router App::Routes() {
       router, store, "/v1/events/{id}/sessions", "event_id");
   resources::AddRegistrationRoutes(router, store, clock_);
   resources::AddSessionRegistrationRoutes(router, store, clock_);
+  resources::AddStatisticsRoutes(router, store);
   // Social projects and their expert reviews.
   rest::AddCrudRoutes<resources::Projects>(router, store, clock_);
   rest::AddNestedList<resources::Projects, resources::Teams>(router, store,

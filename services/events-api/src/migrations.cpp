@@ -447,6 +447,94 @@ CREATE INDEX session_registrations_person ON session_registrations(person_id, st
 ALTER TABLE registrations ADD COLUMN team_id INTEGER REFERENCES teams(id);
 CREATE INDEX registrations_team ON registrations(team_id, id) WHERE team_id IS NOT NULL;
 )sql"},
+      // Statistics that cost the same at 100 or 100,000 registrations: counters per event,
+      // dimension (all, city, sector, team) and status, kept in step by triggers in the
+      // transaction of every registration change. A registration keeps the person's city and
+      // organisation sector as they were when it was made, so its counters never drift.
+      {17, "registration counters", R"sql(
+ALTER TABLE registrations ADD COLUMN city_id INTEGER;
+ALTER TABLE registrations ADD COLUMN sector TEXT;
+UPDATE registrations SET
+  city_id = (SELECT city_id FROM people WHERE people.id = registrations.person_id),
+  sector = (SELECT o.sector FROM people p JOIN organizations o ON o.id = p.organization_id
+            WHERE p.id = registrations.person_id);
+
+-- status is confirmed, waitlisted, cancelled, or attended (checked in); key is '' for the
+-- whole event (dimension 'all') and for people without a city, sector or team.
+CREATE TABLE registration_counts (
+  event_id  INTEGER NOT NULL,
+  dimension TEXT NOT NULL CHECK (dimension IN ('all', 'city', 'sector', 'team')),
+  key       TEXT NOT NULL,
+  status    TEXT NOT NULL,
+  count     INTEGER NOT NULL,
+  PRIMARY KEY (event_id, dimension, key, status)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO registration_counts(event_id, dimension, key, status, count)
+  SELECT event_id, 'all', '', status, count(*) FROM registrations GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'city', coalesce(CAST(city_id AS TEXT), ''), status, count(*)
+    FROM registrations GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'sector', coalesce(sector, ''), status, count(*)
+    FROM registrations GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'team', coalesce(CAST(team_id AS TEXT), ''), status, count(*)
+    FROM registrations GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'all', '', 'attended', count(*) FROM registrations
+    WHERE checked_in_at IS NOT NULL GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'city', coalesce(CAST(city_id AS TEXT), ''), 'attended', count(*)
+    FROM registrations WHERE checked_in_at IS NOT NULL GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'sector', coalesce(sector, ''), 'attended', count(*)
+    FROM registrations WHERE checked_in_at IS NOT NULL GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'team', coalesce(CAST(team_id AS TEXT), ''), 'attended', count(*)
+    FROM registrations WHERE checked_in_at IS NOT NULL GROUP BY 1, 2, 3, 4;
+
+CREATE TRIGGER registration_counts_insert AFTER INSERT ON registrations
+BEGIN
+  INSERT INTO registration_counts(event_id, dimension, key, status, count) VALUES
+    (new.event_id, 'all', '', new.status, 1),
+    (new.event_id, 'city', coalesce(CAST(new.city_id AS TEXT), ''), new.status, 1),
+    (new.event_id, 'sector', coalesce(new.sector, ''), new.status, 1),
+    (new.event_id, 'team', coalesce(CAST(new.team_id AS TEXT), ''), new.status, 1)
+  ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER registration_counts_status AFTER UPDATE OF status ON registrations
+  WHEN old.status <> new.status
+BEGIN
+  UPDATE registration_counts SET count = count - 1
+    WHERE event_id = old.event_id AND dimension = 'all' AND key = '' AND status = old.status;
+  UPDATE registration_counts SET count = count - 1
+    WHERE event_id = old.event_id AND dimension = 'city' AND
+          key = coalesce(CAST(old.city_id AS TEXT), '') AND status = old.status;
+  UPDATE registration_counts SET count = count - 1
+    WHERE event_id = old.event_id AND dimension = 'sector' AND key = coalesce(old.sector, '') AND
+          status = old.status;
+  UPDATE registration_counts SET count = count - 1
+    WHERE event_id = old.event_id AND dimension = 'team' AND
+          key = coalesce(CAST(old.team_id AS TEXT), '') AND status = old.status;
+  INSERT INTO registration_counts(event_id, dimension, key, status, count) VALUES
+    (new.event_id, 'all', '', new.status, 1),
+    (new.event_id, 'city', coalesce(CAST(new.city_id AS TEXT), ''), new.status, 1),
+    (new.event_id, 'sector', coalesce(new.sector, ''), new.status, 1),
+    (new.event_id, 'team', coalesce(CAST(new.team_id AS TEXT), ''), new.status, 1)
+  ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER registration_counts_attended AFTER UPDATE OF checked_in_at ON registrations
+  WHEN old.checked_in_at IS NULL AND new.checked_in_at IS NOT NULL
+BEGIN
+  INSERT INTO registration_counts(event_id, dimension, key, status, count) VALUES
+    (new.event_id, 'all', '', 'attended', 1),
+    (new.event_id, 'city', coalesce(CAST(new.city_id AS TEXT), ''), 'attended', 1),
+    (new.event_id, 'sector', coalesce(new.sector, ''), 'attended', 1),
+    (new.event_id, 'team', coalesce(CAST(new.team_id AS TEXT), ''), 'attended', 1)
+  ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+)sql"},
   };
   return kMigrations;
 }

@@ -77,6 +77,8 @@ std::vector<RoutePolicy> BuildPolicies() {
   Crud(t, "/v1/sessions", "/v1/sessions/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   t.push_back({Method::kGet, "/v1/events/{id}/sessions", kAnyone});
   t.push_back({Method::kGet, "/v1/events/{id}/events", kAnyone});
+  t.push_back({Method::kGet, "/v1/events/{id}/statistics", kOrganizers});
+  t.push_back({Method::kGet, "/v1/programs/{id}/statistics", kOrganizers});
   t.push_back({Method::kPost, "/v1/events/{id}/registrations", kOrganizersFrontends});
   t.push_back({Method::kPost, "/v1/events/{id}/team-registrations", kOrganizersFrontends});
   t.push_back({Method::kGet, "/v1/events/{id}/registrations", kOrganizers});

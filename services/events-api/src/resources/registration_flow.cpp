@@ -39,9 +39,18 @@ std::vector<int64_t> ConfirmOldest(sqlite::Database& db, const std::string& tabl
 
 }  // namespace
 
+// The event's registrations in `status`, from the counters (migration 17) the triggers keep in
+// step: one row read, however many registrations there are.
+int64_t CountedAtEvent(sqlite::Database& db, int64_t event_id, const char* status) {
+  auto statement = db.Prepare(
+      "SELECT count FROM registration_counts WHERE event_id = ? AND dimension = 'all' AND "
+      "key = '' AND status = ?");
+  statement.Bind(1, event_id).Bind(2, status);
+  return statement.Step() ? statement.ColumnInt64(0) : 0;
+}
+
 int64_t ConfirmedAtEvent(sqlite::Database& db, int64_t event_id) {
-  return Count(db, "SELECT count(*) FROM registrations WHERE event_id = ? AND status = 'confirmed'",
-               event_id);
+  return CountedAtEvent(db, event_id, "confirmed");
 }
 
 int64_t ConfirmedAtSession(sqlite::Database& db, int64_t session_id) {
@@ -61,8 +70,11 @@ Registration AdmitToEvent(sqlite::Database& db, const Event& event, int64_t pers
       std::string(AdmissionStatus(event.capacity, ConfirmedAtEvent(db, event.id)));
   registration.created_at = registration.updated_at = now;
   db.Prepare(
-        "INSERT INTO registrations(event_id, person_id, team_id, status, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)")
+        "INSERT INTO registrations(event_id, person_id, team_id, status, created_at, updated_at, "
+        "city_id, sector) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "(SELECT city_id FROM people WHERE id = ?2), "
+        "(SELECT o.sector FROM people p JOIN organizations o ON o.id = p.organization_id "
+        "WHERE p.id = ?2))")
       .Bind(1, event.id)
       .Bind(2, person_id)
       .Bind(3, team_id)
@@ -125,9 +137,7 @@ std::vector<int64_t> PromoteEventWaitlist(sqlite::Database& db, const Event& eve
   if (event.status != "published") {
     return {};
   }
-  const int64_t waiting =
-      Count(db, "SELECT count(*) FROM registrations WHERE event_id = ? AND status = 'waitlisted'",
-            event.id);
+  const int64_t waiting = CountedAtEvent(db, event.id, "waitlisted");
   const int64_t places = PlacesToFill(event.capacity, ConfirmedAtEvent(db, event.id), waiting);
   return ConfirmOldest(db, "registrations", "event_id", event.id, places, now);
 }
