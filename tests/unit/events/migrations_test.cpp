@@ -183,3 +183,47 @@ TEST_CASE("Events schema: names get Russian sort keys, and a name sort is an ind
     CHECK(text.find("TEMP B-TREE") == std::string::npos);
   }
 }
+
+TEST_CASE("Events schema: registration counters start from the registrations already stored",
+          "[events][migrations][statistics]") {
+  Database db = Database::Open(":memory:");
+  civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
+  std::vector<civic::sqlite::Migration> up_to_16(civic::events::Migrations().begin(),
+                                                 civic::events::Migrations().begin() + 16);
+  REQUIRE(civic::sqlite::Migrate(db, up_to_16) == 16);
+  db.Exec(R"sql(
+INSERT INTO cities(name, region, time_zone, created_at, updated_at) VALUES
+  ('Саров', '', 'Europe/Moscow', 0, 0);
+INSERT INTO organizations(name, sector, created_at, updated_at) VALUES ('НКО', 'ngo', 0, 0);
+INSERT INTO people(name, city_id, organization_id, created_at, updated_at) VALUES
+  ('Анна', 1, 1, 0, 0), ('Борис', 1, NULL, 0, 0), ('Вера', NULL, 1, 0, 0);
+INSERT INTO events(kind, title, city_id, format, starts_at, ends_at, status, created_at,
+                   updated_at) VALUES ('forum', 'Форум', 1, 'offline', 0, 1, 'published', 0, 0);
+INSERT INTO registrations(event_id, person_id, status, checked_in_at, created_at, updated_at)
+  VALUES (1, 1, 'confirmed', 5, 0, 0), (1, 2, 'cancelled', NULL, 0, 0),
+         (1, 3, 'waitlisted', NULL, 0, 0);
+)sql");
+  civic::sqlite::Migrate(db, civic::events::Migrations());
+  auto count = [&](const std::string& dimension, const std::string& key,
+                   const std::string& status) {
+    auto statement = db.Prepare(
+        "SELECT coalesce(sum(count), 0) FROM registration_counts WHERE event_id = 1 AND "
+        "dimension = ? AND key = ? AND status = ?");
+    statement.Bind(1, dimension).Bind(2, key).Bind(3, status);
+    REQUIRE(statement.Step());
+    return statement.ColumnInt64(0);
+  };
+  CHECK(count("all", "", "confirmed") == 1);
+  CHECK(count("all", "", "attended") == 1);
+  CHECK(count("all", "", "waitlisted") == 1);
+  CHECK(count("city", "1", "cancelled") == 1);
+  CHECK(count("city", "", "waitlisted") == 1);
+  CHECK(count("sector", "ngo", "confirmed") == 1);
+  CHECK(count("sector", "", "cancelled") == 1);
+  // Then the triggers keep them in step.
+  db.Exec("UPDATE registrations SET status = 'confirmed' WHERE person_id = 3");
+  CHECK(count("all", "", "confirmed") == 2);
+  CHECK(count("all", "", "waitlisted") == 0);
+  CHECK(count("sector", "ngo", "confirmed") == 2);
+}
