@@ -114,11 +114,14 @@ TEST_CASE("Session sign-up: past a session's capacity one waits, and moves up wh
   CHECK(cancelled.body["cancelled_at"].is_string());
   CHECK(r.StatusOf(ids[2]) == "confirmed");
   CHECK(r.StatusOf(ids[3]) == "waitlisted");
-  CHECK(Call(*r.client, "DELETE", "/v1/session-registrations/" + Str(ids[1])).status == 409);
+  auto twice = Call(*r.client, "DELETE", "/v1/session-registrations/" + Str(ids[1]));
+  CHECK(twice.status == 409);
+  CHECK(twice.body["code"] == "not-cancellable");
 
   // Signed up again, and at once: 409 naming the registration.
   auto again = r.SignUp(master_class, people[0]);
   CHECK(again.status == 409);
+  CHECK(again.body["code"] == "already-registered");
   CHECK(again.body["detail"].get<std::string>().find("/v1/session-registrations/" + Str(ids[0])) !=
         std::string::npos);
 
@@ -146,8 +149,12 @@ TEST_CASE("Session sign-up: only the event's confirmed participants take places"
               .body["status"] == "waitlisted");
   const int64_t stranger = r.Person("Анна Незарегистрированная");
 
-  CHECK(r.SignUp(consultation, stranger).status == 409);
-  CHECK(r.SignUp(consultation, waiting).status == 409);
+  for (const int64_t person : {stranger, waiting}) {
+    auto refused = r.SignUp(consultation, person);
+    CHECK(refused.status == 409);
+    CHECK(refused.body["code"] == "not-registered-for-event");
+    CHECK(refused.body["type"] == "/problems/not-registered-for-event");
+  }
   auto unknown = r.SignUp(consultation, 999999);
   CHECK(unknown.status == 422);
   CHECK(ErrorFields(unknown) == std::vector<std::string>{"person_id"});
@@ -174,6 +181,7 @@ TEST_CASE("Session sign-up: two sessions that overlap in time cannot both hold o
   REQUIRE(r.SignUp(first, person).status == 201);
   auto clash = r.SignUp(overlapping, person);
   CHECK(clash.status == 409);
+  CHECK(clash.body["code"] == "session-overlap");
   CHECK(clash.body["detail"].get<std::string>().find("/v1/sessions/" + Str(first)) !=
         std::string::npos);
   // One that starts as the first ends does not overlap.

@@ -118,6 +118,7 @@ TEST_CASE("Team registration: a full or closed event, an unknown or empty team s
   auto closed = Call(*m.client, "POST", "/v1/events/" + Str(draft) + "/team-registrations",
                      {{"team_id", m.team}});
   CHECK(closed.status == 409);
+  CHECK(closed.body["code"] == "registration-closed");
   CHECK(
       Call(*m.client, "GET", "/v1/events/" + Str(draft) + "/registrations").body["items"].empty());
   const int64_t open = m.Event(100);

@@ -88,16 +88,18 @@ http::Response SignUp(sqlite::Database& db, const http::Request& request, int64_
     return http::ErrorResponse(violations.ToError());
   }
   if (auto reason = SessionSignUpClosedReason(*event, *session, now)) {
-    return http::ErrorResponse(Error::Conflict(*reason));
+    return http::ErrorResponse(Error::Conflict(*reason).WithKind("registration-closed"));
   }
   auto held = db.Prepare(
       "SELECT id FROM registrations WHERE event_id = ? AND person_id = ? AND "
       "status = 'confirmed'");
   held.Bind(1, event->id).Bind(2, person_id);
   if (!held.Step()) {
-    return http::ErrorResponse(Error::Conflict(
-        "Person " + std::to_string(person_id) + " has no confirmed registration for event " +
-        std::to_string(event->id) + "; sessions take the event's confirmed participants."));
+    return http::ErrorResponse(
+        Error::Conflict("Person " + std::to_string(person_id) +
+                        " has no confirmed registration for event " + std::to_string(event->id) +
+                        "; sessions take the event's confirmed participants.")
+            .WithKind("not-registered-for-event"));
   }
   const auto registration = Registrations::Get(db, held.ColumnInt64(0));
   held.Reset();
@@ -106,16 +108,20 @@ http::Response SignUp(sqlite::Database& db, const http::Request& request, int64_
       "status <> 'cancelled'");
   existing.Bind(1, session_id).Bind(2, person_id);
   if (existing.Step()) {
-    return http::ErrorResponse(Error::Conflict(
-        "Person " + std::to_string(person_id) + " is already signed up for this session (" +
-        existing.ColumnText(1) + "): /v1/session-registrations/" +
-        std::to_string(existing.ColumnInt64(0)) + "."));
+    return http::ErrorResponse(Error::Conflict("Person " + std::to_string(person_id) +
+                                               " is already signed up for this session (" +
+                                               existing.ColumnText(1) +
+                                               "): /v1/session-registrations/" +
+                                               std::to_string(existing.ColumnInt64(0)) + ".")
+                                   .WithKind("already-registered"));
   }
   if (auto other =
           OverlappingSession(db, person_id, session_id, session->starts_at, session->ends_at)) {
-    return http::ErrorResponse(Error::Conflict(
-        "Person " + std::to_string(person_id) + " holds a place (or waits for one) in " +
-        Describe(db, *other) + ", which overlaps this session in time."));
+    return http::ErrorResponse(Error::Conflict("Person " + std::to_string(person_id) +
+                                               " holds a place (or waits for one) in " +
+                                               Describe(db, *other) +
+                                               ", which overlaps this session in time.")
+                                   .WithKind("session-overlap"));
   }
   const SessionRegistration admitted = AdmitToSession(db, *session, *registration, now);
   audit::Record(db, SessionRegistrations::kName, admitted.id, nullptr,
@@ -301,7 +307,7 @@ void AddSessionRegistrationRoutes(http::Router& router, Store& store, const Cloc
               return http::ErrorResponse(*failed);
             }
             if (auto error = CancelError(*r)) {
-              return http::ErrorResponse(Error::Conflict(*error));
+              return http::ErrorResponse(Error::Conflict(*error).WithKind("not-cancellable"));
             }
             const nlohmann::json before = R::ToJson(*r);
             CancelSessionRegistration(db, *r, clock.Now());
