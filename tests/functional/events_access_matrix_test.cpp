@@ -80,12 +80,21 @@ const std::map<std::string, Expect>& Table() {
       {"PATCH /v1/sessions/{id}", {{"organizer"}, 412, 403}},
       {"DELETE /v1/sessions/{id}", {{"organizer"}, 412, 403}},
       {"GET /v1/events/{id}/sessions", {{"public"}, 200, 0}},
+      {"GET /v1/events/{id}/events", {{"public"}, 200, 0}},
+      {"GET /v1/events/{id}/statistics", {{"organizer"}, 200, 403}},
+      {"GET /v1/programs/{id}/statistics", {{"organizer"}, 200, 403}},
       {"POST /v1/events/{id}/registrations", {{"organizer", "frontend"}, 201, 403}},
+      {"POST /v1/events/{id}/team-registrations", {{"organizer", "frontend"}, 200, 403}},
       {"GET /v1/events/{id}/registrations", {{"organizer"}, 200, 0}},
       {"GET /v1/registrations", {{"organizer"}, 200, 0}},
       {"GET /v1/registrations/{id}", {{"organizer", "frontend"}, 200, 404}},
       {"DELETE /v1/registrations/{id}", {{"organizer", "frontend"}, 412, 404}},
       {"POST /v1/registrations/{id}/check-in", {{"organizer"}, 200, 404}},
+      {"POST /v1/sessions/{id}/registrations", {{"organizer", "frontend"}, 201, 403}},
+      {"GET /v1/sessions/{id}/registrations", {{"organizer"}, 200, 0}},
+      {"GET /v1/session-registrations", {{"organizer"}, 200, 0}},
+      {"GET /v1/session-registrations/{id}", {{"organizer", "frontend"}, 200, 404}},
+      {"DELETE /v1/session-registrations/{id}", {{"organizer", "frontend"}, 412, 404}},
       {"GET /v1/projects", {{"public"}, 200, 0}},
       {"GET /v1/projects/{id}", {{"public"}, 200, 0}},
       {"POST /v1/projects", {{"organizer"}, 201, 403}},
@@ -143,7 +152,8 @@ std::string Str(int64_t id) { return std::to_string(id); }
 struct World {
   std::string tag;
   int64_t program = 0, team = 0, member = 0, participant = 0, event = 0, session = 0;
-  int64_t registration = 0, project = 0, expert = 0, review = 0, award = 0, nomination = 0;
+  int64_t registration = 0, session_registration = 0, project = 0, expert = 0, review = 0,
+          award = 0, nomination = 0;
   int64_t nominee = 0;
   std::string email, phone;
 };
@@ -204,6 +214,8 @@ struct Fixture {
     w.session = Create(*admin, "/v1/sessions", SessionBody(w))["id"];
     w.registration = Create(*admin, "/v1/events/" + Str(w.event) + "/registrations",
                             {{"person_id", w.participant}})["id"];
+    w.session_registration = Create(*admin, "/v1/sessions/" + Str(w.session) + "/registrations",
+                                    {{"person_id", w.participant}})["id"];
     w.project =
         Create(*admin, "/v1/projects",
                {{"team_id", w.team}, {"title", "Проект " + tag}, {"status", "submitted"}})["id"];
@@ -284,6 +296,14 @@ struct Fixture {
     if (pattern == "/v1/events/{id}/registrations") {
       return {{"person_id", NewPerson("Участник")}};
     }
+    if (pattern == "/v1/events/{id}/team-registrations") {
+      return {{"team_id", w.team}};
+    }
+    if (pattern == "/v1/sessions/{id}/registrations") {
+      const int64_t person = NewPerson("Участник мастер-класса");
+      Create(*admin, "/v1/events/" + Str(w.event) + "/registrations", {{"person_id", person}});
+      return {{"person_id", person}};
+    }
     if (pattern == "/v1/projects") {
       return {{"team_id", w.team}, {"title", Unique("Проект")}, {"status", "draft"}};
     }
@@ -328,6 +348,7 @@ struct Fixture {
         {"events", &World::event},
         {"sessions", &World::session},
         {"registrations", &World::registration},
+        {"session-registrations", &World::session_registration},
         {"projects", &World::project},
         {"reviews", &World::review},
         {"awards", &World::award},
@@ -449,7 +470,9 @@ TEST_CASE("Access matrix: every route x every role x own and other scope answers
         httplib::Headers headers;
         if (method == "POST" && pattern.find("{id}") == std::string::npos) {
           body = f.CreateBody(pattern, *world, role);
-        } else if (method == "POST" && pattern == "/v1/events/{id}/registrations") {
+        } else if (method == "POST" && (pattern == "/v1/events/{id}/registrations" ||
+                                        pattern == "/v1/events/{id}/team-registrations" ||
+                                        pattern == "/v1/sessions/{id}/registrations")) {
           body = f.CreateBody(pattern, *world, role);
         } else if (method == "PATCH" ||
                    (method == "DELETE" && pattern.find("{person_id}") == std::string::npos)) {

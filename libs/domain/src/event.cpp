@@ -95,6 +95,35 @@ void ValidateSchedule(const Event& event, Violations& violations) {
   }
 }
 
+void ValidateInParent(const Event& event, const Event& parent, Violations& violations) {
+  const std::string name = "event " + std::to_string(parent.id) + " «" + parent.title + "»";
+  if (event.starts_at < parent.starts_at) {
+    violations.Add("starts_at", "must not be before the start of " + name + ", " +
+                                    LocalTime(parent.starts_at, parent.time_zone));
+  }
+  if (event.ends_at > parent.ends_at) {
+    violations.Add("ends_at", "must not be after the end of " + name + ", " +
+                                  LocalTime(parent.ends_at, parent.time_zone));
+  }
+}
+
+void ValidateChildrenFit(const Event& event, const std::vector<Event>& children,
+                         Violations& violations) {
+  for (const Event& child : children) {
+    const std::string name = "event " + std::to_string(child.id) + " «" + child.title + "»";
+    if (child.starts_at < event.starts_at) {
+      violations.Add("starts_at", name + " inside this one starts at " +
+                                      LocalTime(child.starts_at, child.time_zone) +
+                                      ", before this start; move it first");
+    }
+    if (child.ends_at > event.ends_at) {
+      violations.Add("ends_at", name + " inside this one ends at " +
+                                    LocalTime(child.ends_at, child.time_zone) +
+                                    ", after this end; move it first");
+    }
+  }
+}
+
 std::optional<std::string> StatusChangeError(std::string_view from, std::string_view to) {
   if (from == to) {
     return std::nullopt;

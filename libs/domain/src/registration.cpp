@@ -61,4 +61,27 @@ std::optional<std::string> CheckInError(const Registration& registration, const 
   return std::nullopt;
 }
 
+std::optional<std::string> SessionSignUpClosedReason(const Event& event, const Session& session,
+                                                     Instant now) {
+  if (event.status != "published") {
+    return "The event is " + event.status + "; only a published event's sessions take sign-ups.";
+  }
+  if (now >= session.starts_at) {
+    return "The session started at " + LocalTime(session.starts_at, event.time_zone) +
+           "; sign-up ends when it starts.";
+  }
+  return std::nullopt;
+}
+
+bool Overlaps(Instant a_start, Instant a_end, Instant b_start, Instant b_end) {
+  return a_start < b_end && b_start < a_end;
+}
+
+std::optional<std::string> CancelError(const SessionRegistration& registration) {
+  if (registration.status == "cancelled") {
+    return "The session registration is already cancelled.";
+  }
+  return std::nullopt;
+}
+
 }  // namespace civic

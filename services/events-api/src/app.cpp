@@ -23,7 +23,9 @@
 #include "resources/projects.hpp"
 #include "resources/registrations.hpp"
 #include "resources/reviews.hpp"
+#include "resources/session_registrations.hpp"
 #include "resources/sessions.hpp"
+#include "resources/statistics.hpp"
 #include "resources/team_members.hpp"
 #include "resources/teams.hpp"
 #include "rest/crud.hpp"
@@ -182,10 +184,14 @@ http::Router App::Routes() {
       router, store, "/v1/teams/{id}/members", "team_id");
   resources::AddTeamCompositionRoute(router, store);
   rest::AddCrudRoutes<resources::Events>(router, store, clock_);
+  rest::AddNestedList<resources::Events, resources::Events>(router, store, "/v1/events/{id}/events",
+                                                            "parent_event_id");
   rest::AddCrudRoutes<resources::Sessions>(router, store, clock_);
   rest::AddNestedList<resources::Sessions, resources::Events>(
       router, store, "/v1/events/{id}/sessions", "event_id");
   resources::AddRegistrationRoutes(router, store, clock_, *registrations_);
+  resources::AddSessionRegistrationRoutes(router, store, clock_);
+  resources::AddStatisticsRoutes(router, store);
   // Social projects and their expert reviews.
   rest::AddCrudRoutes<resources::Projects>(router, store, clock_);
   rest::AddNestedList<resources::Projects, resources::Teams>(router, store,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "storage/search.hpp"
+#include "storage/sort_keys.hpp"
 
 namespace civic::events {
 
@@ -402,6 +403,136 @@ CREATE TRIGGER audit_events_kept BEFORE DELETE ON audit_events
   WHEN OLD.at > (unixepoch('now') - 86400) * 1000
 BEGIN
   SELECT RAISE(ABORT, 'audit records are kept a day at least');
+END;
+)sql"},
+      // Russian name order (storage/sort_keys.hpp): an ICU sort key beside each sorted name,
+      // kept in step by triggers, indexed for keyset pages of ?sort=name.
+      {13, "Russian sort keys for names",
+       [] {
+         std::string sql;
+         for (const std::string& table : SortKeyTables()) {
+           sql += SortKeySql(table);
+         }
+         sql +=
+             "CREATE INDEX people_city_name_key ON people(city_id, name_key, id);\n"
+             "CREATE INDEX people_organization_name_key ON people(organization_id, name_key, id);\n"
+             "CREATE INDEX organizations_city_name_key ON organizations(city_id, name_key, id);\n"
+             "CREATE INDEX teams_program_name_key ON teams(program_id, name_key, id);\n";
+         return sql;
+       }()},
+      {14, "events inside events", R"sql(
+ALTER TABLE events ADD COLUMN parent_event_id INTEGER REFERENCES events(id);
+CREATE INDEX events_parent ON events(parent_event_id, starts_at, id);
+)sql"},
+      {15, "session registrations", R"sql(
+-- A person's place at a session, resting on their confirmed registration for its event: one
+-- active (not cancelled) per person and session; cancelled ones stay for history.
+CREATE TABLE session_registrations (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id      INTEGER NOT NULL REFERENCES sessions(id),
+  registration_id INTEGER NOT NULL REFERENCES registrations(id),
+  person_id       INTEGER NOT NULL REFERENCES people(id),
+  status          TEXT NOT NULL CHECK (status IN ('confirmed', 'waitlisted', 'cancelled')),
+  cancelled_at    INTEGER,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX session_registrations_active ON session_registrations(session_id, person_id)
+  WHERE status <> 'cancelled';
+CREATE INDEX session_registrations_session_status ON session_registrations(session_id, status, id);
+CREATE INDEX session_registrations_registration ON session_registrations(registration_id, id);
+CREATE INDEX session_registrations_person ON session_registrations(person_id, status, id);
+)sql"},
+      {16, "registrations made for a team", R"sql(
+ALTER TABLE registrations ADD COLUMN team_id INTEGER REFERENCES teams(id);
+CREATE INDEX registrations_team ON registrations(team_id, id) WHERE team_id IS NOT NULL;
+)sql"},
+      // Statistics that cost the same at 100 or 100,000 registrations: counters per event,
+      // dimension (all, city, sector, team) and status, kept in step by triggers in the
+      // transaction of every registration change. A registration keeps the person's city and
+      // organisation sector as they were when it was made, so its counters never drift.
+      {17, "registration counters", R"sql(
+ALTER TABLE registrations ADD COLUMN city_id INTEGER;
+ALTER TABLE registrations ADD COLUMN sector TEXT;
+UPDATE registrations SET
+  city_id = (SELECT city_id FROM people WHERE people.id = registrations.person_id),
+  sector = (SELECT o.sector FROM people p JOIN organizations o ON o.id = p.organization_id
+            WHERE p.id = registrations.person_id);
+
+-- status is confirmed, waitlisted, cancelled, or attended (checked in); key is '' for the
+-- whole event (dimension 'all') and for people without a city, sector or team.
+CREATE TABLE registration_counts (
+  event_id  INTEGER NOT NULL,
+  dimension TEXT NOT NULL CHECK (dimension IN ('all', 'city', 'sector', 'team')),
+  key       TEXT NOT NULL,
+  status    TEXT NOT NULL,
+  count     INTEGER NOT NULL,
+  PRIMARY KEY (event_id, dimension, key, status)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO registration_counts(event_id, dimension, key, status, count)
+  SELECT event_id, 'all', '', status, count(*) FROM registrations GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'city', coalesce(CAST(city_id AS TEXT), ''), status, count(*)
+    FROM registrations GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'sector', coalesce(sector, ''), status, count(*)
+    FROM registrations GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'team', coalesce(CAST(team_id AS TEXT), ''), status, count(*)
+    FROM registrations GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'all', '', 'attended', count(*) FROM registrations
+    WHERE checked_in_at IS NOT NULL GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'city', coalesce(CAST(city_id AS TEXT), ''), 'attended', count(*)
+    FROM registrations WHERE checked_in_at IS NOT NULL GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'sector', coalesce(sector, ''), 'attended', count(*)
+    FROM registrations WHERE checked_in_at IS NOT NULL GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT event_id, 'team', coalesce(CAST(team_id AS TEXT), ''), 'attended', count(*)
+    FROM registrations WHERE checked_in_at IS NOT NULL GROUP BY 1, 2, 3, 4;
+
+CREATE TRIGGER registration_counts_insert AFTER INSERT ON registrations
+BEGIN
+  INSERT INTO registration_counts(event_id, dimension, key, status, count) VALUES
+    (new.event_id, 'all', '', new.status, 1),
+    (new.event_id, 'city', coalesce(CAST(new.city_id AS TEXT), ''), new.status, 1),
+    (new.event_id, 'sector', coalesce(new.sector, ''), new.status, 1),
+    (new.event_id, 'team', coalesce(CAST(new.team_id AS TEXT), ''), new.status, 1)
+  ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER registration_counts_status AFTER UPDATE OF status ON registrations
+  WHEN old.status <> new.status
+BEGIN
+  UPDATE registration_counts SET count = count - 1
+    WHERE event_id = old.event_id AND dimension = 'all' AND key = '' AND status = old.status;
+  UPDATE registration_counts SET count = count - 1
+    WHERE event_id = old.event_id AND dimension = 'city' AND
+          key = coalesce(CAST(old.city_id AS TEXT), '') AND status = old.status;
+  UPDATE registration_counts SET count = count - 1
+    WHERE event_id = old.event_id AND dimension = 'sector' AND key = coalesce(old.sector, '') AND
+          status = old.status;
+  UPDATE registration_counts SET count = count - 1
+    WHERE event_id = old.event_id AND dimension = 'team' AND
+          key = coalesce(CAST(old.team_id AS TEXT), '') AND status = old.status;
+  INSERT INTO registration_counts(event_id, dimension, key, status, count) VALUES
+    (new.event_id, 'all', '', new.status, 1),
+    (new.event_id, 'city', coalesce(CAST(new.city_id AS TEXT), ''), new.status, 1),
+    (new.event_id, 'sector', coalesce(new.sector, ''), new.status, 1),
+    (new.event_id, 'team', coalesce(CAST(new.team_id AS TEXT), ''), new.status, 1)
+  ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER registration_counts_attended AFTER UPDATE OF checked_in_at ON registrations
+  WHEN old.checked_in_at IS NULL AND new.checked_in_at IS NOT NULL
+BEGIN
+  INSERT INTO registration_counts(event_id, dimension, key, status, count) VALUES
+    (new.event_id, 'all', '', 'attended', 1),
+    (new.event_id, 'city', coalesce(CAST(new.city_id AS TEXT), ''), 'attended', 1),
+    (new.event_id, 'sector', coalesce(new.sector, ''), 'attended', 1),
+    (new.event_id, 'team', coalesce(CAST(new.team_id AS TEXT), ''), 'attended', 1)
+  ON CONFLICT DO UPDATE SET count = count + 1;
 END;
 )sql"},
   };

@@ -217,3 +217,35 @@ TEST_CASE("Session: moving the event's times or capacity may not leave a session
   CHECK(ReasonOf(violations, "ends_at").find("14:00:00.000+09:00") != std::string::npos);
   CHECK(Has(violations, "capacity"));
 }
+
+TEST_CASE("Event: an event inside another lies within its time, and the parent keeps it inside",
+          "[event][nested]") {
+  // The school of ТОС inside the four-day forum «Якутск 4.0.0 Старт».
+  civic::Event forum = YakutskSchool();
+  forum.id = 1;
+  forum.kind = "forum";
+  forum.title = "Якутск 4.0.0 Старт";
+  forum.starts_at = At("2022-09-06T10:00:00+09:00");
+  forum.ends_at = At("2022-09-09T18:00:00+09:00");
+  civic::Event school = YakutskSchool();
+  school.id = 2;
+  civic::Violations inside;
+  civic::ValidateInParent(school, forum, inside);
+  CHECK(inside.empty());
+
+  school.ends_at = At("2022-09-10T12:00:00+09:00");
+  civic::Violations late;
+  civic::ValidateInParent(school, forum, late);
+  CHECK(Has(late, "ends_at"));
+  CHECK_FALSE(Has(late, "starts_at"));
+  CHECK(ReasonOf(late, "ends_at").find("2022-09-09T18:00:00.000+09:00") != std::string::npos);
+
+  // A forum moved to start on the 9th leaves the school (the 8th) out.
+  school = YakutskSchool();
+  school.id = 2;
+  forum.starts_at = At("2022-09-09T09:00:00+09:00");
+  civic::Violations moved;
+  civic::ValidateChildrenFit(forum, {school}, moved);
+  CHECK(Has(moved, "starts_at"));
+  CHECK(ReasonOf(moved, "starts_at").find("event 2") != std::string::npos);
+}

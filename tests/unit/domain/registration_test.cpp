@@ -79,3 +79,36 @@ TEST_CASE("Registration: only a confirmed registration checks in, and an attende
   registration.status = "confirmed";
   CHECK(civic::CheckInError(registration, cancelled));
 }
+
+TEST_CASE("Session sign-up: open while the event is published and the session has not started",
+          "[registration][sessions]") {
+  civic::Event event;
+  event.status = "published";
+  event.time_zone = "Asia/Novokuznetsk";
+  civic::Session session;
+  session.starts_at = *civic::ParseInstant("2026-06-05T10:00:00+07:00");
+  session.ends_at = *civic::ParseInstant("2026-06-05T11:00:00+07:00");
+  CHECK_FALSE(civic::SessionSignUpClosedReason(event, session,
+                                               *civic::ParseInstant("2026-06-05T09:59:59+07:00")));
+  auto started = civic::SessionSignUpClosedReason(
+      event, session, *civic::ParseInstant("2026-06-05T10:00:00+07:00"));
+  REQUIRE(started);
+  CHECK(started->find("10:00:00.000+07:00") != std::string::npos);
+  event.status = "cancelled";
+  CHECK(civic::SessionSignUpClosedReason(event, session,
+                                         *civic::ParseInstant("2026-06-01T10:00:00+07:00")));
+}
+
+TEST_CASE(
+    "Session sign-up: spans overlap when they share an instant, not when one ends as the "
+    "other starts",
+    "[registration][sessions]") {
+  const auto at = [](const char* text) { return *civic::ParseInstant(text); };
+  const auto ten = at("2026-06-05T10:00:00Z");
+  const auto eleven = at("2026-06-05T11:00:00Z");
+  const auto noon = at("2026-06-05T12:00:00Z");
+  CHECK(civic::Overlaps(ten, noon, eleven, at("2026-06-05T13:00:00Z")));
+  CHECK(civic::Overlaps(ten, noon, at("2026-06-05T10:30:00Z"), eleven));
+  CHECK_FALSE(civic::Overlaps(ten, eleven, eleven, noon));
+  CHECK_FALSE(civic::Overlaps(eleven, noon, ten, eleven));
+}

@@ -9,6 +9,7 @@
 #include "migrations.hpp"
 #include "resources/references.hpp"
 #include "storage/search.hpp"
+#include "storage/sort_keys.hpp"
 
 namespace {
 
@@ -26,6 +27,7 @@ TEST_CASE("Events schema: a database from before migration 10 keeps its rows and
           "[events][migrations]") {
   Database db = Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
   std::vector<civic::sqlite::Migration> up_to_9(civic::events::Migrations().begin(),
                                                 civic::events::Migrations().begin() + 9);
   REQUIRE(civic::sqlite::Migrate(db, up_to_9) == 9);
@@ -73,6 +75,7 @@ TEST_CASE("Events schema: every reference that can refuse a DELETE has words for
           "[events][migrations]") {
   Database db = Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
   civic::sqlite::Migrate(db, civic::events::Migrations());
   std::vector<std::string> tables;
   auto list = db.Prepare(
@@ -99,6 +102,7 @@ TEST_CASE("Events schema: migration 11 indexes the rows already stored for text 
           "[events][migrations][search]") {
   Database db = Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
   std::vector<civic::sqlite::Migration> up_to_10(civic::events::Migrations().begin(),
                                                  civic::events::Migrations().begin() + 10);
   REQUIRE(civic::sqlite::Migrate(db, up_to_10) == 10);
@@ -137,4 +141,89 @@ INSERT INTO organizations(name, sector, created_at, updated_at) VALUES
       "INSERT INTO organizations(name, sector, created_at, updated_at) VALUES ('Молодёжный "
       "центр города', 'ngo', 0, 0)");
   CHECK(found("organizations", "молодежный город") == "4");
+}
+
+TEST_CASE("Events schema: names get Russian sort keys, and a name sort is an index range scan",
+          "[events][migrations]") {
+  Database db = Database::Open(":memory:");
+  civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
+  std::vector<civic::sqlite::Migration> up_to_12(civic::events::Migrations().begin(),
+                                                 civic::events::Migrations().begin() + 12);
+  REQUIRE(civic::sqlite::Migrate(db, up_to_12) == 12);
+  db.Exec(
+      "INSERT INTO cities(name, region, time_zone, created_at, updated_at) VALUES "
+      "('Якутск', '', 'Asia/Yakutsk', 0, 0), ('Ёкатерина', '', 'Asia/Yakutsk', 0, 0), "
+      "('абакан', '', 'Asia/Krasnoyarsk', 0, 0)");
+  civic::sqlite::Migrate(db, civic::events::Migrations());
+  // Rows stored before the migration have keys; new and renamed rows get theirs from triggers.
+  db.Exec(
+      "INSERT INTO cities(name, region, time_zone, created_at, updated_at) VALUES "
+      "('Елизово', '', 'Asia/Kamchatka', 0, 0)");
+  db.Exec("UPDATE cities SET name = 'Абакан' WHERE name = 'абакан'");
+  auto ordered = db.Prepare("SELECT name FROM cities ORDER BY name_key, id");
+  std::vector<std::string> names;
+  while (ordered.Step()) {
+    names.push_back(ordered.ColumnText(0));
+  }
+  CHECK(names == std::vector<std::string>{"Абакан", "Ёкатерина", "Елизово", "Якутск"});
+
+  for (const char* sql : {
+           "SELECT id FROM people WHERE (name_key, id) > ('a', 1) ORDER BY name_key, id LIMIT 21",
+           "SELECT id FROM people WHERE city_id = 1 ORDER BY name_key, id LIMIT 21",
+           "SELECT id FROM teams WHERE program_id = 1 ORDER BY name_key DESC, id DESC LIMIT 21",
+       }) {
+    auto plan = db.Prepare(std::string("EXPLAIN QUERY PLAN ") + sql);
+    std::string text;
+    while (plan.Step()) {
+      text += plan.ColumnText(3) + "\n";
+    }
+    INFO(sql << "\n" << text);
+    CHECK(text.find("name_key") != std::string::npos);
+    CHECK(text.find("TEMP B-TREE") == std::string::npos);
+  }
+}
+
+TEST_CASE("Events schema: registration counters start from the registrations already stored",
+          "[events][migrations][statistics]") {
+  Database db = Database::Open(":memory:");
+  civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
+  std::vector<civic::sqlite::Migration> up_to_16(civic::events::Migrations().begin(),
+                                                 civic::events::Migrations().begin() + 16);
+  REQUIRE(civic::sqlite::Migrate(db, up_to_16) == 16);
+  db.Exec(R"sql(
+INSERT INTO cities(name, region, time_zone, created_at, updated_at) VALUES
+  ('Саров', '', 'Europe/Moscow', 0, 0);
+INSERT INTO organizations(name, sector, created_at, updated_at) VALUES ('НКО', 'ngo', 0, 0);
+INSERT INTO people(name, city_id, organization_id, created_at, updated_at) VALUES
+  ('Анна', 1, 1, 0, 0), ('Борис', 1, NULL, 0, 0), ('Вера', NULL, 1, 0, 0);
+INSERT INTO events(kind, title, city_id, format, starts_at, ends_at, status, created_at,
+                   updated_at) VALUES ('forum', 'Форум', 1, 'offline', 0, 1, 'published', 0, 0);
+INSERT INTO registrations(event_id, person_id, status, checked_in_at, created_at, updated_at)
+  VALUES (1, 1, 'confirmed', 5, 0, 0), (1, 2, 'cancelled', NULL, 0, 0),
+         (1, 3, 'waitlisted', NULL, 0, 0);
+)sql");
+  civic::sqlite::Migrate(db, civic::events::Migrations());
+  auto count = [&](const std::string& dimension, const std::string& key,
+                   const std::string& status) {
+    auto statement = db.Prepare(
+        "SELECT coalesce(sum(count), 0) FROM registration_counts WHERE event_id = 1 AND "
+        "dimension = ? AND key = ? AND status = ?");
+    statement.Bind(1, dimension).Bind(2, key).Bind(3, status);
+    REQUIRE(statement.Step());
+    return statement.ColumnInt64(0);
+  };
+  CHECK(count("all", "", "confirmed") == 1);
+  CHECK(count("all", "", "attended") == 1);
+  CHECK(count("all", "", "waitlisted") == 1);
+  CHECK(count("city", "1", "cancelled") == 1);
+  CHECK(count("city", "", "waitlisted") == 1);
+  CHECK(count("sector", "ngo", "confirmed") == 1);
+  CHECK(count("sector", "", "cancelled") == 1);
+  // Then the triggers keep them in step.
+  db.Exec("UPDATE registrations SET status = 'confirmed' WHERE person_id = 3");
+  CHECK(count("all", "", "confirmed") == 2);
+  CHECK(count("all", "", "waitlisted") == 0);
+  CHECK(count("sector", "ngo", "confirmed") == 2);
 }

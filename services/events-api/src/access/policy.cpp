@@ -76,12 +76,21 @@ std::vector<RoutePolicy> BuildPolicies() {
   Crud(t, "/v1/events", "/v1/events/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   Crud(t, "/v1/sessions", "/v1/sessions/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   t.push_back({Method::kGet, "/v1/events/{id}/sessions", kAnyone});
+  t.push_back({Method::kGet, "/v1/events/{id}/events", kAnyone});
+  t.push_back({Method::kGet, "/v1/events/{id}/statistics", kOrganizers});
+  t.push_back({Method::kGet, "/v1/programs/{id}/statistics", kOrganizers});
   t.push_back({Method::kPost, "/v1/events/{id}/registrations", kOrganizersFrontends});
+  t.push_back({Method::kPost, "/v1/events/{id}/team-registrations", kOrganizersFrontends});
   t.push_back({Method::kGet, "/v1/events/{id}/registrations", kOrganizers});
   t.push_back({Method::kGet, "/v1/registrations", kOrganizers});
   t.push_back({Method::kGet, "/v1/registrations/{id}", kOrganizersFrontends});
   t.push_back({Method::kDelete, "/v1/registrations/{id}", kOrganizersFrontends});
   t.push_back({Method::kPost, "/v1/registrations/{id}/check-in", kOrganizers});
+  t.push_back({Method::kPost, "/v1/sessions/{id}/registrations", kOrganizersFrontends});
+  t.push_back({Method::kGet, "/v1/sessions/{id}/registrations", kOrganizers});
+  t.push_back({Method::kGet, "/v1/session-registrations", kOrganizers});
+  t.push_back({Method::kGet, "/v1/session-registrations/{id}", kOrganizersFrontends});
+  t.push_back({Method::kDelete, "/v1/session-registrations/{id}", kOrganizersFrontends});
   // Projects, expert assignments and reviews.
   Crud(t, "/v1/projects", "/v1/projects/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   t.push_back({Method::kGet, "/v1/teams/{id}/projects", kAnyone});

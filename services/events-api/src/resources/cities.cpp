@@ -126,7 +126,7 @@ const rest::ListSpec& Cities::List() {
               Filter{"name", "name = ?", Filter::Kind::kText, {}},
           },
       .sorts = {{"id", "id", false},
-                {"name", "name", true},
+                {"name", "name_key", true},
                 {"population", "coalesce(population, -1)", false},
                 {"created_at", "created_at", false}},
       .access = {},  // every row is public

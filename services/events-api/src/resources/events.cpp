@@ -3,7 +3,8 @@
 #include "civic/domain/session.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
-#include "resources/registrations.hpp"
+#include "resources/registration_flow.hpp"
+#include "rest/crud.hpp"
 
 namespace civic::events::resources {
 
@@ -16,7 +17,8 @@ constexpr const char* kColumns =
     "(SELECT json_group_array(organization_id) FROM (SELECT organization_id FROM "
     "event_organizations WHERE event_id = events.id AND role = 'organizer' ORDER BY position)), "
     "(SELECT json_group_array(organization_id) FROM (SELECT organization_id FROM "
-    "event_organizations WHERE event_id = events.id AND role = 'partner' ORDER BY position))";
+    "event_organizations WHERE event_id = events.id AND role = 'partner' ORDER BY position)), "
+    "parent_event_id";
 
 nlohmann::json LocalOrNull(const std::optional<Instant>& instant, const std::string& zone) {
   return instant ? nlohmann::json(LocalTime(*instant, zone)) : nlohmann::json(nullptr);
@@ -58,6 +60,50 @@ std::vector<Session> SessionsOf(sqlite::Database& db, int64_t event_id) {
   return sessions;
 }
 
+// The events inside event `id`.
+std::vector<Event> ChildrenOf(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(std::string("SELECT ") + kColumns +
+                              " FROM events WHERE parent_event_id = ? ORDER BY starts_at, id");
+  statement.Bind(1, id);
+  std::vector<Event> children;
+  while (statement.Step()) {
+    children.push_back(Events::FromRow(statement));
+  }
+  return children;
+}
+
+// The parent exists, the caller may read it, it is not the event itself nor inside it, and the
+// event lies within its time.
+void CheckParent(sqlite::Database& db, const Event& event, Violations& violations) {
+  if (!event.parent_event_id) {
+    return;
+  }
+  const int64_t parent_id = *event.parent_event_id;
+  const auto parent = Events::Get(db, parent_id);
+  if (!parent || !rest::MayRead<Events>(db, parent_id)) {
+    violations.Add("parent_event_id", "no event with id " + std::to_string(parent_id));
+    return;
+  }
+  // Up the parent's chain: the event may not be its own ancestor.
+  std::optional<int64_t> ancestor = parent_id;
+  for (int depth = 0; ancestor && depth <= kMaxEventNesting; ++depth) {
+    if (event.id != 0 && *ancestor == event.id) {
+      violations.Add("parent_event_id", "would put the event inside itself (event " +
+                                            std::to_string(parent_id) + " is inside it)");
+      return;
+    }
+    if (depth == kMaxEventNesting) {
+      violations.Add("parent_event_id",
+                     "events nest at most " + std::to_string(kMaxEventNesting) + " levels deep");
+      return;
+    }
+    auto up = db.Prepare("SELECT parent_event_id FROM events WHERE id = ?");
+    up.Bind(1, *ancestor);
+    ancestor = up.Step() ? up.ColumnOptionalInt64(0) : std::nullopt;
+  }
+  ValidateInParent(event, *parent, violations);
+}
+
 }  // namespace
 
 nlohmann::json WithoutTimeZone(const nlohmann::json& body, rest::JsonReader::Mode mode,
@@ -87,6 +133,7 @@ Result<Event> Events::FromJson(const nlohmann::json& body, rest::JsonReader::Mod
   event.title = reader.String("title", true).value_or("");
   event.description = reader.String("description", false).value_or("");
   event.program_id = reader.Id("program_id", false);
+  event.parent_event_id = reader.Id("parent_event_id", false);
   event.city_id = reader.Id("city_id", true).value_or(0);
   event.venue = reader.String("venue", false).value_or("");
   event.format = reader.Enum("format", EventFormats(), false).value_or("offline");
@@ -118,6 +165,7 @@ nlohmann::json Events::ToJson(const Event& event) {
           {"title", event.title},
           {"description", event.description},
           {"program_id", OrNull(event.program_id)},
+          {"parent_event_id", OrNull(event.parent_event_id)},
           {"city_id", event.city_id},
           {"time_zone", zone},
           {"venue", event.venue},
@@ -151,6 +199,7 @@ void Events::CheckReferences(sqlite::Database& db, const Event& event, Violation
     RequireExists(db, "organizations", "organization", "partner_ids[" + std::to_string(i) + "]",
                   event.partner_ids[i], violations);
   }
+  CheckParent(db, event, violations);
   if (event.id == 0) {
     if (auto error = InitialStatusError(event.status)) {
       violations.Add("status", *error);
@@ -165,8 +214,9 @@ void Events::CheckReferences(sqlite::Database& db, const Event& event, Violation
     }
   }
   ValidateSessionsFit(event, SessionsOf(db, event.id), violations);
+  ValidateChildrenFit(event, ChildrenOf(db, event.id), violations);
   if (event.capacity) {
-    const int64_t confirmed = Registrations::Confirmed(db, event.id);
+    const int64_t confirmed = ConfirmedAtEvent(db, event.id);
     if (*event.capacity < confirmed) {
       violations.Add("capacity",
                      "must be at least " + std::to_string(confirmed) +
@@ -196,6 +246,7 @@ Event Events::FromRow(sqlite::Statement& row) {
   event.time_zone = row.ColumnText(16);
   event.organizer_ids = IdsFromJsonText(row.ColumnText(17));
   event.partner_ids = IdsFromJsonText(row.ColumnText(18));
+  event.parent_event_id = row.ColumnOptionalInt64(19);
   return event;
 }
 
@@ -210,7 +261,7 @@ std::optional<Event> Events::Get(sqlite::Database& db, int64_t id) {
 
 namespace {
 
-// Binds the columns an insert and an update both write, as parameters 1 to 13.
+// Binds the columns an insert and an update both write, as parameters 1 to 14.
 sqlite::Statement& BindWritable(sqlite::Statement& statement, const Event& event) {
   return statement.Bind(1, event.kind)
       .Bind(2, event.title)
@@ -224,7 +275,8 @@ sqlite::Statement& BindWritable(sqlite::Statement& statement, const Event& event
       .Bind(10, event.capacity)
       .Bind(11, OptionalMillis(event.registration_opens_at))
       .Bind(12, OptionalMillis(event.registration_closes_at))
-      .Bind(13, event.status);
+      .Bind(13, event.status)
+      .Bind(14, event.parent_event_id);
 }
 
 }  // namespace
@@ -233,10 +285,11 @@ void Events::Insert(sqlite::Database& db, Event& event) {
   auto statement = db.Prepare(
       "INSERT INTO events(kind, title, description, program_id, city_id, venue, format, "
       "starts_at, ends_at, capacity, registration_opens_at, registration_closes_at, status, "
-      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "parent_event_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?)");
   BindWritable(statement, event)
-      .Bind(14, Millis(event.created_at))
-      .Bind(15, Millis(event.updated_at))
+      .Bind(15, Millis(event.created_at))
+      .Bind(16, Millis(event.updated_at))
       .Run();
   event.id = db.LastInsertRowid();
   WriteOrganizations(db, event);
@@ -246,12 +299,12 @@ void Events::Update(sqlite::Database& db, const Event& event) {
   auto statement = db.Prepare(
       "UPDATE events SET kind = ?, title = ?, description = ?, program_id = ?, city_id = ?, "
       "venue = ?, format = ?, starts_at = ?, ends_at = ?, capacity = ?, "
-      "registration_opens_at = ?, registration_closes_at = ?, status = ?, updated_at = ? "
-      "WHERE id = ?");
-  BindWritable(statement, event).Bind(14, Millis(event.updated_at)).Bind(15, event.id).Run();
+      "registration_opens_at = ?, registration_closes_at = ?, status = ?, parent_event_id = ?, "
+      "updated_at = ? WHERE id = ?");
+  BindWritable(statement, event).Bind(15, Millis(event.updated_at)).Bind(16, event.id).Run();
   WriteOrganizations(db, event);
   // More places (or none to count): the waitlist moves up, in order.
-  Registrations::PromoteWaitlisted(db, event, event.updated_at);
+  PromoteEventWaitlist(db, event, event.updated_at);
 }
 
 std::optional<std::string> Events::DeleteConflict(sqlite::Database& db, int64_t id) {
@@ -277,6 +330,7 @@ const rest::ListSpec& Events::List() {
               rest::SearchFilter("events"),
               Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
               Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
+              Filter{"parent_event_id", "parent_event_id = ?", Filter::Kind::kId, {}},
               Filter{"kind", "kind = ?", Filter::Kind::kEnum, EventKinds()},
               Filter{"status", "status = ?", Filter::Kind::kEnum, EventStatuses()},
               Filter{"format", "format = ?", Filter::Kind::kEnum, EventFormats()},

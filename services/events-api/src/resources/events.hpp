@@ -16,6 +16,10 @@ namespace civic::events::resources {
 // changes follow StatusChangeError; only drafts are deleted (with their sessions), anything
 // else is cancelled instead. Moving the times or lowering the capacity may not leave a session
 // out.
+// Events nest: `parent_event_id` puts an event inside another (a school inside a forum), within
+// its time, at most this many levels deep.
+inline constexpr int kMaxEventNesting = 5;
+
 struct Events {
   using Model = Event;
   static constexpr const char* kName = "event";

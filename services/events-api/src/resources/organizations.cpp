@@ -112,7 +112,9 @@ const rest::ListSpec& Organizations::List() {
               Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
               Filter{"name", "name = ?", Filter::Kind::kText, {}},
           },
-      .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+      .sorts = {{"id", "id", false},
+                {"name", "name_key", true},
+                {"created_at", "created_at", false}},
       .access = {},  // every row is public
   };
   return kSpec;

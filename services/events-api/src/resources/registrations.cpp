@@ -1,11 +1,15 @@
 #include "resources/registrations.hpp"
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "civic/http/problem.hpp"
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
+#include "resources/people.hpp"
 #include "resources/references.hpp"
+#include "resources/registration_flow.hpp"
 #include "rest/crud.hpp"
 
 namespace civic::events::resources {
@@ -13,7 +17,8 @@ namespace civic::events::resources {
 namespace {
 
 constexpr const char* kColumns =
-    "id, event_id, person_id, status, checked_in_at, cancelled_at, created_at, updated_at";
+    "id, event_id, person_id, status, checked_in_at, cancelled_at, created_at, updated_at, "
+    "team_id";
 
 nlohmann::json UtcOrNull(const std::optional<Instant>& instant) {
   return instant ? nlohmann::json(FormatUtc(*instant)) : nlohmann::json(nullptr);
@@ -74,27 +79,83 @@ http::Response Register(sqlite::Database& db, const http::Request& request, int6
                                                std::to_string(existing.ColumnInt64(0)) + ".")
                                    .WithKind("already-registered"));
   }
-  Registration registration;
-  registration.event_id = event_id;
-  registration.person_id = person_id;
-  registration.status =
-      std::string(AdmissionStatus(event->capacity, Registrations::Confirmed(db, event_id)));
-  registration.created_at = registration.updated_at = now;
-  db.Prepare(
-        "INSERT INTO registrations(event_id, person_id, status, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?)")
-      .Bind(1, event_id)
-      .Bind(2, person_id)
-      .Bind(3, registration.status)
-      .Bind(4, Millis(now))
-      .Bind(5, Millis(now))
-      .Run();
-  registration.id = db.LastInsertRowid();
+  const Registration registration = AdmitToEvent(db, *event, person_id, std::nullopt, now);
   audit::Record(db, Registrations::kName, registration.id, nullptr,
                 Registrations::ToJson(registration), 201);
   *admitted = registration.status;
   return rest::Created("/v1/registrations/" + std::to_string(registration.id),
                        Registrations::ToJson(registration));
+}
+
+// The body of POST /v1/events/{id}/team-registrations: {"team_id": N}.
+Result<int64_t> TeamIdOf(const nlohmann::json& body) {
+  Violations violations;
+  rest::JsonReader reader(body, violations, rest::JsonReader::Mode::kCreate);
+  const auto team_id = reader.Id("team_id", true);
+  reader.RejectUnknown();
+  if (!violations.empty()) {
+    return violations.ToError();
+  }
+  return *team_id;
+}
+
+// Registers every current member of team `team_id` for the event, in the order they joined;
+// one outcome per member. Appends the status of each registration inserted to `*admitted`.
+http::Response RegisterTeam(sqlite::Database& db, const http::Request& request, int64_t event_id,
+                            int64_t team_id, Instant now, std::vector<std::string>* admitted_list) {
+  const auto event = Events::Get(db, event_id);
+  if (!event || !rest::MayRead<Events>(db, event_id)) {
+    return rest::NotFound("event", request.Param("id"));
+  }
+  if (!access::MayWriteIn(access::Current(), event->program_id)) {
+    return access::Forbidden("This key may not register people for event " +
+                             std::to_string(event_id) + ": it belongs to no program of the key's.");
+  }
+  Violations violations;
+  RequireExists(db, "teams", "team", "team_id", team_id, violations);
+  std::vector<int64_t> members;
+  if (violations.empty()) {
+    auto statement = db.Prepare("SELECT person_id FROM team_members WHERE team_id = ? ORDER BY id");
+    statement.Bind(1, team_id);
+    while (statement.Step()) {
+      members.push_back(statement.ColumnInt64(0));
+    }
+    if (members.empty()) {
+      violations.Add("team_id", "team " + std::to_string(team_id) + " has no members");
+    }
+  }
+  if (!violations.empty()) {
+    return http::ErrorResponse(violations.ToError());
+  }
+  if (auto reason = RegistrationClosedReason(*event, now)) {
+    return http::ErrorResponse(Error::Conflict(*reason).WithKind("registration-closed"));
+  }
+  nlohmann::json outcomes = nlohmann::json::array();
+  auto existing = db.Prepare(
+      "SELECT " + std::string(kColumns) +
+      " FROM registrations WHERE event_id = ? AND person_id = ? AND status <> 'cancelled'");
+  for (const int64_t person : members) {
+    existing.Bind(1, event_id).Bind(2, person);
+    std::optional<Registration> held;
+    if (existing.Step()) {
+      held = Registrations::FromRow(existing);
+    }
+    existing.Reset();
+    if (held) {
+      outcomes.push_back({{"person_id", person},
+                          {"outcome", "already_registered"},
+                          {"registration", Registrations::ToJson(*held)}});
+      continue;
+    }
+    const Registration admitted = AdmitToEvent(db, *event, person, team_id, now);
+    admitted_list->push_back(admitted.status);
+    audit::Record(db, Registrations::kName, admitted.id, nullptr, Registrations::ToJson(admitted),
+                  201);
+    outcomes.push_back({{"person_id", person},
+                        {"outcome", admitted.status},
+                        {"registration", Registrations::ToJson(admitted)}});
+  }
+  return rest::Ok({{"event_id", event_id}, {"team_id", team_id}, {"members", outcomes}});
 }
 
 // Answers a change to the registration named by the path: 404 when there is none, else `change`
@@ -133,6 +194,7 @@ nlohmann::json Registrations::ToJson(const Registration& r) {
   return {{"id", r.id},
           {"event_id", r.event_id},
           {"person_id", r.person_id},
+          {"team_id", OrNull(r.team_id)},
           {"status", r.status},
           {"checked_in_at", UtcOrNull(r.checked_in_at)},
           {"cancelled_at", UtcOrNull(r.cancelled_at)},
@@ -150,6 +212,7 @@ Registration Registrations::FromRow(sqlite::Statement& row) {
   r.cancelled_at = OptionalInstant(row.ColumnOptionalInt64(5));
   r.created_at = FromMillis(row.ColumnInt64(6));
   r.updated_at = FromMillis(row.ColumnInt64(7));
+  r.team_id = row.ColumnOptionalInt64(8);
   return r;
 }
 
@@ -163,34 +226,16 @@ std::optional<Registration> Registrations::Get(sqlite::Database& db, int64_t id)
   return FromRow(statement);
 }
 
-int64_t Registrations::Confirmed(sqlite::Database& db, int64_t event_id) {
-  auto statement =
-      db.Prepare("SELECT count(*) FROM registrations WHERE event_id = ? AND status = 'confirmed'");
-  statement.Bind(1, event_id);
-  statement.Step();
-  return statement.ColumnInt64(0);
+void EmbedPerson(sqlite::Database& db, int64_t person_id, nlohmann::json& item) {
+  const auto person = People::Get(db, person_id);
+  item["person"] = person ? People::PresentFor(db, *person) : nlohmann::json(nullptr);
 }
 
-void Registrations::PromoteWaitlisted(sqlite::Database& db, const Event& event, Instant now) {
-  if (event.status != "published") {
-    return;
+void Registrations::Expand(sqlite::Database& db, const Registration& registration,
+                           const rest::ListQuery& query, nlohmann::json& item) {
+  if (query.Expands("person")) {
+    EmbedPerson(db, registration.person_id, item);
   }
-  auto waiting =
-      db.Prepare("SELECT count(*) FROM registrations WHERE event_id = ? AND status = 'waitlisted'");
-  waiting.Bind(1, event.id);
-  waiting.Step();
-  const int64_t places =
-      PlacesToFill(event.capacity, Confirmed(db, event.id), waiting.ColumnInt64(0));
-  if (places == 0) {
-    return;
-  }
-  db.Prepare(
-        "UPDATE registrations SET status = 'confirmed', updated_at = ? WHERE id IN (SELECT id "
-        "FROM registrations WHERE event_id = ? AND status = 'waitlisted' ORDER BY id LIMIT ?)")
-      .Bind(1, Millis(now))
-      .Bind(2, event.id)
-      .Bind(3, places)
-      .Run();
 }
 
 std::optional<int64_t> Registrations::ProgramOf(sqlite::Database& db, const Registration& r) {
@@ -206,7 +251,9 @@ const rest::ListSpec& Registrations::List() {
           {
               Filter{"event_id", "event_id = ?", Filter::Kind::kId, {}},
               Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
+              Filter{"team_id", "team_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, RegistrationStatuses()},
+              Filter{"expand", "", Filter::Kind::kExpand, {"person"}},
           },
       .sorts = {{"id", "id", false}, {"created_at", "created_at", false}},
       .access = {.program_sql =
@@ -242,6 +289,33 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
         });
         if (response.status == 201 && !admitted.empty()) {  // committed
           (admitted == "confirmed" ? counters.confirmed : counters.waitlisted).Inc();
+        }
+        return response;
+      },
+      json_route);
+
+  router.Post(
+      "/v1/events/{id}/team-registrations",
+      [&store, &clock, &counters](const http::Request& request) {
+        const auto event_id = rest::PathId(request);
+        if (!event_id) {
+          return rest::NotFound("event", request.Param("id"));
+        }
+        auto team_id = TeamIdOf(request.json);
+        if (!team_id.ok()) {
+          return http::ErrorResponse(team_id.error());
+        }
+        std::vector<std::string> admitted;  // inserted by this request (none on a replay)
+        http::Response response = rest::Guarded([&] {
+          return rest::Idempotent(store, clock, request, [&](sqlite::Database& db) {
+            admitted.clear();  // a retried transaction starts over
+            return RegisterTeam(db, request, *event_id, team_id.value(), clock.Now(), &admitted);
+          });
+        });
+        if (response.status == 200) {  // committed
+          for (const std::string& status : admitted) {
+            (status == "confirmed" ? counters.confirmed : counters.waitlisted).Inc();
+          }
         }
         return response;
       },
@@ -301,17 +375,7 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
               if (auto error = CancelError(r)) {
                 return http::ErrorResponse(Error::Conflict(*error).WithKind("not-cancellable"));
               }
-              const Instant now = clock.Now();
-              const bool held_place = r.status == "confirmed";
-              r.status = "cancelled";
-              r.cancelled_at = now;
-              r.updated_at = now;
-              Save(db, r);
-              if (held_place) {
-                if (const auto event = Events::Get(db, r.event_id)) {
-                  Registrations::PromoteWaitlisted(db, *event, now);
-                }
-              }
+              CancelEventRegistration(db, r, clock.Now());
               return rest::Ok(Registrations::ToJson(r));
             });
         if (response.status == 200) {  // committed

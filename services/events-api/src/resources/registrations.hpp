@@ -24,7 +24,8 @@ namespace civic::events::resources {
 //          waitlisted registration takes the freed place. 409 once cancelled or checked in.
 //   POST   /v1/registrations/{id}/check-in  200: attendance (again: unchanged); 409 unless
 //          confirmed at a published or completed event.
-// Raising an event's capacity confirms waitlisted registrations, in order (PromoteWaitlisted);
+// State changes are in registration_flow.hpp. Raising an event's capacity confirms waitlisted
+// registrations, in order (PromoteEventWaitlist);
 // lowering it below the confirmed count is a 422 on the event's capacity.
 struct Registrations {
   using Model = Registration;
@@ -36,12 +37,14 @@ struct Registrations {
   static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Registration& registration);
   static const rest::ListSpec& List();
   static Registration FromRow(sqlite::Statement& row);
-  // Registrations of the event holding a place.
-  static int64_t Confirmed(sqlite::Database& db, int64_t event_id);
-  // Confirms the oldest waitlisted registrations of a published event while it has places, as
-  // of `now`. Nothing moves at an event that is not published (cancelled, completed).
-  static void PromoteWaitlisted(sqlite::Database& db, const Event& event, Instant now);
+  // ?expand=person: the person's public fields, and contacts for those who may see them.
+  static void Expand(sqlite::Database& db, const Registration& registration,
+                     const rest::ListQuery& query, nlohmann::json& item);
 };
+
+// Sets item["person"] to person `person_id` as the current caller may see it (contacts only for
+// those allowed: access::MaySeeContacts).
+void EmbedPerson(sqlite::Database& db, int64_t person_id, nlohmann::json& item);
 
 // The children of `events_registrations_total{outcome}`, looked up once (App declares the
 // family). Counted after the write committed; a replayed Idempotency-Key is not counted again.

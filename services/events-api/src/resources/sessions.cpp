@@ -3,6 +3,8 @@
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
+#include "resources/registration_flow.hpp"
+#include "resources/session_registrations.hpp"
 
 namespace civic::events::resources {
 
@@ -111,6 +113,18 @@ void Sessions::CheckReferences(sqlite::Database& db, const Session& session,
       violations.Add("event_id", "no event with id " + std::to_string(session.event_id));
     }
   }
+  if (session.id != 0) {
+    // People signed up keep their places: not fewer places than they hold, and no overlap with
+    // another session one of them holds.
+    const int64_t confirmed = ConfirmedAtSession(db, session.id);
+    if (session.capacity && *session.capacity < confirmed) {
+      violations.Add("capacity", "must be at least " + std::to_string(confirmed) +
+                                     ", the confirmed sign-ups (cancel some first)");
+    }
+    if (auto overlap = OverlapForHolders(db, session.id, session.starts_at, session.ends_at)) {
+      violations.Add("starts_at", *overlap);
+    }
+  }
   for (size_t i = 0; i < session.speaker_ids.size(); ++i) {
     RequireExists(db, "people", "person", "speaker_ids[" + std::to_string(i) + "]",
                   session.speaker_ids[i], violations);
@@ -184,6 +198,8 @@ void Sessions::Update(sqlite::Database& db, const Session& session) {
       "room = ?, capacity = ?, updated_at = ? WHERE id = ?");
   BindWritable(statement, session).Bind(8, Millis(session.updated_at)).Bind(9, session.id).Run();
   WritePeople(db, session);
+  // More places (or none to count): the waitlist moves up, in order.
+  PromoteSessionWaitlist(db, session.id, session.updated_at);
 }
 
 std::optional<std::string> Sessions::DeleteConflict(sqlite::Database& db, int64_t id) {

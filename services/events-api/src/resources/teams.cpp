@@ -121,7 +121,9 @@ const rest::ListSpec& Teams::List() {
               Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, TeamStatuses()},
           },
-      .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+      .sorts = {{"id", "id", false},
+                {"name", "name_key", true},
+                {"created_at", "created_at", false}},
       .access = {},  // every row is public
   };
   return kSpec;

@@ -1,5 +1,6 @@
 #include "rest/conventions.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -320,6 +321,27 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
         }
         bound.text = *match;
         break;
+      }
+      case Filter::Kind::kExpand: {
+        std::string allowed;
+        for (const auto& option : filter->values) {
+          allowed += (allowed.empty() ? "" : ", ") + option;
+        }
+        size_t start = 0;
+        while (start <= value.size()) {
+          const size_t end = std::min(value.find(',', start), value.size());
+          const std::string asked = value.substr(start, end - start);
+          if (std::find(filter->values.begin(), filter->values.end(), asked) ==
+              filter->values.end()) {
+            violations.Add(name, "must be a comma-separated list of: " + allowed);
+            break;
+          }
+          if (!query.Expands(asked)) {
+            query.expand.push_back(asked);
+          }
+          start = end + 1;
+        }
+        continue;  // embeds rows, selects none
       }
       case Filter::Kind::kInstant: {
         auto instant = ParseInstant(value);

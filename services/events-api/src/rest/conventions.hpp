@@ -50,6 +50,7 @@ struct Filter {
     kEnum,     // one of `values`
     kInstant,  // RFC 3339 with offset, bound as milliseconds since the epoch
     kSearch,   // words to search for (1..200 characters), bound as an FTS5 MATCH expression
+    kExpand,   // `?expand=a,b`: related rows to embed, each one of `values`; no condition
   };
   std::string param;
   std::string condition;  // e.g. "city_id = ?", "starts_at >= ?"
@@ -105,7 +106,17 @@ struct ListQuery {
   std::string after_text;
   int64_t after_number = 0;
   int64_t after_id = 0;
-  std::string fingerprint;  // the sort and filters, so a cursor cannot be reused elsewhere
+  std::string fingerprint;          // the sort and filters, so a cursor cannot be reused elsewhere
+  std::vector<std::string> expand;  // the expansions asked for (Filter::Kind::kExpand), each once
+
+  bool Expands(std::string_view name) const {
+    for (const auto& asked : expand) {
+      if (asked == name) {
+        return true;
+      }
+    }
+    return false;
+  }
 };
 
 // Parses limit, sort, cursor and the spec's filters; unknown parameters are a 422.

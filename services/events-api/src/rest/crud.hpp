@@ -26,6 +26,9 @@
 //   static nlohmann::json Present(const Model&);  // the public representation, when it leaves
 //                                                 // out private members of ToJson (contacts);
 //                                                 // ToJson stays the full document PATCH merges
+//   static void Expand(sqlite::Database&, const Model&, const rest::ListQuery&, nlohmann::json&);
+//                                      // embeds the related rows a list's ?expand= names
+//                                      // (a Filter of Kind::kExpand) in an item
 //   static void Resolve(sqlite::Database&, Model&);  // fills members derived from other rows
 //                                                    // (an event's time zone, from its city);
 //                                                    // runs after FromJson, before
@@ -166,7 +169,12 @@ http::Response ListOf(Store& store, const http::Request& request, const ListSpec
         next = MakeCursor(query, last_text, last_number, last_id);
         break;
       }
-      items.push_back(Presented<R>(db, R::FromRow(statement)));
+      const typename R::Model model = R::FromRow(statement);
+      nlohmann::json item = Presented<R>(db, model);
+      if constexpr (requires { R::Expand(db, model, query, item); }) {
+        R::Expand(db, model, query, item);
+      }
+      items.push_back(std::move(item));
       const int sort_column = statement.ColumnCount() - 2;
       if (query.sort->text) {
         last_text = statement.ColumnText(sort_column);

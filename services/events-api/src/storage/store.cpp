@@ -2,6 +2,7 @@
 
 #include "migrations.hpp"
 #include "storage/search.hpp"
+#include "storage/sort_keys.hpp"
 
 namespace civic::events {
 
@@ -12,8 +13,10 @@ Store::Store(const std::string& path, int connections, sqlite::Synchronous synch
   for (int i = 0; i < std::max(1, connections); ++i) {
     auto db = std::make_unique<sqlite::Database>(sqlite::Database::Open(path, options));
     RegisterSearchFunctions(*db);
+    RegisterSortKeyFunction(*db);
     if (i == 0) {
       sqlite::Migrate(*db, Migrations());
+      RefreshSortKeys(*db);
     }
     free_.push_back(db.get());
     connections_.push_back(std::move(db));

@@ -22,13 +22,14 @@ const std::vector<std::string>& EventStatuses();
 // ("Школа ТОС", Якутск, 2022-09-08T10:00+09:00).
 struct Event {
   int64_t id = 0;
-  std::string kind;                   // one of EventKinds()
-  std::string title;                  // 1..300 characters
-  std::string description;            // 0..10000 characters
-  std::optional<int64_t> program_id;  // the program it belongs to
-  int64_t city_id = 0;                // where it is held; its zone is the event's zone
-  std::string venue;                  // 0..500 characters
-  std::string format = "offline";     // one of EventFormats()
+  std::string kind;                        // one of EventKinds()
+  std::string title;                       // 1..300 characters
+  std::string description;                 // 0..10000 characters
+  std::optional<int64_t> program_id;       // the program it belongs to
+  std::optional<int64_t> parent_event_id;  // the event it is part of (a school in a forum)
+  int64_t city_id = 0;                     // where it is held; its zone is the event's zone
+  std::string venue;                       // 0..500 characters
+  std::string format = "offline";          // one of EventFormats()
   Instant starts_at{};
   Instant ends_at{};                              // after starts_at
   std::optional<int64_t> capacity;                // 0..1,000,000; none = unlimited
@@ -49,6 +50,14 @@ void Validate(const Event& event, Violations& violations);
 void ValidateFields(const Event& event, Violations& violations);
 // The rules between its instants: end after start, the registration window before the start.
 void ValidateSchedule(const Event& event, Violations& violations);
+
+// Appends why `event` does not lie within `parent`'s time (on `starts_at` / `ends_at`, naming
+// the parent), shown in the parent's zone.
+void ValidateInParent(const Event& event, const Event& parent, Violations& violations);
+// Appends why `event`'s (new) times leave out one of its `children` (on `starts_at` /
+// `ends_at`, naming the child).
+void ValidateChildrenFit(const Event& event, const std::vector<Event>& children,
+                         Violations& violations);
 
 // Why an event may not go from status `from` to `to`, or nothing when it may. Staying in the
 // same status is always allowed. draft -> published | cancelled; published -> cancelled |

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "civic/domain/event.hpp"
+#include "civic/domain/session.hpp"
 #include "civic/domain/time.hpp"
 
 namespace civic {
@@ -21,6 +22,7 @@ struct Registration {
   int64_t id = 0;
   int64_t event_id = 0;
   int64_t person_id = 0;
+  std::optional<int64_t> team_id;    // the team it was made for, when a team registered whole
   std::string status = "confirmed";  // one of RegistrationStatuses()
   std::optional<Instant> checked_in_at;
   std::optional<Instant> cancelled_at;
@@ -47,5 +49,30 @@ std::optional<std::string> CancelError(const Registration& registration);
 // Why the registration may not be checked in at the event, or nothing: only a confirmed one, at
 // an event that is published or completed. Checking in again is allowed (and changes nothing).
 std::optional<std::string> CheckInError(const Registration& registration, const Event& event);
+
+// A person's place at one session (a master class, a consultation) of an event they hold a
+// confirmed registration for. Past the session's capacity it waits in line like an event's; it
+// is cancelled with the event registration it rests on.
+struct SessionRegistration {
+  int64_t id = 0;
+  int64_t session_id = 0;
+  int64_t registration_id = 0;  // the person's confirmed registration for the session's event
+  int64_t person_id = 0;
+  std::string status = "confirmed";  // one of RegistrationStatuses()
+  std::optional<Instant> cancelled_at;
+  Instant created_at{};
+  Instant updated_at{};
+};
+
+// Why `session` of `event` takes no sign-ups at `now`, or nothing when it does: the event must be
+// published and the session not yet started.
+std::optional<std::string> SessionSignUpClosedReason(const Event& event, const Session& session,
+                                                     Instant now);
+
+// Whether the time spans [a_start, a_end) and [b_start, b_end) share an instant.
+bool Overlaps(Instant a_start, Instant a_end, Instant b_start, Instant b_end);
+
+// Why the session registration may not be cancelled, or nothing: not once cancelled.
+std::optional<std::string> CancelError(const SessionRegistration& registration);
 
 }  // namespace civic
