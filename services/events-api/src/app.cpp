@@ -9,6 +9,7 @@
 #include "access/audit.hpp"
 #include "access/policy.hpp"
 #include "migrations.hpp"
+#include "outbox/outbox.hpp"
 #include "resources/award_close.hpp"
 #include "resources/award_sync.hpp"
 #include "resources/awards.hpp"
@@ -95,6 +96,27 @@ void AddEventsFlags(CLI::App& app, Config& config, std::string& ballot_admin_key
       ->envname("CIVIC_EVENTS_AUDIT_RETENTION_DAYS")
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
+  app.add_option("--webhook-allow-hosts", config.webhook_allow_hosts,
+                 "Comma-separated hosts webhooks may be sent to whatever address they resolve to "
+                 "(loopback, private); by default only public addresses are allowed")
+      ->envname("CIVIC_EVENTS_WEBHOOK_ALLOW_HOSTS")
+      ->capture_default_str();
+  app.add_option("--webhook-retry-schedule", config.webhook_retry_schedule,
+                 "Waits before each retry of a failed webhook (units ms, s, m, h, d; each "
+                 "jittered by +-20%); after the last the subscription is disabled")
+      ->envname("CIVIC_EVENTS_WEBHOOK_RETRY_SCHEDULE")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::string reason;
+            return outbox::RetrySchedule::Parse(text, reason) ? std::string() : reason;
+          },
+          "DELAYS", "retry schedule"))
+      ->capture_default_str();
+  app.add_option("--webhook-timeout-ms", config.webhook_timeout_ms,
+                 "Connect, write and read timeout of one webhook delivery, each")
+      ->envname("CIVIC_EVENTS_WEBHOOK_TIMEOUT_MS")
+      ->check(CLI::Range(100, 120'000))
+      ->capture_default_str();
   app.add_option("--ballot-admin-key-file", ballot_admin_key_file,
                  "File holding the ballot's admin key (else env CIVIC_EVENTS_BALLOT_ADMIN_KEY); "
                  "needed to close awards, and the key the ballot syncs with")
@@ -154,6 +176,17 @@ App::App(const Config& config, metrics::Registry& registry) : config_(config) {
         "no ballot admin key (--ballot-admin-key-file or CIVIC_EVENTS_BALLOT_ADMIN_KEY): "
         "closing an award will answer 503");
   }
+  outbox::SetClock(clock_);
+  outbox::WorkerOptions worker_options;
+  std::string reason;
+  worker_options.schedule = *outbox::RetrySchedule::Parse(config.webhook_retry_schedule, reason);
+  worker_options.allow.hosts = webhooks::ParseHostList(config.webhook_allow_hosts);
+  worker_options.timeout = std::chrono::milliseconds(config.webhook_timeout_ms);
+  webhooks_.allow = worker_options.allow;
+  worker_ = std::make_unique<outbox::DeliveryWorker>(*store_, clock_, std::move(worker_options),
+                                                     registry);
+  webhooks_.wake_up = [this] { worker_->WakeUp(); };
+  worker_->Start();
   registry.AddCallbackGauge("events_schema_version", "Schema version of the events database.",
                             [] { return static_cast<double>(Migrations().back().version); });
 }
@@ -203,6 +236,8 @@ http::Router App::Routes() {
   // API keys and the audit trail; then every route gets its access policy (access/policy.cpp).
   access::AddApiKeyRoutes(router, store, clock_, *keys_);
   audit::AddAuditRoutes(router, store);
+  // Webhook subscriptions and their deliveries (the outbox's worker sends them).
+  webhooks::AddWebhookRoutes(router, store, clock_, webhooks_);
   NotifyBallotAfterAwardWrites(router, *notifier_);
   access::Secure(router, *keys_, store, clock_, config_.audit_retention_days);
   return router;
@@ -211,6 +246,7 @@ http::Router App::Routes() {
 std::optional<std::string> App::NotReadyReason() { return store_->NotReadyReason(); }
 
 void App::Close() {
+  worker_->Stop();
   notifier_->Stop();
   store_->Close();
 }

@@ -12,7 +12,9 @@
 #include "civic/metrics/metrics.hpp"
 #include "civic/runtime/config.hpp"
 #include "civic/runtime/secret.hpp"
+#include "outbox/worker.hpp"
 #include "storage/store.hpp"
+#include "webhooks/routes.hpp"
 
 namespace civic::events {
 
@@ -21,6 +23,10 @@ struct Config {
   std::string synchronous = "full";                  // "full" or "normal": see Store
   std::string ballot_url = "http://127.0.0.1:8081";  // base URL of the ballot service
   int audit_retention_days = 365;                    // audit records older than this are removed
+  // Webhooks: hosts that may resolve to private addresses, the retry schedule, the timeout.
+  std::string webhook_allow_hosts;
+  std::string webhook_retry_schedule = "5s,5m,30m,2h,5h,10h,10h";
+  int webhook_timeout_ms = 10'000;
   // Secrets, from a file or the environment only; never logged.
   std::string ballot_admin_key;  // the ballot's admin key: closes awards, and syncs with us
   std::string admin_key;         // the first admin API key (bootstrap)
@@ -29,8 +35,9 @@ struct Config {
 extern const runtime::SecretSpec kBallotAdminKey;
 extern const runtime::SecretSpec kAdminKey;
 
-// Registers the events-API flags (--synchronous, --ballot-url, --audit-retention-days and the
-// two key files) on `app`; the key files' paths land in the two strings.
+// Registers the events-API flags (--synchronous, --ballot-url, --audit-retention-days, the
+// --webhook-* settings and the two key files) on `app`; the key files' paths land in the two
+// strings.
 void AddEventsFlags(CLI::App& app, Config& config, std::string& ballot_admin_key_file,
                     std::string& admin_key_file);
 
@@ -62,6 +69,8 @@ class App {
   std::unique_ptr<BallotClient> ballot_;
   std::unique_ptr<AwardChangeNotifier> notifier_;  // after store_ and ballot_: stops first
   std::unique_ptr<access::KeyRing> keys_;
+  webhooks::RouteContext webhooks_;
+  std::unique_ptr<outbox::DeliveryWorker> worker_;  // after store_: stops first
 };
 
 }  // namespace civic::events

@@ -1,8 +1,10 @@
 #include "resources/registrations.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include "civic/http/problem.hpp"
+#include "outbox/outbox.hpp"
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
@@ -181,13 +183,20 @@ void Registrations::PromoteWaitlisted(sqlite::Database& db, const Event& event, 
   if (places == 0) {
     return;
   }
-  db.Prepare(
-        "UPDATE registrations SET status = 'confirmed', updated_at = ? WHERE id IN (SELECT id "
-        "FROM registrations WHERE event_id = ? AND status = 'waitlisted' ORDER BY id LIMIT ?)")
-      .Bind(1, Millis(now))
-      .Bind(2, event.id)
-      .Bind(3, places)
-      .Run();
+  auto promoted = db.Prepare(
+      "UPDATE registrations SET status = 'confirmed', updated_at = ? WHERE id IN (SELECT id "
+      "FROM registrations WHERE event_id = ? AND status = 'waitlisted' ORDER BY id LIMIT ?) "
+      "RETURNING id");
+  promoted.Bind(1, Millis(now)).Bind(2, event.id).Bind(3, places);
+  std::vector<int64_t> ids;
+  while (promoted.Step()) {
+    ids.push_back(promoted.ColumnInt64(0));
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const int64_t id : ids) {
+    outbox::Record(db, "registration.promoted", kName, id);
+    outbox::Record(db, "registration.confirmed", kName, id);
+  }
 }
 
 std::optional<int64_t> Registrations::ProgramOf(sqlite::Database& db, const Registration& r) {

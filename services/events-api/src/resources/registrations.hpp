@@ -38,7 +38,8 @@ struct Registrations {
   // Registrations of the event holding a place.
   static int64_t Confirmed(sqlite::Database& db, int64_t event_id);
   // Confirms the oldest waitlisted registrations of a published event while it has places, as
-  // of `now`. Nothing moves at an event that is not published (cancelled, completed).
+  // of `now`. Nothing moves at an event that is not published (cancelled, completed). Each
+  // promotion is recorded in the outbox (registration.promoted, registration.confirmed).
   static void PromoteWaitlisted(sqlite::Database& db, const Event& event, Instant now);
 };
 
