@@ -6,6 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "mail/composer.hpp"
 #include "outbox/render.hpp"
 #include "resources/json_util.hpp"
 
@@ -14,6 +15,7 @@ namespace civic::events::outbox {
 namespace {
 
 std::atomic<const Clock*> clock_in_use{nullptr};
+std::atomic<const mail::Composer*> mail_in_use{nullptr};
 
 std::mutex wake_up_mu;
 std::function<void()> wake_up_fn;  // guarded by wake_up_mu
@@ -188,6 +190,21 @@ void Record(sqlite::Database& db, std::string_view type, std::string_view object
         .Run();
     queued = true;
   }
+  if (const mail::Composer* composer = mail_in_use.load(std::memory_order_acquire)) {
+    for (const auto& email : composer->Compose(db, type, object_type, object_id, now)) {
+      db.Prepare(
+            "INSERT INTO outbox_deliveries(event_id, channel, recipient, message_id, body, "
+            "next_attempt_at, created_at) VALUES (?, 'email', ?, ?, ?, ?, ?)")
+          .Bind(1, event_id)
+          .Bind(2, email.recipient)
+          .Bind(3, email.message_id)
+          .Bind(4, email.message)
+          .Bind(5, now_ms)
+          .Bind(6, now_ms)
+          .Run();
+      queued = true;
+    }
+  }
   if (queued) {
     std::lock_guard lock(wake_up_mu);
     if (wake_up_fn) {
@@ -204,6 +221,10 @@ void RecordChange(sqlite::Database& db, std::string_view object_type, int64_t ob
 }
 
 void SetClock(const Clock& clock) { clock_in_use.store(&clock, std::memory_order_release); }
+
+void SetMail(const mail::Composer* composer) {
+  mail_in_use.store(composer, std::memory_order_release);
+}
 
 void SetWakeUp(std::function<void()> wake_up) {
   std::lock_guard lock(wake_up_mu);

@@ -14,6 +14,10 @@
 #include "civic/domain/time.hpp"
 #include "civic/sqlite/sqlite.hpp"
 
+namespace civic::events::mail {
+class Composer;
+}
+
 namespace civic::events::outbox {
 
 // Every event type a subscription may ask for, in the order the README lists them.
@@ -28,8 +32,8 @@ std::vector<std::string> TypesOf(std::string_view object_type, const nlohmann::j
 // Records event `type` about the object (`object_type`, `object_id`) in the write transaction
 // `db` that made the change, after the change is written: the event, and one delivery for each
 // enabled subscription that asks for `type`, whose program (if any) is the object's, and whose
-// key may read the object, with the body the API would show that key (never more). Wakes the
-// delivery worker.
+// key may read the object, with the body the API would show that key (never more); and, when
+// e-mail is configured, one delivery per e-mail the event means. Wakes the delivery worker.
 void Record(sqlite::Database& db, std::string_view type, std::string_view object_type,
             int64_t object_id);
 
@@ -40,6 +44,10 @@ void RecordChange(sqlite::Database& db, std::string_view object_type, int64_t ob
 // The clock the outbox stamps events with (the system clock until set). Call once at start,
 // before requests; `clock` must outlive every Record.
 void SetClock(const Clock& clock);
+
+// The e-mails to write beside each event (README, "E-mail"); none until set. Call once at start,
+// before requests; `composer` must outlive every Record.
+void SetMail(const mail::Composer* composer);
 
 // Called after Record; set by the delivery worker (nothing until set). Thread-safe.
 void SetWakeUp(std::function<void()> wake_up);

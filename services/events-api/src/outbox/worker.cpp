@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "mail/smtp.hpp"
 #include "outbox/outbox.hpp"
 #include "resources/json_util.hpp"
 #include "webhooks/sender.hpp"
@@ -18,6 +19,7 @@ struct DeliveryWorker::Due {
   std::string url;
   std::string secret;
   std::optional<std::string> previous_secret;
+  std::string recipient;  // e-mail: the address (never logged)
 };
 
 namespace {
@@ -52,14 +54,16 @@ DeliveryWorker::DeliveryWorker(Store& store, const Clock& clock, WorkerOptions o
           "events_outbox_oldest_pending_age_seconds",
           "Age of the oldest delivery not yet sent, by channel (0 when none waits).", {"channel"})),
       random_(std::random_device{}()) {
-  for (const char* outcome : {"ok", "http_error", "timeout", "unreachable", "refused"}) {
-    attempts_.WithLabels({"webhook", outcome});
+  for (const char* channel : {"webhook", "email"}) {
+    for (const char* outcome : {"ok", "http_error", "timeout", "unreachable", "refused"}) {
+      attempts_.WithLabels({channel, outcome});
+    }
+    for (const char* outcome : {"delivered", "failed"}) {
+      finished_.WithLabels({channel, outcome});
+    }
+    pending_.WithLabels({channel});
+    oldest_age_.WithLabels({channel});
   }
-  for (const char* outcome : {"delivered", "failed"}) {
-    finished_.WithLabels({"webhook", outcome});
-  }
-  pending_.WithLabels({"webhook"});
-  oldest_age_.WithLabels({"webhook"});
 }
 
 DeliveryWorker::~DeliveryWorker() { Stop(); }
@@ -94,6 +98,10 @@ void DeliveryWorker::Run() {
     int sent = 0;
     try {
       sent = SendDue();
+      if (options_.mail != nullptr) {
+        sent += SendDueMail();
+        ScheduleReminders();
+      }
       RefreshGauges();
     } catch (const StoreClosed&) {
       return;
@@ -183,13 +191,105 @@ void DeliveryWorker::Attempt(const Due& due) {
     };
     result = webhooks::Post(*url, *address, headers, due.body, options_.timeout);
   }
-  attempts_.WithLabels({"webhook", result.outcome}).Inc();
+  Finish(due, "webhook", result, started);
+}
+
+int DeliveryWorker::SendDueMail() {
+  const int64_t now_ms = resources::Millis(clock_.Now());
+  const auto due = store_.Read([&](sqlite::Database& db) {
+    auto statement = db.Prepare(
+        "SELECT id, message_id, body, attempts, recipient FROM outbox_deliveries WHERE "
+        "state = 'pending' AND channel = 'email' AND next_attempt_at <= ? "
+        "ORDER BY next_attempt_at, id LIMIT ?");
+    statement.Bind(1, now_ms).Bind(2, options_.batch);
+    std::vector<Due> rows;
+    while (statement.Step()) {
+      Due row;
+      row.delivery_id = statement.ColumnInt64(0);
+      row.message_id = statement.ColumnText(1);
+      row.body = statement.ColumnText(2);
+      row.attempts = static_cast<int>(statement.ColumnInt64(3));
+      row.recipient = statement.ColumnText(4);
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  });
+  for (const Due& delivery : due) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) {
+        break;
+      }
+    }
+    const Instant started = clock_.Now();
+    const auto result = mail::Send(options_.mail->settings(), delivery.recipient, delivery.body);
+    Finish(delivery, "email", result, started);
+  }
+  return static_cast<int>(due.size());
+}
+
+void DeliveryWorker::ScheduleReminders() {
+  const Instant now = clock_.Now();
+  if (now - last_reminder_scan_ < std::chrono::seconds(5)) {
+    return;
+  }
+  last_reminder_scan_ = now;
+  const int64_t now_ms = resources::Millis(now);
+  struct Candidate {
+    int64_t id;
+    Instant starts_at;
+    std::string zone;
+  };
+  const auto candidates = store_.Read([&](sqlite::Database& db) {
+    auto statement = db.Prepare(
+        "SELECT e.id, e.starts_at, c.time_zone FROM events e JOIN cities c ON c.id = e.city_id "
+        "WHERE e.status = 'published' AND e.starts_at > ? AND e.starts_at <= ? AND NOT EXISTS "
+        "(SELECT 1 FROM outbox_events o WHERE o.object_type = 'event' AND o.object_id = e.id "
+        "AND o.type = 'event.reminder')");
+    statement.Bind(1, now_ms).Bind(2, now_ms + int64_t{3} * 86'400'000);
+    std::vector<Candidate> rows;
+    while (statement.Step()) {
+      rows.push_back({statement.ColumnInt64(0), resources::FromMillis(statement.ColumnInt64(1)),
+                      statement.ColumnText(2)});
+    }
+    return rows;
+  });
+  for (const auto& event : candidates) {
+    // "2026-03-05T10:00:00+09:00": the local date, and the local hour now.
+    const std::string local_now = FormatInZone(now, event.zone);
+    const std::string tomorrow = FormatInZone(now + std::chrono::hours(24), event.zone);
+    const std::string starts = FormatInZone(event.starts_at, event.zone);
+    if (starts.substr(0, 10) != tomorrow.substr(0, 10) ||
+        std::stoi(local_now.substr(11, 2)) < options_.mail->settings().reminder_hour) {
+      continue;
+    }
+    store_.Write([&](sqlite::Database& db) {
+      auto again = db.Prepare(
+          "SELECT 1 FROM outbox_events WHERE object_type = 'event' AND object_id = ? AND "
+          "type = 'event.reminder'");
+      again.Bind(1, event.id);
+      if (!again.Step()) {
+        Record(db, "event.reminder", "event", event.id);
+      }
+      return 0;
+    });
+  }
+}
+
+void DeliveryWorker::Finish(const Due& due, const char* channel, const webhooks::SendResult& result,
+                            Instant started) {
+  attempts_.WithLabels({channel, result.outcome}).Inc();
 
   const int attempts = due.attempts + 1;
   const bool delivered = result.outcome == "ok";
-  const auto retry_in = delivered ? std::nullopt : options_.schedule.After(attempts, random_);
+  int64_t wait_ms = -1;  // until the next attempt; -1: none
+  if (!delivered) {
+    if (const auto retry = options_.schedule.After(attempts, random_)) {
+      wait_ms = retry->count();
+    }
+  }
   const int64_t now_ms = resources::Millis(clock_.Now());
-  const bool failed = !delivered && !retry_in;
+  const bool failed = !delivered && wait_ms < 0;
   const bool recorded = store_.Write([&](sqlite::Database& db) {
     auto exists = db.Prepare("SELECT 1 FROM outbox_deliveries WHERE id = ? AND state = 'pending'");
     exists.Bind(1, due.delivery_id);
@@ -221,10 +321,10 @@ void DeliveryWorker::Attempt(const Due& due) {
                  : failed  ? "failed"
                            : "pending")
         .Bind(6, delivered ? std::optional<int64_t>(now_ms) : std::nullopt)
-        .Bind(7, retry_in ? now_ms + retry_in->count() : now_ms)
+        .Bind(7, now_ms + std::max<int64_t>(wait_ms, 0))
         .Bind(8, due.delivery_id)
         .Run();
-    if (failed) {
+    if (failed && due.subscription_id != 0) {
       const std::string why = "Delivery " + std::to_string(due.delivery_id) + " (" +
                               due.message_id + ") failed " + std::to_string(attempts) +
                               " attempts; the last: " + result.outcome +
@@ -245,29 +345,39 @@ void DeliveryWorker::Attempt(const Due& due) {
     return;
   }
   if (delivered) {
-    finished_.WithLabels({"webhook", "delivered"}).Inc();
+    finished_.WithLabels({channel, "delivered"}).Inc();
+  } else if (failed && due.subscription_id == 0) {
+    finished_.WithLabels({channel, "failed"}).Inc();
+    spdlog::warn("e-mail delivery {} failed {} attempts (last: {}); given up", due.delivery_id,
+                 attempts, result.outcome);
   } else if (failed) {
-    finished_.WithLabels({"webhook", "failed"}).Inc();
+    finished_.WithLabels({channel, "failed"}).Inc();
     spdlog::warn(
         "webhook subscription {} disabled: delivery {} to host {} failed {} attempts (last: {})",
         due.subscription_id, due.delivery_id, Host(due.url), attempts, result.outcome);
+  } else if (due.subscription_id == 0) {
+    spdlog::info("e-mail delivery {}: {} {}; next attempt in {} ms", due.delivery_id,
+                 result.outcome, result.status_code, wait_ms);
   } else {
     spdlog::info("webhook delivery {} to host {}: {} {}; next attempt in {} ms", due.delivery_id,
-                 Host(due.url), result.outcome, result.status_code, retry_in->count());
+                 Host(due.url), result.outcome, result.status_code, wait_ms);
   }
 }
 
 void DeliveryWorker::RefreshGauges() {
   const int64_t now_ms = resources::Millis(clock_.Now());
   store_.Read([&](sqlite::Database& db) {
-    auto statement = db.Prepare(
-        "SELECT count(*), min(created_at) FROM outbox_deliveries WHERE state = 'pending' AND "
-        "channel = 'webhook'");
-    statement.Step();
-    pending_.WithLabels({"webhook"}).Set(static_cast<double>(statement.ColumnInt64(0)));
-    const auto oldest = statement.ColumnOptionalInt64(1);
-    oldest_age_.WithLabels({"webhook"})
-        .Set(oldest ? static_cast<double>(now_ms - *oldest) / 1000.0 : 0.0);
+    for (const char* channel : {"webhook", "email"}) {
+      auto statement = db.Prepare(
+          "SELECT count(*), min(created_at) FROM outbox_deliveries WHERE state = 'pending' AND "
+          "channel = ?");
+      statement.Bind(1, channel);
+      statement.Step();
+      pending_.WithLabels({channel}).Set(static_cast<double>(statement.ColumnInt64(0)));
+      const auto oldest = statement.ColumnOptionalInt64(1);
+      oldest_age_.WithLabels({channel}).Set(oldest ? static_cast<double>(now_ms - *oldest) / 1000.0
+                                                   : 0.0);
+    }
     return 0;
   });
 }

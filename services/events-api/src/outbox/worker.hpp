@@ -11,8 +11,10 @@
 
 #include "civic/domain/time.hpp"
 #include "civic/metrics/metrics.hpp"
+#include "mail/composer.hpp"
 #include "outbox/retry.hpp"
 #include "storage/store.hpp"
+#include "webhooks/sender.hpp"
 #include "webhooks/ssrf.hpp"
 
 namespace civic::events::outbox {
@@ -23,6 +25,7 @@ struct WorkerOptions {
   std::chrono::milliseconds timeout{10'000};  // connect, read and write, each
   std::chrono::milliseconds poll{500};        // look for due deliveries at least this often
   int batch = 16;                             // deliveries taken per look
+  const mail::Composer* mail = nullptr;       // e-mail: off when null
 };
 
 // One thread that sends due deliveries. Per subscription, in the order the events were recorded:
@@ -50,6 +53,15 @@ class DeliveryWorker {
   // Sends the due deliveries of one look; returns how many were tried.
   int SendDue();
   void Attempt(const Due& due);
+  // Sends the due e-mails; returns how many were tried.
+  int SendDueMail();
+  // Records the result of attempt number due.attempts + 1, schedules the next or ends the
+  // delivery (and, for a webhook, disables its subscription after the last).
+  void Finish(const Due& due, const char* channel, const webhooks::SendResult& result,
+              Instant started);
+  // Records event.reminder for the events that start tomorrow in their zone, once each, when the
+  // zone's hour has reached the reminder hour.
+  void ScheduleReminders();
   void RefreshGauges();
 
   Store& store_;
@@ -59,7 +71,8 @@ class DeliveryWorker {
   metrics::Family<metrics::Counter>& finished_;
   metrics::Family<metrics::Gauge>& pending_;
   metrics::Family<metrics::Gauge>& oldest_age_;
-  std::mt19937_64 random_;  // used by the worker thread only
+  std::mt19937_64 random_;        // used by the worker thread only
+  Instant last_reminder_scan_{};  // worker thread only
 
   std::mutex mu_;  // guards woken_, stopping_
   std::condition_variable cv_;
