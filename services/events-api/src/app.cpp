@@ -120,6 +120,12 @@ void AddEventsFlags(CLI::App& app, Config& config, std::string& ballot_admin_key
       ->envname("CIVIC_EVENTS_WEBHOOK_TIMEOUT_MS")
       ->check(CLI::Range(100, 120'000))
       ->capture_default_str();
+  app.add_option("--outbox-retention-days", config.outbox_retention_days,
+                 "Days the outbox keeps an event whose deliveries have all ended (delivered or "
+                 "failed), with its deliveries and attempts")
+      ->envname("CIVIC_EVENTS_OUTBOX_RETENTION_DAYS")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
   app.add_option("--smtp-url", config.smtp_url,
                  "SMTP server for e-mail to participants, smtp://HOST:PORT (STARTTLS when offered) "
                  "or smtps://HOST:PORT; empty: no e-mail")
@@ -219,6 +225,7 @@ App::App(const Config& config, metrics::Registry& registry) : config_(config) {
   worker_options.schedule = *outbox::RetrySchedule::Parse(config.webhook_retry_schedule, reason);
   worker_options.allow.hosts = webhooks::ParseHostList(config.webhook_allow_hosts);
   worker_options.timeout = std::chrono::milliseconds(config.webhook_timeout_ms);
+  worker_options.retention_days = config.outbox_retention_days;
   if (!config.smtp_url.empty()) {
     mail::MailSettings settings;
     settings.smtp_url = config.smtp_url;

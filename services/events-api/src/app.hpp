@@ -28,6 +28,7 @@ struct Config {
   std::string webhook_allow_hosts;
   std::string webhook_retry_schedule = "5s,5m,30m,2h,5h,10h,10h";
   int webhook_timeout_ms = 10'000;
+  int outbox_retention_days = 30;  // finished outbox events older than this are removed
   // E-mail: off unless smtp_url is set. The SMTP password is a secret (file or environment).
   std::string smtp_url;
   std::string smtp_from;

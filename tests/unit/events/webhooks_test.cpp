@@ -3,14 +3,18 @@
 // and that the outbox writes nothing when the change's transaction rolls back.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <random>
 #include <stdexcept>
 #include <string>
 
+#include "civic/metrics/metrics.hpp"
 #include "civic/sqlite/sqlite.hpp"
+#include "eventually.hpp"
 #include "migrations.hpp"
 #include "outbox/outbox.hpp"
 #include "outbox/retry.hpp"
+#include "outbox/worker.hpp"
 #include "storage/search.hpp"
 #include "webhooks/signature.hpp"
 #include "webhooks/ssrf.hpp"
@@ -171,4 +175,75 @@ TEST_CASE("Outbox: a change that rolls back leaves no event and no delivery",
   }
   CHECK(count("outbox_events") == 1);
   CHECK(count("outbox_deliveries") == 1);
+}
+
+namespace {
+
+class FixedClock : public civic::Clock {
+ public:
+  explicit FixedClock(civic::Instant now) : now_(now) {}
+  civic::Instant Now() const override { return now_; }
+
+ private:
+  civic::Instant now_;
+};
+
+}  // namespace
+
+TEST_CASE("Outbox retention: finished events past the retention go, pending ones stay",
+          "[events][webhooks]") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("civic-outbox-" + civic::events::outbox::NewId(""));
+  std::filesystem::create_directories(dir);
+  {
+    civic::events::Store store((dir / "events.db").string(), 2);
+    const int64_t day = 86'400'000;
+    store.Write([&](civic::sqlite::Database& db) {
+      db.Exec(
+          "INSERT INTO webhook_subscriptions(id, url, event_types, owner_key_id, secret, enabled, "
+          "created_at, updated_at) VALUES (1, 'http://127.0.0.1:9/', '[]', 0, 'whsec_AAAA', 0, 0, "
+          "0);"
+          "INSERT INTO outbox_events(id, uid, type, object_type, object_id, occurred_at) VALUES "
+          "(1, 'evt_old_done', 'event.changed', 'event', 1, 0), "
+          "(2, 'evt_old_pending', 'event.changed', 'event', 1, 0), "
+          "(3, 'evt_recent', 'event.changed', 'event', 1, " +
+          std::to_string(40 * day) +
+          ");"
+          "INSERT INTO outbox_deliveries(event_id, channel, subscription_id, message_id, body, "
+          "state, next_attempt_at, created_at) VALUES "
+          "(1, 'webhook', 1, 'msg_1', '{}', 'delivered', 0, 0), "
+          "(2, 'webhook', 1, 'msg_2', '{}', 'pending', 0, 0), "
+          "(3, 'webhook', 1, 'msg_3', '{}', 'failed', 0, 0);"
+          "INSERT INTO outbox_attempts(delivery_id, at, duration_ms, outcome) VALUES "
+          "(1, 0, 5, 'ok');");
+      return 0;
+    });
+    FixedClock clock(civic::Instant{std::chrono::milliseconds(45 * day)});
+    civic::metrics::Registry registry;
+    civic::events::outbox::WorkerOptions options;
+    options.retention_days = 30;
+    civic::events::outbox::DeliveryWorker worker(store, clock, options, registry);
+    worker.Start();
+    const auto uids = [&] {
+      return store.Read([](civic::sqlite::Database& db) {
+        std::vector<std::string> out;
+        auto rows = db.Prepare("SELECT uid FROM outbox_events ORDER BY id");
+        while (rows.Step()) {
+          out.push_back(rows.ColumnText(0));
+        }
+        return out;
+      });
+    };
+    CHECK(civic::test::Eventually([&] { return uids().size() == 2; }));
+    worker.Stop();
+    CHECK(uids() == std::vector<std::string>{"evt_old_pending", "evt_recent"});
+    const auto attempts = store.Read([](civic::sqlite::Database& db) {
+      auto count = db.Prepare("SELECT count(*) FROM outbox_attempts");
+      count.Step();
+      return count.ColumnInt64(0);
+    });
+    CHECK(attempts == 0);
+    store.Close();
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -102,6 +102,7 @@ void DeliveryWorker::Run() {
         sent += SendDueMail();
         ScheduleReminders();
       }
+      Purge();
       RefreshGauges();
     } catch (const StoreClosed&) {
       return;
@@ -361,6 +362,27 @@ void DeliveryWorker::Finish(const Due& due, const char* channel, const webhooks:
   } else {
     spdlog::info("webhook delivery {} to host {}: {} {}; next attempt in {} ms", due.delivery_id,
                  Host(due.url), result.outcome, result.status_code, wait_ms);
+  }
+}
+
+void DeliveryWorker::Purge() {
+  const Instant now = clock_.Now();
+  if (now - last_purge_ < std::chrono::hours(1)) {
+    return;
+  }
+  last_purge_ = now;
+  const int64_t before = resources::Millis(now) - int64_t{options_.retention_days} * 86'400'000;
+  const int64_t removed = store_.Write([&](sqlite::Database& db) {
+    db.Prepare(
+          "DELETE FROM outbox_events WHERE occurred_at < ? AND NOT EXISTS (SELECT 1 FROM "
+          "outbox_deliveries d WHERE d.event_id = outbox_events.id AND d.state = 'pending')")
+        .Bind(1, before)
+        .Run();
+    return db.Changes();
+  });
+  if (removed > 0) {
+    spdlog::info("outbox: removed {} event(s) older than {} days, with their deliveries", removed,
+                 options_.retention_days);
   }
 }
 

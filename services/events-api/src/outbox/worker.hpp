@@ -26,6 +26,7 @@ struct WorkerOptions {
   std::chrono::milliseconds poll{500};        // look for due deliveries at least this often
   int batch = 16;                             // deliveries taken per look
   const mail::Composer* mail = nullptr;       // e-mail: off when null
+  int retention_days = 30;  // events whose deliveries all ended are removed after this
 };
 
 // One thread that sends due deliveries. Per subscription, in the order the events were recorded:
@@ -63,6 +64,9 @@ class DeliveryWorker {
   // zone's hour has reached the reminder hour.
   void ScheduleReminders();
   void RefreshGauges();
+  // At most once an hour: removes the events older than the retention whose deliveries are all
+  // delivered or failed, with those deliveries and their attempts.
+  void Purge();
 
   Store& store_;
   const Clock& clock_;
@@ -73,6 +77,7 @@ class DeliveryWorker {
   metrics::Family<metrics::Gauge>& oldest_age_;
   std::mt19937_64 random_;        // used by the worker thread only
   Instant last_reminder_scan_{};  // worker thread only
+  Instant last_purge_{};          // worker thread only
 
   std::mutex mu_;  // guards woken_, stopping_
   std::condition_variable cv_;
