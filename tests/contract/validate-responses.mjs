@@ -4,7 +4,9 @@
 //
 // CAPTURES are NDJSON files, or directories of *.ndjson files, one exchange per line:
 //   {"service", "method", "path" (no query), "query", "status", "content_type", "body"}
-// (written by Service::Client() in tests/functional/harness.cpp when CIVIC_CAPTURE_DIR is set).
+// (written by Service::Client() in tests/functional/harness.cpp when CIVIC_CAPTURE_DIR is set),
+// or a webhook a test's receiver got: {"service", "webhook": type, "body"}, checked against
+// openapi.yaml's `webhooks` (tests/functional/events_webhooks_test.cpp).
 //
 // For each exchange: the path template matching the path (literal segments win over
 // parameters), the operation for the method (HEAD uses GET), the response for the status (exact,
@@ -274,8 +276,27 @@ export function createValidator(doc) {
     return { problems: checkBody(capture, problemPointer).map((e) => `Problem: ${e}`) };
   }
 
+  // A webhook body a test's receiver got: {"webhook": type, "body"}, checked against the
+  // request body of openapi.yaml's `webhooks` entry for that type.
+  function checkWebhook(capture) {
+    const type = String(capture.webhook);
+    if (!doc.webhooks?.[type]?.post) {
+      return { problems: [`webhook ${type} is not in openapi.yaml's webhooks`] };
+    }
+    const pointer = `/webhooks/${escapePointer(type)}/post/requestBody/content/` +
+                    `${escapePointer('application/json')}/schema`;
+    return {
+      operation: `webhook ${type}`,
+      template: `webhook ${type}`,
+      problems: checkBody({ ...capture, content_type: 'application/json' }, pointer),
+    };
+  }
+
   // Returns {operation?: key, template?, problems: [string]}.
   function check(capture) {
+    if (capture.webhook !== undefined) {
+      return checkWebhook(capture);
+    }
     const method = String(capture.method ?? '').toUpperCase();
     const concrete = String(capture.path ?? '');
     const status = Number(capture.status);
@@ -420,7 +441,10 @@ export function validateCaptures(doc, captures) {
 
 export function formatFailure({ capture, count, problems, services }) {
   const query = capture.query ? `?${capture.query}` : '';
-  const lines = [`${capture.method} ${capture.path}${query} -> ${capture.status} ` +
+  const what = capture.webhook !== undefined
+    ? `webhook ${capture.webhook}`
+    : `${capture.method} ${capture.path}${query} -> ${capture.status}`;
+  const lines = [`${what} ` +
                  `[${[...services].join(', ')}]` +
                  (count > 1 ? ` (${count} times)` : '')];
   for (const problem of problems.slice(0, 10)) {

@@ -4,12 +4,16 @@
 // self-government (ТОС) is the event; people are invented.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -77,6 +81,24 @@ std::vector<std::string> Split(const std::string& text, char separator) {
   return parts;
 }
 
+// With CIVIC_CAPTURE_DIR set, records a webhook body for the contract test, which checks it
+// against openapi.yaml's `webhooks` (tests/contract/validate-responses.mjs).
+void Capture(const std::string& body) {
+  const char* dir = std::getenv("CIVIC_CAPTURE_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    return;
+  }
+  const json parsed = json::parse(body, nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("type")) {
+    return;
+  }
+  const json line = {{"service", "webhook-receiver"}, {"webhook", parsed["type"]}, {"body", body}};
+  std::filesystem::create_directories(dir);
+  std::ofstream out(std::string(dir) + "/webhooks-" + std::to_string(getpid()) + ".ndjson",
+                    std::ios::app);
+  out << line.dump() << "\n";
+}
+
 // An HTTP receiver on 127.0.0.1 that answers as planned and keeps what it got.
 class Receiver {
  public:
@@ -103,6 +125,7 @@ class Receiver {
           answer = plan_.front();
           plan_.pop_front();
         }
+        Capture(request.body);
         messages_.push_back(
             {request.get_header_value("webhook-id"), request.get_header_value("webhook-timestamp"),
              request.get_header_value("webhook-signature"), request.body, answer.status});
