@@ -620,3 +620,80 @@ TEST_CASE("Webhooks: a rotated secret signs beside the old one until the overlap
             .body["previous_secret_expires_at"]
             .is_null());
 }
+
+TEST_CASE("Webhooks: sessions, projects, reviews and awards send their events too",
+          "[events][webhooks]") {
+  Receiver receiver;
+  civic::test::Service service(civic::test::EventsApiBinary(), With(FastRetries()));
+  auto admin = service.Client();
+  School school(*admin, "Школа ТОС");
+  // An admin's subscription without a program: every program's events.
+  const json subscription =
+      Subscribe(*admin, receiver.url(),
+                {"event.published", "session.changed", "project.status_changed", "review.submitted",
+                 "award.voting_opened", "registration.checked_in"});
+  CHECK(subscription["program_id"].is_null());
+  const int64_t draft = Create(*admin, "/v1/events",
+                               {{"kind", "seminar"},
+                                {"title", "Семинар лидеров ТОС"},
+                                {"program_id", school.program},
+                                {"city_id", school.yakutsk},
+                                {"format", "offline"},
+                                {"starts_at", FromNow(24h * 40)},
+                                {"ends_at", FromNow(24h * 41)},
+                                {"status", "draft"}})["id"];
+  REQUIRE(Call(*admin, "PATCH", Path("/v1/events", draft), {{"status", "published"}}).status ==
+          200);
+  const int64_t session = Create(*admin, "/v1/sessions",
+                                 {{"event_id", school.event},
+                                  {"kind", "master_class"},
+                                  {"title", "Как открыть ТОС"},
+                                  {"starts_at", FromNow(24h * 30 + 2h)},
+                                  {"ends_at", FromNow(24h * 30 + 3h)}})["id"];
+  REQUIRE(Call(*admin, "PATCH", Path("/v1/sessions", session), {{"room", "Зал 2"}}).status == 200);
+  REQUIRE(Call(*admin, "PATCH", Path("/v1/programs", school.program),
+               {{"review_criteria", {{{"name", "Польза"}, {"weight", 1}}}}})
+              .status == 200);
+  const int64_t team = Create(*admin, "/v1/teams",
+                              {{"name", "ТОС «Сайсары»"},
+                               {"city_id", school.yakutsk},
+                               {"program_id", school.program},
+                               {"status", "active"}})["id"];
+  const int64_t project =
+      Create(*admin, "/v1/projects",
+             {{"team_id", team}, {"title", "Соседский центр"}, {"status", "draft"}})["id"];
+  REQUIRE(Call(*admin, "PATCH", Path("/v1/projects", project), {{"status", "submitted"}}).status ==
+          200);
+  const int64_t expert = school.Person(*admin, "Эксперт Петров", "expert@example.ru");
+  REQUIRE(Call(*admin, "PUT", Path("/v1/projects", project, "/experts/" + std::to_string(expert)))
+              .status == 201);
+  Create(*admin, "/v1/reviews",
+         {{"project_id", project}, {"expert_id", expert}, {"scores", {{"Польза", 8}}}});
+  const int64_t award = Create(*admin, "/v1/awards",
+                               {{"title", "Новые Созидатели"},
+                                {"edition_year", 2026},
+                                {"program_id", school.program},
+                                {"voting_opens_at", FromNow(-1h)},
+                                {"voting_closes_at", FromNow(24h * 10)},
+                                {"status", "published"}})["id"];
+  REQUIRE(Call(*admin, "PATCH", Path("/v1/awards", award), {{"status", "voting"}}).status == 200);
+
+  const std::vector<std::string> expected = {"award.voting_opened", "event.published",
+                                             "project.status_changed", "review.submitted",
+                                             "session.changed"};
+  REQUIRE(Eventually([&] { return receiver.Delivered().size() == expected.size(); }, 15s));
+  CHECK(TypesOf(receiver.Delivered()) == expected);
+  for (const auto& [id, body] : receiver.Delivered()) {
+    const std::string type = body["type"];
+    if (type == "session.changed") {
+      CHECK(body["data"]["room"] == "Зал 2");
+    } else if (type == "project.status_changed") {
+      CHECK(body["data"]["status"] == "submitted");
+    } else if (type == "award.voting_opened") {
+      CHECK(body["data"]["status"] == "voting");
+      CHECK(body["data"]["laureates"].empty());
+    } else if (type == "event.published") {
+      CHECK(body["data"]["id"] == draft);
+    }
+  }
+}
