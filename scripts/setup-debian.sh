@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libcli11-dev libhowardhinnant-date-dev tzdata catch2 libbenchmark-dev
   libjemalloc-dev libstemmer-dev liburing-dev libsimdjson-dev prometheus-cpp-dev
   libcurl4-openssl-dev python3-aiosmtpd
-  clang-format prometheus wrk curl systemd
+  clang-format prometheus wrk curl systemd nginx openssl python3
   ccache mold
 )
 # Node.js for the OpenAPI linter and the response contract test: keep the machine's own when it
