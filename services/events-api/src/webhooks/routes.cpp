@@ -594,8 +594,10 @@ void AddWebhookRoutes(http::Router& router, Store& store, const Clock& clock,
                                          request.Param("id"));
             }
             if (found->json["state"] == "pending") {
-              return http::ErrorResponse(Error::Conflict(
-                  "Delivery " + request.Param("id") + " is still pending; it is sent as planned."));
+              return http::ErrorResponse(
+                  Error::Conflict("Delivery " + request.Param("id") +
+                                  " is still pending; it is sent as planned.")
+                      .WithKind("delivery-pending"));
             }
             const int64_t now = Millis(clock.Now());
             db.Prepare(
