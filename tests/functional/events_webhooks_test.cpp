@@ -365,8 +365,9 @@ TEST_CASE("Webhooks: every event arrives signed, once, after the receiver failed
   CHECK(metric("events_outbox_pending{channel=\"webhook\"} 0"));
 }
 
-TEST_CASE("Webhooks: a kill -9 mid-delivery loses nothing; the restart sends the same webhook-id",
-          "[events][webhooks][crash]") {
+TEST_CASE(
+    "Webhooks: a kill -9 mid-delivery loses nothing, and the restart sends the same webhook-id",
+    "[events][webhooks][crash]") {
   Receiver receiver;
   civic::test::TempDir data;
   const civic::test::ServiceOptions options = With(FastRetries(), data.path());
@@ -402,7 +403,8 @@ TEST_CASE("Webhooks: a kill -9 mid-delivery loses nothing; the restart sends the
 }
 
 TEST_CASE(
-    "Webhooks: persistent failure disables the subscription; re-enabled, a redelivery arrives",
+    "Webhooks: persistent failure disables the subscription, and once re-enabled a redelivery "
+    "arrives",
     "[events][webhooks]") {
   Receiver receiver;
   civic::test::Service service(
