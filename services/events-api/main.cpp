@@ -27,7 +27,9 @@ int main(int argc, char** argv) {
   civic::runtime::AddServerFlags(cli, config.server, "CIVIC_EVENTS");
   std::string ballot_admin_key_file;
   std::string admin_key_file;
-  civic::events::AddEventsFlags(cli, config, ballot_admin_key_file, admin_key_file);
+  std::string smtp_password_file;
+  civic::events::AddEventsFlags(cli, config, ballot_admin_key_file, admin_key_file,
+                                smtp_password_file);
   bool print_routes = false;
   cli.add_flag("--print-routes", print_routes,
                "Print every route and the roles that may call it (JSON lines), then exit");
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
   civic::runtime::InitLogging("civic-events-api", config.server.log_level,
                               *civic::runtime::ParseLogFormat(config.server.log_format));
   try {
-    civic::events::LoadSecrets(config, ballot_admin_key_file, admin_key_file,
+    civic::events::LoadSecrets(config, ballot_admin_key_file, admin_key_file, smtp_password_file,
                                civic::runtime::ProcessEnv);
   } catch (const std::exception& e) {
     std::cerr << "civic-events-api: " << e.what() << std::endl;

@@ -7,7 +7,8 @@
 // both, and every other path is the events API's (the top-level `servers`). Generators ignore
 // per-path `servers`, so a client generated from the whole document would send ballot calls to
 // the events API; each document written here holds only its service's paths, that service's
-// server at the top, and the components those paths reach (nothing else).
+// server at the top, the webhooks it sends (the events API's), and the components those paths
+// and webhooks reach (nothing else).
 //
 // The written documents are generator-ready:
 // - a schema written as `allOf` of object schemas is merged into one object schema
@@ -209,6 +210,8 @@ function relaxRequestDefaults(doc) {
     }
     responseRoots.push(item.parameters ?? []);
   }
+  // A webhook's body is sent by the service, like an answer: its defaults stay.
+  responseRoots.push(doc.webhooks ?? {});
   const inRequests = reachable(doc, requestRoots);
   const inResponses = reachable(doc, responseRoots);
   const relax = (schema) => {
@@ -266,10 +269,24 @@ export function serviceDocument(source, service) {
     paths[template] = own;
   }
   doc.paths = paths;
+  // The webhooks a service sends (openapi.yaml's `webhooks`, each placed like a path: no
+  // `servers` means the events API's); a document without any has no `webhooks` member.
+  const webhooks = {};
+  for (const [name, item] of Object.entries(doc.webhooks ?? {})) {
+    if (servicesOf(item).includes(service)) {
+      const own = { ...item };
+      delete own.servers;
+      webhooks[name] = own;
+    }
+  }
+  delete doc.webhooks;
+  if (Object.keys(webhooks).length > 0) {
+    doc.webhooks = webhooks;
+  }
   doc.info = { ...doc.info, title };
   doc.servers = [{ url: `http://127.0.0.1:${port}`, description: `${service} (local default)` }];
   // Components: only those the paths (and the security requirements) reach.
-  const keep = reachable(doc, [paths]);
+  const keep = reachable(doc, [paths, webhooks]);
   for (const [section, entries] of Object.entries(doc.components ?? {})) {
     if (section === 'securitySchemes') {
       continue;
@@ -296,11 +313,14 @@ export function serviceDocument(source, service) {
       Object.keys(requirement).every((name) => usedSchemes.has(name) &&
                                                doc.components.securitySchemes?.[name]));
   }
-  const usedTags = new Set(Object.values(paths).flatMap(
+  const usedTags = new Set([...Object.values(paths), ...Object.values(webhooks)].flatMap(
       (item) => METHODS.flatMap((method) => item[method]?.tags ?? [])));
   doc.tags = (doc.tags ?? []).filter((tag) => usedTags.has(tag.name));
   doc.components = flattenEverywhere(doc, doc.components);
   doc.paths = flattenEverywhere(doc, doc.paths);
+  if (doc.webhooks) {
+    doc.webhooks = flattenEverywhere(doc, doc.webhooks);
+  }
   relaxRequestDefaults(doc);
   // No $ref may dangle after pruning.
   const refs = new Set();

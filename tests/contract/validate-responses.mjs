@@ -5,7 +5,9 @@
 // CAPTURES are NDJSON files, or directories of *.ndjson files, one exchange per line:
 //   {"service", "method", "path" (no query), "query", "status", "content_type", "body",
 //    "headers" (response header names to values), "request_content_type", "request_body"}
-// (written by Service::Client() in tests/functional/harness.cpp when CIVIC_CAPTURE_DIR is set).
+// (written by Service::Client() in tests/functional/harness.cpp when CIVIC_CAPTURE_DIR is set),
+// or a webhook a test's receiver got: {"service", "webhook": type, "body"}, checked against
+// openapi.yaml's `webhooks` (tests/functional/events_webhooks_test.cpp).
 //
 // For each exchange: every response header is declared by the response (or is one every answer
 // may carry, see undeclaredHeaders); the path template matching the path (literal segments win over
@@ -276,6 +278,22 @@ export function createValidator(doc) {
     return { problems: checkBody(capture, problemPointer).map((e) => `Problem: ${e}`) };
   }
 
+  // A webhook body a test's receiver got: {"webhook": type, "body"}, checked against the
+  // request body of openapi.yaml's `webhooks` entry for that type.
+  function checkWebhook(capture) {
+    const type = String(capture.webhook);
+    if (!doc.webhooks?.[type]?.post) {
+      return { problems: [`webhook ${type} is not in openapi.yaml's webhooks`] };
+    }
+    const pointer = `/webhooks/${escapePointer(type)}/post/requestBody/content/` +
+                    `${escapePointer('application/json')}/schema`;
+    return {
+      operation: `webhook ${type}`,
+      template: `webhook ${type}`,
+      problems: checkBody({ ...capture, content_type: 'application/json' }, pointer),
+    };
+  }
+
   // Returns {operation?: key, template?, problems: [string]}.
   // Headers every answer may carry without each response declaring them: HTTP's own, CORS
   // (info.description), and the document's `components.headers` marked
@@ -325,6 +343,9 @@ export function createValidator(doc) {
   }
 
   function check(capture) {
+    if (capture.webhook !== undefined) {
+      return checkWebhook(capture);
+    }
     const method = String(capture.method ?? '').toUpperCase();
     const concrete = String(capture.path ?? '');
     const status = Number(capture.status);
@@ -478,7 +499,10 @@ export function validateCaptures(doc, captures) {
 
 export function formatFailure({ capture, count, problems, services }) {
   const query = capture.query ? `?${capture.query}` : '';
-  const lines = [`${capture.method} ${capture.path}${query} -> ${capture.status} ` +
+  const what = capture.webhook !== undefined
+    ? `webhook ${capture.webhook}`
+    : `${capture.method} ${capture.path}${query} -> ${capture.status}`;
+  const lines = [`${what} ` +
                  `[${[...services].join(', ')}]` +
                  (count > 1 ? ` (${count} times)` : '')];
   for (const problem of problems.slice(0, 10)) {

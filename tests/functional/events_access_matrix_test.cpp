@@ -139,6 +139,15 @@ const std::map<std::string, Expect>& Table() {
       {"GET /v1/api-keys/{id}", {{}, 200, 0}},
       {"POST /v1/api-keys/{id}/revoke", {{}, 200, 0}},
       {"GET /v1/audit-events", {{}, 200, 0}},
+      {"GET /v1/webhooks", {{"organizer", "frontend"}, 200, 0}},
+      {"GET /v1/webhooks/{id}", {{"organizer", "frontend"}, 200, 404}},
+      {"POST /v1/webhooks", {{"organizer", "frontend"}, 201, 403}},
+      {"PATCH /v1/webhooks/{id}", {{"organizer", "frontend"}, 412, 404}},
+      {"DELETE /v1/webhooks/{id}", {{"organizer", "frontend"}, 412, 404}},
+      {"POST /v1/webhooks/{id}/rotate-secret", {{"organizer", "frontend"}, 200, 404}},
+      {"GET /v1/webhooks/{id}/deliveries", {{"organizer", "frontend"}, 200, 404}},
+      {"GET /v1/webhook-deliveries/{id}", {{"organizer", "frontend"}, 200, 404}},
+      {"POST /v1/webhook-deliveries/{id}/redeliver", {{"organizer", "frontend"}, 409, 404}},
   };
   return kTable;
 }
@@ -154,13 +163,15 @@ struct World {
   int64_t program = 0, team = 0, member = 0, participant = 0, event = 0, session = 0;
   int64_t registration = 0, session_registration = 0, project = 0, expert = 0, review = 0,
           award = 0, nomination = 0;
-  int64_t nominee = 0;
+  int64_t nominee = 0, webhook = 0, delivery = 0;  // delivery: of webhook, still pending
   std::string email, phone;
 };
 
 civic::test::ServiceOptions Faster() {
   civic::test::ServiceOptions options;
-  options.args = {"--synchronous", "normal"};  // ~1,400 requests, most of them writes
+  // ~1,400 requests, most of them writes. Webhooks go to a closed loopback port: they stay
+  // pending, retried.
+  options.args = {"--synchronous", "normal", "--webhook-allow-hosts", "127.0.0.1"};
   return options;
 }
 
@@ -201,6 +212,7 @@ struct Fixture {
                        {"person_id", w.participant},
                        {"sector", "ngo"},
                        {"role", "member"}})["id"];
+    w.webhook = Create(*admin, "/v1/webhooks", WebhookBody(w))["id"];
     w.event = Create(*admin, "/v1/events",
                      {{"kind", "rally"},
                       {"title", "Слёт " + tag},
@@ -235,6 +247,8 @@ struct Fixture {
     w.nomination = Create(*admin, "/v1/nominations",
                           {{"award_id", w.award}, {"title", "Лидер изменений"}})["id"];
     w.nominee = Create(*admin, "/v1/nominees", NomineeBody(w))["id"];
+    w.delivery = Call(*admin, "GET", "/v1/webhooks/" + Str(w.webhook) + "/deliveries")
+                     .body["items"][0]["id"];
     return w;
   }
 
@@ -244,6 +258,11 @@ struct Fixture {
             {"title", Unique("Мастер-класс")},
             {"starts_at", FromNow(std::chrono::hours(24 * 30 + 2))},
             {"ends_at", FromNow(std::chrono::hours(24 * 30 + 3))}};
+  }
+  json WebhookBody(const World& w) {
+    return {{"url", "http://127.0.0.1:9/hooks"},
+            {"event_types", {"registration.created"}},
+            {"program_id", w.program}};
   }
   json NomineeBody(const World& w) {
     const std::string title = Unique("Зелёный двор");
@@ -332,6 +351,9 @@ struct Fixture {
     if (pattern == "/v1/nominees") {
       return NomineeBody(w);
     }
+    if (pattern == "/v1/webhooks") {
+      return WebhookBody(w);
+    }
     if (pattern == "/v1/api-keys") {
       return {{"name", Unique("ключ")}, {"role", "sync"}};
     }
@@ -354,6 +376,8 @@ struct Fixture {
         {"awards", &World::award},
         {"nominations", &World::nomination},
         {"nominees", &World::nominee},
+        {"webhooks", &World::webhook},
+        {"webhook-deliveries", &World::delivery},
     };
     std::string path;
     std::string collection;

@@ -8,7 +8,9 @@
 #include "access/api_keys.hpp"
 #include "access/audit.hpp"
 #include "access/policy.hpp"
+#include "mail/smtp.hpp"
 #include "migrations.hpp"
+#include "outbox/outbox.hpp"
 #include "resources/award_close.hpp"
 #include "resources/award_sync.hpp"
 #include "resources/awards.hpp"
@@ -79,9 +81,11 @@ const runtime::SecretSpec kBallotAdminKey{"--ballot-admin-key-file",
                                           "CIVIC_EVENTS_BALLOT_ADMIN_KEY", 16, true};
 const runtime::SecretSpec kAdminKey{"--admin-key-file", "CIVIC_EVENTS_ADMIN_KEY_FILE",
                                     "CIVIC_EVENTS_ADMIN_KEY", 32, true};
+const runtime::SecretSpec kSmtpPassword{"--smtp-password-file", "CIVIC_EVENTS_SMTP_PASSWORD_FILE",
+                                        "CIVIC_EVENTS_SMTP_PASSWORD", 1, false};
 
 void AddEventsFlags(CLI::App& app, Config& config, std::string& ballot_admin_key_file,
-                    std::string& admin_key_file) {
+                    std::string& admin_key_file, std::string& smtp_password_file) {
   app.add_option("--synchronous", config.synchronous,
                  "SQLite durability: full (every commit survives power loss) or normal (WAL: "
                  "survives a crash, may lose the last commits on power loss; faster writes)")
@@ -97,6 +101,60 @@ void AddEventsFlags(CLI::App& app, Config& config, std::string& ballot_admin_key
       ->envname("CIVIC_EVENTS_AUDIT_RETENTION_DAYS")
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
+  app.add_option("--webhook-allow-hosts", config.webhook_allow_hosts,
+                 "Comma-separated hosts webhooks may be sent to whatever address they resolve to "
+                 "(loopback, private); by default only public addresses are allowed")
+      ->envname("CIVIC_EVENTS_WEBHOOK_ALLOW_HOSTS")
+      ->capture_default_str();
+  app.add_option("--webhook-retry-schedule", config.webhook_retry_schedule,
+                 "Waits before each retry of a failed webhook (units ms, s, m, h, d; each "
+                 "jittered by +-20%); after the last the subscription is disabled")
+      ->envname("CIVIC_EVENTS_WEBHOOK_RETRY_SCHEDULE")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::string reason;
+            return outbox::RetrySchedule::Parse(text, reason) ? std::string() : reason;
+          },
+          "DELAYS", "retry schedule"))
+      ->capture_default_str();
+  app.add_option("--webhook-timeout-ms", config.webhook_timeout_ms,
+                 "Connect, write and read timeout of one webhook delivery, each")
+      ->envname("CIVIC_EVENTS_WEBHOOK_TIMEOUT_MS")
+      ->check(CLI::Range(100, 120'000))
+      ->capture_default_str();
+  app.add_option("--outbox-retention-days", config.outbox_retention_days,
+                 "Days the outbox keeps an event whose deliveries have all ended (delivered or "
+                 "failed), with its deliveries and attempts")
+      ->envname("CIVIC_EVENTS_OUTBOX_RETENTION_DAYS")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  app.add_option("--smtp-url", config.smtp_url,
+                 "SMTP server for e-mail to participants, smtp://HOST:PORT (STARTTLS when offered) "
+                 "or smtps://HOST:PORT; empty: no e-mail")
+      ->envname("CIVIC_EVENTS_SMTP_URL")
+      ->check(CLI::Validator(
+          [](std::string& url) {
+            return url.empty() || url.rfind("smtp://", 0) == 0 || url.rfind("smtps://", 0) == 0
+                       ? std::string()
+                       : std::string("must be smtp://HOST:PORT or smtps://HOST:PORT");
+          },
+          "URL", "SMTP URL"));
+  app.add_option("--smtp-from", config.smtp_from, "The From address of e-mails")
+      ->envname("CIVIC_EVENTS_SMTP_FROM");
+  app.add_option("--smtp-user", config.smtp_user, "SMTP AUTH user (none: no AUTH)")
+      ->envname("CIVIC_EVENTS_SMTP_USER");
+  app.add_option("--smtp-password-file", smtp_password_file,
+                 "File holding the SMTP password (else env CIVIC_EVENTS_SMTP_PASSWORD)")
+      ->envname(kSmtpPassword.file_env);
+  app.add_option("--mail-templates-dir", config.mail_templates_dir,
+                 "Directory of the e-mail templates (KIND.txt and KIND.html)")
+      ->envname("CIVIC_EVENTS_MAIL_TEMPLATES_DIR")
+      ->capture_default_str();
+  app.add_option("--mail-reminder-hour", config.mail_reminder_hour,
+                 "Reminders leave the day before an event from this hour of its time zone")
+      ->envname("CIVIC_EVENTS_MAIL_REMINDER_HOUR")
+      ->check(CLI::Range(0, 23))
+      ->capture_default_str();
   app.add_option("--ballot-admin-key-file", ballot_admin_key_file,
                  "File holding the ballot's admin key (else env CIVIC_EVENTS_BALLOT_ADMIN_KEY); "
                  "needed to close awards, and the key the ballot syncs with")
@@ -108,7 +166,14 @@ void AddEventsFlags(CLI::App& app, Config& config, std::string& ballot_admin_key
 }
 
 void LoadSecrets(Config& config, const std::string& ballot_admin_key_file,
-                 const std::string& admin_key_file, const runtime::EnvLookup& env) {
+                 const std::string& admin_key_file, const std::string& smtp_password_file,
+                 const runtime::EnvLookup& env) {
+  if (!config.smtp_user.empty()) {
+    config.smtp_password = runtime::ReadSecret(kSmtpPassword, smtp_password_file, env);
+  }
+  if (!config.smtp_url.empty() && config.smtp_from.empty()) {
+    throw std::runtime_error("--smtp-from (CIVIC_EVENTS_SMTP_FROM) is required with --smtp-url");
+  }
   config.ballot_admin_key =
       runtime::ReadOptionalSecret(kBallotAdminKey, ballot_admin_key_file, env).value_or("");
   config.admin_key = runtime::ReadOptionalSecret(kAdminKey, admin_key_file, env).value_or("");
@@ -166,6 +231,31 @@ App::App(const Config& config, metrics::Registry& registry) : config_(config) {
         "no ballot admin key (--ballot-admin-key-file or CIVIC_EVENTS_BALLOT_ADMIN_KEY): "
         "closing an award will answer 503");
   }
+  outbox::SetClock(clock_);
+  outbox::WorkerOptions worker_options;
+  std::string reason;
+  worker_options.schedule = *outbox::RetrySchedule::Parse(config.webhook_retry_schedule, reason);
+  worker_options.allow.hosts = webhooks::ParseHostList(config.webhook_allow_hosts);
+  worker_options.timeout = std::chrono::milliseconds(config.webhook_timeout_ms);
+  worker_options.retention_days = config.outbox_retention_days;
+  if (!config.smtp_url.empty()) {
+    mail::MailSettings settings;
+    settings.smtp_url = config.smtp_url;
+    settings.from = config.smtp_from;
+    settings.user = config.smtp_user;
+    settings.password = config.smtp_password;
+    settings.templates_dir = config.mail_templates_dir;
+    settings.reminder_hour = config.mail_reminder_hour;
+    mail::InitCurl();
+    mail_ = std::make_unique<mail::Composer>(settings, mail::LoadTemplates(settings.templates_dir));
+    outbox::SetMail(mail_.get());
+    worker_options.mail = mail_.get();
+  }
+  webhooks_.allow = worker_options.allow;
+  worker_ = std::make_unique<outbox::DeliveryWorker>(*store_, clock_, std::move(worker_options),
+                                                     registry);
+  webhooks_.wake_up = [this] { worker_->WakeUp(); };
+  worker_->Start();
   registry.AddCallbackGauge("events_schema_version", "Schema version of the events database.",
                             [] { return static_cast<double>(Migrations().back().version); });
 }
@@ -219,6 +309,8 @@ http::Router App::Routes() {
   // API keys and the audit trail; then every route gets its access policy (access/policy.cpp).
   access::AddApiKeyRoutes(router, store, clock_, *keys_);
   audit::AddAuditRoutes(router, store);
+  // Webhook subscriptions and their deliveries (the outbox's worker sends them).
+  webhooks::AddWebhookRoutes(router, store, clock_, webhooks_);
   NotifyBallotAfterAwardWrites(router, *notifier_);
   access::Secure(router, *keys_, store, clock_, config_.audit_retention_days);
   return router;
@@ -227,6 +319,7 @@ http::Router App::Routes() {
 std::optional<std::string> App::NotReadyReason() { return store_->NotReadyReason(); }
 
 void App::Close() {
+  worker_->Stop();
   notifier_->Stop();
   store_->Close();
 }

@@ -535,6 +535,75 @@ BEGIN
   ON CONFLICT DO UPDATE SET count = count + 1;
 END;
 )sql"},
+      {18, "webhook subscriptions and the outbox", R"sql(
+-- Who wants which events, where. The signing secret is kept as given to the subscriber
+-- ("whsec_..."): signing needs it (docs/security.md).
+CREATE TABLE webhook_subscriptions (
+  id                         INTEGER PRIMARY KEY AUTOINCREMENT,
+  url                        TEXT NOT NULL,
+  event_types                TEXT NOT NULL,
+  program_id                 INTEGER REFERENCES programs(id) ON DELETE CASCADE,
+  description                TEXT NOT NULL DEFAULT '',
+  owner_key_id               INTEGER NOT NULL,
+  secret                     TEXT NOT NULL,
+  previous_secret            TEXT,
+  previous_secret_expires_at INTEGER,
+  enabled                    INTEGER NOT NULL DEFAULT 1,
+  disabled_reason            TEXT,
+  disabled_at                INTEGER,
+  created_at                 INTEGER NOT NULL,
+  updated_at                 INTEGER NOT NULL
+) STRICT;
+CREATE INDEX webhook_subscriptions_program ON webhook_subscriptions(program_id, id);
+
+-- What happened, written in the transaction of the change.
+CREATE TABLE outbox_events (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  uid         TEXT NOT NULL UNIQUE,
+  type        TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  object_id   INTEGER NOT NULL,
+  program_id  INTEGER,
+  occurred_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outbox_events_object ON outbox_events(object_type, object_id, type);
+
+-- One message to send per event and subscriber (or e-mail recipient); message_id is the
+-- webhook-id, the same on every attempt and redelivery.
+CREATE TABLE outbox_deliveries (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id         INTEGER NOT NULL REFERENCES outbox_events(id) ON DELETE CASCADE,
+  channel          TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+  subscription_id  INTEGER REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+  recipient        TEXT,
+  message_id       TEXT NOT NULL,
+  body             TEXT NOT NULL,
+  state            TEXT NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER NOT NULL,
+  last_attempt_at  INTEGER,
+  last_outcome     TEXT,
+  last_status_code INTEGER,
+  delivered_at     INTEGER,
+  redelivery_of    INTEGER,
+  created_at       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outbox_deliveries_pending ON outbox_deliveries(state, subscription_id, id);
+CREATE INDEX outbox_deliveries_subscription ON outbox_deliveries(subscription_id, id);
+
+-- Every try of a delivery.
+CREATE TABLE outbox_attempts (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id INTEGER NOT NULL REFERENCES outbox_deliveries(id) ON DELETE CASCADE,
+  at          INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  outcome     TEXT NOT NULL,
+  status_code INTEGER,
+  error       TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX outbox_attempts_delivery ON outbox_attempts(delivery_id, id);
+)sql"},
   };
   return kMigrations;
 }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "civic/http/problem.hpp"
+#include "outbox/outbox.hpp"
 #include "resources/json_util.hpp"
 #include "rest/crud.hpp"
 
@@ -131,6 +132,9 @@ void RequestScope::Finish(Store& store, const http::Response& response) {
 
 void Record(sqlite::Database& db, std::string_view object_type, int64_t object_id,
             const nlohmann::json& before, const nlohmann::json& after, int status) {
+  // What the change means for subscribers is written in the same transaction, with or without a
+  // key (outbox/outbox.hpp).
+  outbox::RecordChange(db, object_type, object_id, before, after);
   if (current == nullptr) {
     return;
   }

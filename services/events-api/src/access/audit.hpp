@@ -39,7 +39,8 @@ class RequestScope {
 // Appends the record of a change that the current request made, in the transaction `db` that
 // makes the change: the object, the status the request answers, and the members of the
 // object's representation that changed (`before` null for a creation, `after` null for a
-// deletion), contacts redacted. Does nothing outside a RequestScope.
+// deletion), contacts redacted. Does nothing outside a RequestScope. Inside one or not, the events
+// the change means (outbox::TypesOf) are recorded in the outbox, in the same transaction.
 void Record(sqlite::Database& db, std::string_view object_type, int64_t object_id,
             const nlohmann::json& before, const nlohmann::json& after, int status);
 

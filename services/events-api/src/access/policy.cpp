@@ -121,6 +121,13 @@ std::vector<RoutePolicy> BuildPolicies() {
   t.push_back({Method::kGet, "/v1/api-keys/{id}", kAdminsOnly});
   t.push_back({Method::kPost, "/v1/api-keys/{id}/revoke", kAdminsOnly});
   t.push_back({Method::kGet, "/v1/audit-events", kAdminsOnly});
+  // Webhook subscriptions: admins anywhere, organizers and frontends in their programs.
+  Crud(t, "/v1/webhooks", "/v1/webhooks/{id}", kOrganizersFrontends, kOrganizersFrontends,
+       kOrganizersFrontends, kOrganizersFrontends);
+  t.push_back({Method::kPost, "/v1/webhooks/{id}/rotate-secret", kOrganizersFrontends});
+  t.push_back({Method::kGet, "/v1/webhooks/{id}/deliveries", kOrganizersFrontends});
+  t.push_back({Method::kGet, "/v1/webhook-deliveries/{id}", kOrganizersFrontends});
+  t.push_back({Method::kPost, "/v1/webhook-deliveries/{id}/redeliver", kOrganizersFrontends});
   return t;
 }
 

@@ -1,5 +1,10 @@
 #include "resources/registration_flow.hpp"
 
+#include <algorithm>
+
+#include "outbox/outbox.hpp"
+#include "resources/registrations.hpp"
+
 #include "resources/json_util.hpp"
 
 namespace civic::events::resources {
@@ -139,7 +144,16 @@ std::vector<int64_t> PromoteEventWaitlist(sqlite::Database& db, const Event& eve
   }
   const int64_t waiting = CountedAtEvent(db, event.id, "waitlisted");
   const int64_t places = PlacesToFill(event.capacity, ConfirmedAtEvent(db, event.id), waiting);
-  return ConfirmOldest(db, "registrations", "event_id", event.id, places, now);
+  std::vector<int64_t> promoted =
+      ConfirmOldest(db, "registrations", "event_id", event.id, places, now);
+  // Webhooks and e-mail, in this transaction (outbox/): each promotion is both.
+  std::vector<int64_t> in_order = promoted;
+  std::sort(in_order.begin(), in_order.end());
+  for (const int64_t id : in_order) {
+    outbox::Record(db, "registration.promoted", Registrations::kName, id);
+    outbox::Record(db, "registration.confirmed", Registrations::kName, id);
+  }
+  return promoted;
 }
 
 SessionRegistration AdmitToSession(sqlite::Database& db, const Session& session,

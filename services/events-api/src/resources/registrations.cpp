@@ -1,10 +1,12 @@
 #include "resources/registrations.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "civic/http/problem.hpp"
+#include "outbox/outbox.hpp"
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
 #include "resources/people.hpp"
