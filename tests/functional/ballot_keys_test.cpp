@@ -50,7 +50,7 @@ int VoteWith(httplib::Client& client, const std::string& token, int64_t award,
 
 }  // namespace
 
-TEST_CASE("Ballot keys: a voting client votes in its awards only; revoked, it is refused",
+TEST_CASE("Ballot keys: a voting client votes in its awards only, revoked, it is refused",
           "[ballot][access]") {
   FakeEventsApi events;
   json award8 = SampleAward(8);

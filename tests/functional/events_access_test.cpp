@@ -276,7 +276,7 @@ TEST_CASE("Access: contacts reach admins and the organisers of the person's prog
   CHECK(Call(*p.admin, "GET", Path("/v1/people", rally.person)).body["phone"] == "+79007778899");
 }
 
-TEST_CASE("Access: organisers write in their programs only; frontends register and cancel",
+TEST_CASE("Access: organisers write in their programs only, frontends register and cancel",
           "[events][access]") {
   Platform p;
   const auto rally =
@@ -418,7 +418,7 @@ TEST_CASE("Access: an expert reads the projects assigned to it and writes only i
         2);
 }
 
-TEST_CASE("Audit: each write with a key leaves one record with what changed; reads leave none",
+TEST_CASE("Audit: each write with a key leaves one record with what changed, reads leave none",
           "[events][access][audit]") {
   Platform p;
   const auto rally =

@@ -1073,7 +1073,7 @@ TEST_CASE("HTTP: answers written in one WriteBatch reach their own clients, in o
         std::string::npos);
 }
 
-TEST_CASE("HTTP: a WriteBatch answer for a client that left is dropped; the others arrive",
+TEST_CASE("HTTP: a WriteBatch answer for a client that left is dropped, the others arrive",
           "[http][batch]") {
   Fixture f;
   auto gone = std::make_unique<RawConnection>(f.port);
