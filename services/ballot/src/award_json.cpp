@@ -125,6 +125,7 @@ void ReadNominees(Reader& r, const json& doc, const char* name, bool required,
         City c;
         c.id = r.Int(*city, "id", At(name, i, "city.id")).value_or(0);
         c.name = r.String(*city, "name", At(name, i, "city.name"), false).value_or("");
+        c.region = r.String(*city, "region", At(name, i, "city.region"), false).value_or("");
         nominee.city = std::move(c);
       }
     }
@@ -142,7 +143,8 @@ void ReadNominees(Reader& r, const json& doc, const char* name, bool required,
 json NomineeJson(const Nominee& nominee) {
   json city = nullptr;
   if (nominee.city) {
-    city = {{"id", nominee.city->id}, {"name", nominee.city->name}};
+    city = {
+        {"id", nominee.city->id}, {"name", nominee.city->name}, {"region", nominee.city->region}};
   }
   return {{"id", nominee.id},
           {"nomination_id", nominee.nomination_id},

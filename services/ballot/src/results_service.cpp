@@ -14,7 +14,7 @@ json CityJson(const std::optional<City>& city) {
   if (!city) {
     return nullptr;
   }
-  return {{"id", city->id}, {"name", city->name}};
+  return {{"id", city->id}, {"name", city->name}, {"region", city->region}};
 }
 
 json ByCityJson(const std::vector<CityVotes>& cities) {

@@ -89,17 +89,19 @@ std::optional<AwardSnapshot> LoadAwardSnapshot(sqlite::Database& db, int64_t id)
   }
   nlohmann::json nominees = nlohmann::json::array();
   auto nominee_rows = db.Prepare(
-      "SELECT n.id, n.nomination_id, n.name, n.city_id, c.name, n.status "
+      "SELECT n.id, n.nomination_id, n.name, n.city_id, c.name, n.status, c.region "
       "FROM nominees AS n JOIN nominations AS m ON m.id = n.nomination_id "
       "JOIN cities AS c ON c.id = n.city_id WHERE m.award_id = ? ORDER BY n.id");
   nominee_rows.Bind(1, id);
   while (nominee_rows.Step()) {
-    nominees.push_back(
-        {{"id", nominee_rows.ColumnInt64(0)},
-         {"nomination_id", nominee_rows.ColumnInt64(1)},
-         {"name", nominee_rows.ColumnText(2)},
-         {"city", {{"id", nominee_rows.ColumnInt64(3)}, {"name", nominee_rows.ColumnText(4)}}},
-         {"status", nominee_rows.ColumnText(5)}});
+    nominees.push_back({{"id", nominee_rows.ColumnInt64(0)},
+                        {"nomination_id", nominee_rows.ColumnInt64(1)},
+                        {"name", nominee_rows.ColumnText(2)},
+                        {"city",
+                         {{"id", nominee_rows.ColumnInt64(3)},
+                          {"name", nominee_rows.ColumnText(4)},
+                          {"region", nominee_rows.ColumnText(6)}}},
+                        {"status", nominee_rows.ColumnText(5)}});
   }
   snapshot.body = {{"protocol", kProtocol},
                    {"id", award->id},

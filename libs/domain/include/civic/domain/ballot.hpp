@@ -38,9 +38,12 @@ inline constexpr uint64_t NomineeKey(int64_t nomination_id, int64_t nominee_id) 
   return (static_cast<uint64_t>(nomination_id) << 32) | static_cast<uint32_t>(nominee_id);
 }
 
+// A nominee's city as results pages show it: two cities may share a name (Заречный of
+// Пензенская and of Свердловская область), so the region tells them apart.
 struct City {
   int64_t id = 0;
   std::string name;
+  std::string region;  // "" when the events API has none for it
 };
 
 struct Nomination {
