@@ -17,13 +17,13 @@
 
 namespace civic::test {
 
-// Forwards the ballot's GETs to the events API once its address is known (each side needs the
-// other's URL at start, and both listen on port 0). Until then it answers 503, which the ballot
-// treats as the events API being down.
+// Forwards GETs and POSTs to one of the services once its address is known (each side needs the
+// other's URL at start, and both listen on port 0). Until then, and while paused, it answers
+// 503, which the caller treats as the other service being down.
 class Relay {
  public:
   Relay() {
-    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto forward = [this](const httplib::Request& req, httplib::Response& res) {
       std::string target;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -42,7 +42,9 @@ class Relay {
           headers.emplace(name, req.get_header_value(name));
         }
       }
-      auto answer = client.Get(req.path, headers);
+      auto answer = req.method == "POST" ? client.Post(req.target, headers, req.body,
+                                                       req.get_header_value("Content-Type"))
+                                         : client.Get(req.target, headers);
       if (!answer) {
         res.status = 502;
         return;
@@ -56,7 +58,9 @@ class Relay {
       if (!answer->body.empty()) {
         res.set_content(answer->body, answer->get_header_value("Content-Type"));
       }
-    });
+    };
+    server_.Get(".*", forward);
+    server_.Post(".*", forward);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) {
@@ -75,7 +79,7 @@ class Relay {
     std::lock_guard<std::mutex> lock(mu_);
     target_ = target;
   }
-  // While paused the ballot cannot reach the events API (its copy goes stale).
+  // While paused the caller cannot reach the other service.
   void Pause(bool paused) { paused_ = paused; }
 
  private:
@@ -98,13 +102,17 @@ inline ServiceOptions EventsOptions(const std::string& ballot_url) {
   return options;
 }
 
-// Both real services, each knowing the other: the ballot reaches the events API through the
-// relay.
+// Both real services, each knowing the other through a relay: `relay` carries the ballot's
+// sync requests to the events API, `to_ballot` the events API's calls to the ballot.
 struct BothServices {
   Relay relay;
+  Relay to_ballot;
   Service ballot{BallotBinary(), BallotOptions(relay.url())};
-  Service events{EventsApiBinary(), EventsOptions(ballot.base_url())};
-  BothServices() { relay.SetTarget(events.base_url()); }
+  Service events{EventsApiBinary(), EventsOptions(to_ballot.url())};
+  BothServices() {
+    relay.SetTarget(events.base_url());
+    to_ballot.SetTarget(ballot.base_url());
+  }
 };
 
 }  // namespace civic::test

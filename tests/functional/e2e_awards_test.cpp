@@ -179,10 +179,11 @@ TEST_CASE("End to end: votes taken through the ballot's stale copy stay counted,
            results["nominations"][1]["nominees"].size() == 1;
   }));
 
-  // The ballot loses the events API; before voting opens the organiser deletes one nominee and
-  // moves another. The ballot does not hear of it and, once the window opens, takes votes for
-  // both where its copy has them.
+  // The ballot and the events API lose each other; before voting opens the organiser deletes one
+  // nominee and moves another. The ballot does not hear of it and, once the window opens, takes
+  // votes for both where its copy has them.
   both.relay.Pause(true);
+  both.to_ballot.Pause(true);
   REQUIRE(Call(*api, "DELETE", Path("/v1/nominees", yard)).status == 204);
   REQUIRE(Call(*api, "PATCH", Path("/v1/nominees", museum), {{"nomination_id", leaders}}).status ==
           200);
@@ -195,6 +196,7 @@ TEST_CASE("End to end: votes taken through the ballot's stale copy stay counted,
 
   // The events API is back: the ballot takes the new snapshot, keeps the votes as removed.
   both.relay.Pause(false);
+  both.to_ballot.Pause(false);
   REQUIRE(civic::test::Eventually(
       [&] {
         auto r = votes->Post(Str("/v1/awards/", award, "/sync"), AdminAuth(), "", "");

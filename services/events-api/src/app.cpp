@@ -45,7 +45,9 @@ std::string ValidateBallotUrl(std::string& url) {
 }
 
 // Wraps the write routes of awards, nominations, nominees and cities (and the close action) so that
-// a successful write pokes `notifier`: their handlers return after the transaction committed.
+// a successful write tells `notifier` (their handlers return after the transaction committed):
+// a change to an award whose voting has opened reaches the ballot before the answer, which says
+// so in X-Civic-Ballot-Sync (award_notifier.hpp).
 void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& notifier) {
   for (auto& route : router.routes()) {
     const bool write = route.method == http::Method::kPost ||
@@ -63,7 +65,10 @@ void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& not
     *handler = [inner = std::move(*handler), &notifier](const http::Request& request) {
       http::Response response = inner(request);
       if (response.status >= 200 && response.status < 300) {
-        notifier.Poke();
+        const BallotSync sync = notifier.AfterWrite();
+        if (sync != BallotSync::kNotNeeded) {
+          response.WithHeader("X-Civic-Ballot-Sync", ToHeaderValue(sync));
+        }
       }
       return response;
     };
@@ -128,7 +133,7 @@ App::App(const Config& config, metrics::Registry& registry) : config_(config) {
       {"call", "outcome"});
   ballot_ = std::make_unique<BallotClient>(BallotPeer{config.ballot_url, config.ballot_admin_key},
                                            &ballot_requests);
-  notifier_ = std::make_unique<AwardChangeNotifier>(*store_, *ballot_);
+  notifier_ = std::make_unique<AwardChangeNotifier>(*store_, *ballot_, clock_);
   keys_ = std::make_unique<access::KeyRing>(clock_);
   if (!config.admin_key.empty()) {
     access::Caller admin;
