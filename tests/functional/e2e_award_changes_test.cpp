@@ -226,3 +226,89 @@ TEST_CASE(
   CHECK(civic::test::Results(*client, 7)["award_version"] == 10);
   CHECK(civic::test::Results(*client, 7)["title"] == "Новые Созидатели 2026");
 }
+
+TEST_CASE(
+    "End to end: residents apply, the organiser approves, voters vote, the close makes a "
+    "laureate of an applicant's candidate",
+    "[e2e][awards][applications][ballot][close]") {
+  BothServices both;
+  auto admin = both.events.Client();
+  auto ballot = both.ballot.Client();
+  const int64_t program =
+      Create(*admin, "/v1/programs",
+             {{"title", "Новые Созидатели"}, {"kind", "award"}, {"starts_on", "2026-09-01"}})["id"];
+  const int64_t zarechny = Create(*admin, "/v1/cities",
+                                  {{"name", "Заречный"},
+                                   {"region", "Пензенская область"},
+                                   {"time_zone", "Europe/Moscow"}})["id"];
+  const auto opens = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  const int64_t award = Create(*admin, "/v1/awards",
+                               {{"title", "Новые Созидатели"},
+                                {"edition_year", 2026},
+                                {"program_id", program},
+                                {"applications_open_at", FromNow(-std::chrono::hours(1))},
+                                {"applications_close_at", FromNow(std::chrono::seconds(3))},
+                                {"voting_opens_at", FromNow(std::chrono::seconds(3))},
+                                {"voting_closes_at", FromNow(std::chrono::hours(1))},
+                                {"results_visibility", "live"},
+                                {"status", "published"}})["id"];
+  const int64_t leaders =
+      Create(*admin, "/v1/nominations", {{"award_id", award}, {"title", "Лидер изменений"}})["id"];
+  auto frontend = both.events.ClientWithKey(
+      Create(*admin, "/v1/api-keys",
+             {{"name", "портал"}, {"role", "frontend"}, {"program_ids", {program}}})["token"]);
+  auto organizer = both.events.ClientWithKey(
+      Create(*admin, "/v1/api-keys",
+             {{"name", "оргкомитет"}, {"role", "organizer"}, {"program_ids", {program}}})["token"]);
+  const auto apply = [&](const std::string& name) {
+    const JsonReply r = Call(*frontend, "POST", Path("/v1/awards", award, "/applications"),
+                             {{"nomination_id", leaders},
+                              {"kind", "person"},
+                              {"name", name},
+                              {"city_id", zarechny},
+                              {"summary", "Собрала соседей в совет дома"},
+                              {"applicant", {{"name", "Сосед"}, {"phone", "+79001234567"}}},
+                              {"consent", {{"publication", true}, {"text", "Согласен"}}}});
+    REQUIRE(r.status == 201);
+    return std::make_pair(r.body["application"]["id"].get<int64_t>(),
+                          r.body["status_token"].get<std::string>());
+  };
+  const auto [vera, vera_token] = apply("Вера Соседова");
+  const auto [oleg, oleg_token] = apply("Олег Дворов");
+  const auto approve = [&](int64_t id) {
+    const JsonReply r = Call(*organizer, "POST", Path("/v1/applications", id, "/approve"));
+    REQUIRE(r.status == 200);
+    return r.body["nominee_id"].get<int64_t>();
+  };
+  const int64_t vera_nominee = approve(vera);
+  const int64_t oleg_nominee = approve(oleg);
+
+  std::this_thread::sleep_until(opens + std::chrono::milliseconds(200));
+  REQUIRE(civic::test::Eventually([&] {
+    auto r = Vote(*ballot, award, "voter-1", leaders, vera_nominee);
+    return r && r->status == 201;
+  }));
+  REQUIRE(Vote(*ballot, award, "voter-2", leaders, vera_nominee)->status == 201);
+  REQUIRE(Vote(*ballot, award, "voter-3", leaders, oleg_nominee)->status == 201);
+  // The public results show the approved card.
+  const json results = json::parse(ballot->Get(Str("/v1/awards/", award, "/results"))->body);
+  CHECK(results["nominations"][0]["nominees"][0]["summary"] == "Собрала соседей в совет дома");
+
+  const auto ends = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  REQUIRE(Call(*admin, "PATCH", Path("/v1/awards", award),
+               {{"voting_closes_at", FromNow(std::chrono::seconds(2))}})
+              .Header("X-Civic-Ballot-Sync") == "applied");
+  std::this_thread::sleep_until(ends + std::chrono::milliseconds(100));
+  const JsonReply closed = Call(*admin, "POST", Path("/v1/awards", award, "/close"));
+  REQUIRE(closed.status == 200);
+  REQUIRE(closed.body["laureates"].size() == 1);
+  CHECK(closed.body["laureates"][0]["nominee_id"] == vera_nominee);
+  CHECK(closed.body["laureates"][0]["votes"] == 2);
+  // The applicant follows it all with the token alone.
+  auto anyone = both.events.ClientWithKey("");
+  const JsonReply status =
+      Call(*anyone, "GET", "/v1/application-status", nullptr, {{"Application-Token", vera_token}});
+  CHECK(status.body["status"] == "approved");
+  CHECK(status.body["nominee_id"] == vera_nominee);
+  (void)oleg_token;
+}

@@ -122,6 +122,21 @@ const std::map<std::string, Expect>& Table() {
       {"GET /v1/nominations/{id}/nominees", {{"public"}, 200, 0}},
       {"GET /v1/awards/{id}/laureates", {{"public"}, 200, 0}},
       {"POST /v1/awards/{id}/close", {{"organizer"}, 409, 403}},
+      // No photo is uploaded in the matrix (and its PUT sends no image: 415 before any scope).
+      {"PUT /v1/nominees/{id}/photo", {{"organizer"}, 415, 0}},
+      {"GET /v1/nominees/{id}/photo", {{"public"}, 404, 0}},
+      {"DELETE /v1/nominees/{id}/photo", {{"organizer"}, 404, 403}},
+      {"POST /v1/awards/{id}/applications", {{"frontend"}, 201, 403}},
+      // No status token given: 404, whoever asks.
+      {"GET /v1/application-status", {{"public"}, 404, 0}},
+      {"PATCH /v1/application-status", {{"public"}, 404, 0}},
+      {"GET /v1/applications", {{"organizer"}, 200, 0}},
+      {"GET /v1/applications/{id}", {{"organizer"}, 200, 404}},
+      // The world's application is approved already: a decision on it is a conflict.
+      {"POST /v1/applications/{id}/approve", {{"organizer"}, 409, 404}},
+      {"POST /v1/applications/{id}/reject", {{"organizer"}, 409, 404}},
+      {"POST /v1/applications/{id}/request-changes", {{"organizer"}, 409, 404}},
+      {"GET /v1/awards/{id}/application-stats", {{"organizer"}, 200, 403}},
       {"GET /v1/sync/awards", {{"sync"}, 200, 0}},
       {"GET /v1/sync/awards/{id}", {{"sync"}, 200, 0}},
       {"GET /v1/sync/keys", {{"sync"}, 200, 0}},
@@ -144,7 +159,7 @@ struct World {
   std::string tag;
   int64_t program = 0, team = 0, member = 0, participant = 0, event = 0, session = 0;
   int64_t registration = 0, project = 0, expert = 0, review = 0, award = 0, nomination = 0;
-  int64_t nominee = 0;
+  int64_t nominee = 0, application = 0;
   std::string email, phone;
 };
 
@@ -218,11 +233,17 @@ struct Fixture {
                       {"program_id", w.program},
                       {"voting_opens_at", FromNow(std::chrono::hours(24 * 10))},
                       {"voting_closes_at", FromNow(std::chrono::hours(24 * 20))},
+                      {"applications_open_at", FromNow(-std::chrono::hours(1))},
+                      {"applications_close_at", FromNow(std::chrono::hours(24 * 5))},
                       {"results_visibility", "live"},
                       {"status", "published"}})["id"];
     w.nomination = Create(*admin, "/v1/nominations",
                           {{"award_id", w.award}, {"title", "Лидер изменений"}})["id"];
     w.nominee = Create(*admin, "/v1/nominees", NomineeBody(w))["id"];
+    w.application = Create(*admin, "/v1/awards/" + Str(w.award) + "/applications",
+                           ApplicationBody(w))["application"]["id"];
+    REQUIRE(Call(*admin, "POST", "/v1/applications/" + Str(w.application) + "/approve").status ==
+            200);
     return w;
   }
 
@@ -232,6 +253,16 @@ struct Fixture {
             {"title", Unique("Мастер-класс")},
             {"starts_at", FromNow(std::chrono::hours(24 * 30 + 2))},
             {"ends_at", FromNow(std::chrono::hours(24 * 30 + 3))}};
+  }
+  json ApplicationBody(const World& w) {
+    const std::string title = Unique("Сквер у школы");
+    return {{"nomination_id", w.nomination},
+            {"kind", "project"},
+            {"project_title", title},
+            {"name", title},
+            {"city_id", city},
+            {"applicant", {{"name", "Заявитель"}, {"email", "applicant@example.net"}}},
+            {"consent", {{"publication", true}, {"text", "Согласен на публикацию"}}}};
   }
   json NomineeBody(const World& w) {
     const std::string title = Unique("Зелёный двор");
@@ -312,6 +343,9 @@ struct Fixture {
     if (pattern == "/v1/nominees") {
       return NomineeBody(w);
     }
+    if (pattern == "/v1/awards/{id}/applications") {
+      return ApplicationBody(w);
+    }
     if (pattern == "/v1/api-keys") {
       return {{"name", Unique("ключ")}, {"role", "sync"}};
     }
@@ -333,6 +367,7 @@ struct Fixture {
         {"awards", &World::award},
         {"nominations", &World::nomination},
         {"nominees", &World::nominee},
+        {"applications", &World::application},
     };
     std::string path;
     std::string collection;
@@ -449,7 +484,8 @@ TEST_CASE("Access matrix: every route x every role x own and other scope answers
         httplib::Headers headers;
         if (method == "POST" && pattern.find("{id}") == std::string::npos) {
           body = f.CreateBody(pattern, *world, role);
-        } else if (method == "POST" && pattern == "/v1/events/{id}/registrations") {
+        } else if (method == "POST" && (pattern == "/v1/events/{id}/registrations" ||
+                                        pattern == "/v1/awards/{id}/applications")) {
           body = f.CreateBody(pattern, *world, role);
         } else if (method == "PATCH" ||
                    (method == "DELETE" && pattern.find("{person_id}") == std::string::npos)) {

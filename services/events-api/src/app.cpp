@@ -9,6 +9,7 @@
 #include "access/audit.hpp"
 #include "access/policy.hpp"
 #include "migrations.hpp"
+#include "resources/applications.hpp"
 #include "resources/award_close.hpp"
 #include "resources/award_sync.hpp"
 #include "resources/awards.hpp"
@@ -50,13 +51,14 @@ std::string ValidateBallotUrl(std::string& url) {
 // so in X-Civic-Ballot-Sync (award_notifier.hpp).
 void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& notifier) {
   for (auto& route : router.routes()) {
-    const bool write = route.method == http::Method::kPost ||
+    const bool write = route.method == http::Method::kPost || route.method == http::Method::kPut ||
                        route.method == http::Method::kPatch ||
                        route.method == http::Method::kDelete;
     // Cities too: a snapshot names its nominees' cities.
     const bool award_data = route.pattern.rfind("/v1/awards", 0) == 0 ||
                             route.pattern.rfind("/v1/nominations", 0) == 0 ||
                             route.pattern.rfind("/v1/nominees", 0) == 0 ||
+                            route.pattern.rfind("/v1/applications/", 0) == 0 ||
                             route.pattern.rfind("/v1/cities/", 0) == 0;
     auto* handler = std::get_if<http::SyncHandler>(&route.handler);
     if (!write || !award_data || handler == nullptr) {
@@ -194,6 +196,8 @@ http::Router App::Routes() {
   rest::AddCrudRoutes<resources::Awards>(router, store, clock_);
   rest::AddCrudRoutes<resources::Nominations>(router, store, clock_);
   rest::AddCrudRoutes<resources::Nominees>(router, store, clock_);
+  resources::AddNomineePhotoRoutes(router, store, clock_);
+  resources::AddApplicationRoutes(router, store, clock_);
   rest::AddNestedList<resources::Nominations, resources::Awards>(
       router, store, "/v1/awards/{id}/nominations", "award_id");
   rest::AddNestedList<resources::Nominees, resources::Awards>(

@@ -57,6 +57,10 @@ struct Nominee {
   std::string name;
   std::optional<City> city;
   NomineeStatus status = NomineeStatus::kActive;
+  // What a results page shows of the nominee's card (the events API keeps the rest).
+  std::string summary = {};    // a line under the name
+  std::string photo_url = {};  // the photo at the events API ("/v1/nominees/{id}/photo"), or ""
+  std::string photo_alt = {};  // its text alternative
 };
 
 // One award as the events API last described it (its snapshot), plus whether the events API
