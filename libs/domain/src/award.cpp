@@ -208,8 +208,12 @@ std::optional<std::string> LinkError(std::string_view url) {
   if (url.size() < 8 || url.size() > 2000) {
     return "must be 8 to 2000 characters";
   }
-  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
+  const size_t scheme = url.rfind("https://", 0) == 0 ? 8 : url.rfind("http://", 0) == 0 ? 7 : 0;
+  if (scheme == 0) {
     return "must be an http:// or https:// URL";
+  }
+  if (url.size() == scheme || url[scheme] == '/') {
+    return "must name a host after the scheme";
   }
   for (const unsigned char c : url) {
     if (c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>' || c == '\\') {
