@@ -280,3 +280,24 @@ TEST_CASE(
              "/v1/awards/" + std::to_string(p.award) + "/application-stats")
             .status == 403);
 }
+
+TEST_CASE(
+    "Applications: a browser on another origin may send the status token and read the "
+    "ballot sync header",
+    "[events][applications][cors]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto client = service.ClientWithKey("");
+  auto preflight = client->Options("/v1/application-status",
+                                   {{"Origin", "https://zarechny.example"},
+                                    {"Access-Control-Request-Method", "GET"},
+                                    {"Access-Control-Request-Headers", "application-token"}});
+  REQUIRE(preflight);
+  CHECK(preflight->status == 204);
+  CHECK(preflight->get_header_value("Access-Control-Allow-Headers").find("Application-Token") !=
+        std::string::npos);
+  auto status = client->Get("/v1/application-status", {{"Origin", "https://zarechny.example"}});
+  REQUIRE(status);
+  CHECK(status->status == 404);
+  CHECK(status->get_header_value("Access-Control-Expose-Headers").find("X-Civic-Ballot-Sync") !=
+        std::string::npos);
+}
