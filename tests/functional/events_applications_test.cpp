@@ -100,7 +100,17 @@ TEST_CASE("Applications: a frontend submits with consent, the applicant follows 
   CHECK(p.Status(token + "x").status == 404);
   CHECK(p.Status("apl_" + std::string(43, 'A')).status == 404);
 
-  // Stored hashed: the database holds no token.
+  // A retry with an Idempotency-Key is not replayed from storage (that would keep the token):
+  // it is another application, flagged as a duplicate.
+  auto frontend = p.service.ClientWithKey(p.frontend);
+  const JsonReply retried =
+      Call(*frontend, "POST", "/v1/awards/" + std::to_string(p.award) + "/applications",
+           p.Body(p.leaders, "Анна Дворова", p.penza), {{"Idempotency-Key", "retry-1"}});
+  REQUIRE(retried.status == 201);
+  CHECK(retried.body["status_token"] != token);
+  CHECK(Call(*p.service.ClientWithKey(p.organizer), "GET", "/v1/applications/" + std::to_string(id))
+            .body["duplicates"]["applications"] == json{retried.body["application"]["id"]});
+  // Stored hashed: the database holds no token, in any table.
   const std::string db = p.service.data_dir() + "/events.db";
   const auto dump =
       civic::test::RunToEnd("sqlite3 -readonly " + db + " 'SELECT token_sha256 FROM applications'");
