@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  civic::runtime::InitLogging("civic-events-api", config.server.log_level);
+  civic::runtime::InitLogging("civic-events-api", config.server.log_level,
+                              *civic::runtime::ParseLogFormat(config.server.log_format));
   try {
     civic::events::LoadSecrets(config, ballot_admin_key_file, admin_key_file,
                                civic::runtime::ProcessEnv);
@@ -72,8 +73,8 @@ int main(int argc, char** argv) {
   }
   civic::http::Router router = app->Routes();
   civic::http::AddOperationalRoutes(router, registry, [&app] { return app->NotReadyReason(); });
-  civic::http::Server server(civic::runtime::ToServerOptions(config.server), std::move(router),
-                             registry);
+  civic::http::Server server(civic::runtime::ToServerOptions(config.server, "civic-events-api"),
+                             std::move(router), registry);
   return civic::runtime::ServeUntilSignal(server, "civic-events-api", config.server.host,
                                           config.server.drain_timeout_ms, [&app] { app->Close(); });
 }

@@ -37,7 +37,8 @@ class Relay {
       client.set_connection_timeout(2, 0);
       client.set_read_timeout(5, 0);
       httplib::Headers headers;
-      for (const char* name : {"If-None-Match", "X-Civic-Protocol", "Accept", "Authorization"}) {
+      for (const char* name : {"If-None-Match", "X-Civic-Protocol", "Accept", "Authorization",
+                               "X-Request-Id", "traceparent"}) {
         if (req.has_header(name)) {
           headers.emplace(name, req.get_header_value(name));
         }

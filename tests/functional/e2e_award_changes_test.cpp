@@ -4,6 +4,8 @@
 // a vote.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <sstream>
+#include <string>
 
 #include "both_services.hpp"
 
@@ -65,6 +67,22 @@ std::pair<int, json> PublicResults(httplib::Client& ballot, int64_t award) {
   return {r->status, r->status == 200 ? json::parse(r->body) : json(nullptr)};
 }
 
+constexpr const char* kTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+constexpr const char* kTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+// The ballot's text access log line whose request id is `id`, or "".
+std::string BallotLineOf(const BothServices& both, const std::string& id) {
+  std::istringstream out(both.ballot.Stdout());
+  std::string line;
+  while (std::getline(out, line)) {
+    if (line.find(" access ") != std::string::npos &&
+        (line + " ").find(" request_id=" + id + " ") != std::string::npos) {
+      return line;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("End to end: changes made while voting is open are at the ballot when answered",
@@ -92,6 +110,19 @@ TEST_CASE("End to end: changes made while voting is open are at the ballot when 
     }
   }
   CHECK(shown_withdrawn);
+
+  // The push is made for the write: it carries the write's X-Request-Id and traceparent, so the
+  // ballot's access log names them.
+  answer = Call(*api, "PATCH", Path("/v1/nominees", a.second), {{"summary", "Двор для всех"}},
+                {{"X-Request-Id", "push-req-29"}, {"traceparent", kTraceparent}});
+  REQUIRE(answer.status == 200);
+  CHECK(answer.Header("X-Civic-Ballot-Sync") == "applied");
+  CHECK(answer.Header("X-Request-Id") == "push-req-29");
+  REQUIRE(civic::test::Eventually([&] { return !BallotLineOf(both, "push-req-29").empty(); }));
+  const std::string pushed = BallotLineOf(both, "push-req-29");
+  INFO(pushed);
+  CHECK(pushed.find("method=POST route=/v1/awards/{award}/sync status=200") != std::string::npos);
+  CHECK(pushed.find(Str("trace_id=", kTraceId)) != std::string::npos);
 
   // Visibility: hidden results are refused to the public at once, and shown again at once.
   answer = Call(*api, "PATCH", Path("/v1/awards", a.award),

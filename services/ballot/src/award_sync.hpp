@@ -22,6 +22,7 @@
 #include "ballot_metrics.hpp"
 #include "civic/domain/error.hpp"
 #include "civic/domain/time.hpp"
+#include "civic/http/correlation.hpp"
 #include "key_ring.hpp"
 
 namespace httplib {
@@ -53,24 +54,28 @@ class AwardSync {
   // that the events API sent with message 3) without fetching. Returns its version held
   // afterwards (a pushed copy older than the one held changes nothing). kNotFound when neither
   // side knows it; kUnavailable when the events API could not be asked or answered wrongly, or
-  // the pushed snapshot is refused (the copy is kept).
-  Result<int64_t> SyncAward(int64_t award_id, const nlohmann::json* pushed = nullptr);
-  // One full sync (the keys, the list, then each changed award), on the calling thread. False
-  // on a failure.
+  // the pushed snapshot is refused (the copy is kept). A fetch carries `correlation` (the
+  // request asking for it).
+  Result<int64_t> SyncAward(int64_t award_id, const http::Correlation& correlation,
+                            const nlohmann::json* pushed = nullptr);
+  // One full sync (the keys, the list, then each changed award), on the calling thread; its
+  // calls share one new request id. False on a failure.
   bool SyncAll();
   // The keys (message 5), on the calling thread: stored and published when they changed. False
   // on a failure (the keys held are kept).
-  bool SyncKeys();
+  bool SyncKeys(const http::Correlation& correlation);
 
  private:
   struct Fetch;
-  // GETs `path` with our headers. Thread-safe (serialises on client_mu_).
-  Fetch Get(const std::string& path, const std::optional<std::string>& if_none_match);
+  // GETs `path` with our headers and `correlation`'s. Thread-safe (serialises on client_mu_).
+  Fetch Get(const std::string& path, const std::optional<std::string>& if_none_match,
+            const http::Correlation& correlation);
   // Fetches and publishes one award. kNotFound when the events API said 404 (then marked
   // inactive if known); kUnavailable when it could not be asked or answered wrongly, with
   // *rejected set when it answered a snapshot the ballot refuses (malformed, unusable).
   // `on_demand`: called by SyncAward, not by the periodic sync (see on_demand_publishes_).
-  Result<int64_t> FetchAward(int64_t award_id, bool* rejected, bool on_demand);
+  Result<int64_t> FetchAward(int64_t award_id, bool* rejected, bool on_demand,
+                             const http::Correlation& correlation);
   // Checks the snapshot `doc` of `award_id` and publishes it unless the copy held is as new or
   // newer; as FetchAward for the results.
   Result<int64_t> TakeSnapshot(int64_t award_id, nlohmann::json doc, bool* rejected,

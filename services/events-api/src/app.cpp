@@ -60,14 +60,17 @@ void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& not
                             route.pattern.rfind("/v1/nominees", 0) == 0 ||
                             route.pattern.rfind("/v1/applications/", 0) == 0 ||
                             route.pattern.rfind("/v1/cities/", 0) == 0;
+    // A public application changes no award data until a moderator approves it: its writer
+    // never waits for the ballot.
+    const bool application_submission = route.pattern == "/v1/awards/{id}/applications";
     auto* handler = std::get_if<http::SyncHandler>(&route.handler);
-    if (!write || !award_data || handler == nullptr) {
+    if (!write || !award_data || application_submission || handler == nullptr) {
       continue;
     }
     *handler = [inner = std::move(*handler), &notifier](const http::Request& request) {
       http::Response response = inner(request);
       if (response.status >= 200 && response.status < 300) {
-        const BallotSync sync = notifier.AfterWrite();
+        const BallotSync sync = notifier.AfterWrite(http::CorrelationOf(request));
         if (sync != BallotSync::kNotNeeded) {
           response.WithHeader("X-Civic-Ballot-Sync", ToHeaderValue(sync));
         }

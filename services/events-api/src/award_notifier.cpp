@@ -68,15 +68,16 @@ bool AwardChangeNotifier::Unannounced(int64_t id, int64_t version) {
   return it == announced_.end() || it->second < version;
 }
 
-bool AwardChangeNotifier::Push(int64_t id, bool bounded, std::string& error) {
+bool AwardChangeNotifier::Push(int64_t id, bool bounded, const http::Correlation& correlation,
+                               std::string& error) {
   auto snapshot =
       store_.Read([id](sqlite::Database& db) { return resources::LoadAwardSnapshot(db, id); });
   const BallotAnswer answer =
       snapshot
           ? ballot_.PushSnapshot(
                 id, snapshot->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                bounded)
-          : ballot_.AwardChanged(id);
+                bounded, correlation)
+          : ballot_.AwardChanged(id, correlation);
   if (answer.status >= 200 && answer.status < 300) {
     if (snapshot) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -89,7 +90,7 @@ bool AwardChangeNotifier::Push(int64_t id, bool bounded, std::string& error) {
   return false;
 }
 
-BallotSync AwardChangeNotifier::AfterWrite() {
+BallotSync AwardChangeNotifier::AfterWrite(const http::Correlation& correlation) {
   std::map<int64_t, Version> versions;
   try {
     versions = Versions(clock_.Now());
@@ -112,16 +113,16 @@ BallotSync AwardChangeNotifier::AfterWrite() {
       continue;
     }
     std::string error;
-    if (Push(id, /*bounded=*/true, error)) {
+    if (Push(id, /*bounded=*/true, correlation, error)) {
       if (outcome == BallotSync::kNotNeeded) {
         outcome = BallotSync::kApplied;
       }
     } else {
       outcome = BallotSync::kPending;
       spdlog::warn(
-          "award {} changed while voting is open, and the ballot at {} did not take it ({}); "
-          "its periodic sync will",
-          id, ballot_.url(), error);
+          "award {} changed while voting is open, and the ballot at {} did not take it (request "
+          "id {}: {}); its periodic sync will",
+          id, ballot_.url(), correlation.request_id, error);
     }
   }
   if (background) {
@@ -172,11 +173,14 @@ void AwardChangeNotifier::Run() {
         if (!Unannounced(id, version.version)) {
           continue;
         }
+        // Announcements are gathered from many writes: each call has an id of its own.
+        const http::Correlation correlation = http::NewCorrelation();
         std::string error;
-        if (!Push(id, /*bounded=*/false, error)) {
+        if (!Push(id, /*bounded=*/false, correlation, error)) {
           // Not announced: the next write tries again; the ballot's polling catches up anyway.
           log_failure("telling the ballot at " + ballot_.url() + " that award " +
-                      std::to_string(id) + " changed failed: " + error);
+                      std::to_string(id) + " changed failed (request id " + correlation.request_id +
+                      "): " + error);
         }
       }
     } catch (const StoreClosed&) {

@@ -9,6 +9,7 @@
 
 #include "ballot_client.hpp"
 #include "civic/domain/time.hpp"
+#include "civic/http/correlation.hpp"
 #include "storage/store.hpp"
 
 namespace civic::events {
@@ -44,8 +45,8 @@ class AwardChangeNotifier {
 
   // A write has committed: pushes the changed awards whose voting has opened now and pokes the
   // thread for the rest. Blocks up to the push timeouts per changed award. Any thread, outside
-  // a transaction.
-  BallotSync AfterWrite();
+  // a transaction. The pushes carry `correlation` (the write's X-Request-Id and traceparent).
+  BallotSync AfterWrite(const http::Correlation& correlation);
   // Stops and joins the thread (a call in flight ends within the client's timeouts). Idempotent.
   void Stop();
 
@@ -60,8 +61,8 @@ class AwardChangeNotifier {
   std::map<int64_t, Version> Versions(Instant now);
   // Pushes award `id` (its snapshot, or a bare sync request when it has none: a draft again, or
   // deleted) with the bounded (`bounded`) or the background timeouts. True when the ballot took
-  // it; then `announced_` holds its version.
-  bool Push(int64_t id, bool bounded, std::string& error);
+  // it; then `announced_` holds its version. The call carries `correlation`.
+  bool Push(int64_t id, bool bounded, const http::Correlation& correlation, std::string& error);
   // Whether `id` at `version` is newer than what the ballot was told. REQUIRES: mu_ not held.
   bool Unannounced(int64_t id, int64_t version);
 

@@ -35,23 +35,27 @@ std::optional<int64_t> Count(const nlohmann::json& object, const char* name) {
 BallotClient::BallotClient(BallotPeer peer, metrics::Family<metrics::Counter>* requests)
     : peer_(std::move(peer)), requests_(requests) {}
 
-BallotAnswer BallotClient::FinalResults(int64_t award_id) const {
+BallotAnswer BallotClient::FinalResults(int64_t award_id,
+                                        const http::Correlation& correlation) const {
   return Send("final_results", false,
-              "/v1/awards/" + std::to_string(award_id) + "/results?final=true");
+              "/v1/awards/" + std::to_string(award_id) + "/results?final=true", correlation);
 }
 
-BallotAnswer BallotClient::AwardChanged(int64_t award_id) const {
-  return Send("award_changed", true, "/v1/awards/" + std::to_string(award_id) + "/sync");
+BallotAnswer BallotClient::AwardChanged(int64_t award_id,
+                                        const http::Correlation& correlation) const {
+  return Send("award_changed", true, "/v1/awards/" + std::to_string(award_id) + "/sync",
+              correlation);
 }
 
-BallotAnswer BallotClient::PushSnapshot(int64_t award_id, const std::string& snapshot,
-                                        bool bounded) const {
-  return Send("award_changed", true, "/v1/awards/" + std::to_string(award_id) + "/sync", snapshot,
-              bounded);
+BallotAnswer BallotClient::PushSnapshot(int64_t award_id, const std::string& snapshot, bool bounded,
+                                        const http::Correlation& correlation) const {
+  return Send("award_changed", true, "/v1/awards/" + std::to_string(award_id) + "/sync",
+              correlation, snapshot, bounded);
 }
 
 BallotAnswer BallotClient::Send(const char* call, bool post, const std::string& path,
-                                const std::string& body, bool bounded) const {
+                                const http::Correlation& correlation, const std::string& body,
+                                bool bounded) const {
   // One keep-alive connection per thread, ballot URL and set of timeouts (an httplib::Client
   // serialises its requests). SIGPIPE is ignored process-wide by
   // runtime::BlockTerminationSignals (main).
@@ -66,10 +70,13 @@ BallotAnswer BallotClient::Send(const char* call, bool post, const std::string& 
     client->set_read_timeout(bounded ? kBoundedReadTimeoutSeconds : kReadTimeoutSeconds, 0);
     client->set_write_timeout(bounded ? kBoundedWriteTimeoutSeconds : kWriteTimeoutSeconds, 0);
   }
-  const httplib::Headers headers = {{"Accept", "application/json"},
-                                    {"Connection", "keep-alive"},
-                                    {"X-Civic-Protocol", kCivicProtocol},
-                                    {"Authorization", "Bearer " + peer_.admin_key}};
+  httplib::Headers headers = {{"Accept", "application/json"},
+                              {"Connection", "keep-alive"},
+                              {"X-Civic-Protocol", kCivicProtocol},
+                              {"Authorization", "Bearer " + peer_.admin_key}};
+  for (auto& [name, value] : http::CorrelationHeaders(correlation)) {
+    headers.emplace(std::move(name), std::move(value));
+  }
   auto send = [&] {
     return post ? client->Post(path, headers, body, "application/json")
                 : client->Get(path, headers);

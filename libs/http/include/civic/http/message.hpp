@@ -25,6 +25,11 @@ struct Request {
   Fields params;        // path parameters of the matched route, e.g. {"id", "42"}
   std::string route;    // the matched route pattern, e.g. "/v1/cities/{id}"
   nlohmann::json json;  // the parsed body, for routes declared with a JSON body
+  // The request's X-Request-Id: the caller's when sane, else one made by the server (never
+  // empty for a request the server read); and a valid traceparent the caller sent, or "".
+  // Calls made for this request carry both on (correlation.hpp: CorrelationOf).
+  std::string request_id;
+  std::string traceparent;
 
   // First value of header `name` (case-insensitive), if present.
   std::optional<std::string> Header(std::string_view name) const;
@@ -40,6 +45,9 @@ struct Response {
   std::string content_type;
   std::string body;
   Fields headers;
+  // What the access log names the caller by: the id of the key it used, "bootstrap:<role>" for
+  // a key given at start; "" for none. Never a token. Not sent.
+  std::string log_key;
 
   static Response Json(int status, const nlohmann::json& body);
   static Response Text(int status, std::string content_type, std::string body);
