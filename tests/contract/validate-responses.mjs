@@ -286,9 +286,13 @@ export function createValidator(doc) {
     'access-control-allow-credentials', 'access-control-expose-headers',
     'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age',
   ]);
+  // A component's name need not be spelt as its header (`XRequestId` is `X-Request-Id`): those
+  // are compared without case, dashes and underscores.
+  const squash = (name) => name.toLowerCase().replace(/[-_]/g, '');
+  const everyResponse = new Set();
   for (const [name, header] of Object.entries(doc.components?.headers ?? {})) {
     if (header?.['x-on-every-response'] === true) {
-      commonHeaders.add(name.toLowerCase());
+      everyResponse.add(squash(name));
     }
   }
 
@@ -300,6 +304,7 @@ export function createValidator(doc) {
     const declared = new Set(Object.keys(response.headers ?? {}).map((n) => n.toLowerCase()));
     return Object.keys(capture.headers)
         .filter((name) => !commonHeaders.has(name.toLowerCase()) &&
+                          !everyResponse.has(squash(name)) &&
                           !declared.has(name.toLowerCase()));
   }
 
