@@ -139,6 +139,16 @@ award=$(c "${admin[@]}" -d "{\"title\":\"Новые Созидатели\",\"edi
 nomination=$(c "${admin[@]}" -d "{\"award_id\":$award,\"title\":\"Лидер изменений\"}" "$events_url/v1/nominations" | json_field "['id']")
 nominee=$(c "${admin[@]}" -d "{\"nomination_id\":$nomination,\"kind\":\"project\",\"project_title\":\"Двор\",\"name\":\"Двор\",\"city_id\":$city}" \
   "$events_url/v1/nominees" | json_field "['id']")
+# A nominee's photo over the 64 KiB of other bodies passes (up to 2 MiB); a larger one is nginx's 413.
+[ "$(c "${admin[@]}" -X PATCH -o /dev/null -w '%{http_code}' -d '{"photo_alt":"Двор"}' \
+  "$events_url/v1/nominees/$nominee")" = 200 ] || fail "photo_alt"
+{ printf '\xFF\xD8\xFF\xE0'; head -c 300000 /dev/zero; } >"$work/photo.jpg"
+[ "$(c -X PUT -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $admin_key" \
+  -H "Content-Type: image/jpeg" --data-binary "@$work/photo.jpg" \
+  "$events_url/v1/nominees/$nominee/photo")" = 200 ] || fail "a 300 KB photo through nginx"
+head -c 2200000 /dev/zero >"$work/big-photo"
+expect_problem 413 -X PUT -H "Authorization: Bearer $admin_key" -H "Content-Type: image/jpeg" \
+  --data-binary "@$work/big-photo" "$events_url/v1/nominees/$nominee/photo"
 for _ in $(seq 1 100); do
   [ "$(c -o /dev/null -w '%{http_code}' "$vote_url/v1/awards/$award/results")" = 200 ] && break
   sleep 0.1

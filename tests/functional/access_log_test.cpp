@@ -280,17 +280,28 @@ TEST_CASE("Request ids: the events API's call to the ballot and the ballot's syn
                                 {"voting_closes_at", FromNow(-std::chrono::hours(1))},
                                 {"status", "published"}})["id"];
 
-  // The close asks the ballot for the final results (which does not know the award).
+  // The close asks the ballot for the final results (it knows the award: the events API pushed
+  // it when it was created, its voting having opened), then pushes the closed award (#29).
   auto closed = Call(*api, "POST", Str("/v1/awards/", award, "/close"), nullptr,
                      {{"X-Request-Id", "close-req-77"}, {"traceparent", kTraceparent}});
-  CHECK(closed.status >= 500);
+  CHECK(closed.status == 200);
   CHECK(closed.Header("X-Request-Id") == "close-req-77");
+  CHECK(closed.Header("X-Civic-Ballot-Sync") == "applied");
   REQUIRE(Eventually([&] { return !TextLineOf(ballot, "close-req-77").empty(); }));
   const std::string at_ballot = TextLineOf(ballot, "close-req-77");
   INFO(at_ballot);
   CHECK(Contains(at_ballot, "method=GET route=/v1/awards/{award}/results"));
   CHECK(Contains(at_ballot, "key=bootstrap:admin"));
   CHECK(Contains(at_ballot, Str("trace_id=", kTraceId)));
+  bool push_carries_id = false;
+  for (const auto& line : AccessLines(ballot)) {
+    const std::string text = line["line"];
+    push_carries_id =
+        push_carries_id ||
+        (Contains(text, "method=POST route=/v1/awards/{award}/sync status=200") &&
+         Contains(text, " request_id=close-req-77 ") && Contains(text, Str("trace_id=", kTraceId)));
+  }
+  CHECK(push_carries_id);
   REQUIRE(Eventually([&] { return !TextLineOf(events, "close-req-77").empty(); }));
   CHECK(Contains(TextLineOf(events, "close-req-77"), "route=/v1/awards/{id}/close"));
 

@@ -9,8 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "ballot_fixture.hpp"
-#include "events_api_helpers.hpp"
+#include "both_services.hpp"
 
 using civic::test::AdminAuth;
 using civic::test::BallotOptions;
@@ -25,99 +24,8 @@ using civic::test::Str;
 using civic::test::Vote;
 using nlohmann::json;
 
-namespace {
-
-// Forwards the ballot's GETs to the events API once its address is known (each side needs the
-// other's URL at start, and both listen on port 0). Until then it answers 503, which the ballot
-// treats as the events API being down.
-class Relay {
- public:
-  Relay() {
-    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
-      std::string target;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        target = target_;
-      }
-      if (target.empty() || paused_) {
-        res.status = 503;
-        return;
-      }
-      httplib::Client client(target);
-      client.set_connection_timeout(2, 0);
-      client.set_read_timeout(5, 0);
-      httplib::Headers headers;
-      for (const char* name : {"If-None-Match", "X-Civic-Protocol", "Accept", "Authorization"}) {
-        if (req.has_header(name)) {
-          headers.emplace(name, req.get_header_value(name));
-        }
-      }
-      auto answer = client.Get(req.path, headers);
-      if (!answer) {
-        res.status = 502;
-        return;
-      }
-      res.status = answer->status;
-      for (const char* name : {"ETag", "X-Civic-Protocol"}) {
-        if (answer->has_header(name)) {
-          res.set_header(name, answer->get_header_value(name));
-        }
-      }
-      if (!answer->body.empty()) {
-        res.set_content(answer->body, answer->get_header_value("Content-Type"));
-      }
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  ~Relay() {
-    server_.stop();
-    thread_.join();
-  }
-  Relay(const Relay&) = delete;
-  Relay& operator=(const Relay&) = delete;
-
-  std::string url() const { return Str("http://127.0.0.1:", port_); }
-  void SetTarget(const std::string& target) {
-    std::lock_guard<std::mutex> lock(mu_);
-    target_ = target;
-  }
-  // While paused the ballot cannot reach the events API (its copy goes stale).
-  void Pause(bool paused) { paused_ = paused; }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;  // guards target_
-  std::string target_;
-  std::atomic<bool> paused_{false};
-};
-
-std::string Path(const std::string& base, int64_t id, const std::string& tail = "") {
-  return base + "/" + std::to_string(id) + tail;
-}
-
-civic::test::ServiceOptions EventsOptions(const std::string& ballot_url) {
-  civic::test::ServiceOptions options;
-  options.args = {"--ballot-url", ballot_url};
-  options.env = {{"CIVIC_EVENTS_BALLOT_ADMIN_KEY", civic::test::kAdminKey}};
-  return options;
-}
-
-// Both real services, each knowing the other: the ballot reaches the events API through the
-// relay.
-struct BothServices {
-  Relay relay;
-  Service ballot{civic::test::BallotBinary(), BallotOptions(relay.url())};
-  Service events{civic::test::EventsApiBinary(), EventsOptions(ballot.base_url())};
-  BothServices() { relay.SetTarget(events.base_url()); }
-};
-
-}  // namespace
+using civic::test::BothServices;
+using civic::test::Path;
 
 TEST_CASE("End to end: the ballot learns an award, takes votes, the close records its laureates",
           "[e2e][awards][ballot][close]") {
@@ -271,10 +179,11 @@ TEST_CASE("End to end: votes taken through the ballot's stale copy stay counted,
            results["nominations"][1]["nominees"].size() == 1;
   }));
 
-  // The ballot loses the events API; before voting opens the organiser deletes one nominee and
-  // moves another. The ballot does not hear of it and, once the window opens, takes votes for
-  // both where its copy has them.
+  // The ballot and the events API lose each other; before voting opens the organiser deletes one
+  // nominee and moves another. The ballot does not hear of it and, once the window opens, takes
+  // votes for both where its copy has them.
   both.relay.Pause(true);
+  both.to_ballot.Pause(true);
   REQUIRE(Call(*api, "DELETE", Path("/v1/nominees", yard)).status == 204);
   REQUIRE(Call(*api, "PATCH", Path("/v1/nominees", museum), {{"nomination_id", leaders}}).status ==
           200);
@@ -287,6 +196,7 @@ TEST_CASE("End to end: votes taken through the ballot's stale copy stay counted,
 
   // The events API is back: the ballot takes the new snapshot, keeps the votes as removed.
   both.relay.Pause(false);
+  both.to_ballot.Pause(false);
   REQUIRE(civic::test::Eventually(
       [&] {
         auto r = votes->Post(Str("/v1/awards/", award, "/sync"), AdminAuth(), "", "");

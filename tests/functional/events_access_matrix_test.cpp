@@ -131,6 +131,21 @@ const std::map<std::string, Expect>& Table() {
       {"GET /v1/nominations/{id}/nominees", {{"public"}, 200, 0}},
       {"GET /v1/awards/{id}/laureates", {{"public"}, 200, 0}},
       {"POST /v1/awards/{id}/close", {{"organizer"}, 409, 403}},
+      // No photo is uploaded in the matrix (and its PUT sends no image: 415 before any scope).
+      {"PUT /v1/nominees/{id}/photo", {{"organizer"}, 415, 0}},
+      {"GET /v1/nominees/{id}/photo", {{"public"}, 404, 0}},
+      {"DELETE /v1/nominees/{id}/photo", {{"organizer"}, 404, 403}},
+      {"POST /v1/awards/{id}/applications", {{"frontend"}, 201, 403}},
+      // No status token given: 404, whoever asks.
+      {"GET /v1/application-status", {{"public"}, 404, 0}},
+      {"PATCH /v1/application-status", {{"public"}, 404, 0}},
+      {"GET /v1/applications", {{"organizer"}, 200, 0}},
+      {"GET /v1/applications/{id}", {{"organizer"}, 200, 404}},
+      // The world's application is approved already: a decision on it is a conflict.
+      {"POST /v1/applications/{id}/approve", {{"organizer"}, 409, 404}},
+      {"POST /v1/applications/{id}/reject", {{"organizer"}, 409, 404}},
+      {"POST /v1/applications/{id}/request-changes", {{"organizer"}, 409, 404}},
+      {"GET /v1/awards/{id}/application-stats", {{"organizer"}, 200, 403}},
       {"GET /v1/sync/awards", {{"sync"}, 200, 0}},
       {"GET /v1/sync/awards/{id}", {{"sync"}, 200, 0}},
       {"GET /v1/sync/keys", {{"sync"}, 200, 0}},
@@ -164,6 +179,7 @@ struct World {
   int64_t registration = 0, session_registration = 0, project = 0, expert = 0, review = 0,
           award = 0, nomination = 0;
   int64_t nominee = 0, webhook = 0, delivery = 0;  // delivery: of webhook, still pending
+  int64_t application = 0;
   std::string email, phone;
 };
 
@@ -242,6 +258,8 @@ struct Fixture {
                       {"program_id", w.program},
                       {"voting_opens_at", FromNow(std::chrono::hours(24 * 10))},
                       {"voting_closes_at", FromNow(std::chrono::hours(24 * 20))},
+                      {"applications_open_at", FromNow(-std::chrono::hours(1))},
+                      {"applications_close_at", FromNow(std::chrono::hours(24 * 5))},
                       {"results_visibility", "live"},
                       {"status", "published"}})["id"];
     w.nomination = Create(*admin, "/v1/nominations",
@@ -249,6 +267,10 @@ struct Fixture {
     w.nominee = Create(*admin, "/v1/nominees", NomineeBody(w))["id"];
     w.delivery = Call(*admin, "GET", "/v1/webhooks/" + Str(w.webhook) + "/deliveries")
                      .body["items"][0]["id"];
+    w.application = Create(*admin, "/v1/awards/" + Str(w.award) + "/applications",
+                           ApplicationBody(w))["application"]["id"];
+    REQUIRE(Call(*admin, "POST", "/v1/applications/" + Str(w.application) + "/approve").status ==
+            200);
     return w;
   }
 
@@ -263,6 +285,16 @@ struct Fixture {
     return {{"url", "http://127.0.0.1:9/hooks"},
             {"event_types", {"registration.created"}},
             {"program_id", w.program}};
+  }
+  json ApplicationBody(const World& w) {
+    const std::string title = Unique("Сквер у школы");
+    return {{"nomination_id", w.nomination},
+            {"kind", "project"},
+            {"project_title", title},
+            {"name", title},
+            {"city_id", city},
+            {"applicant", {{"name", "Заявитель"}, {"email", "applicant@example.net"}}},
+            {"consent", {{"publication", true}, {"text", "Согласен на публикацию"}}}};
   }
   json NomineeBody(const World& w) {
     const std::string title = Unique("Зелёный двор");
@@ -354,6 +386,9 @@ struct Fixture {
     if (pattern == "/v1/webhooks") {
       return WebhookBody(w);
     }
+    if (pattern == "/v1/awards/{id}/applications") {
+      return ApplicationBody(w);
+    }
     if (pattern == "/v1/api-keys") {
       return {{"name", Unique("ключ")}, {"role", "sync"}};
     }
@@ -378,6 +413,7 @@ struct Fixture {
         {"nominees", &World::nominee},
         {"webhooks", &World::webhook},
         {"webhook-deliveries", &World::delivery},
+        {"applications", &World::application},
     };
     std::string path;
     std::string collection;
@@ -496,7 +532,8 @@ TEST_CASE("Access matrix: every route x every role x own and other scope answers
           body = f.CreateBody(pattern, *world, role);
         } else if (method == "POST" && (pattern == "/v1/events/{id}/registrations" ||
                                         pattern == "/v1/events/{id}/team-registrations" ||
-                                        pattern == "/v1/sessions/{id}/registrations")) {
+                                        pattern == "/v1/sessions/{id}/registrations" ||
+                                        pattern == "/v1/awards/{id}/applications")) {
           body = f.CreateBody(pattern, *world, role);
         } else if (method == "PATCH" ||
                    (method == "DELETE" && pattern.find("{person_id}") == std::string::npos)) {

@@ -567,7 +567,8 @@ TEST_CASE("Sync: drafts are hidden, the version grows on every change to the awa
   REQUIRE(snapshot.body["nominations"].size() == 1);
   CHECK(snapshot.body["nominations"][0] == json({{"id", nomination}, {"title", "Лидер перемен"}}));
   REQUIRE(snapshot.body["nominees"].size() == 1);
-  CHECK(snapshot.body["nominees"][0]["city"] == json({{"id", w.city["Саров"]}, {"name", "Саров"}}));
+  CHECK(snapshot.body["nominees"][0]["city"] ==
+        json({{"id", w.city["Саров"]}, {"name", "Саров"}, {"region", ""}}));
   CHECK(snapshot.body["nominees"][0]["status"] == "withdrawn");
   auto same = Call(*w.client, "GET", Path("/v1/sync/awards", award), nullptr,
                    {{"If-None-Match", snapshot.Header("ETag")}});

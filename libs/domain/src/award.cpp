@@ -54,6 +54,23 @@ void Validate(const Award& award, Violations& violations) {
   if (!OneOf(AwardStatuses(), award.status)) {
     violations.Add("status", "must be one of: draft, published, voting, closed, archived");
   }
+  if (award.applications_open_at.has_value() != award.applications_close_at.has_value()) {
+    violations.Add(award.applications_open_at ? "applications_close_at" : "applications_open_at",
+                   "is required with the other end of the application window");
+  } else if (award.applications_open_at) {
+    if (*award.applications_close_at <= *award.applications_open_at) {
+      violations.Add("applications_close_at", "must be after applications_open_at");
+    } else if (*award.applications_close_at > award.voting_opens_at) {
+      violations.Add("applications_close_at",
+                     "must be at or before voting_opens_at (applications close before voting)");
+    }
+  }
+}
+
+bool ApplicationsOpen(const Award& award, Instant now) {
+  return (award.status == "published" || award.status == "voting") && award.applications_open_at &&
+         award.applications_close_at && *award.applications_open_at <= now &&
+         now < *award.applications_close_at;
 }
 
 std::optional<std::string> StatusChangeError(const std::string& from, const std::string& to) {
@@ -134,6 +151,76 @@ void Validate(const Nominee& nominee, Violations& violations) {
   if (!OneOf(NomineeStatuses(), nominee.status)) {
     violations.Add("status", "must be one of: active, withdrawn");
   }
+  violations.Text("summary", nominee.summary, 0, 300);
+  violations.Text("story", nominee.story, 0, 5000);
+  violations.Text("photo_alt", nominee.photo_alt, 0, 300);
+  if (nominee.kind == "person" && !nominee.project_summary.empty()) {
+    violations.Add("project_summary", "must be absent for a person");
+  } else {
+    violations.Text("project_summary", nominee.project_summary, 0, 2000);
+  }
+  if (nominee.links.size() > 5) {
+    violations.Add("links", "must hold at most 5 links");
+  }
+  for (size_t i = 0; i < nominee.links.size(); ++i) {
+    if (auto reason = LinkError(nominee.links[i])) {
+      violations.Add("links[" + std::to_string(i) + "]", *reason);
+    }
+  }
+  if (nominee.has_photo && nominee.photo_alt.empty()) {
+    violations.Add("photo_alt", "is required while the nominee has a photo (its text alternative)");
+  }
+}
+
+const std::vector<std::string>& PhotoTypes() {
+  static const std::vector<std::string> kTypes = {"image/jpeg", "image/png", "image/webp"};
+  return kTypes;
+}
+
+std::optional<std::string> PhotoError(const std::string& content_type, std::string_view bytes) {
+  if (!OneOf(PhotoTypes(), content_type)) {
+    return "must be image/jpeg, image/png or image/webp";
+  }
+  if (bytes.empty()) {
+    return "is empty";
+  }
+  if (bytes.size() > kMaxPhotoBytes) {
+    return "is larger than " + std::to_string(kMaxPhotoBytes) + " bytes";
+  }
+  const auto starts = [&](std::string_view prefix, size_t at = 0) {
+    return bytes.size() >= at + prefix.size() && bytes.substr(at, prefix.size()) == prefix;
+  };
+  bool matches = false;
+  if (content_type == "image/jpeg") {
+    matches = starts("\xFF\xD8\xFF");
+  } else if (content_type == "image/png") {
+    matches = starts("\x89PNG\r\n\x1A\n");
+  } else {
+    matches = starts("RIFF") && starts("WEBP", 8);
+  }
+  if (!matches) {
+    return "the bytes are not a " + content_type + " image";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> LinkError(std::string_view url) {
+  if (url.size() < 8 || url.size() > 2000) {
+    return "must be 8 to 2000 characters";
+  }
+  const size_t scheme = url.rfind("https://", 0) == 0 ? 8 : url.rfind("http://", 0) == 0 ? 7 : 0;
+  if (scheme == 0) {
+    return "must be an http:// or https:// URL";
+  }
+  if (url.size() == scheme || url[scheme] == '/') {
+    return "must name a host after the scheme";
+  }
+  for (const unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>' || c == '\\') {
+      return "must not hold spaces, quotes, angle brackets or control characters";
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<Laureate> SelectLaureates(const NominationTally& tally,

@@ -46,7 +46,7 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
       response.WithHeader("Access-Control-Allow-Methods", allow);
       response.WithHeader("Access-Control-Allow-Headers",
                           "Content-Type, Authorization, X-API-Key, If-Match, If-None-Match, "
-                          "Idempotency-Key, X-Request-Id, traceparent");
+                          "Idempotency-Key, X-Request-Id, traceparent, Application-Token");
       response.WithHeader("Access-Control-Max-Age", "600");
     }
     Responder(std::move(exchange)).Send(std::move(response));

@@ -329,7 +329,9 @@ http::Router App::Routes() {
   // Audit and sync: SQLite and outbound HTTP run on worker threads.
   router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(*export_votes_));
   router.Get("/v1/receipts/{receipt}", sync(*get_receipt_), {.offload = true});
-  router.Post("/v1/awards/{award}/sync", sync(*sync_award_), {.offload = true});
+  // The events API may push the award's snapshot with it (proto-docs/awards-sync.md, message 3).
+  router.Post("/v1/awards/{award}/sync", sync(*sync_award_),
+              {.offload = true, .max_body_bytes = kMaxPushedSnapshotBytes});
   router.Get("/v1/ballot/audit-events", sync(*list_audit_), {.offload = true});
   return router;
 }

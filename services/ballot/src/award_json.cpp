@@ -125,7 +125,17 @@ void ReadNominees(Reader& r, const json& doc, const char* name, bool required,
         City c;
         c.id = r.Int(*city, "id", At(name, i, "city.id")).value_or(0);
         c.name = r.String(*city, "name", At(name, i, "city.name"), false).value_or("");
+        c.region = r.String(*city, "region", At(name, i, "city.region"), false).value_or("");
         nominee.city = std::move(c);
+      }
+    }
+    nominee.summary = r.String(item, "summary", At(name, i, "summary"), false).value_or("");
+    if (const json* photo = r.Member(item, "photo", At(name, i, "photo"), false)) {
+      if (!photo->is_object()) {
+        r.Fail(At(name, i, "photo"), "must be an object or null");
+      } else {
+        nominee.photo_url = r.String(*photo, "url", At(name, i, "photo.url")).value_or("");
+        nominee.photo_alt = r.String(*photo, "alt", At(name, i, "photo.alt"), false).value_or("");
       }
     }
     if (const auto status = r.String(item, "status", At(name, i, "status"), false)) {
@@ -139,16 +149,30 @@ void ReadNominees(Reader& r, const json& doc, const char* name, bool required,
   });
 }
 
+}  // namespace
+
+json PhotoJson(const Nominee& nominee) {
+  if (nominee.photo_url.empty()) {
+    return nullptr;
+  }
+  return {{"url", nominee.photo_url}, {"alt", nominee.photo_alt}};
+}
+
+namespace {
+
 json NomineeJson(const Nominee& nominee) {
   json city = nullptr;
   if (nominee.city) {
-    city = {{"id", nominee.city->id}, {"name", nominee.city->name}};
+    city = {
+        {"id", nominee.city->id}, {"name", nominee.city->name}, {"region", nominee.city->region}};
   }
   return {{"id", nominee.id},
           {"nomination_id", nominee.nomination_id},
           {"name", nominee.name},
           {"city", std::move(city)},
-          {"status", ToString(nominee.status)}};
+          {"status", ToString(nominee.status)},
+          {"summary", nominee.summary},
+          {"photo", PhotoJson(nominee)}};
 }
 
 }  // namespace

@@ -12,6 +12,9 @@ namespace civic::ballot {
 
 inline constexpr int kProtocolVersion = 1;
 
+// A nominee's photo as snapshots and results show it: {"url", "alt"}, or null without one.
+nlohmann::json PhotoJson(const Nominee& nominee);
+
 // Parses and validates a snapshot. kInvalidArgument with field errors when a member is missing,
 // of the wrong type or out of range, or when `protocol` is not kProtocolVersion. Unknown members
 // are ignored (a new optional member is not a new protocol version).

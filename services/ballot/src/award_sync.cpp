@@ -230,14 +230,24 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_
                                                : "status " + std::to_string(fetch.status);
     return Error::Unavailable("GET /v1/sync/awards/" + std::to_string(award_id) + ": " + what);
   }
-  Result<Award> award = Error::Internal("unparsed");
   json doc;
   try {
     doc = json::parse(fetch.body);
-    award = ParseAwardSnapshot(doc);
   } catch (const json::exception& e) {
     return reject("award " + std::to_string(award_id) + ": malformed JSON: " + e.what());
   }
+  return TakeSnapshot(award_id, std::move(doc), rejected, on_demand);
+}
+
+Result<int64_t> AwardSync::TakeSnapshot(int64_t award_id, json doc, bool* rejected,
+                                        bool on_demand) {
+  const auto reject = [rejected](std::string what) {
+    if (rejected != nullptr) {
+      *rejected = true;
+    }
+    return Error::Unavailable(std::move(what));
+  };
+  Result<Award> award = ParseAwardSnapshot(doc);
   if (!award.ok()) {
     std::string detail = award.error().message;
     for (const auto& field : award.error().fields) {
@@ -246,15 +256,18 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_
     return reject("award " + std::to_string(award_id) + " rejected: " + detail);
   }
   if (award->id != award_id) {
-    return reject("GET /v1/sync/awards/" + std::to_string(award_id) + " answered award " +
+    return reject("the snapshot for award " + std::to_string(award_id) + " is of award " +
                   std::to_string(award->id));
   }
   award->active = true;
   std::lock_guard<std::mutex> publish(publish_mu_);
   const auto current = catalog_.Find(award_id);
   if (current != nullptr) {
-    if (current->award.version > award->version) {
-      return current->award.version;  // a concurrent sync already published a newer copy
+    if (current->award.version > award->version ||
+        (current->award.version == award->version && current->award.active)) {
+      // A concurrent sync already published this copy or a newer one (pushes may arrive out of
+      // order).
+      return current->award.version;
     }
     // Votes may have been taken through the copy being replaced (it can lag the events API):
     // whatever it listed and this snapshot drops or moves stays, as removed, with its votes.
@@ -277,9 +290,12 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_
   return version;
 }
 
-Result<int64_t> AwardSync::SyncAward(int64_t award_id, const http::Correlation& correlation) {
+Result<int64_t> AwardSync::SyncAward(int64_t award_id, const http::Correlation& correlation,
+                                     const json* pushed) {
   bool rejected = false;
-  Result<int64_t> result = FetchAward(award_id, &rejected, /*on_demand=*/true, correlation);
+  Result<int64_t> result = pushed != nullptr
+                               ? TakeSnapshot(award_id, *pushed, &rejected, /*on_demand=*/true)
+                               : FetchAward(award_id, &rejected, /*on_demand=*/true, correlation);
   {
     // The catalog may now hold an award the last list did not: the next periodic sync reads
     // the whole list, so that a list back to its old content (the award deleted meanwhile) is

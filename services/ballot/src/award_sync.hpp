@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -49,10 +50,14 @@ class AwardSync {
   void Start();
   void Stop();
 
-  // Fetches one award now (on demand). Returns its version held afterwards. kNotFound when
-  // neither side knows it; kUnavailable when the events API could not be asked or answered
-  // wrongly (the copy is kept). The call carries `correlation` (the request asking for it).
-  Result<int64_t> SyncAward(int64_t award_id, const http::Correlation& correlation);
+  // Fetches one award now (on demand), or takes `pushed` (a snapshot, message 2's document,
+  // that the events API sent with message 3) without fetching. Returns its version held
+  // afterwards (a pushed copy older than the one held changes nothing). kNotFound when neither
+  // side knows it; kUnavailable when the events API could not be asked or answered wrongly, or
+  // the pushed snapshot is refused (the copy is kept). A fetch carries `correlation` (the
+  // request asking for it).
+  Result<int64_t> SyncAward(int64_t award_id, const http::Correlation& correlation,
+                            const nlohmann::json* pushed = nullptr);
   // One full sync (the keys, the list, then each changed award), on the calling thread; its
   // calls share one new request id. False on a failure.
   bool SyncAll();
@@ -71,6 +76,10 @@ class AwardSync {
   // `on_demand`: called by SyncAward, not by the periodic sync (see on_demand_publishes_).
   Result<int64_t> FetchAward(int64_t award_id, bool* rejected, bool on_demand,
                              const http::Correlation& correlation);
+  // Checks the snapshot `doc` of `award_id` and publishes it unless the copy held is as new or
+  // newer; as FetchAward for the results.
+  Result<int64_t> TakeSnapshot(int64_t award_id, nlohmann::json doc, bool* rejected,
+                               bool on_demand);
   // Marks the award inactive, unless an on-demand sync published a copy since the periodic sync
   // read `publishes` from on_demand_publishes_ (the list it acts on may predate that copy).
   void MarkInactive(int64_t award_id, std::optional<uint64_t> publishes = std::nullopt);

@@ -15,6 +15,7 @@ using nlohmann::json;
 struct NomineeCount {
   int64_t id = 0;
   std::string name;
+  json city = nullptr;  // {id, name, region} as the stored copy names it, or null
   int64_t votes = 0;
   bool removed = false;
 };
@@ -58,11 +59,11 @@ FROM awards a, json_each(a.snapshot, '$.removed_nominations') n)sql");
   }
   sqlite::Statement nominees = db.Prepare(R"sql(
 SELECT a.award_id, n.value ->> '$.nomination_id', n.value ->> '$.id',
-       coalesce(n.value ->> '$.name', ''), 0
+       coalesce(n.value ->> '$.name', ''), 0, n.value -> '$.city'
 FROM awards a, json_each(a.snapshot, '$.nominees') n
 UNION ALL
 SELECT a.award_id, n.value ->> '$.nomination_id', n.value ->> '$.id',
-       coalesce(n.value ->> '$.name', ''), 1
+       coalesce(n.value ->> '$.name', ''), 1, n.value -> '$.city'
 FROM awards a, json_each(a.snapshot, '$.removed_nominees') n)sql");
   while (nominees.Step()) {
     NomineeCount& nominee = awards[nominees.ColumnInt64(0)]
@@ -71,6 +72,14 @@ FROM awards a, json_each(a.snapshot, '$.removed_nominees') n)sql");
     nominee.id = nominees.ColumnInt64(2);
     nominee.name = nominees.ColumnText(3);
     nominee.removed = nominees.ColumnInt64(4) != 0;
+    if (const auto text = nominees.ColumnOptionalText(5)) {
+      json city = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+      if (city.is_object()) {
+        nominee.city = {{"id", city.value("id", int64_t{0})},
+                        {"name", city.value("name", std::string())},
+                        {"region", city.value("region", std::string())}};
+      }
+    }
   }
   sqlite::Statement counts = db.Prepare(R"sql(
 SELECT award_id, nomination_id, nominee_id, count(*) FROM votes
@@ -106,8 +115,11 @@ GROUP BY award_id, nomination_id, nominee_id)sql");
           [](const NomineeCount& a, const NomineeCount& b) { return a.votes > b.votes; });
       json out_nominees = json::array();
       for (const NomineeCount& n : ranked) {
-        out_nominees.push_back(
-            {{"id", n.id}, {"name", n.name}, {"votes", n.votes}, {"removed", n.removed}});
+        out_nominees.push_back({{"id", n.id},
+                                {"name", n.name},
+                                {"city", n.city},
+                                {"votes", n.votes},
+                                {"removed", n.removed}});
       }
       out_nominations.push_back({{"id", nomination_id},
                                  {"title", nomination.title},

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "award_json.hpp"
 #include "civic/domain/ballot_results.hpp"
 
 namespace civic::ballot {
@@ -14,7 +15,7 @@ json CityJson(const std::optional<City>& city) {
   if (!city) {
     return nullptr;
   }
-  return {{"id", city->id}, {"name", city->name}};
+  return {{"id", city->id}, {"name", city->name}, {"region", city->region}};
 }
 
 json ByCityJson(const std::vector<CityVotes>& cities) {
@@ -44,6 +45,8 @@ std::string SerializeResults(const AwardView& view, const AwardResults& results,
       nominees.push_back({{"id", r.nominee->id},
                           {"name", r.nominee->name},
                           {"city", CityJson(r.nominee->city)},
+                          {"summary", r.nominee->summary},
+                          {"photo", PhotoJson(*r.nominee)},
                           {"status", r.removed ? "removed" : ToString(r.nominee->status)},
                           {"votes", r.votes},
                           {"share", r.share},

@@ -11,6 +11,7 @@
 #include "mail/smtp.hpp"
 #include "migrations.hpp"
 #include "outbox/outbox.hpp"
+#include "resources/applications.hpp"
 #include "resources/award_close.hpp"
 #include "resources/award_sync.hpp"
 #include "resources/awards.hpp"
@@ -49,25 +50,34 @@ std::string ValidateBallotUrl(std::string& url) {
 }
 
 // Wraps the write routes of awards, nominations, nominees and cities (and the close action) so that
-// a successful write pokes `notifier`: their handlers return after the transaction committed.
+// a successful write tells `notifier` (their handlers return after the transaction committed):
+// a change to an award whose voting has opened reaches the ballot before the answer, which says
+// so in X-Civic-Ballot-Sync (award_notifier.hpp).
 void NotifyBallotAfterAwardWrites(http::Router& router, AwardChangeNotifier& notifier) {
   for (auto& route : router.routes()) {
-    const bool write = route.method == http::Method::kPost ||
+    const bool write = route.method == http::Method::kPost || route.method == http::Method::kPut ||
                        route.method == http::Method::kPatch ||
                        route.method == http::Method::kDelete;
     // Cities too: a snapshot names its nominees' cities.
     const bool award_data = route.pattern.rfind("/v1/awards", 0) == 0 ||
                             route.pattern.rfind("/v1/nominations", 0) == 0 ||
                             route.pattern.rfind("/v1/nominees", 0) == 0 ||
+                            route.pattern.rfind("/v1/applications/", 0) == 0 ||
                             route.pattern.rfind("/v1/cities/", 0) == 0;
+    // A public application changes no award data until a moderator approves it: its writer
+    // never waits for the ballot.
+    const bool application_submission = route.pattern == "/v1/awards/{id}/applications";
     auto* handler = std::get_if<http::SyncHandler>(&route.handler);
-    if (!write || !award_data || handler == nullptr) {
+    if (!write || !award_data || application_submission || handler == nullptr) {
       continue;
     }
     *handler = [inner = std::move(*handler), &notifier](const http::Request& request) {
       http::Response response = inner(request);
       if (response.status >= 200 && response.status < 300) {
-        notifier.Poke();
+        const BallotSync sync = notifier.AfterWrite(http::CorrelationOf(request));
+        if (sync != BallotSync::kNotNeeded) {
+          response.WithHeader("X-Civic-Ballot-Sync", ToHeaderValue(sync));
+        }
       }
       return response;
     };
@@ -205,7 +215,7 @@ App::App(const Config& config, metrics::Registry& registry) : config_(config) {
           registrations.WithLabels({"cancelled"})});
   ballot_ = std::make_unique<BallotClient>(BallotPeer{config.ballot_url, config.ballot_admin_key},
                                            &ballot_requests);
-  notifier_ = std::make_unique<AwardChangeNotifier>(*store_, *ballot_);
+  notifier_ = std::make_unique<AwardChangeNotifier>(*store_, *ballot_, clock_);
   keys_ = std::make_unique<access::KeyRing>(clock_);
   if (!config.admin_key.empty()) {
     access::Caller admin;
@@ -295,6 +305,8 @@ http::Router App::Routes() {
   rest::AddCrudRoutes<resources::Awards>(router, store, clock_);
   rest::AddCrudRoutes<resources::Nominations>(router, store, clock_);
   rest::AddCrudRoutes<resources::Nominees>(router, store, clock_);
+  resources::AddNomineePhotoRoutes(router, store, clock_);
+  resources::AddApplicationRoutes(router, store, clock_);
   rest::AddNestedList<resources::Nominations, resources::Awards>(
       router, store, "/v1/awards/{id}/nominations", "award_id");
   rest::AddNestedList<resources::Nominees, resources::Awards>(

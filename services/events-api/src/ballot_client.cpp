@@ -15,6 +15,11 @@ namespace {
 constexpr time_t kConnectTimeoutSeconds = 2;
 constexpr time_t kReadTimeoutSeconds = 10;
 constexpr time_t kWriteTimeoutSeconds = 5;
+// A push its caller's own client waits for (a write during voting): short, the answer says when
+// the ballot did not take it in time.
+constexpr time_t kBoundedConnectTimeoutSeconds = 1;
+constexpr time_t kBoundedReadTimeoutSeconds = 2;
+constexpr time_t kBoundedWriteTimeoutSeconds = 2;
 
 // A non-negative integer member, or an error naming it.
 std::optional<int64_t> Count(const nlohmann::json& object, const char* name) {
@@ -42,19 +47,28 @@ BallotAnswer BallotClient::AwardChanged(int64_t award_id,
               correlation);
 }
 
+BallotAnswer BallotClient::PushSnapshot(int64_t award_id, const std::string& snapshot, bool bounded,
+                                        const http::Correlation& correlation) const {
+  return Send("award_changed", true, "/v1/awards/" + std::to_string(award_id) + "/sync",
+              correlation, snapshot, bounded);
+}
+
 BallotAnswer BallotClient::Send(const char* call, bool post, const std::string& path,
-                                const http::Correlation& correlation) const {
-  // One keep-alive connection per thread and ballot URL (an httplib::Client serialises its
-  // requests). SIGPIPE is ignored process-wide by runtime::BlockTerminationSignals (main).
+                                const http::Correlation& correlation, const std::string& body,
+                                bool bounded) const {
+  // One keep-alive connection per thread, ballot URL and set of timeouts (an httplib::Client
+  // serialises its requests). SIGPIPE is ignored process-wide by
+  // runtime::BlockTerminationSignals (main).
   thread_local std::map<std::string, std::unique_ptr<httplib::Client>> clients;
-  auto& client = clients[peer_.url];
+  auto& client = clients[peer_.url + (bounded ? "#bounded" : "")];
   if (!client) {
     client = std::make_unique<httplib::Client>(peer_.url);
     client->set_tcp_nodelay(true);
     client->set_keep_alive(true);
-    client->set_connection_timeout(kConnectTimeoutSeconds, 0);
-    client->set_read_timeout(kReadTimeoutSeconds, 0);
-    client->set_write_timeout(kWriteTimeoutSeconds, 0);
+    client->set_connection_timeout(bounded ? kBoundedConnectTimeoutSeconds : kConnectTimeoutSeconds,
+                                   0);
+    client->set_read_timeout(bounded ? kBoundedReadTimeoutSeconds : kReadTimeoutSeconds, 0);
+    client->set_write_timeout(bounded ? kBoundedWriteTimeoutSeconds : kWriteTimeoutSeconds, 0);
   }
   httplib::Headers headers = {{"Accept", "application/json"},
                               {"Connection", "keep-alive"},
@@ -64,7 +78,8 @@ BallotAnswer BallotClient::Send(const char* call, bool post, const std::string& 
     headers.emplace(std::move(name), std::move(value));
   }
   auto send = [&] {
-    return post ? client->Post(path, headers, "", "application/json") : client->Get(path, headers);
+    return post ? client->Post(path, headers, body, "application/json")
+                : client->Get(path, headers);
   };
   const auto started = std::chrono::steady_clock::now();
   auto result = send();

@@ -30,8 +30,9 @@ struct BallotAnswer {
 
 // Calls to the ballot's admin endpoints over HTTP/1.1 keep-alive (cpp-httplib), with the admin
 // key, the protocol headers and the X-Request-Id (and traceparent) of the request they serve.
-// Thread-safe: each calling thread has its own connection. The calls block (connect 2 s, read 10 s
-// at most): make them on worker or background threads, never inside a database transaction.
+// Thread-safe: each calling thread has its own connections. The calls block (connect 2 s, read
+// 10 s at most; bounded pushes 1 s and 2 s): make them on worker or background threads, never
+// inside a database transaction.
 class BallotClient {
  public:
   // `requests` (may be null) counts calls by `call` and `outcome` (ok, error, unreachable).
@@ -44,10 +45,16 @@ class BallotClient {
   BallotAnswer FinalResults(int64_t award_id, const http::Correlation& correlation) const;
   // Call 3: POST {url}/v1/awards/{award_id}/sync ("this award changed: fetch it now").
   BallotAnswer AwardChanged(int64_t award_id, const http::Correlation& correlation) const;
+  // Call 3 with the award's snapshot (message 2's document) as the body: the ballot takes it
+  // without fetching it back. `bounded`: with the push timeouts (connect 1 s, read and write
+  // 2 s), for a caller whose own client waits; else the usual ones.
+  BallotAnswer PushSnapshot(int64_t award_id, const std::string& snapshot, bool bounded,
+                            const http::Correlation& correlation) const;
 
  private:
   BallotAnswer Send(const char* call, bool post, const std::string& path,
-                    const http::Correlation& correlation) const;
+                    const http::Correlation& correlation, const std::string& body = "",
+                    bool bounded = false) const;
 
   BallotPeer peer_;
   metrics::Family<metrics::Counter>* requests_;

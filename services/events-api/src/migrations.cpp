@@ -604,6 +604,57 @@ CREATE TABLE outbox_attempts (
 ) STRICT;
 CREATE INDEX outbox_attempts_delivery ON outbox_attempts(delivery_id, id);
 )sql"},
+      {19, "nominee cards", R"sql(
+ALTER TABLE nominees ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE nominees ADD COLUMN story TEXT NOT NULL DEFAULT '';
+ALTER TABLE nominees ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE nominees ADD COLUMN project_summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE nominees ADD COLUMN photo_alt TEXT NOT NULL DEFAULT '';
+-- A nominee's photo, uploaded and kept here (type and size checked on upload).
+CREATE TABLE nominee_photos (
+  nominee_id   INTEGER PRIMARY KEY REFERENCES nominees(id) ON DELETE CASCADE,
+  content_type TEXT NOT NULL,
+  bytes        BLOB NOT NULL,
+  sha256       TEXT NOT NULL,
+  updated_at   INTEGER NOT NULL
+) STRICT;
+)sql"},
+      {20, "award applications and moderation", R"sql(
+ALTER TABLE awards ADD COLUMN applications_open_at INTEGER;
+ALTER TABLE awards ADD COLUMN applications_close_at INTEGER;
+-- A resident's application for a nomination, made through a frontend's key. The applicant's
+-- contact is private (organisers of the award's program and admins only); the status token is
+-- stored as its SHA-256 only.
+CREATE TABLE applications (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  award_id         INTEGER NOT NULL REFERENCES awards(id),
+  nomination_id    INTEGER NOT NULL REFERENCES nominations(id),
+  kind             TEXT NOT NULL,
+  person_id        INTEGER REFERENCES people(id),
+  name             TEXT NOT NULL,
+  project_title    TEXT NOT NULL DEFAULT '',
+  city_id          INTEGER NOT NULL REFERENCES cities(id),
+  summary          TEXT NOT NULL DEFAULT '',
+  story            TEXT NOT NULL DEFAULT '',
+  links            TEXT NOT NULL DEFAULT '[]',
+  project_summary  TEXT NOT NULL DEFAULT '',
+  applicant_name   TEXT NOT NULL,
+  applicant_email  TEXT NOT NULL DEFAULT '',
+  applicant_phone  TEXT NOT NULL DEFAULT '',
+  consent_at       INTEGER NOT NULL,
+  consent_text     TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  reason           TEXT NOT NULL DEFAULT '',
+  nominee_id       INTEGER REFERENCES nominees(id),
+  duplicate_key    TEXT NOT NULL,
+  token_sha256     TEXT NOT NULL UNIQUE,
+  submitted_by_key INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX applications_award ON applications(award_id, nomination_id, status, id);
+CREATE INDEX applications_duplicates ON applications(nomination_id, duplicate_key);
+)sql"},
   };
   return kMigrations;
 }

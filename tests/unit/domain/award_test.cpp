@@ -193,3 +193,64 @@ TEST_CASE("Ballot results: removed nominations and nominees are read as such", "
   CHECK((*parsed)[1].removed);
   CHECK((*parsed)[1].nominees[0].removed);
 }
+
+TEST_CASE("Award: applications open in a window that ends by the opening of voting",
+          "[award][applications]") {
+  civic::Award award = Creators();
+  CHECK_FALSE(civic::ApplicationsOpen(award, At("2026-10-15T00:00:00Z")));  // no window
+  award.applications_open_at = At("2026-10-01T00:00:00+03:00");
+  civic::Violations half;
+  civic::Validate(award, half);
+  CHECK(HasField(half, "applications_close_at"));
+  award.applications_close_at = At("2026-11-01T00:00:01+03:00");
+  civic::Violations late;
+  civic::Validate(award, late);
+  CHECK(HasField(late, "applications_close_at"));
+  award.applications_close_at = At("2026-10-25T00:00:00+03:00");
+  civic::Violations ok;
+  civic::Validate(award, ok);
+  CHECK(ok.empty());
+  CHECK(civic::ApplicationsOpen(award, At("2026-10-01T00:00:00+03:00")));
+  CHECK_FALSE(civic::ApplicationsOpen(award, At("2026-10-25T00:00:00+03:00")));
+  CHECK_FALSE(civic::ApplicationsOpen(award, At("2026-09-30T23:59:59+03:00")));
+  award.status = "draft";
+  CHECK_FALSE(civic::ApplicationsOpen(award, At("2026-10-10T00:00:00+03:00")));
+}
+
+TEST_CASE("Nominee card: a photo must be a JPEG, PNG or WebP of its declared type, size bound",
+          "[award][nominee][photo]") {
+  const std::string png = std::string("\x89PNG\r\n\x1A\n", 8) + "rest";
+  const std::string jpeg = "\xFF\xD8\xFF\xE0rest";
+  const std::string webp = std::string("RIFF\0\0\0\0WEBPVP8 ", 16);
+  CHECK_FALSE(civic::PhotoError("image/png", png));
+  CHECK_FALSE(civic::PhotoError("image/jpeg", jpeg));
+  CHECK_FALSE(civic::PhotoError("image/webp", webp));
+  CHECK(civic::PhotoError("image/jpeg", png));
+  CHECK(civic::PhotoError("image/webp", std::string("RIFF\0\0\0\0WAVE", 12)));
+  CHECK(civic::PhotoError("image/gif", "GIF89a"));
+  CHECK(civic::PhotoError("image/png", ""));
+  CHECK(civic::PhotoError("image/png", png + std::string(civic::kMaxPhotoBytes, 'x')));
+  CHECK_FALSE(civic::PhotoError("image/png", png + std::string(civic::kMaxPhotoBytes - 12, 'x')));
+}
+
+TEST_CASE("Nominee card: links are http(s) without spaces, quotes or controls, at most 5",
+          "[award][nominee]") {
+  CHECK_FALSE(civic::LinkError("https://sarov.example/school?id=1"));
+  CHECK_FALSE(civic::LinkError("http://a.example"));
+  CHECK(civic::LinkError("javascript:alert(1)"));
+  CHECK(civic::LinkError("ftp://files.example/a"));
+  CHECK(civic::LinkError("https://a.example/a b"));
+  CHECK(civic::LinkError("https://a.example/\"><script>"));
+  CHECK(civic::LinkError("https://"));
+  civic::Nominee nominee;
+  nominee.kind = "project";
+  nominee.project_title = "Парк у реки";
+  nominee.name = "Парк у реки";
+  nominee.links = {"https://a.example/1", "https://a.example/2", "https://a.example/3",
+                   "https://a.example/4", "https://a.example/5", "https://a.example/6"};
+  nominee.has_photo = true;
+  civic::Violations violations;
+  civic::Validate(nominee, violations);
+  CHECK(HasField(violations, "links"));
+  CHECK(HasField(violations, "photo_alt"));
+}

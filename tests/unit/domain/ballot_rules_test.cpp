@@ -25,9 +25,9 @@ Award SampleAward() {
   award.results_visibility = ResultsVisibility::kHiddenUntilClose;
   award.nominations = {{31, "Лидер изменений"}, {32, "Команда года"}};
   award.nominees = {
-      {501, 31, "Ирина", City{4, "Саров"}, NomineeStatus::kActive},
-      {502, 31, "Олег", City{5, "Озёрск"}, NomineeStatus::kActive},
-      {503, 31, "Анна", City{4, "Саров"}, NomineeStatus::kWithdrawn},
+      {501, 31, "Ирина", City{4, "Саров", "Нижегородская область"}, NomineeStatus::kActive},
+      {502, 31, "Олег", City{5, "Озёрск", "Челябинская область"}, NomineeStatus::kActive},
+      {503, 31, "Анна", City{4, "Саров", "Нижегородская область"}, NomineeStatus::kWithdrawn},
       {601, 32, "Команда", std::nullopt, NomineeStatus::kActive},
   };
   return award;
@@ -175,8 +175,9 @@ TEST_CASE("Ballot: what a new snapshot drops or moves stays as removed, carried 
   // v4: nominee 501 moved to nomination 32, 502 deleted, nomination 32's 601 deleted too.
   Award v4 = SampleAward();
   v4.version = 4;
-  v4.nominees = {{501, 32, "Ирина", City{4, "Саров"}, NomineeStatus::kActive},
-                 {503, 31, "Анна", City{4, "Саров"}, NomineeStatus::kWithdrawn}};
+  v4.nominees = {
+      {501, 32, "Ирина", City{4, "Саров", "Нижегородская область"}, NomineeStatus::kActive},
+      {503, 31, "Анна", City{4, "Саров", "Нижегородская область"}, NomineeStatus::kWithdrawn}};
   CarryOverRemoved(v3, v4);
   CHECK(v4.removed_nominations.empty());
   REQUIRE(v4.removed_nominees.size() == 3);
@@ -190,8 +191,9 @@ TEST_CASE("Ballot: what a new snapshot drops or moves stays as removed, carried 
   Award v5 = SampleAward();
   v5.version = 5;
   v5.nominations = {{31, "Лидер изменений"}};
-  v5.nominees = {{501, 31, "Ирина", City{4, "Саров"}, NomineeStatus::kActive},
-                 {777, 31, "Пётр", std::nullopt, NomineeStatus::kActive}};
+  v5.nominees = {
+      {501, 31, "Ирина", City{4, "Саров", "Нижегородская область"}, NomineeStatus::kActive},
+      {777, 31, "Пётр", std::nullopt, NomineeStatus::kActive}};
   CarryOverRemoved(v4, v5);
   REQUIRE(v5.removed_nominations.size() == 1);
   CHECK(v5.removed_nominations[0].id == 32);
@@ -215,12 +217,14 @@ TEST_CASE("Ballot: removed nominees and nominations are in the results only wher
           "[ballot][results]") {
   Award award = SampleAward();
   award.nominations = {{31, "Лидер изменений"}};
-  award.nominees = {{501, 31, "Ирина", City{4, "Саров"}, NomineeStatus::kActive}};
+  award.nominees = {
+      {501, 31, "Ирина", City{4, "Саров", "Нижегородская область"}, NomineeStatus::kActive}};
   award.removed_nominations = {{32, "Команда года"}, {33, "Пустая"}};
-  award.removed_nominees = {{502, 31, "Олег", City{5, "Озёрск"}, NomineeStatus::kWithdrawn},
-                            {503, 31, "Анна", City{4, "Саров"}, NomineeStatus::kWithdrawn},
-                            {601, 32, "Команда", std::nullopt, NomineeStatus::kWithdrawn},
-                            {701, 33, "Никто", std::nullopt, NomineeStatus::kWithdrawn}};
+  award.removed_nominees = {
+      {502, 31, "Олег", City{5, "Озёрск", "Челябинская область"}, NomineeStatus::kWithdrawn},
+      {503, 31, "Анна", City{4, "Саров", "Нижегородская область"}, NomineeStatus::kWithdrawn},
+      {601, 32, "Команда", std::nullopt, NomineeStatus::kWithdrawn},
+      {701, 33, "Никто", std::nullopt, NomineeStatus::kWithdrawn}};
   const auto results = ComputeResults(award, {{31, 501, 2}, {31, 502, 5}, {32, 601, 1}});
   CHECK(results.total_votes == 8);
   REQUIRE(results.nominations.size() == 2);

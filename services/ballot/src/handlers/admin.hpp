@@ -11,6 +11,9 @@
 
 namespace civic::ballot {
 
+// The largest award snapshot the events API may push with a sync request (message 3).
+inline constexpr size_t kMaxPushedSnapshotBytes = 32 * 1024 * 1024;
+
 class SyncAward {
  public:
   SyncAward(const KeyRing& callers, AwardSync& sync, const AwardCatalog& catalog,

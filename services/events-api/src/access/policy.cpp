@@ -108,6 +108,20 @@ std::vector<RoutePolicy> BuildPolicies() {
   Crud(t, "/v1/nominees", "/v1/nominees/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   t.push_back({Method::kGet, "/v1/awards/{id}/nominations", kAnyone});
   t.push_back({Method::kGet, "/v1/awards/{id}/nominees", kAnyone});
+  t.push_back({Method::kPut, "/v1/nominees/{id}/photo", kOrganizers});
+  // Applications (issue #29): frontends submit, the applicant follows with the status token,
+  // organisers moderate.
+  t.push_back({Method::kPost, "/v1/awards/{id}/applications", kFrontends});
+  t.push_back({Method::kGet, "/v1/application-status", kAnyone});
+  t.push_back({Method::kPatch, "/v1/application-status", kAnyone});
+  t.push_back({Method::kGet, "/v1/applications", kOrganizers});
+  t.push_back({Method::kGet, "/v1/applications/{id}", kOrganizers});
+  t.push_back({Method::kPost, "/v1/applications/{id}/approve", kOrganizers});
+  t.push_back({Method::kPost, "/v1/applications/{id}/reject", kOrganizers});
+  t.push_back({Method::kPost, "/v1/applications/{id}/request-changes", kOrganizers});
+  t.push_back({Method::kGet, "/v1/awards/{id}/application-stats", kOrganizers});
+  t.push_back({Method::kGet, "/v1/nominees/{id}/photo", kAnyone});
+  t.push_back({Method::kDelete, "/v1/nominees/{id}/photo", kOrganizers});
   t.push_back({Method::kGet, "/v1/nominations/{id}/nominees", kAnyone});
   t.push_back({Method::kGet, "/v1/awards/{id}/laureates", kAnyone});
   t.push_back({Method::kPost, "/v1/awards/{id}/close", kOrganizers});

@@ -1,5 +1,7 @@
 #include "resources/award_sync.hpp"
 
+#include "resources/nominees.hpp"
+
 #include "access/api_keys.hpp"
 #include "ballot_client.hpp"
 #include "civic/http/problem.hpp"
@@ -89,7 +91,8 @@ std::optional<AwardSnapshot> LoadAwardSnapshot(sqlite::Database& db, int64_t id)
   }
   nlohmann::json nominees = nlohmann::json::array();
   auto nominee_rows = db.Prepare(
-      "SELECT n.id, n.nomination_id, n.name, n.city_id, c.name, n.status "
+      "SELECT n.id, n.nomination_id, n.name, n.city_id, c.name, n.status, c.region, n.summary, "
+      "n.photo_alt, EXISTS (SELECT 1 FROM nominee_photos AS p WHERE p.nominee_id = n.id) "
       "FROM nominees AS n JOIN nominations AS m ON m.id = n.nomination_id "
       "JOIN cities AS c ON c.id = n.city_id WHERE m.award_id = ? ORDER BY n.id");
   nominee_rows.Bind(1, id);
@@ -98,8 +101,16 @@ std::optional<AwardSnapshot> LoadAwardSnapshot(sqlite::Database& db, int64_t id)
         {{"id", nominee_rows.ColumnInt64(0)},
          {"nomination_id", nominee_rows.ColumnInt64(1)},
          {"name", nominee_rows.ColumnText(2)},
-         {"city", {{"id", nominee_rows.ColumnInt64(3)}, {"name", nominee_rows.ColumnText(4)}}},
-         {"status", nominee_rows.ColumnText(5)}});
+         {"city",
+          {{"id", nominee_rows.ColumnInt64(3)},
+           {"name", nominee_rows.ColumnText(4)},
+           {"region", nominee_rows.ColumnText(6)}}},
+         {"status", nominee_rows.ColumnText(5)},
+         {"summary", nominee_rows.ColumnText(7)},
+         {"photo", nominee_rows.ColumnInt64(9) != 0
+                       ? nlohmann::json{{"url", Nominees::PhotoPath(nominee_rows.ColumnInt64(0))},
+                                        {"alt", nominee_rows.ColumnText(8)}}
+                       : nlohmann::json(nullptr)}});
   }
   snapshot.body = {{"protocol", kProtocol},
                    {"id", award->id},

@@ -9,7 +9,8 @@ namespace {
 
 constexpr const char* kColumns =
     "id, title, edition_year, program_id, description, voting_opens_at, voting_closes_at, "
-    "max_choices_per_nomination, results_visibility, status, created_at, updated_at";
+    "max_choices_per_nomination, results_visibility, status, created_at, updated_at, "
+    "applications_open_at, applications_close_at";
 
 }  // namespace
 
@@ -55,6 +56,8 @@ Result<Award> Awards::FromJson(const nlohmann::json& body, rest::JsonReader::Mod
   award.results_visibility = reader.Enum("results_visibility", ResultsVisibilities(), false)
                                  .value_or("hidden_until_close");
   award.status = reader.Enum("status", AwardStatuses(), false).value_or("draft");
+  award.applications_open_at = reader.Time("applications_open_at", false);
+  award.applications_close_at = reader.Time("applications_close_at", false);
   reader.RejectUnknown();
   Validate(award, violations);
   if (!violations.empty()) {
@@ -74,6 +77,12 @@ nlohmann::json Awards::ToJson(const Award& award) {
           {"max_choices_per_nomination", award.max_choices_per_nomination},
           {"results_visibility", award.results_visibility},
           {"status", award.status},
+          {"applications_open_at", award.applications_open_at
+                                       ? nlohmann::json(FormatUtc(*award.applications_open_at))
+                                       : nlohmann::json(nullptr)},
+          {"applications_close_at", award.applications_close_at
+                                        ? nlohmann::json(FormatUtc(*award.applications_close_at))
+                                        : nlohmann::json(nullptr)},
           {"created_at", FormatUtc(award.created_at)},
           {"updated_at", FormatUtc(award.updated_at)}};
 }
@@ -150,6 +159,12 @@ Award Awards::FromRow(sqlite::Statement& row) {
   award.status = row.ColumnText(9);
   award.created_at = FromMillis(row.ColumnInt64(10));
   award.updated_at = FromMillis(row.ColumnInt64(11));
+  if (const auto opens = row.ColumnOptionalInt64(12)) {
+    award.applications_open_at = FromMillis(*opens);
+  }
+  if (const auto closes = row.ColumnOptionalInt64(13)) {
+    award.applications_close_at = FromMillis(*closes);
+  }
   return award;
 }
 
@@ -164,9 +179,11 @@ std::optional<Award> Awards::Get(sqlite::Database& db, int64_t id) {
 
 namespace {
 
-// Binds the columns an insert and an update both write, as parameters 1 to 9.
+// Binds the columns an insert and an update both write, as parameters 1 to 9 and 12, 13.
 sqlite::Statement& BindWritable(sqlite::Statement& statement, const Award& award) {
-  return statement.Bind(1, award.title)
+  return statement.Bind(12, OptionalMillis(award.applications_open_at))
+      .Bind(13, OptionalMillis(award.applications_close_at))
+      .Bind(1, award.title)
       .Bind(2, award.edition_year)
       .Bind(3, award.program_id)
       .Bind(4, award.description)
@@ -183,7 +200,8 @@ void Awards::Insert(sqlite::Database& db, Award& award) {
   auto statement = db.Prepare(
       "INSERT INTO awards(title, edition_year, program_id, description, voting_opens_at, "
       "voting_closes_at, max_choices_per_nomination, results_visibility, status, version, "
-      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)");
+      "created_at, updated_at, applications_open_at, applications_close_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)");
   BindWritable(statement, award)
       .Bind(10, Millis(award.created_at))
       .Bind(11, Millis(award.updated_at))
@@ -195,7 +213,8 @@ void Awards::Update(sqlite::Database& db, const Award& award) {
   auto statement = db.Prepare(
       "UPDATE awards SET title = ?, edition_year = ?, program_id = ?, description = ?, "
       "voting_opens_at = ?, voting_closes_at = ?, max_choices_per_nomination = ?, "
-      "results_visibility = ?, status = ?, updated_at = ?, version = version + 1 WHERE id = ?");
+      "results_visibility = ?, status = ?, updated_at = ?, version = version + 1, "
+      "applications_open_at = ?12, applications_close_at = ?13 WHERE id = ?11");
   BindWritable(statement, award).Bind(10, Millis(award.updated_at)).Bind(11, award.id).Run();
 }
 

@@ -92,8 +92,9 @@ void Cities::Update(sqlite::Database& db, const City& city) {
       .Bind(6, Millis(city.updated_at))
       .Bind(7, city.id)
       .Run();
-  if (before && before->name != city.name) {
-    // Award snapshots name each nominee's city: every award with a nominee here changed.
+  if (before && (before->name != city.name || before->region != city.region)) {
+    // Award snapshots name each nominee's city and its region: every award with a nominee here
+    // changed.
     db.Prepare(
           "UPDATE awards SET version = version + 1 WHERE id IN (SELECT m.award_id FROM nominees "
           "AS n JOIN nominations AS m ON m.id = n.nomination_id WHERE n.city_id = ?)")

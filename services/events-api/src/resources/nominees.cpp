@@ -11,7 +11,9 @@ namespace {
 constexpr const char* kColumns =
     "id, nomination_id, "
     "(SELECT award_id FROM nominations WHERE nominations.id = nominees.nomination_id), "
-    "kind, person_id, project_title, name, city_id, status, created_at, updated_at";
+    "kind, person_id, project_title, name, city_id, status, created_at, updated_at, "
+    "summary, story, links, project_summary, photo_alt, "
+    "EXISTS (SELECT 1 FROM nominee_photos AS p WHERE p.nominee_id = nominees.id)";
 
 // The writable members `a` changes from `b`, by name.
 std::vector<std::string> ChangedFields(const Nominee& a, const Nominee& b) {
@@ -24,6 +26,11 @@ std::vector<std::string> ChangedFields(const Nominee& a, const Nominee& b) {
       {"name", a.name != b.name},
       {"city_id", a.city_id != b.city_id},
       {"status", a.status != b.status},
+      {"summary", a.summary != b.summary},
+      {"story", a.story != b.story},
+      {"links", a.links != b.links},
+      {"project_summary", a.project_summary != b.project_summary},
+      {"photo_alt", a.photo_alt != b.photo_alt},
   };
   for (const auto& [name, differs] : fields) {
     if (differs) {
@@ -56,6 +63,13 @@ Result<Nominee> Nominees::FromJson(const nlohmann::json& body, rest::JsonReader:
   nominee.name = reader.String("name", true).value_or("");
   nominee.city_id = reader.Id("city_id", true).value_or(0);
   nominee.status = reader.Enum("status", NomineeStatuses(), false).value_or("active");
+  nominee.summary = reader.String("summary", false).value_or("");
+  nominee.story = reader.String("story", false).value_or("");
+  nominee.links = reader.StringArray("links", false, 5).value_or(std::vector<std::string>{});
+  nominee.project_summary = reader.String("project_summary", false).value_or("");
+  nominee.photo_alt = reader.String("photo_alt", false).value_or("");
+  // `photo` is derived (PUT /v1/nominees/{id}/photo uploads it).
+  reader.ReadOnly("photo");
   reader.RejectUnknown();
   Validate(nominee, violations);
   if (!violations.empty()) {
@@ -75,8 +89,29 @@ nlohmann::json Nominees::ToJson(const Nominee& nominee) {
           {"name", nominee.name},
           {"city_id", nominee.city_id},
           {"status", nominee.status},
+          {"summary", nominee.summary},
+          {"story", nominee.story},
+          {"links", nominee.links},
+          {"project_summary", nominee.project_summary},
+          {"photo_alt", nominee.photo_alt},
+          {"photo", nominee.has_photo
+                        ? nlohmann::json{{"url", PhotoPath(nominee.id)}, {"alt", nominee.photo_alt}}
+                        : nlohmann::json(nullptr)},
           {"created_at", FormatUtc(nominee.created_at)},
           {"updated_at", FormatUtc(nominee.updated_at)}};
+}
+
+std::string Nominees::PhotoPath(int64_t id) {
+  return "/v1/nominees/" + std::to_string(id) + "/photo";
+}
+
+void Nominees::Resolve(sqlite::Database& db, Nominee& nominee) {
+  nominee.has_photo = false;
+  if (nominee.id != 0) {
+    auto photo = db.Prepare("SELECT 1 FROM nominee_photos WHERE nominee_id = ?");
+    photo.Bind(1, nominee.id);
+    nominee.has_photo = photo.Step();
+  }
 }
 
 void Nominees::CheckReferences(sqlite::Database& db, const Nominee& nominee, Violations& violations,
@@ -85,6 +120,11 @@ void Nominees::CheckReferences(sqlite::Database& db, const Nominee& nominee, Vio
                 violations);
   RequireExists(db, "people", "person", "person_id", nominee.person_id, violations);
   RequireExists(db, "cities", "city", "city_id", nominee.city_id, violations);
+  if (nominee.has_photo && nominee.photo_alt.empty()) {
+    violations.Add("photo_alt",
+                   "is required while the nominee has a photo (its text alternative); delete the "
+                   "photo first");
+  }
   const auto award_id = AwardOfNomination(db, nominee.nomination_id);
   if (!award_id) {
     return;
@@ -150,6 +190,12 @@ Nominee Nominees::FromRow(sqlite::Statement& row) {
   nominee.status = row.ColumnText(8);
   nominee.created_at = FromMillis(row.ColumnInt64(9));
   nominee.updated_at = FromMillis(row.ColumnInt64(10));
+  nominee.summary = row.ColumnText(11);
+  nominee.story = row.ColumnText(12);
+  nominee.links = StringsFromJsonText(row.ColumnText(13));
+  nominee.project_summary = row.ColumnText(14);
+  nominee.photo_alt = row.ColumnText(15);
+  nominee.has_photo = row.ColumnInt64(16) != 0;
   return nominee;
 }
 
@@ -164,7 +210,7 @@ std::optional<Nominee> Nominees::Get(sqlite::Database& db, int64_t id) {
 
 namespace {
 
-// Binds the columns an insert and an update both write, as parameters 1 to 7.
+// Binds the columns an insert and an update both write, as parameters 1 to 12.
 sqlite::Statement& BindWritable(sqlite::Statement& statement, const Nominee& nominee) {
   return statement.Bind(1, nominee.nomination_id)
       .Bind(2, nominee.kind)
@@ -172,7 +218,12 @@ sqlite::Statement& BindWritable(sqlite::Statement& statement, const Nominee& nom
       .Bind(4, nominee.project_title)
       .Bind(5, nominee.name)
       .Bind(6, nominee.city_id)
-      .Bind(7, nominee.status);
+      .Bind(7, nominee.status)
+      .Bind(8, nominee.summary)
+      .Bind(9, nominee.story)
+      .Bind(10, ToJsonText(nominee.links))
+      .Bind(11, nominee.project_summary)
+      .Bind(12, nominee.photo_alt);
 }
 
 }  // namespace
@@ -180,10 +231,11 @@ sqlite::Statement& BindWritable(sqlite::Statement& statement, const Nominee& nom
 void Nominees::Insert(sqlite::Database& db, Nominee& nominee) {
   auto statement = db.Prepare(
       "INSERT INTO nominees(nomination_id, kind, person_id, project_title, name, city_id, "
-      "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "status, summary, story, links, project_summary, photo_alt, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   BindWritable(statement, nominee)
-      .Bind(8, Millis(nominee.created_at))
-      .Bind(9, Millis(nominee.updated_at))
+      .Bind(13, Millis(nominee.created_at))
+      .Bind(14, Millis(nominee.updated_at))
       .Run();
   nominee.id = db.LastInsertRowid();
   nominee.award_id = AwardOfNomination(db, nominee.nomination_id).value_or(0);
@@ -193,8 +245,9 @@ void Nominees::Insert(sqlite::Database& db, Nominee& nominee) {
 void Nominees::Update(sqlite::Database& db, const Nominee& nominee) {
   auto statement = db.Prepare(
       "UPDATE nominees SET nomination_id = ?, kind = ?, person_id = ?, project_title = ?, "
-      "name = ?, city_id = ?, status = ?, updated_at = ? WHERE id = ?");
-  BindWritable(statement, nominee).Bind(8, Millis(nominee.updated_at)).Bind(9, nominee.id).Run();
+      "name = ?, city_id = ?, status = ?, summary = ?, story = ?, links = ?, project_summary = ?, "
+      "photo_alt = ?, updated_at = ? WHERE id = ?");
+  BindWritable(statement, nominee).Bind(13, Millis(nominee.updated_at)).Bind(14, nominee.id).Run();
   BumpAwardVersion(db, nominee.award_id);
 }
 

@@ -5,9 +5,11 @@
 #include <string>
 
 #include "civic/domain/award.hpp"
+#include "civic/http/router.hpp"
 #include "civic/sqlite/sqlite.hpp"
 #include "rest/conventions.hpp"
 #include "rest/json_reader.hpp"
+#include "storage/store.hpp"
 
 namespace civic::events::resources {
 
@@ -37,6 +39,17 @@ struct Nominees {
   static void Delete(sqlite::Database& db, int64_t id);
   static const rest::ListSpec& List();
   static Nominee FromRow(sqlite::Statement& row);
+  // Sets the derived has_photo from the stored photo (nothing for a new nominee).
+  static void Resolve(sqlite::Database& db, Nominee& nominee);
+  // "/v1/nominees/{id}/photo".
+  static std::string PhotoPath(int64_t id);
 };
+
+// PUT, GET and DELETE /v1/nominees/{id}/photo: the nominee's photo, uploaded as the body
+// (image/jpeg, image/png or image/webp, at most kMaxPhotoBytes, bytes of the declared type) and
+// kept by the service. An upload needs the nominee's photo_alt. Writes bump the award's sync
+// version (the snapshot names the photo); the same rules as a PATCH of the nominee (final
+// awards refuse).
+void AddNomineePhotoRoutes(http::Router& router, Store& store, const Clock& clock);
 
 }  // namespace civic::events::resources

@@ -31,6 +31,11 @@ std::optional<int64_t> ProgramOfRow(sqlite::Database& db, const char* sql, int64
 std::optional<std::string> DescribeReference(const std::string& table, const std::string& column) {
   // (table, column) -> what a client of the API sees holding the reference.
   static const std::map<std::pair<std::string, std::string>, std::string> kNames = {
+      {{"applications", "award_id"}, "award application(s) (award_id)"},
+      {{"applications", "city_id"}, "award application(s) (city_id)"},
+      {{"applications", "nomination_id"}, "award application(s) (nomination_id)"},
+      {{"applications", "nominee_id"}, "award application(s) approved into it (nominee_id)"},
+      {{"applications", "person_id"}, "award application(s) (person_id)"},
       {{"awards", "program_id"}, "award(s) (program_id)"},
       {{"events", "city_id"}, "event(s) (city_id)"},
       {{"events", "program_id"}, "event(s) (program_id)"},

@@ -31,11 +31,19 @@ struct Award {
   int64_t max_choices_per_nomination = 1;                 // K: 1..10 nominees per voter
   std::string results_visibility = "hidden_until_close";  // one of ResultsVisibilities()
   std::string status = "draft";                           // one of AwardStatuses()
+  // Residents apply for nominations in [applications_open_at, applications_close_at): both or
+  // neither (no public applications), and the window ends by voting_opens_at.
+  std::optional<Instant> applications_open_at = {};
+  std::optional<Instant> applications_close_at = {};
   Instant created_at{};
   Instant updated_at{};
 };
 
 void Validate(const Award& award, Violations& violations);
+
+// Whether residents may apply for the award's nominations at `now`: it is published or voting
+// and `now` is inside its application window.
+bool ApplicationsOpen(const Award& award, Instant now);
 
 // Why the status may not go from `from` to `to` through an edit (PATCH), or nothing when it may.
 // `from` is empty for a new award. Statuses only move forward; `closed` is reached only through
@@ -78,11 +86,28 @@ struct Nominee {
   std::string name;                  // the name voters see, 1..200 characters
   int64_t city_id = 0;               // required
   std::string status = "active";     // one of NomineeStatuses()
+  // The card a voting page shows.
+  std::string summary;             // 0..300 characters: a line under the name
+  std::string story;               // 0..5000 characters: the longer story
+  std::vector<std::string> links;  // up to 5 http(s) URLs of 8..2000 characters
+  std::string project_summary;     // 0..2000 for a project (its own summary), empty for a person
+  std::string photo_alt;           // 0..300: the photo's text alternative (needed for a photo)
+  bool has_photo = false;          // an image is stored (derived, read-only)
   Instant created_at{};
   Instant updated_at{};
 };
 
 void Validate(const Nominee& nominee, Violations& violations);
+
+// A nominee's photo, kept by the events API. Only these types, up to kMaxPhotoBytes, and the
+// bytes must be of the declared type.
+inline constexpr size_t kMaxPhotoBytes = 2 * 1024 * 1024;
+// "image/jpeg", "image/png", "image/webp".
+const std::vector<std::string>& PhotoTypes();
+// Why `bytes` are not a photo of `content_type`, or nothing when they are.
+std::optional<std::string> PhotoError(const std::string& content_type, std::string_view bytes);
+// Why `url` is not a link a card may show (http or https, no spaces or controls), or nothing.
+std::optional<std::string> LinkError(std::string_view url);
 
 // The final count of one nominee, as the ballot reports it.
 struct NomineeTally {

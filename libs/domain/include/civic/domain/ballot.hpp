@@ -38,9 +38,12 @@ inline constexpr uint64_t NomineeKey(int64_t nomination_id, int64_t nominee_id) 
   return (static_cast<uint64_t>(nomination_id) << 32) | static_cast<uint32_t>(nominee_id);
 }
 
+// A nominee's city as results pages show it: two cities may share a name (Заречный of
+// Пензенская and of Свердловская область), so the region tells them apart.
 struct City {
   int64_t id = 0;
   std::string name;
+  std::string region;  // "" when the events API has none for it
 };
 
 struct Nomination {
@@ -54,6 +57,10 @@ struct Nominee {
   std::string name;
   std::optional<City> city;
   NomineeStatus status = NomineeStatus::kActive;
+  // What a results page shows of the nominee's card (the events API keeps the rest).
+  std::string summary = {};    // a line under the name
+  std::string photo_url = {};  // the photo at the events API ("/v1/nominees/{id}/photo"), or ""
+  std::string photo_alt = {};  // its text alternative
 };
 
 // One award as the events API last described it (its snapshot), plus whether the events API
