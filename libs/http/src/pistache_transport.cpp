@@ -335,6 +335,7 @@ class Handler : public P::Http::Handler {
     Request converted;
     try {
       converted = ToRequest(request, std::move(fields));
+      converted.peer_address = request.address().host();
     } catch (const std::exception& e) {
       Responder responder(std::move(exchange));
       responder.Send(ProblemResponse(400, "The request could not be read."));

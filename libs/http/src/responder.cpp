@@ -21,13 +21,13 @@ void Server::Impl::Complete(Responder::Exchange& exchange, Response response) {
     // answer says close too, but the connections end with the process: ending each one now
     // only has clients reconnect to a server that is going away.
     Deliver(exchange,
-            Serialize(response, CorsHeaders(exchange), exchange.method == Method::kHead, close),
+            Serialize(response, AnswerHeaders(exchange), exchange.method == Method::kHead, close),
             exchange.close_connection);
     Finish(exchange, response.status);
     return;
   }
   // The transport writes it: CORS goes among the response's headers.
-  for (auto& header : CorsHeaders(exchange)) {
+  for (auto& header : AnswerHeaders(exchange)) {
     response.headers.push_back(std::move(header));
   }
   const int status = response.status;
@@ -38,7 +38,7 @@ void Server::Impl::Complete(Responder::Exchange& exchange, Response response) {
 
 void Server::Impl::Prepare(Responder::Exchange& exchange, Response response) {
   if (exchange.connection != nullptr && !exchange.close_connection) {
-    exchange.prepared_bytes = Serialize(response, CorsHeaders(exchange),
+    exchange.prepared_bytes = Serialize(response, AnswerHeaders(exchange),
                                         exchange.method == Method::kHead, /*close=*/false);
   }
   exchange.prepared = std::move(response);

@@ -214,14 +214,16 @@ http::Router App::Routes() {
   };
   // Votes: decided on the network thread, answered by the committer after the commit.
   router.AddAsync(Method::kPost, "/v1/awards/{award}/votes", async(*cast_vote_),
-                  {.max_body_bytes = 4096});
+                  {.max_body_bytes = 4096, .rate_class = http::RateClass::kVote});
   router.AddAsync(Method::kPost, "/v1/votes/batch", async(*cast_batch_),
-                  {.max_body_bytes = 1024 * 1024});
+                  {.max_body_bytes = 1024 * 1024, .rate_class = http::RateClass::kVote});
   // Results: from the in-memory tallies, O(nominees).
   router.Get("/v1/awards/{award}/results", sync(*get_results_));
-  router.AddAsync(Method::kGet, "/v1/awards/{award}/results/stream", async(*stream_results_));
+  router.AddAsync(Method::kGet, "/v1/awards/{award}/results/stream", async(*stream_results_),
+                  {.rate_class = http::RateClass::kStream});
   // Audit and sync: SQLite and outbound HTTP run on worker threads.
-  router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(*export_votes_));
+  router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(*export_votes_),
+                  {.rate_class = http::RateClass::kExport});
   router.Get("/v1/receipts/{receipt}", sync(*get_receipt_), {.offload = true});
   router.Post("/v1/awards/{award}/sync", sync(*sync_award_), {.offload = true});
   router.Get("/v1/ballot/audit-events", sync(*list_audit_), {.offload = true});
@@ -259,6 +261,22 @@ void App::Close() {
     std::lock_guard<std::mutex> lock(db_mu_);
     db_.reset();
   });
+}
+
+std::vector<std::string> App::RateRoles() { return {"voting_client", "admin"}; }
+
+http::RateIdentity App::RateIdentityOf(const http::Request& request) const {
+  const Caller caller = api_keys_.Identify(request.Header("authorization"));
+  http::RateIdentity identity;
+  if (caller.kind == Caller::Kind::kVotingClient) {
+    identity.role = 1;
+  } else if (caller.kind == Caller::Kind::kAdmin) {
+    identity.role = 2;
+  } else {
+    return identity;
+  }
+  identity.key = std::hash<std::string>{}(caller.prefix);
+  return identity;
 }
 
 }  // namespace civic::ballot

@@ -67,6 +67,11 @@ class App {
   // votes get 503. Idempotent.
   void Close();
 
+  // The key roles the rate limits know (after "public"), and who a request comes from for them:
+  // a valid key's role and key, else public. Any thread.
+  static std::vector<std::string> RateRoles();
+  http::RateIdentity RateIdentityOf(const http::Request& request) const;
+
   const RebuildStats& rebuilt() const { return rebuilt_; }
   // For in-process tests that provoke storage failures. REQUIRES: no commit in progress.
   VoteLog& vote_log() { return *log_; }

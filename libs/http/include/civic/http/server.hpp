@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "civic/http/message.hpp"
+#include "civic/http/rate_limit.hpp"
 #include "civic/http/router.hpp"
 
 namespace civic::metrics {
@@ -33,6 +34,8 @@ struct ServerOptions {
   std::chrono::milliseconds queue_timeout{10'000};
   // Origins allowed for cross-origin browser calls: "*" or exact origins. Empty: no CORS headers.
   std::vector<std::string> cors_origins = {"*"};
+  // Rate limits (off unless enabled); a limited request is a 429 before its handler runs.
+  RateLimitOptions rate_limits;
 };
 
 // A response whose body is sent in pieces (HTTP/1.1 chunked transfer coding) after its headers,

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct ServerConfig {
   size_t max_body_bytes = 64 * 1024;
   std::vector<std::string> cors_origins = {"*"};
   int drain_timeout_ms = 10'000;
+  // Rate limits (README "Rate limits"): entries over the defaults, "off" to disable.
+  std::vector<std::string> rate_limits;
+  std::vector<std::string> trusted_proxies;  // networks whose X-Forwarded-For is believed
+  size_t rate_limit_entries = size_t{1} << 20;
 };
 
 // Registers --host, --port, --data-dir, --log-level, --threads, --workers, --max-body-bytes,
@@ -40,6 +45,14 @@ int Parse(CLI::App& app, int argc, char** argv);
 void PrepareDataDir(const std::string& dir);
 
 http::ServerOptions ToServerOptions(const ServerConfig& config);
+
+// Turns on the rate limits of `options` for a service whose key roles are `roles` (besides
+// "public", which comes first), identifying callers with `identify`, with the defaults and then
+// config.rate_limits, config.trusted_proxies and config.rate_limit_entries. Throws
+// std::runtime_error naming the flag and the entry when one is wrong.
+void ApplyRateLimits(const ServerConfig& config, const std::vector<std::string>& roles,
+                     std::function<http::RateIdentity(const http::Request&)> identify,
+                     http::ServerOptions& options);
 
 // "host=127.0.0.1 port=8080 ..." for a start-up log line. ServerConfig holds no secrets.
 std::string Describe(const ServerConfig& config);
