@@ -79,7 +79,10 @@ void Committer::RunAnswers() {
     const size_t together = answer_sink_.Deliver([&batches] {
       for (auto& batch : batches) {
         for (PendingVote& vote : batch) {
-          vote.completion->Set(vote.index, VoteOutcome::Created(std::move(vote.receipt)));
+          vote.completion->Set(
+              vote.index,
+              VoteOutcome::Created(std::move(vote.receipt),
+                                   vote.hold.held() ? Standing::kHeld : Standing::kCounted));
         }
       }
     });
@@ -216,13 +219,27 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
   }
   records_.clear();
   records_.reserve(batch.size());
+  holds_.clear();
   for (const PendingVote& vote : batch) {
     records_.push_back(vote.record);
+    if (vote.hold.held()) {
+      HoldRecord hold;
+      hold.seq = vote.record.seq;
+      hold.award_id = vote.record.award_id;
+      hold.rule = vote.hold.rule;
+      hold.count = vote.hold.count;
+      hold.limit = vote.hold.limit;
+      hold.window_s = vote.hold.window_s;
+      holds_.push_back(hold);
+    }
   }
   const auto started = Clock::now();
   std::string failure;
   try {
-    sink_.Append(records_);
+    if (!holds_.empty() && held_ == nullptr) {
+      throw std::logic_error("a held vote without HeldVotes attached");
+    }
+    sink_.Append(records_, holds_);
   } catch (const std::exception& e) {
     failure = e.what();
     if (failure.empty()) {
@@ -240,14 +257,22 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
     for (const PendingVote& vote : batch) {
       const VoteRecord& r = vote.record;
       index_.MarkCommitted(vote.key, static_cast<uint32_t>(r.nominee_id), r.seq);
-      counts.Add(r.award_id, r.nomination_id, r.nominee_id);
+      if (!vote.hold.held()) {
+        counts.Add(r.award_id, r.nomination_id, r.nominee_id);
+      }
     }
     counts.AddTo(tallies_);
+    if (!holds_.empty()) {
+      held_->Committed(holds_);
+      for (const HoldRecord& hold : holds_) {
+        metrics_.votes_held.WithLabels({std::string(ToString(hold.rule))}).Inc();
+      }
+    }
     if (!healthy()) {
       healthy_.store(true, std::memory_order_release);
       metrics_.storage_healthy.Set(1);
     }
-    metrics_.votes_accepted.Inc(static_cast<double>(batch.size()));
+    metrics_.votes_accepted.Inc(static_cast<double>(batch.size() - holds_.size()));
     // Durable, marked and counted: the answers go out on the answer thread while this one
     // starts the next commit.
     {
@@ -262,6 +287,7 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
   for (const PendingVote& vote : batch) {
     index_.Remove(vote.key, static_cast<uint32_t>(vote.record.nominee_id), vote.record.seq);
   }
+  holds_.clear();
   MarkUnhealthy(failure);
   metrics_.rejected_unavailable.Inc(static_cast<double>(batch.size()));
   for (PendingVote& vote : batch) {
@@ -281,7 +307,8 @@ void Committer::Decide(std::vector<WaitingVote>& waiters) {
     if (d.found == DedupIndex::Found::kSame) {
       waiter.fields.seq = d.seq;
       metrics_.votes_duplicate.Inc();
-      waiter.completion->Set(waiter.index, VoteOutcome::Existing(keys_.Receipt(waiter.fields)));
+      waiter.completion->Set(waiter.index, VoteOutcome::Existing(keys_.Receipt(waiter.fields),
+                                                                 StandingOf(held_, d.seq)));
     } else if (d.found == DedupIndex::Found::kFull) {
       metrics_.rejected_conflict.Inc();
       waiter.completion->Set(waiter.index, VoteOutcome::Failed(ConflictError(waiter.k)));
