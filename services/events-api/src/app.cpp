@@ -218,7 +218,8 @@ void App::Close() {
 std::vector<std::string> App::RateRoles() { return access::KeyRoleNames(); }
 
 http::RateIdentity App::RateIdentityOf(const http::Request& request) const {
-  const auto authenticated = keys_->Authenticate(request.Header("authorization"));
+  const auto authenticated =
+      keys_->Authenticate(request.Header("authorization"), /*claim_use=*/false);
   if (authenticated.outcome != access::KeyRing::Authenticated::Outcome::kValid) {
     return {};
   }
