@@ -113,6 +113,25 @@ TEST_CASE("Rate limits: votes are limited per key, and one key's limit leaves ot
         std::string::npos);
 }
 
+TEST_CASE("Rate limits: opening live-results streams is a class of its own",
+          "[ratelimit][ballot]") {
+  FakeEventsApi events;
+  events.Put(SampleAward(7));
+  Service ballot(civic::test::BallotBinary(), BallotWithLimits(events, "streams@public=0.01:1"));
+  auto admin = ballot.Client();
+  REQUIRE(WaitForAward(*admin, 7));
+  {
+    // The first stream opens (and is left after a second: it never ends by itself).
+    auto first = ballot.ClientWithKey("");
+    first->set_read_timeout(1, 0);
+    first->Get("/v1/awards/7/results/stream");
+  }
+  auto second = ballot.ClientWithKey("");
+  RequireLimited(second->Get("/v1/awards/7/results/stream"), "streams");
+  // Polling the results is another class.
+  CHECK(Status(second->Get("/v1/awards/7/results")) == 200);
+}
+
 TEST_CASE("Rate limits: X-Forwarded-For names the client only behind a trusted proxy, IPv6 by /64",
           "[ratelimit][ballot]") {
   FakeEventsApi events;
