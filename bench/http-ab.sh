@@ -6,7 +6,8 @@
 #     -DCMAKE_BUILD_TYPE=Release && cmake --build /tmp/oldtree/build --target civic-ballot
 #   OLD=/tmp/oldtree/build/services/ballot/civic-ballot bench/http-ab.sh
 # BATCH=1 also measures batches (bench/ballot/batch.lua, 1,000 votes each, 16 connections) on
-# the same server after the single votes.
+# the same server after the single votes. NEW_ARGS adds flags to the new build only (e.g.
+# NEW_ARGS="--access-log off").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -24,10 +25,10 @@ export CIVIC_BALLOT_ADMIN_KEY="bench-admin-key-0123456789"
 # One client sends the whole load: rate limits that never trip (the limiter still runs).
 export CIVIC_BALLOT_RATE_LIMITS='*@*=100000000:100000000'
 start() {
-  local bin="$1" dir="$2"
+  local bin="$1" dir="$2"; shift 2
   rm -f "$work/out.log"
   "$bin" --port 0 --data-dir "$dir" --threads "$BALLOT_THREADS" --log-level warn \
-    --events-url http://127.0.0.1:9 >"$work/out.log" 2>"$work/err.log" &
+    --events-url http://127.0.0.1:9 "$@" >"$work/out.log" 2>"$work/err.log" &
   pid=$!
   until grep -q "listening on" "$work/out.log" 2>/dev/null; do sleep 0.01; done
   port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out.log")
@@ -39,7 +40,8 @@ for r in $(seq 1 "$ROUNDS"); do
     bin=$old; [ "$which" = new ] && bin=$new
     dir="$work/$which-$r"
     "$preload" --data-dir "$dir" --votes 0 >/dev/null
-    start "$bin" "$dir"
+    args=(); [ "$which" = new ] && read -r -a args <<<"${NEW_ARGS:-}"
+    start "$bin" "$dir" "${args[@]}"
     c=$(wrk -t$WRK_THREADS -c$CONNECTIONS -d"$DURATION" -H "Connection: keep-alive" "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')
     v=$(VOTER_PREFIX="$which-$r" LEAN=1 wrk -t$WRK_THREADS -c$CONNECTIONS -d"$DURATION" --latency -s bench/ballot/vote.lua "http://127.0.0.1:$port" | grep votes_per_s | sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p')
     b=""

@@ -9,7 +9,7 @@ packages=(
   libpistache-dev libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libssl-dev
   libspdlog-dev libcli11-dev libhowardhinnant-date-dev tzdata catch2 libbenchmark-dev
   libjemalloc-dev libstemmer-dev liburing-dev libsimdjson-dev prometheus-cpp-dev
-  clang-format prometheus wrk curl systemd
+  clang-format prometheus wrk curl systemd nginx openssl python3
   ccache mold
 )
 # Node.js for the OpenAPI linter and the response contract test: keep the machine's own when it

@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     return civic::ballot::RunRecount(
         recount_dir_flag->count() > 0 ? recount_dir : config.server.data_dir, std::cout, std::cerr);
   }
-  civic::runtime::InitLogging("civic-ballot", config.server.log_level);
+  civic::runtime::InitLogging("civic-ballot", config.server.log_level,
+                              *civic::runtime::ParseLogFormat(config.server.log_format));
 
   civic::metrics::Registry registry;
   civic::metrics::RegisterProcessMetrics(registry, "ballot", civic::runtime::kVersion,
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
   }
   civic::http::Router router = app->Routes();
   civic::http::AddOperationalRoutes(router, registry, [&app] { return app->NotReadyReason(); });
-  civic::http::ServerOptions options = civic::runtime::ToServerOptions(config.server);
+  civic::http::ServerOptions options =
+      civic::runtime::ToServerOptions(config.server, "civic-ballot");
   try {
     civic::runtime::ApplyRateLimits(
         config.server, civic::ballot::App::RateRoles(),

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  civic::runtime::InitLogging("civic-events-api", config.server.log_level);
+  civic::runtime::InitLogging("civic-events-api", config.server.log_level,
+                              *civic::runtime::ParseLogFormat(config.server.log_format));
   try {
     civic::events::LoadSecrets(config, ballot_admin_key_file, admin_key_file,
                                civic::runtime::ProcessEnv);
@@ -72,7 +73,8 @@ int main(int argc, char** argv) {
   }
   civic::http::Router router = app->Routes();
   civic::http::AddOperationalRoutes(router, registry, [&app] { return app->NotReadyReason(); });
-  civic::http::ServerOptions options = civic::runtime::ToServerOptions(config.server);
+  civic::http::ServerOptions options =
+      civic::runtime::ToServerOptions(config.server, "civic-events-api");
   try {
     civic::runtime::ApplyRateLimits(
         config.server, civic::events::App::RateRoles(),

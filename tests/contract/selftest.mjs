@@ -79,7 +79,7 @@ test('openapi.yaml: Problem bodies, $ref responses, media type parameters, HEAD'
   const ok = [
     capture({ method: 'GET', path: '/v1/cities/12', status: 404,
               content_type: 'application/problem+json',
-              body: '{"type":"about:blank","title":"Not Found","status":404}' }),
+              body: '{"type":"/problems/not-found","code":"not-found","title":"Not Found","status":404}' }),
     capture({ method: 'GET', path: '/metrics', status: 200,
               content_type: 'text/plain; version=0.0.4; charset=utf-8', body: 'up 1\n' }),
     capture({ method: 'GET', path: '/healthz', status: 200,

@@ -3,10 +3,12 @@
 //   node tests/contract/validate-responses.mjs [--spec openapi.yaml] CAPTURES...
 //
 // CAPTURES are NDJSON files, or directories of *.ndjson files, one exchange per line:
-//   {"service", "method", "path" (no query), "query", "status", "content_type", "body"}
+//   {"service", "method", "path" (no query), "query", "status", "content_type", "body",
+//    "headers" (response header names to values), "request_content_type", "request_body"}
 // (written by Service::Client() in tests/functional/harness.cpp when CIVIC_CAPTURE_DIR is set).
 //
-// For each exchange: the path template matching the path (literal segments win over
+// For each exchange: every response header is declared by the response (or is one every answer
+// may carry, see undeclaredHeaders); the path template matching the path (literal segments win over
 // parameters), the operation for the method (HEAD uses GET), the response for the status (exact,
 // then 4XX/5XX, then default), the media type (parameters such as charset ignored), and the body
 // against that media type's schema (OpenAPI 3.1 schemas are JSON Schema 2020-12; `$ref`s into
@@ -275,6 +277,32 @@ export function createValidator(doc) {
   }
 
   // Returns {operation?: key, template?, problems: [string]}.
+  // Headers every answer may carry without each response declaring them: HTTP's own, CORS
+  // (info.description), and the document's `components.headers` marked
+  // `x-on-every-response: true` (e.g. X-Request-Id).
+  const commonHeaders = new Set([
+    'content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding',
+    'content-encoding', 'vary', 'server', 'access-control-allow-origin',
+    'access-control-allow-credentials', 'access-control-expose-headers',
+    'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age',
+  ]);
+  for (const [name, header] of Object.entries(doc.components?.headers ?? {})) {
+    if (header?.['x-on-every-response'] === true) {
+      commonHeaders.add(name.toLowerCase());
+    }
+  }
+
+  // The names of the captured response headers that the response does not declare.
+  function undeclaredHeaders(capture, response) {
+    if (!capture.headers || typeof capture.headers !== 'object') {
+      return [];  // captures of an older harness carry no headers
+    }
+    const declared = new Set(Object.keys(response.headers ?? {}).map((n) => n.toLowerCase()));
+    return Object.keys(capture.headers)
+        .filter((name) => !commonHeaders.has(name.toLowerCase()) &&
+                          !declared.has(name.toLowerCase()));
+  }
+
   function check(capture) {
     const method = String(capture.method ?? '').toUpperCase();
     const concrete = String(capture.path ?? '');
@@ -307,6 +335,9 @@ export function createValidator(doc) {
     }
     const { node: response, pointer: responsePointer } = resolve(
       doc, operation.responses[responseKey], `${opPointer}/responses/${escapePointer(responseKey)}`);
+    for (const name of undeclaredHeaders(capture, response)) {
+      result.problems.push(`header ${name} is sent but not declared in response ${responseKey}`);
+    }
     const content = response.content ?? {};
     const hasBody = typeof capture.body === 'string' && capture.body.length > 0;
     if (Object.keys(content).length === 0) {
@@ -344,7 +375,13 @@ export function createValidator(doc) {
     return result;
   }
 
-  return { check, operations };
+  // The template of the operation serving `method` (lower case) on `concrete`, or null.
+  function matchOperation(concrete, method) {
+    const template = findTemplate(concrete, method);
+    return template && template.item[method] ? template.template : null;
+  }
+
+  return { check, operations, schemaAt, matchOperation };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ std::string ReadFile(const std::string& path) {
 void CaptureExchange(const std::string& dir, const std::string& service,
                      const httplib::Request& request, const httplib::Response& response) {
   const size_t question = request.path.find('?');
-  const nlohmann::ordered_json line = {
+  nlohmann::ordered_json line = {
       {"service", service},
       {"method", request.method},
       {"path", request.path.substr(0, question)},
@@ -59,7 +59,14 @@ void CaptureExchange(const std::string& dir, const std::string& service,
       {"status", response.status},
       {"content_type", response.get_header_value("Content-Type")},
       {"body", response.body},
+      {"request_content_type", request.get_header_value("Content-Type")},
+      {"request_body", request.body},
   };
+  nlohmann::ordered_json headers = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : response.headers) {
+    headers[name] = value;
+  }
+  line["headers"] = std::move(headers);
   const std::string text =
       line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   static std::mutex mu;  // one writer at a time: tests may use clients from several threads

@@ -3,6 +3,7 @@
 // class, 429 problem+json with Retry-After and the RateLimit fields, metrics.
 #include <catch2/catch.hpp>
 
+#include <sstream>
 #include <string>
 
 #include "ballot_fixture.hpp"
@@ -31,13 +32,17 @@ ServiceOptions BallotWithLimits(const FakeEventsApi& events, const std::string& 
 
 int Status(const httplib::Result& r) { return r ? r->status : 0; }
 
-// Checks a 429 answer: problem+json, Retry-After, and the RateLimit fields of `policy`.
+// Checks a 429 answer: problem+json with the code rate-limited, Retry-After, the RateLimit
+// fields of `policy`, and the request id every answer carries.
 void RequireLimited(const httplib::Result& r, const std::string& policy) {
   REQUIRE(r);
   REQUIRE(r->status == 429);
   CHECK(r->get_header_value("Content-Type") == "application/problem+json");
   const json body = json::parse(r->body);
   CHECK(body["status"] == 429);
+  CHECK(body["code"] == "rate-limited");
+  CHECK(body["type"] == "/problems/rate-limited");
+  CHECK_FALSE(r->get_header_value("X-Request-Id").empty());
   CHECK(body["policy"] == policy);
   REQUIRE(r->has_header("Retry-After"));
   CHECK(std::stoi(r->get_header_value("Retry-After")) >= 1);
@@ -89,6 +94,21 @@ TEST_CASE("Rate limits: votes are limited per key, and one key's limit leaves ot
   CHECK(Status(Vote(*client, 7, "voter-2", 31, 501)) == 201);
   auto limited = Vote(*client, 7, "voter-3", 31, 501);
   RequireLimited(limited, "votes");
+  // The access log records the refused vote under its request id, by route pattern.
+  const std::string id = limited->get_header_value("X-Request-Id");
+  auto access_line = [&] {
+    std::istringstream out(ballot.Stdout());
+    std::string line;
+    while (std::getline(out, line)) {
+      if (line.find(" request_id=" + id) != std::string::npos) {
+        return line;
+      }
+    }
+    return std::string();
+  };
+  REQUIRE(civic::test::Eventually([&] { return !access_line().empty(); }));
+  CHECK(access_line().find("method=POST route=/v1/awards/{award}/votes status=429") !=
+        std::string::npos);
   // The refused vote did nothing: the results count two.
   const json results = civic::test::Results(*client, 7);
   CHECK(results["total_votes"] == 2);

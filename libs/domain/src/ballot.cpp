@@ -196,11 +196,12 @@ Status CheckAcceptsNewVote(const Award& award, const Nominee& nominee, Instant n
     } else if (award.voting_closes_at && now >= *award.voting_closes_at) {
       reason += ": it closed at " + FormatUtc(*award.voting_closes_at);
     }
-    return Error{ErrorCode::kForbidden, reason + ".", {}};
+    return Error{ErrorCode::kForbidden, reason + ".", {}}.WithKind("voting-closed");
   }
   if (nominee.status == NomineeStatus::kWithdrawn) {
     return Error{
-        ErrorCode::kForbidden, "This nominee has been withdrawn and takes no new votes.", {}};
+        ErrorCode::kForbidden, "This nominee has been withdrawn and takes no new votes.", {}}
+        .WithKind("nominee-withdrawn");
   }
   return OkStatus();
 }

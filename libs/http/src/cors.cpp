@@ -30,7 +30,7 @@ Fields Server::Impl::CorsHeaders(const Responder::Exchange& exchange) const {
   }
   out.emplace_back("Access-Control-Allow-Origin", any ? "*" : *exchange.origin);
   out.emplace_back("Access-Control-Expose-Headers",
-                   "ETag, Location, Retry-After, Allow, Idempotency-Replayed");
+                   "ETag, Location, Retry-After, Allow, Idempotency-Replayed, X-Request-Id");
   return out;
 }
 

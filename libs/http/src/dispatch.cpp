@@ -22,7 +22,8 @@ void Server::Impl::RunSync(const SyncHandler& handler, Request& request, Respond
   try {
     response = handler(request);
   } catch (const std::exception& e) {
-    spdlog::error("http: {} {} failed: {}", ToString(request.method), request.route, e.what());
+    spdlog::error("http: {} {} failed (request id {}): {}", ToString(request.method), request.route,
+                  request.request_id, e.what());
     response = ProblemResponse(500, "An unexpected error occurred; it has been logged.");
   }
   responder.Send(std::move(response));
@@ -45,7 +46,7 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
       response.WithHeader("Access-Control-Allow-Methods", allow);
       response.WithHeader("Access-Control-Allow-Headers",
                           "Content-Type, Authorization, X-API-Key, If-Match, If-None-Match, "
-                          "Idempotency-Key");
+                          "Idempotency-Key, X-Request-Id, traceparent");
       response.WithHeader("Access-Control-Max-Age", "600");
     }
     Responder(std::move(exchange)).Send(std::move(response));

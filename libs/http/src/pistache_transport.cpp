@@ -19,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "civic/http/correlation.hpp"
 #include "civic/http/problem.hpp"
 #include "http1_parser.hpp"
 #include "pistache_steps.hpp"
@@ -73,6 +74,32 @@ Request ToRequest(const P::Http::Request& in, Fields fields) {
   out.headers = std::move(fields);
   out.body = in.body();
   return out;
+}
+
+// The request id a request's header `fields` give (the first X-Request-Id, when sane), else a
+// new one.
+std::string RequestIdOf(const Fields& fields) {
+  for (const auto& [name, value] : fields) {
+    if (name == "x-request-id") {
+      return IsSaneRequestId(value) ? value : MakeRequestId();
+    }
+  }
+  return MakeRequestId();
+}
+
+// Sets the request's id and traceparent (the first one, when valid) and the exchange's copies.
+void Correlate(Request& request, Responder::Exchange& exchange) {
+  request.request_id = RequestIdOf(request.headers);
+  for (const auto& [name, value] : request.headers) {
+    if (name == "traceparent") {
+      if (auto trace_id = TraceIdOf(value)) {
+        request.traceparent = value;
+        exchange.trace_id = std::move(*trace_id);
+      }
+      break;
+    }
+  }
+  exchange.request_id = request.request_id;
 }
 
 // A response header with a name known only at run time. Pistache writes typed headers only
@@ -336,7 +363,9 @@ class Handler : public P::Http::Handler {
     try {
       converted = ToRequest(request, std::move(fields));
       converted.peer_address = request.address().host();
+      Correlate(converted, *exchange);
     } catch (const std::exception& e) {
+      exchange->request_id = MakeRequestId();
       Responder responder(std::move(exchange));
       responder.Send(ProblemResponse(400, "The request could not be read."));
       return;
@@ -383,6 +412,7 @@ class Handler : public P::Http::Handler {
     const Method method = StepOf(parser) == PP::RequestLineStep::Id
                               ? Method::kOther
                               : FromPistache(parser.request.method());
+    std::string request_id = RequestIdOf(watch.fields);
     parser.reset();
     watch.http1.Reset();
     watch.fields.clear();
@@ -392,6 +422,7 @@ class Handler : public P::Http::Handler {
                    P::Http::ResponseWriter(P::Http::Version::Http11, transport(), this, peer)));
     exchange->start = std::chrono::steady_clock::now();
     exchange->method = method;
+    exchange->request_id = std::move(request_id);
     exchange->close_connection = true;
     try {
       exchange->Attach(ConnectionOf(peer, impl_->poller));

@@ -93,9 +93,67 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
+std::string_view ProblemCodeForStatus(int status) {
+  switch (status) {
+    case 400:
+      return "malformed-request";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not-found";
+    case 405:
+      return "method-not-allowed";
+    case 406:
+      return "not-acceptable";
+    case 408:
+      return "request-timeout";
+    case 409:
+      return "conflict";
+    case 410:
+      return "gone";
+    case 412:
+      return "precondition-failed";
+    case 413:
+      return "body-too-large";
+    case 414:
+      return "target-too-long";
+    case 415:
+      return "unsupported-media-type";
+    case 422:
+      return "validation-failed";
+    case 428:
+      return "precondition-required";
+    case 429:
+      return "rate-limited";
+    case 431:
+      return "headers-too-large";
+    case 501:
+      return "not-implemented";
+    case 502:
+      return "upstream-failed";
+    case 503:
+      return "unavailable";
+    case 504:
+      return "upstream-timeout";
+    case 505:
+      return "http-version-not-supported";
+    default:
+      return status < 500 ? "client-error" : "internal-error";
+  }
+}
+
+std::string ProblemCode(const Error& error) {
+  return error.kind.empty() ? std::string(ProblemCodeForStatus(StatusFor(error.code))) : error.kind;
+}
+
 Response ProblemResponse(const Problem& problem) {
   nlohmann::json body = problem.extra.is_object() ? problem.extra : nlohmann::json::object();
-  body["type"] = problem.type.empty() ? std::string("about:blank") : problem.type;
+  const std::string code =
+      problem.code.empty() ? std::string(ProblemCodeForStatus(problem.status)) : problem.code;
+  body["type"] = std::string(kProblemTypePrefix) + code;
+  body["code"] = code;
   body["title"] = problem.title.empty() ? std::string(ReasonPhrase(problem.status)) : problem.title;
   body["status"] = problem.status;
   if (!problem.detail.empty()) {
@@ -123,6 +181,7 @@ Response ProblemResponse(int status, std::string detail) {
 Response ErrorResponse(const Error& error) {
   Problem problem;
   problem.status = StatusFor(error.code);
+  problem.code = ProblemCode(error);
   problem.detail = error.message;
   problem.errors = error.fields;
   for (const auto& [name, value] : error.numbers) {

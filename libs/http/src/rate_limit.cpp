@@ -414,7 +414,7 @@ bool Server::Impl::RateLimited(const Request& request, const Route& route,
   limited[static_cast<size_t>(identity.role)][class_index]->Inc();
   Problem problem;
   problem.status = 429;
-  problem.type = "https://iana.org/assignments/http-problem-types#quota-exceeded";
+  problem.code = "rate-limited";
   problem.detail = "Too many " + std::string(name) + " requests from this " +
                    (identity.role == 0 ? "address" : "key") + "; retry after the time given.";
   problem.extra["policy"] = std::string(name);

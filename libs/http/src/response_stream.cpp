@@ -1,5 +1,6 @@
 // Response streams: answers whose body is sent in chunks after the head (Server-Sent Events,
 // exports), written through the connection in the answer's turn; the server ends them at stop.
+#include <chrono>
 #include <cstdio>
 
 #include "civic/http/problem.hpp"
@@ -14,8 +15,41 @@ struct ResponseStream::State {
   std::shared_ptr<Connection> connection;
   uint64_t ticket = 0;     // the answer's turn on `connection`
   bool close = false;      // the connection ends after the stream (the request asked)
-  std::mutex mu;           // guards accepting
+  std::mutex mu;           // guards accepting and bytes
   bool accepting = false;  // Write() allowed: started and not yet ended or failed
+  size_t bytes = 0;        // data written in chunks, for the access log
+
+  // What the access log records when the stream ends (the State goes with its ResponseStream);
+  // null `log`: no access log.
+  std::shared_ptr<AccessLog> log;
+  Method method = Method::kGet;
+  int status = 200;
+  std::string route;
+  std::string request_id;
+  std::string key;
+  std::string trace_id;
+  std::chrono::steady_clock::time_point start;
+
+  ~State() {
+    if (log == nullptr) {
+      return;
+    }
+    try {
+      AccessRecord record;
+      record.time = std::chrono::system_clock::now();
+      record.method = method;
+      record.route = route;
+      record.status = status;
+      record.duration = std::chrono::steady_clock::now() - start;
+      record.bytes = bytes;
+      record.request_id = request_id;
+      record.key = key;
+      record.trace_id = trace_id;
+      log->Write(record);
+    } catch (...) {
+      // Destructors never throw; a record that cannot be written is lost.
+    }
+  }
 
   static void AppendChunk(std::string& out, std::string_view data) {
     char size[24];
@@ -63,6 +97,7 @@ bool ResponseStream::Write(std::string_view data) {
     state_->accepting = false;
     return false;
   }
+  state_->bytes += data.size();
   return true;
 }
 
@@ -100,7 +135,7 @@ std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& e
   response.headers = std::move(headers);
   const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
   std::string head;
-  AppendHead(head, response, AnswerHeaders(exchange), close);
+  AppendHead(head, response, exchange.request_id, AnswerHeaders(exchange), close);
   head += "Transfer-Encoding: chunked\r\n\r\n";
 
   auto state = std::make_shared<ResponseStream::State>();
@@ -110,6 +145,16 @@ std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& e
     Complete(exchange, ProblemResponse(503, "The response cannot be streamed now; retry later.")
                            .WithHeader("Retry-After", "1"));
     return std::make_unique<ResponseStream>(std::move(state));
+  }
+  if (options.access_log != nullptr) {
+    state->log = options.access_log;
+    state->method = exchange.method;
+    state->status = status;
+    state->route = exchange.route != nullptr ? exchange.route->pattern : unmatched.pattern;
+    state->request_id = exchange.request_id;
+    state->key = exchange.log_key;
+    state->trace_id = exchange.trace_id;
+    state->start = exchange.start;
   }
   {
     std::lock_guard<std::mutex> lock(state->mu);

@@ -59,6 +59,23 @@ void Server::Impl::Finish(const Responder::Exchange& exchange, int status) {
   in_flight_gauge->Dec();
 }
 
+void Server::Impl::LogAccess(const Responder::Exchange& exchange, int status, size_t bytes) const {
+  if (options.access_log == nullptr) {
+    return;
+  }
+  AccessRecord record;
+  record.time = std::chrono::system_clock::now();
+  record.method = exchange.method;
+  record.route = exchange.route != nullptr ? exchange.route->pattern : unmatched.pattern;
+  record.status = status;
+  record.duration = std::chrono::steady_clock::now() - exchange.start;
+  record.bytes = bytes;
+  record.request_id = exchange.request_id;
+  record.key = exchange.log_key;
+  record.trace_id = exchange.trace_id;
+  options.access_log->Write(record);
+}
+
 Server::Server(ServerOptions options, Router router, metrics::Registry& registry)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);

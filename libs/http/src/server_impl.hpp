@@ -57,6 +57,9 @@ struct Responder::Exchange {
   Route* route = nullptr;
   Method method = Method::kGet;
   std::optional<std::string> origin;
+  std::string request_id;  // echoed in X-Request-Id and logged (never empty once read)
+  std::string trace_id;    // of a valid traceparent, for the log; empty: none
+  std::string log_key;     // Response::log_key or Responder::SetLogKey
   bool close_connection = false;
   std::chrono::steady_clock::time_point start;
   std::shared_ptr<Connection> connection;  // null: answer through `fallback`
@@ -120,6 +123,8 @@ struct Server::Impl {
   void Record(const Responder::Exchange& exchange, int status);
   // The request is answered: metrics, and it leaves the in-flight count (waking a drain).
   void Finish(const Responder::Exchange& exchange, int status);
+  // The access log record of an answer of `status` with `bytes` of body (if the log is on).
+  void LogAccess(const Responder::Exchange& exchange, int status, size_t bytes) const;
 
   // cors.cpp: the CORS headers for the request's origin, if it is allowed.
   Fields CorsHeaders(const Responder::Exchange& exchange) const;

@@ -32,8 +32,8 @@ const std::string& HttpDate() {
 }
 
 // The status line and headers of `response`, up to the header fields that frame its body.
-void AppendHead(std::string& out, const Response& response, const Fields& extra_headers,
-                bool close) {
+void AppendHead(std::string& out, const Response& response, std::string_view request_id,
+                const Fields& extra_headers, bool close) {
   out += "HTTP/1.1 ";
   out += std::to_string(response.status);
   out += ' ';
@@ -41,6 +41,11 @@ void AppendHead(std::string& out, const Response& response, const Fields& extra_
   out += "\r\nDate: ";
   out += HttpDate();
   out += "\r\n";
+  if (!request_id.empty()) {
+    out += "X-Request-Id: ";
+    out += request_id;
+    out += "\r\n";
+  }
   for (const Fields* headers : {&response.headers, &extra_headers}) {
     for (const auto& [name, value] : *headers) {
       out += name;
@@ -63,12 +68,12 @@ void AppendHead(std::string& out, const Response& response, const Fields& extra_
 // Content-Length; a 304 has no body and says Content-Length: 0 (Debian's cpp-httplib 0.11,
 // the ballot's own sync client among them, reads a 304's body up to its length, or up to the
 // end of the connection when none is given).
-std::string Serialize(const Response& response, const Fields& extra_headers, bool head_only,
-                      bool close) {
+std::string Serialize(const Response& response, std::string_view request_id,
+                      const Fields& extra_headers, bool head_only, bool close) {
   const bool no_content = response.status == 204 || response.status == 304;
   std::string out;
   out.reserve(160 + response.body.size() + response.headers.size() * 48);
-  AppendHead(out, response, extra_headers, close);
+  AppendHead(out, response, request_id, extra_headers, close);
   if (response.status != 204) {
     out += "Content-Length: ";
     out += no_content ? std::string("0") : std::to_string(response.body.size());

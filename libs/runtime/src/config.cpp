@@ -1,6 +1,7 @@
 #include "civic/runtime/config.hpp"
 
 #include "civic/runtime/build_info.hpp"
+#include "civic/runtime/logging.hpp"
 
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -41,6 +42,10 @@ std::string Joined(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string ValidateLogFormat(std::string& format) {
+  return ParseLogFormat(format) ? "" : "must be text or json";
+}
+
 }  // namespace
 
 void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_prefix) {
@@ -59,6 +64,17 @@ void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_
       ->envname(env_prefix + "_LOG_LEVEL")
       ->check(CLI::Validator(ValidateLogLevel, "LEVEL", "log level"))
       ->capture_default_str();
+  app.add_option("--log-format", config.log_format,
+                 "text|json: lines of the log (stderr) and the access log (stdout)")
+      ->envname(env_prefix + "_LOG_FORMAT")
+      ->check(CLI::Validator(ValidateLogFormat, "FORMAT", "log format"))
+      ->capture_default_str();
+  app.add_option("--access-log", config.access_log,
+                 "on|off: a line per answered request on stdout (route pattern, status, "
+                 "duration, bytes, request id, key id)")
+      ->envname(env_prefix + "_ACCESS_LOG")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->default_str("on");
   app.add_option("--threads", config.threads, "Network threads")
       ->envname(env_prefix + "_THREADS")
       ->check(CLI::Range(1, 64))
@@ -134,8 +150,11 @@ void PrepareDataDir(const std::string& dir) {
   }
 }
 
-http::ServerOptions ToServerOptions(const ServerConfig& config) {
+http::ServerOptions ToServerOptions(const ServerConfig& config, const std::string& service) {
   http::ServerOptions options;
+  if (config.access_log) {
+    options.access_log = MakeAccessLog(service, *ParseLogFormat(config.log_format), STDOUT_FILENO);
+  }
   options.host = config.host;
   options.port = static_cast<uint16_t>(config.port);
   options.threads = config.threads;
@@ -179,6 +198,7 @@ std::string Describe(const ServerConfig& config) {
   }
   return "host=" + config.host + " port=" + std::to_string(config.port) +
          " data_dir=" + config.data_dir + " log_level=" + config.log_level +
+         " log_format=" + config.log_format + " access_log=" + (config.access_log ? "on" : "off") +
          " threads=" + std::to_string(config.threads) +
          " workers=" + std::to_string(config.workers) +
          " max_body_bytes=" + std::to_string(config.max_body_bytes) + " cors_origins=" + origins +

@@ -106,13 +106,17 @@ void AwardSync::Stop() {
 }
 
 AwardSync::Fetch AwardSync::Get(const std::string& path,
-                                const std::optional<std::string>& if_none_match) {
+                                const std::optional<std::string>& if_none_match,
+                                const http::Correlation& correlation) {
   httplib::Headers headers = {{"Accept", "application/json"},
                               {"Authorization", authorization_},
                               {"Connection", "keep-alive"},
                               {"X-Civic-Protocol", std::to_string(kProtocolVersion)}};
   if (if_none_match) {
     headers.emplace("If-None-Match", *if_none_match);
+  }
+  for (auto& [name, value] : http::CorrelationHeaders(correlation)) {
+    headers.emplace(std::move(name), std::move(value));
   }
   Fetch fetch;
   std::lock_guard<std::mutex> lock(client_mu_);
@@ -177,7 +181,8 @@ void AwardSync::MarkInactive(int64_t award_id, std::optional<uint64_t> publishes
                award_id);
 }
 
-Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_demand) {
+Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_demand,
+                                      const http::Correlation& correlation) {
   const auto reject = [rejected](std::string what) {
     if (rejected != nullptr) {
       *rejected = true;
@@ -189,7 +194,7 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_
   if (known != nullptr) {
     if_none_match = Quoted(known->award.version);
   }
-  Fetch fetch = Get("/v1/sync/awards/" + std::to_string(award_id), if_none_match);
+  Fetch fetch = Get("/v1/sync/awards/" + std::to_string(award_id), if_none_match, correlation);
   if (fetch.status == 304 && known != nullptr) {
     std::lock_guard<std::mutex> publish(publish_mu_);
     const auto current = catalog_.Find(award_id);
@@ -253,9 +258,9 @@ Result<int64_t> AwardSync::FetchAward(int64_t award_id, bool* rejected, bool on_
   return version;
 }
 
-Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
+Result<int64_t> AwardSync::SyncAward(int64_t award_id, const http::Correlation& correlation) {
   bool rejected = false;
-  Result<int64_t> result = FetchAward(award_id, &rejected, /*on_demand=*/true);
+  Result<int64_t> result = FetchAward(award_id, &rejected, /*on_demand=*/true, correlation);
   {
     // The catalog may now hold an award the last list did not: the next periodic sync reads
     // the whole list, so that a list back to its old content (the award deleted meanwhile) is
@@ -275,7 +280,7 @@ Result<int64_t> AwardSync::SyncAward(int64_t award_id) {
   return result;
 }
 
-bool AwardSync::SyncKeys() {
+bool AwardSync::SyncKeys(const http::Correlation& correlation) {
   std::optional<std::string> etag;
   {
     std::lock_guard<std::mutex> lock(client_mu_);
@@ -283,7 +288,7 @@ bool AwardSync::SyncKeys() {
       etag = keys_etag_;
     }
   }
-  Fetch fetch = Get("/v1/sync/keys", etag);
+  Fetch fetch = Get("/v1/sync/keys", etag, correlation);
   if (fetch.status == 304) {
     return true;
   }
@@ -311,7 +316,8 @@ bool AwardSync::SyncKeys() {
 }
 
 bool AwardSync::SyncAll() {
-  const bool keys_synced = SyncKeys();
+  const http::Correlation round = http::NewCorrelation();
+  const bool keys_synced = SyncKeys(round);
   const uint64_t publishes = on_demand_publishes_.load();
   std::optional<std::string> etag;
   {
@@ -320,7 +326,7 @@ bool AwardSync::SyncAll() {
       etag = list_etag_;
     }
   }
-  Fetch fetch = Get("/v1/sync/awards", etag);
+  Fetch fetch = Get("/v1/sync/awards", etag, round);
   std::vector<std::pair<int64_t, int64_t>> listed;  // (id, version)
   if (fetch.status == 304) {
     // Unchanged since our last full list: nothing to fetch unless a fetch failed then, in
@@ -367,7 +373,7 @@ bool AwardSync::SyncAll() {
       continue;
     }
     bool rejected = false;
-    Result<int64_t> fetched = FetchAward(id, &rejected, /*on_demand=*/false);
+    Result<int64_t> fetched = FetchAward(id, &rejected, /*on_demand=*/false, round);
     if (fetched.ok()) {
       Accepted(id);
     } else if (fetched.error().code != ErrorCode::kNotFound) {

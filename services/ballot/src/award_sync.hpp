@@ -21,6 +21,7 @@
 #include "ballot_metrics.hpp"
 #include "civic/domain/error.hpp"
 #include "civic/domain/time.hpp"
+#include "civic/http/correlation.hpp"
 #include "key_ring.hpp"
 
 namespace httplib {
@@ -50,24 +51,26 @@ class AwardSync {
 
   // Fetches one award now (on demand). Returns its version held afterwards. kNotFound when
   // neither side knows it; kUnavailable when the events API could not be asked or answered
-  // wrongly (the copy is kept).
-  Result<int64_t> SyncAward(int64_t award_id);
-  // One full sync (the keys, the list, then each changed award), on the calling thread. False
-  // on a failure.
+  // wrongly (the copy is kept). The call carries `correlation` (the request asking for it).
+  Result<int64_t> SyncAward(int64_t award_id, const http::Correlation& correlation);
+  // One full sync (the keys, the list, then each changed award), on the calling thread; its
+  // calls share one new request id. False on a failure.
   bool SyncAll();
   // The keys (message 5), on the calling thread: stored and published when they changed. False
   // on a failure (the keys held are kept).
-  bool SyncKeys();
+  bool SyncKeys(const http::Correlation& correlation);
 
  private:
   struct Fetch;
-  // GETs `path` with our headers. Thread-safe (serialises on client_mu_).
-  Fetch Get(const std::string& path, const std::optional<std::string>& if_none_match);
+  // GETs `path` with our headers and `correlation`'s. Thread-safe (serialises on client_mu_).
+  Fetch Get(const std::string& path, const std::optional<std::string>& if_none_match,
+            const http::Correlation& correlation);
   // Fetches and publishes one award. kNotFound when the events API said 404 (then marked
   // inactive if known); kUnavailable when it could not be asked or answered wrongly, with
   // *rejected set when it answered a snapshot the ballot refuses (malformed, unusable).
   // `on_demand`: called by SyncAward, not by the periodic sync (see on_demand_publishes_).
-  Result<int64_t> FetchAward(int64_t award_id, bool* rejected, bool on_demand);
+  Result<int64_t> FetchAward(int64_t award_id, bool* rejected, bool on_demand,
+                             const http::Correlation& correlation);
   // Marks the award inactive, unless an on-demand sync published a copy since the periodic sync
   // read `publishes` from on_demand_publishes_ (the list it acts on may predate that copy).
   void MarkInactive(int64_t award_id, std::optional<uint64_t> publishes = std::nullopt);

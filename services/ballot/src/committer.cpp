@@ -18,7 +18,8 @@ constexpr auto kParkedRecheck = std::chrono::milliseconds(1);
 
 Error ConflictError(int k) {
   return Error::Conflict("The voter already supports " + std::to_string(k) +
-                         (k == 1 ? " nominee" : " nominees") + " in this nomination.");
+                         (k == 1 ? " nominee" : " nominees") + " in this nomination.")
+      .WithKind(k == 1 ? "already-voted" : "choice-limit-reached");
 }
 
 Committer::Committer(VoteSink& sink, DedupIndex& index, Tallies& tallies, const Keys& keys,

@@ -110,6 +110,13 @@ size_t KeyRing::synced() const {
   return by_hash_.size();
 }
 
+std::string Caller::LogKey() const {
+  if (kind != Kind::kVotingClient && kind != Kind::kAdmin) {
+    return std::string();
+  }
+  return key_id > 0 ? std::to_string(key_id) : prefix;
+}
+
 Caller KeyRing::Identify(const std::optional<std::string>& authorization) const {
   Caller caller;
   if (!authorization) {
@@ -154,6 +161,7 @@ Caller KeyRing::Identify(const std::optional<std::string>& authorization) const 
   }
   caller.kind = key->admin ? Caller::Kind::kAdmin : Caller::Kind::kVotingClient;
   caller.prefix = key->prefix;
+  caller.key_id = key->id;
   caller.awards = key->award_ids;
   return caller;
 }

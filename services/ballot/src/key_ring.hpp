@@ -45,10 +45,14 @@ struct Caller {
   Kind kind = Kind::kNone;
   std::string problem;          // kRefused: why (never the token)
   std::string prefix;           // a synced key's prefix; kBootstrap* for a bootstrap key
+  int64_t key_id = 0;           // a synced key's id (the events API's); 0 for a bootstrap key
   bool any_award = false;       // the bootstrap voting client votes in every award
   std::vector<int64_t> awards;  // a synced voting client's awards
 
   bool MayVoteIn(int64_t award_id) const;
+  // What the access log names the key by: a synced key's id (as the events API logs it), the
+  // kBootstrap* name of a bootstrap key; "" without an accepted key.
+  std::string LogKey() const;
 };
 
 // Thread-safe.

@@ -89,7 +89,8 @@ Result<ResultsService::Document> ResultsService::Get(int64_t award_id, bool admi
   }
   const bool voting_over = IsVotingOver(view->award, now);
   if (final && !voting_over) {
-    return Error::Conflict("Voting is still open: final results are not available yet.");
+    return Error::Conflict("Voting is still open: final results are not available yet.")
+        .WithKind("results-not-final");
   }
   const bool exact = admin || final;
 

@@ -80,14 +80,16 @@ void AwardChangeNotifier::Run() {
         if (it != announced.end() && it->second == version) {
           continue;
         }
-        const BallotAnswer answer = ballot_.AwardChanged(id);
+        // Announcements are gathered from many writes: each call has an id of its own.
+        const http::Correlation correlation = http::NewCorrelation();
+        const BallotAnswer answer = ballot_.AwardChanged(id, correlation);
         if (answer.status >= 200 && answer.status < 300) {
           announced[id] = version;
         } else {
           // Not announced: the next write tries again; the ballot's polling catches up anyway.
           log_failure(
               "telling the ballot at " + ballot_.url() + " that award " + std::to_string(id) +
-              " changed failed: " +
+              " changed failed (request id " + correlation.request_id + "): " +
               (answer.status == 0 ? answer.error : "status " + std::to_string(answer.status)));
         }
       }

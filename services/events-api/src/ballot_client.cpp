@@ -30,16 +30,20 @@ std::optional<int64_t> Count(const nlohmann::json& object, const char* name) {
 BallotClient::BallotClient(BallotPeer peer, metrics::Family<metrics::Counter>* requests)
     : peer_(std::move(peer)), requests_(requests) {}
 
-BallotAnswer BallotClient::FinalResults(int64_t award_id) const {
+BallotAnswer BallotClient::FinalResults(int64_t award_id,
+                                        const http::Correlation& correlation) const {
   return Send("final_results", false,
-              "/v1/awards/" + std::to_string(award_id) + "/results?final=true");
+              "/v1/awards/" + std::to_string(award_id) + "/results?final=true", correlation);
 }
 
-BallotAnswer BallotClient::AwardChanged(int64_t award_id) const {
-  return Send("award_changed", true, "/v1/awards/" + std::to_string(award_id) + "/sync");
+BallotAnswer BallotClient::AwardChanged(int64_t award_id,
+                                        const http::Correlation& correlation) const {
+  return Send("award_changed", true, "/v1/awards/" + std::to_string(award_id) + "/sync",
+              correlation);
 }
 
-BallotAnswer BallotClient::Send(const char* call, bool post, const std::string& path) const {
+BallotAnswer BallotClient::Send(const char* call, bool post, const std::string& path,
+                                const http::Correlation& correlation) const {
   // One keep-alive connection per thread and ballot URL (an httplib::Client serialises its
   // requests). SIGPIPE is ignored process-wide by runtime::BlockTerminationSignals (main).
   thread_local std::map<std::string, std::unique_ptr<httplib::Client>> clients;
@@ -52,10 +56,13 @@ BallotAnswer BallotClient::Send(const char* call, bool post, const std::string& 
     client->set_read_timeout(kReadTimeoutSeconds, 0);
     client->set_write_timeout(kWriteTimeoutSeconds, 0);
   }
-  const httplib::Headers headers = {{"Accept", "application/json"},
-                                    {"Connection", "keep-alive"},
-                                    {"X-Civic-Protocol", kCivicProtocol},
-                                    {"Authorization", "Bearer " + peer_.admin_key}};
+  httplib::Headers headers = {{"Accept", "application/json"},
+                              {"Connection", "keep-alive"},
+                              {"X-Civic-Protocol", kCivicProtocol},
+                              {"Authorization", "Bearer " + peer_.admin_key}};
+  for (auto& [name, value] : http::CorrelationHeaders(correlation)) {
+    headers.emplace(std::move(name), std::move(value));
+  }
   auto send = [&] {
     return post ? client->Post(path, headers, "", "application/json") : client->Get(path, headers);
   };

@@ -7,6 +7,7 @@
 
 #include "civic/domain/award.hpp"
 #include "civic/domain/error.hpp"
+#include "civic/http/correlation.hpp"
 #include "civic/metrics/metrics.hpp"
 
 namespace civic::events {
@@ -28,9 +29,9 @@ struct BallotAnswer {
 };
 
 // Calls to the ballot's admin endpoints over HTTP/1.1 keep-alive (cpp-httplib), with the admin
-// key and the protocol headers. Thread-safe: each calling thread has its own connection. The
-// calls block (connect 2 s, read 10 s at most): make them on worker or background threads, never
-// inside a database transaction.
+// key, the protocol headers and the X-Request-Id (and traceparent) of the request they serve.
+// Thread-safe: each calling thread has its own connection. The calls block (connect 2 s, read 10 s
+// at most): make them on worker or background threads, never inside a database transaction.
 class BallotClient {
  public:
   // `requests` (may be null) counts calls by `call` and `outcome` (ok, error, unreachable).
@@ -40,12 +41,13 @@ class BallotClient {
   const std::string& url() const { return peer_.url; }
 
   // Call 4: GET {url}/v1/awards/{award_id}/results?final=true.
-  BallotAnswer FinalResults(int64_t award_id) const;
+  BallotAnswer FinalResults(int64_t award_id, const http::Correlation& correlation) const;
   // Call 3: POST {url}/v1/awards/{award_id}/sync ("this award changed: fetch it now").
-  BallotAnswer AwardChanged(int64_t award_id) const;
+  BallotAnswer AwardChanged(int64_t award_id, const http::Correlation& correlation) const;
 
  private:
-  BallotAnswer Send(const char* call, bool post, const std::string& path) const;
+  BallotAnswer Send(const char* call, bool post, const std::string& path,
+                    const http::Correlation& correlation) const;
 
   BallotPeer peer_;
   metrics::Family<metrics::Counter>* requests_;

@@ -76,3 +76,41 @@ TEST_CASE("Errors: Retry-After, WWW-Authenticate and extra members come from the
   CHECK(invalid["errors"] ==
         json::array({{{"field", "votes[2].nominee"}, {"reason", "is required"}}}));
 }
+
+TEST_CASE("Errors: each answer has a stable code, and its type is /problems/ and the code",
+          "[http][errors]") {
+  const std::vector<std::pair<Error, std::string>> cases = {
+      {Error::Invalid("name", "must not be empty"), "validation-failed"},
+      {Error::NotFound("No city with id 7."), "not-found"},
+      {Error::Conflict("The state forbids it."), "conflict"},
+      {Error::Conflict("Already registered.").WithKind("already-registered"), "already-registered"},
+      {Error(ErrorCode::kPreconditionFailed, "The ETag does not match."), "precondition-failed"},
+      {Error::Unauthenticated("No key.", false), "unauthenticated"},
+      {Error::Forbidden("Voting is closed.").WithKind("voting-closed"), "voting-closed"},
+      {Error::Unavailable("Storage is down.", 1), "unavailable"},
+      {Error::Internal("A bug."), "internal-error"},
+      {Error::Malformed("Malformed JSON at byte 3."), "malformed-request"},
+      {Error::UnsupportedMediaType("The body must be JSON."), "unsupported-media-type"},
+      {Error::UpstreamFailed("The ballot answered 500."), "upstream-failed"},
+  };
+  for (const auto& [error, code] : cases) {
+    INFO(error.message);
+    const json body = json::parse(civic::http::ErrorResponse(error).body);
+    CHECK(body["code"] == code);
+    CHECK(body["type"] == "/problems/" + code);
+    CHECK(civic::http::ProblemCode(error) == code);
+  }
+  // Answers made from a status alone (the HTTP layer's own refusals) get the status's code.
+  for (const auto& [status, code] :
+       std::vector<std::pair<int, std::string>>{{413, "body-too-large"},
+                                                {429, "rate-limited"},
+                                                {431, "headers-too-large"},
+                                                {405, "method-not-allowed"},
+                                                {505, "http-version-not-supported"},
+                                                {418, "client-error"},
+                                                {599, "internal-error"}}) {
+    const json body = json::parse(civic::http::ProblemResponse(status, "x").body);
+    CHECK(body["code"] == code);
+    CHECK(body["type"] == "/problems/" + code);
+  }
+}

@@ -17,6 +17,7 @@ using nlohmann::json;
 Response SyncAward::operator()(const Request& request) {
   const Caller caller = callers_.Identify(request.Header("authorization"));
   Response response = Answer(request, caller);
+  response.log_key = caller.LogKey();
   if (caller.kind == Caller::Kind::kAdmin || caller.kind == Caller::Kind::kVotingClient) {
     // The admin surface's one write: recorded whatever it answered, for a known key.
     AuditRecord record;
@@ -48,7 +49,7 @@ Response SyncAward::Answer(const Request& request, const Caller& caller) {
   if (!award) {
     return NoAward(request.Param("award"));
   }
-  auto version = sync_.SyncAward(*award);
+  auto version = sync_.SyncAward(*award, http::CorrelationOf(request));
   if (!version.ok()) {
     if (version.error().code == ErrorCode::kUnavailable) {
       return http::ErrorResponse(Error::UpstreamFailed("The events API could not be synced with: " +
@@ -69,8 +70,14 @@ Response SyncAward::Answer(const Request& request, const Caller& caller) {
 }
 
 Response ListAudit::operator()(const Request& request) {
-  if (auto refused =
-          RequireAdmin(callers_.Identify(request.Header("authorization")), "The audit trail")) {
+  const Caller caller = callers_.Identify(request.Header("authorization"));
+  Response response = Answer(request, caller);
+  response.log_key = caller.LogKey();
+  return response;
+}
+
+Response ListAudit::Answer(const Request& request, const Caller& caller) {
+  if (auto refused = RequireAdmin(caller, "The audit trail")) {
     return std::move(*refused);
   }
   int64_t after = 0;

@@ -39,6 +39,8 @@ class ListAudit {
   http::Response operator()(const http::Request& request);
 
  private:
+  http::Response Answer(const http::Request& request, const Caller& caller);
+
   const KeyRing& callers_;
   AwardStore& award_store_;
 };

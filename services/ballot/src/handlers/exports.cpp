@@ -47,8 +47,9 @@ std::string ExportLine(const VoteRecord& r, const std::string& receipt, std::str
 }  // namespace
 
 void ExportVotes::operator()(Request&& request, Responder responder) {
-  if (auto refused =
-          RequireAdmin(callers_.Identify(request.Header("authorization")), "The export")) {
+  const Caller caller = callers_.Identify(request.Header("authorization"));
+  responder.SetLogKey(caller.LogKey());
+  if (auto refused = RequireAdmin(caller, "The export")) {
     responder.Send(std::move(*refused));
     return;
   }

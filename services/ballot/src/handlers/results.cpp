@@ -14,6 +14,12 @@ Response GetResults::operator()(const Request& request) {
     return *bad;
   }
   const Caller caller = callers_.Identify(request.Header("authorization"));
+  Response response = Answer(request, caller);
+  response.log_key = caller.LogKey();
+  return response;
+}
+
+Response GetResults::Answer(const Request& request, const Caller& caller) {
   if (caller.kind == Caller::Kind::kRefused) {
     return Unauthorized(caller.problem, true);
   }
@@ -48,6 +54,7 @@ Response GetResults::operator()(const Request& request) {
 
 void StreamResults::operator()(Request&& request, Responder responder) {
   const Caller caller = callers_.Identify(request.Header("authorization"));
+  responder.SetLogKey(caller.LogKey());
   if (caller.kind == Caller::Kind::kRefused) {
     responder.Send(Unauthorized(caller.problem, true));
     return;

@@ -18,6 +18,8 @@ class GetResults {
   http::Response operator()(const http::Request& request);
 
  private:
+  http::Response Answer(const http::Request& request, const Caller& caller);
+
   const KeyRing& callers_;
   ResultsService& results_;
 };

@@ -14,6 +14,7 @@ using http::Response;
 
 void CastVote::operator()(Request&& request, Responder responder) {
   const Caller caller = callers_.Identify(request.Header("authorization"));
+  responder.SetLogKey(caller.LogKey());
   if (auto refused = RefusedVoter(caller)) {
     metrics_.rejected_unauthorized.Inc();
     responder.Send(std::move(*refused));
@@ -75,6 +76,7 @@ void CastVote::operator()(Request&& request, Responder responder) {
 
 void CastBatch::operator()(Request&& request, Responder responder) {
   const Caller caller = callers_.Identify(request.Header("authorization"));
+  responder.SetLogKey(caller.LogKey());
   if (auto refused = RefusedVoter(caller)) {
     metrics_.rejected_unauthorized.Inc();
     responder.Send(std::move(*refused));

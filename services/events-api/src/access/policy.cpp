@@ -125,6 +125,15 @@ http::Response RoleDenied(const Caller& caller, unsigned roles) {
                    ") may not call this route; it needs one of the roles: " + allowed + ".");
 }
 
+// What the access log names the caller's key by: its id, or "bootstrap:<role>" for a key given
+// at start (whose prefix is part of a secret that is never logged); "" without a key.
+std::string LogKey(const Caller& caller) {
+  if (caller.key_id > 0) {
+    return std::to_string(caller.key_id);
+  }
+  return caller.has_key() ? "bootstrap:" + std::string(ToString(caller.role)) : std::string();
+}
+
 std::string KeyOf(Method method, std::string_view pattern) {
   return std::string(http::ToString(method)) + " " + std::string(pattern);
 }
@@ -199,10 +208,13 @@ void Secure(http::Router& router, KeyRing& keys, Store& store, const Clock& cloc
           caller.is_admin() || (roles & kAnyone) != 0 || (roles & BitOf(caller.role)) != 0;
       CallerScope scope(caller);
       if (!write || !caller.has_key()) {
-        return admitted ? inner(request) : RoleDenied(caller, roles);
+        http::Response response = admitted ? inner(request) : RoleDenied(caller, roles);
+        response.log_key = LogKey(caller);
+        return response;
       }
       audit::RequestScope audit_scope(caller, request, now);
       http::Response response = admitted ? inner(request) : RoleDenied(caller, roles);
+      response.log_key = LogKey(caller);
       audit_scope.Finish(store, response);
       const int64_t now_ms = now.time_since_epoch().count();
       int64_t last = last_purge_ms->load(std::memory_order_relaxed);

@@ -21,6 +21,7 @@ http::Response Unavailable(const std::string& detail) {
 
 // The final results of award `id` from the ballot, or the problem to answer.
 Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, int64_t id,
+                                                  const http::Correlation& correlation,
                                                   http::Response& problem) {
   if (!ballot.configured()) {
     problem = http::ErrorResponse(Error::Unavailable(
@@ -28,10 +29,10 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
         "CIVIC_EVENTS_BALLOT_ADMIN_KEY), so the final results cannot be fetched."));
     return Error::Unavailable("not configured");
   }
-  const BallotAnswer answer = ballot.FinalResults(id);
+  const BallotAnswer answer = ballot.FinalResults(id, correlation);
   if (answer.status == 0) {
-    spdlog::warn("close of award {}: the ballot at {} did not answer: {}", id, ballot.url(),
-                 answer.error);
+    spdlog::warn("close of award {} (request id {}): the ballot at {} did not answer: {}", id,
+                 correlation.request_id, ballot.url(), answer.error);
     problem = Unavailable("The ballot could not be reached (" + answer.error +
                           "); nothing changed. Retry shortly.");
     return Error::Unavailable(answer.error);
@@ -44,7 +45,8 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
     return Error::Unavailable("ballot 409");
   }
   if (answer.status != 200) {
-    spdlog::warn("close of award {}: the ballot answered {}", id, answer.status);
+    spdlog::warn("close of award {} (request id {}): the ballot answered {}", id,
+                 correlation.request_id, answer.status);
     problem = http::ErrorResponse(
         Error::UpstreamFailed("The ballot answered " + std::to_string(answer.status) +
                               " to the final results request; nothing changed."));
@@ -52,8 +54,8 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
   }
   auto results = ParseFinalResults(answer.body, id);
   if (!results.ok()) {
-    spdlog::warn("close of award {}: unusable results from the ballot: {}", id,
-                 results.error().message);
+    spdlog::warn("close of award {} (request id {}): unusable results from the ballot: {}", id,
+                 correlation.request_id, results.error().message);
     problem =
         http::ErrorResponse(Error::UpstreamFailed("The ballot's final results are unusable (" +
                                                   results.error().message + "); nothing changed."));
@@ -163,7 +165,7 @@ void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
           std::optional<std::vector<NominationTally>> results;
           if (award && !CloseError(*award, clock.Now())) {
             http::Response problem;
-            auto fetched = FetchResults(ballot, *id, problem);
+            auto fetched = FetchResults(ballot, *id, http::CorrelationOf(request), problem);
             if (!fetched.ok()) {
               return problem;  // 5xx: not remembered under the Idempotency-Key
             }
@@ -177,7 +179,7 @@ void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
             }
             const Instant now = clock.Now();
             if (auto reason = CloseError(*current, now)) {
-              return http::ErrorResponse(Error::Conflict(*reason));
+              return http::ErrorResponse(Error::Conflict(*reason).WithKind("award-not-closable"));
             }
             if (!results) {
               return Unavailable("The award changed while it was being closed; retry.");

@@ -60,7 +60,7 @@ http::Response Register(sqlite::Database& db, const http::Request& request, int6
     return http::ErrorResponse(violations.ToError());
   }
   if (auto reason = RegistrationClosedReason(*event, now)) {
-    return http::ErrorResponse(Error::Conflict(*reason));
+    return http::ErrorResponse(Error::Conflict(*reason).WithKind("registration-closed"));
   }
   auto existing = db.Prepare(
       "SELECT id, status FROM registrations WHERE event_id = ? AND person_id = ? AND "
@@ -70,7 +70,8 @@ http::Response Register(sqlite::Database& db, const http::Request& request, int6
     return http::ErrorResponse(Error::Conflict("Person " + std::to_string(person_id) +
                                                " is already registered for this event (" +
                                                existing.ColumnText(1) + "): /v1/registrations/" +
-                                               std::to_string(existing.ColumnInt64(0)) + "."));
+                                               std::to_string(existing.ColumnInt64(0)) + ".")
+                                   .WithKind("already-registered"));
   }
   Registration registration;
   registration.event_id = event_id;
@@ -288,7 +289,7 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
             return http::ErrorResponse(*failed);
           }
           if (auto error = CancelError(r)) {
-            return http::ErrorResponse(Error::Conflict(*error));
+            return http::ErrorResponse(Error::Conflict(*error).WithKind("not-cancellable"));
           }
           const Instant now = clock.Now();
           const bool held_place = r.status == "confirmed";
@@ -315,7 +316,7 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
             return rest::NotFound("event", std::to_string(r.event_id));
           }
           if (auto error = CheckInError(r, *event)) {
-            return http::ErrorResponse(Error::Conflict(*error));
+            return http::ErrorResponse(Error::Conflict(*error).WithKind("check-in-refused"));
           }
           if (!r.checked_in_at) {
             const Instant now = clock.Now();

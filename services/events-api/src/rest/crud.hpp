@@ -380,7 +380,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
               conflict = R::DeleteConflict(db, *id);
             }
             if (conflict) {
-              return http::ErrorResponse(Error::Conflict(*conflict));
+              return http::ErrorResponse(Error::Conflict(*conflict).WithKind("referenced"));
             }
             R::Delete(db, *id);
             audit::Record(db, R::kName, *id, R::ToJson(*current), nullptr, 204);

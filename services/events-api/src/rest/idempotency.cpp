@@ -53,7 +53,8 @@ http::Response Idempotent(Store& store, const Clock& clock, const http::Request&
     if (find.Step()) {
       if (find.ColumnText(0) != fingerprint) {
         return http::ErrorResponse(
-            Error::Invalid("Idempotency-Key", "was already used with a different request body"));
+            Error::Invalid("Idempotency-Key", "was already used with a different request body")
+                .WithKind("idempotency-key-reused"));
       }
       http::Response replay;
       replay.status = find.ColumnInt(1);

@@ -47,6 +47,17 @@ struct Error {
   std::vector<std::pair<std::string, int64_t>> numbers;
   // kUnauthenticated: a credential was given and refused (not missing).
   bool credential_given = false;
+  // The stable name of the problem a client may branch on (`code` and the tail of `type` in
+  // the problem body), e.g. "already-registered"; empty: the general kind of `code`
+  // (civic::http::ProblemCode). Names are lower-case words joined by '-', listed in
+  // openapi.yaml's `ProblemCode`.
+  std::string kind;
+
+  // Returns the error with `kind` set.
+  Error WithKind(std::string kind_in) && {
+    kind = std::move(kind_in);
+    return std::move(*this);
+  }
 
   static Error Invalid(std::vector<FieldError> fields,
                        std::string message = "The request has invalid fields.");

@@ -26,6 +26,11 @@ struct Request {
   std::string route;         // the matched route pattern, e.g. "/v1/cities/{id}"
   nlohmann::json json;       // the parsed body, for routes declared with a JSON body
   std::string peer_address;  // the connected peer's IP address ("127.0.0.1", "::1")
+  // The request's X-Request-Id: the caller's when sane, else one made by the server (never
+  // empty for a request the server read); and a valid traceparent the caller sent, or "".
+  // Calls made for this request carry both on (correlation.hpp: CorrelationOf).
+  std::string request_id;
+  std::string traceparent;
 
   // First value of header `name` (case-insensitive), if present.
   std::optional<std::string> Header(std::string_view name) const;
@@ -41,6 +46,9 @@ struct Response {
   std::string content_type;
   std::string body;
   Fields headers;
+  // What the access log names the caller by: the id of the key it used, "bootstrap:<role>" for
+  // a key given at start; "" for none. Never a token. Not sent.
+  std::string log_key;
 
   static Response Json(int status, const nlohmann::json& body);
   static Response Text(int status, std::string content_type, std::string body);

@@ -10,14 +10,20 @@ namespace civic::http {
 
 inline constexpr const char* kProblemContentType = "application/problem+json";
 
+// Problem types are `kProblemTypePrefix` + code, e.g. "/problems/already-registered": a URI
+// reference (RFC 9457 3.1.1) that a client compares as a string, or branches on `code`.
+inline constexpr std::string_view kProblemTypePrefix = "/problems/";
+
 // An RFC 9457 problem detail: the one error body of every endpoint of both services.
-// Serialised as {"type","title","status","detail", "errors":[{"field","reason"}]?} plus `extra`
-// members (e.g. "offset" for malformed JSON).
+// Serialised as {"type","code","title","status","detail", "errors":[{"field","reason"}]?} plus
+// `extra` members (e.g. "offset" for malformed JSON).
 struct Problem {
   int status = 500;
   std::string title;
   std::string detail;
-  std::string type;  // defaults to "about:blank"-style URN derived from the status when empty
+  // The stable name of the problem (openapi.yaml's ProblemCode); empty: the general one of
+  // `status` (ProblemCodeForStatus). `type` is derived from it.
+  std::string code;
   std::vector<FieldError> errors;
   nlohmann::json extra = nlohmann::json::object();
 };
@@ -26,6 +32,10 @@ struct Problem {
 int StatusFor(ErrorCode code);
 // The standard reason phrase, e.g. 404 -> "Not Found".
 std::string_view ReasonPhrase(int status);
+// The general problem code of a status, e.g. 422 -> "validation-failed", 409 -> "conflict".
+std::string_view ProblemCodeForStatus(int status);
+// The problem code of an error: its `kind`, else the general code of its status.
+std::string ProblemCode(const Error& error);
 
 Response ProblemResponse(const Problem& problem);
 Response ProblemResponse(int status, std::string detail);

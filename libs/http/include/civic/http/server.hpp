@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "civic/http/access_log.hpp"
 #include "civic/http/message.hpp"
 #include "civic/http/rate_limit.hpp"
 #include "civic/http/router.hpp"
@@ -36,6 +37,8 @@ struct ServerOptions {
   std::vector<std::string> cors_origins = {"*"};
   // Rate limits (off unless enabled); a limited request is a 429 before its handler runs.
   RateLimitOptions rate_limits;
+  // Where each answered request is recorded; null: no access log.
+  std::shared_ptr<AccessLog> access_log;
 };
 
 // A response whose body is sent in pieces (HTTP/1.1 chunked transfer coding) after its headers,
@@ -96,6 +99,10 @@ class Responder {
   std::unique_ptr<ResponseStream> StartStream(int status, const std::string& content_type,
                                               Fields headers = {});
   bool valid() const { return exchange_ != nullptr; }
+  // Names the caller's key in the access log (Response::log_key), for answers that carry no
+  // Response of their own (a stream) or are prepared before the caller is known to the sender.
+  // A Response's own non-empty log_key wins. REQUIRES: valid().
+  void SetLogKey(std::string key);
 
  private:
   std::unique_ptr<Exchange> exchange_;
@@ -127,9 +134,11 @@ class WriteBatch {
 };
 
 // An HTTP server (Pistache underneath) for one Router. Adds to every response what all endpoints
-// share: problem+json errors for unknown routes (404), wrong methods (405 + Allow), oversized
-// bodies (413), wrong content types (415), malformed JSON (400 with the offset), exceptions
-// (500, logged); CORS; HTTP/1.1 keep-alive; request metrics by route pattern; graceful drain.
+// share: X-Request-Id (the caller's when sane, else made: correlation.hpp), problem+json errors for
+// unknown routes (404), wrong methods (405 + Allow), oversized bodies (413), wrong content types
+// (415), malformed JSON (400 with the offset), exceptions (500, logged); CORS; HTTP/1.1 keep-alive;
+// request metrics by route pattern; an access log record per answer (ServerOptions::access_log);
+// graceful drain.
 class Server {
  public:
   Server(ServerOptions options, Router router, metrics::Registry& registry);

@@ -17,6 +17,8 @@ struct ServerConfig {
   int port = 0;
   std::string data_dir;
   std::string log_level = "info";
+  std::string log_format = "text";  // text|json, for the log (stderr) and the access log (stdout)
+  bool access_log = true;           // a line per answered request on stdout
   int threads = 1;
   int workers = 2;
   size_t max_body_bytes = 64 * 1024;
@@ -28,9 +30,10 @@ struct ServerConfig {
   size_t rate_limit_entries = size_t{1} << 20;
 };
 
-// Registers --host, --port, --data-dir, --log-level, --threads, --workers, --max-body-bytes,
-// --cors-origins and --drain-timeout-ms on `app`, bound to `config` (whose current values are
-// the defaults), each with the environment variable `env_prefix` + "_" + NAME.
+// Registers --host, --port, --data-dir, --log-level, --log-format, --access-log, --threads,
+// --workers, --max-body-bytes, --cors-origins and --drain-timeout-ms on `app`, bound to `config`
+// (whose current values are the defaults), each with the environment variable `env_prefix` + "_" +
+// NAME.
 void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_prefix);
 
 // Registers --version: prints "PROGRAM VERSION (commit COMMIT)" and exits 0.
@@ -44,7 +47,9 @@ int Parse(CLI::App& app, int argc, char** argv);
 // Throws std::runtime_error naming the path and the reason otherwise.
 void PrepareDataDir(const std::string& dir);
 
-http::ServerOptions ToServerOptions(const ServerConfig& config);
+// The server's options; with `access_log` on, an access log on standard output named `service`
+// in the configured format (logging.hpp: MakeAccessLog).
+http::ServerOptions ToServerOptions(const ServerConfig& config, const std::string& service);
 
 // Turns on the rate limits of `options` for a service whose key roles are `roles` (besides
 // "public", which comes first), identifying callers with `identify`, with the defaults and then
