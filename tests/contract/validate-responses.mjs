@@ -286,11 +286,32 @@ export function createValidator(doc) {
     'access-control-allow-credentials', 'access-control-expose-headers',
     'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age',
   ]);
-  for (const [name, header] of Object.entries(doc.components?.headers ?? {})) {
+  // A component's key (XRequestId) is not the header's name (X-Request-Id): the names are those
+  // under which responses use the component, by `$ref` (or by the same object once resolved).
+  const everyResponse = new Set();
+  for (const [key, header] of Object.entries(doc.components?.headers ?? {})) {
     if (header?.['x-on-every-response'] === true) {
-      commonHeaders.add(name.toLowerCase());
+      everyResponse.add(`#/components/headers/${key}`);
+      everyResponse.add(header);
     }
   }
+  const seen = new Set();
+  (function walk(node) {
+    if (!node || typeof node !== 'object' || seen.has(node)) {
+      return;
+    }
+    seen.add(node);
+    if (node.headers && typeof node.headers === 'object' && !Array.isArray(node.headers)) {
+      for (const [name, header] of Object.entries(node.headers)) {
+        if (everyResponse.has(header) || everyResponse.has(header?.$ref)) {
+          commonHeaders.add(name.toLowerCase());
+        }
+      }
+    }
+    for (const value of Object.values(node)) {
+      walk(value);
+    }
+  })(doc);
 
   // The names of the captured response headers that the response does not declare.
   function undeclaredHeaders(capture, response) {
