@@ -25,7 +25,7 @@ tick_us=$((1000000 / $(getconf CLK_TCK)))
 
 token() { printf 'civ_%s' "$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')"; }
 admin_key="$(token)"
-CIVIC_EVENTS_ADMIN_KEY="$admin_key" "$events_bin" --port 0 --data-dir "$work/events" \
+CIVIC_EVENTS_RATE_LIMITS='*@*=100000000:100000000' CIVIC_EVENTS_ADMIN_KEY="$admin_key" "$events_bin" --port 0 --data-dir "$work/events" \
   --synchronous normal --log-level warn >"$work/events.out" 2>"$work/events.err" &
 events_pid=$!
 until grep -q "listening on" "$work/events.out" 2>/dev/null; do sleep 0.05; done

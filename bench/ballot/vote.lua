@@ -7,9 +7,12 @@
 -- built once, and each request is one string.format of a fixed-length body (the voter's counter
 -- is zero-padded, so Content-Length never changes). LEAN=0 builds every request with
 -- wrk.format instead (the older, costlier way; same bytes on the wire apart from the padding).
+-- CONTEXT=1 (lean only) adds a "device" and an "address" (two voters each; a /24 per four: two
+-- per wrk thread) to every vote, so that every hold rule is checked and none trips (README "Held votes").
 local client_key = os.getenv("BALLOT_CLIENT_KEY") or "bench-client-key-0123456789"
 local prefix = os.getenv("VOTER_PREFIX") or tostring(os.time())
 local lean = os.getenv("LEAN") ~= "0"
+local context = os.getenv("CONTEXT") == "1"
 local threads = {}
 local counter = 0
 local template
@@ -28,7 +31,11 @@ function init(args)
   wrk.headers["Connection"] = "keep-alive"
   local voter = (prefix .. "-" .. thread_id):gsub("%%", "%%%%")
   local body = '{"voter":"' .. voter .. '-%010d","nomination":31,"nominee":%d}'
-  local length = #format(body, 0, 501)
+  if context then
+    body = '{"voter":"' .. voter .. '-%010d","nomination":31,"nominee":%d,"device":"d' ..
+      thread_id .. '-%010d","address":"1%02d.1%02d.1%02d.' .. (10 + thread_id) .. '"}'
+  end
+  local length = context and #format(body, 0, 501, 0, 0, 0, 0) or #format(body, 0, 501)
   template = "POST /v1/awards/7/votes HTTP/1.1\r\nHost: " .. wrk.host .. ":" .. wrk.port ..
     "\r\nContent-Type: application/json\r\nAuthorization: Bearer " .. client_key ..
     "\r\nConnection: keep-alive\r\nContent-Length: " .. length .. "\r\n\r\n" .. body
@@ -36,6 +43,11 @@ end
 
 function request()
   counter = counter + 1
+  if lean and context then
+    local pair = math.floor(counter / 2)
+    return format(template, counter, 501 + counter % 8, pair, math.floor(pair / 10000) % 100,
+      math.floor(pair / 100) % 100, pair % 100)
+  end
   if lean then
     return format(template, counter, 501 + counter % 8)
   end

@@ -64,8 +64,18 @@ int main(int argc, char** argv) {
   }
   civic::http::Router router = app->Routes();
   civic::http::AddOperationalRoutes(router, registry, [&app] { return app->NotReadyReason(); });
-  civic::http::Server server(civic::runtime::ToServerOptions(config.server, "civic-ballot"),
-                             std::move(router), registry);
+  civic::http::ServerOptions options =
+      civic::runtime::ToServerOptions(config.server, "civic-ballot");
+  try {
+    civic::runtime::ApplyRateLimits(
+        config.server, civic::ballot::App::RateRoles(),
+        [&app](const civic::http::Request& request) { return app->RateIdentityOf(request); },
+        options);
+  } catch (const std::exception& e) {
+    std::cerr << "civic-ballot: " << e.what() << std::endl;
+    return 1;
+  }
+  civic::http::Server server(std::move(options), std::move(router), registry);
   return civic::runtime::ServeUntilSignal(server, "civic-ballot", config.server.host,
                                           config.server.drain_timeout_ms, [&app] { app->Close(); });
 }

@@ -61,11 +61,13 @@ start() {  # name, then the command: waits for its "listening on" line
 }
 port_of() { grep -o '127.0.0.1:[0-9]*' "$work/$1.out" | sed -n '1s/.*://p'; }
 CIVIC_EVENTS_ADMIN_KEY="$admin_key" CIVIC_EVENTS_BALLOT_ADMIN_KEY="$ballot_admin_key" \
-  start events "$events_bin" --host 127.0.0.1 --port 0 --data-dir "$work/events"
+  start events "$events_bin" --host 127.0.0.1 --port 0 --data-dir "$work/events" \
+  --trusted-proxies 127.0.0.1,::1
 events_port=$(port_of events)
 CIVIC_BALLOT_VOTER_KEY="$(key)" CIVIC_BALLOT_CLIENT_KEY="$client_key" \
   CIVIC_BALLOT_ADMIN_KEY="$ballot_admin_key" \
   start ballot "$ballot_bin" --host 127.0.0.1 --port 0 --data-dir "$work/ballot" \
+  --trusted-proxies 127.0.0.1,::1 \
   --events-url "http://127.0.0.1:$events_port" --sync-interval-ms 200
 ballot_port=$(port_of ballot)
 ballot_pid=${pids[-1]}
@@ -206,7 +208,7 @@ expect_problem 403 -H "Authorization: Bearer $ballot_admin_key" "$events_url/v1/
 [ "$(c -o /dev/null -w '%{http_code} %{content_type}' "$vote_url/v1/awards/999999/results")" = \
   "404 application/problem+json" ] || fail "the ballot's own 404"
 
-# limit_req: a burst of 200 votes from one address over 20 r/s + 40 gets 429s, as problem+json.
+# limit_req: a burst of 200 votes from one address over 10 r/s + 50 gets 429s, as problem+json.
 mkdir -p "$work/burst"
 transfers=(); for i in $(seq 1 200); do transfers+=("$vote_url/v1/awards/$award/votes" -o "$work/burst/$i"); done
 vote_args=(-H "Authorization: Bearer $client_key" -H "Content-Type: application/json"

@@ -37,9 +37,10 @@ struct ServiceOptions {
   bool expect_listening = true;            // false: the process is expected to exit
 };
 
-// A service binary started with --host 127.0.0.1 --port 0 --data-dir DIR. The constructor waits
-// (up to 20 s) for the "listening on http://127.0.0.1:PORT" line, or for the process to exit when
-// `expect_listening` is false. The destructor kills a process still running.
+// A service binary started with --host 127.0.0.1 --port 0 --data-dir DIR; callers without a key
+// get a rate limit of 100,000 requests per second unless `env` sets CIVIC_*_RATE_LIMITS itself. The
+// constructor waits (up to 20 s) for the "listening on http://127.0.0.1:PORT" line, or for the
+// process to exit when `expect_listening` is false. The destructor kills a process still running.
 class Service {
  public:
   Service(std::string binary, ServiceOptions options = {});

@@ -226,6 +226,16 @@ void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<Fi
     errors.push_back({p + "client_ref",
                       "must be at most " + std::to_string(kMaxClientRefChars) + " characters"});
   }
+  const auto context = [&](const std::optional<std::string>& value, const char* field) {
+    if (value && value->empty()) {
+      errors.push_back({p + field, "must not be empty (leave it out instead)"});
+    } else if (value && value->size() > kMaxContextChars && Utf8Length(*value) > kMaxContextChars) {
+      errors.push_back(
+          {p + field, "must be at most " + std::to_string(kMaxContextChars) + " characters"});
+    }
+  };
+  context(vote.device, "device");
+  context(vote.address, "address");
 }
 
 }  // namespace civic::ballot

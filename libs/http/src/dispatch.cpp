@@ -69,6 +69,9 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
   exchange->route = &route;
   request.params = std::move(match.params);
   request.route = route.pattern;
+  if (RateLimited(request, route, exchange)) {
+    return;
+  }
 
   const size_t limit =
       route.options.max_body_bytes != 0 ? route.options.max_body_bytes : options.max_body_bytes;

@@ -362,6 +362,7 @@ class Handler : public P::Http::Handler {
     Request converted;
     try {
       converted = ToRequest(request, std::move(fields));
+      converted.peer_address = request.address().host();
       Correlate(converted, *exchange);
     } catch (const std::exception& e) {
       exchange->request_id = MakeRequestId();

@@ -36,7 +36,7 @@ void Server::Impl::Complete(Responder::Exchange& exchange, Response response) {
     // answer says close too, but the connections end with the process: ending each one now
     // only has clients reconnect to a server that is going away.
     Deliver(exchange,
-            Serialize(response, exchange.request_id, CorsHeaders(exchange),
+            Serialize(response, exchange.request_id, AnswerHeaders(exchange),
                       exchange.method == Method::kHead, close),
             exchange.close_connection);
     // Logged once sent (off the answer's path), before it leaves the in-flight count (after
@@ -45,11 +45,12 @@ void Server::Impl::Complete(Responder::Exchange& exchange, Response response) {
     Finish(exchange, response.status);
     return;
   }
-  // The transport writes it: the request id and CORS go among the response's headers.
+  // The transport writes it: the request id, CORS and the rate limit fields go among the response's
+  // headers.
   if (!exchange.request_id.empty()) {
     response.headers.emplace_back("X-Request-Id", exchange.request_id);
   }
-  for (auto& header : CorsHeaders(exchange)) {
+  for (auto& header : AnswerHeaders(exchange)) {
     response.headers.push_back(std::move(header));
   }
   const int status = response.status;
@@ -61,7 +62,7 @@ void Server::Impl::Complete(Responder::Exchange& exchange, Response response) {
 
 void Server::Impl::Prepare(Responder::Exchange& exchange, Response response) {
   if (exchange.connection != nullptr && !exchange.close_connection) {
-    exchange.prepared_bytes = Serialize(response, exchange.request_id, CorsHeaders(exchange),
+    exchange.prepared_bytes = Serialize(response, exchange.request_id, AnswerHeaders(exchange),
                                         exchange.method == Method::kHead, /*close=*/false);
   }
   exchange.prepared = std::move(response);

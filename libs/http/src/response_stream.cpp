@@ -135,7 +135,7 @@ std::unique_ptr<ResponseStream> Server::Impl::StartStream(Responder::Exchange& e
   response.headers = std::move(headers);
   const bool close = exchange.close_connection || draining.load(std::memory_order_relaxed);
   std::string head;
-  AppendHead(head, response, exchange.request_id, CorsHeaders(exchange), close);
+  AppendHead(head, response, exchange.request_id, AnswerHeaders(exchange), close);
   head += "Transfer-Encoding: chunked\r\n\r\n";
 
   auto state = std::make_shared<ResponseStream::State>();

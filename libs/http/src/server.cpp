@@ -98,6 +98,7 @@ Server::Server(ServerOptions options, Router router, metrics::Registry& registry
   for (auto& route : impl_->router.routes()) {
     impl_->PrepareMetrics(route);
   }
+  impl_->PrepareRateLimits(registry);
   impl_->unmatched.pattern = "unmatched";
 }
 

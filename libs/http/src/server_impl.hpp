@@ -67,6 +67,7 @@ struct Responder::Exchange {
   bool handed_over = false;                // the answer (or its stream) has the ticket
   std::optional<Response> prepared;        // Responder::Prepare's response
   std::string prepared_bytes;              // ... formatted for `connection`, if any
+  Fields extra_headers;                    // added to the answer (RateLimit near the limit)
 
   Exchange(Server::Impl* s, std::unique_ptr<FallbackWriter> w)
       : server(s), fallback(std::move(w)) {}
@@ -127,6 +128,20 @@ struct Server::Impl {
 
   // cors.cpp: the CORS headers for the request's origin, if it is allowed.
   Fields CorsHeaders(const Responder::Exchange& exchange) const;
+
+  // rate_limit.cpp.
+  std::unique_ptr<RateLimiter> limiter;  // null: no limits
+  uint64_t rate_seed = 0;
+  std::chrono::steady_clock::time_point rate_epoch;
+  std::vector<std::array<metrics::Counter*, kRateClasses>> limited;  // [role][class]
+  // Builds the limiter and its metric when options.rate_limits.enabled.
+  void PrepareRateLimits(metrics::Registry& registry);
+  // Takes a token for `request` on `route`; when none is left, answers 429 through `exchange`
+  // and returns true. Near the limit it adds the RateLimit fields to the exchange's answer.
+  bool RateLimited(const Request& request, const Route& route,
+                   std::unique_ptr<Responder::Exchange>& exchange);
+  // What every answer of the exchange carries besides its own: CORS, then extra_headers.
+  Fields AnswerHeaders(const Responder::Exchange& exchange) const;
 
   // responder.cpp: answering.
   // Sends a whole answer on the exchange's connection; `close`: the answer says

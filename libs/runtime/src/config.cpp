@@ -34,6 +34,14 @@ std::string ValidateLogLevel(std::string& level) {
   return "must be one of trace, debug, info, warn, error, critical, off";
 }
 
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    out += (out.empty() ? "" : ",") + item;
+  }
+  return out;
+}
+
 std::string ValidateLogFormat(std::string& format) {
   return ParseLogFormat(format) ? "" : "must be text or json";
 }
@@ -83,6 +91,24 @@ void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_
                  "Origins allowed to call from browsers ('*' for any); comma-separated")
       ->envname(env_prefix + "_CORS_ORIGINS")
       ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rate-limits", config.rate_limits,
+                 "Rate limits over the defaults, comma-separated: CLASS[@ROLE]=RATE:BURST "
+                 "(requests per second, bucket size) or CLASS[@ROLE]=off; CLASS is public_read, "
+                 "writes, votes, exports, streams or *; ROLE is public (no key: per client "
+                 "address), a key role, or *; 'off' alone disables rate limiting")
+      ->envname(env_prefix + "_RATE_LIMITS")
+      ->delimiter(',');
+  app.add_option("--trusted-proxies", config.trusted_proxies,
+                 "Networks of reverse proxies whose X-Forwarded-For names the client "
+                 "(comma-separated, e.g. 10.0.0.0/8,::1); none by default")
+      ->envname(env_prefix + "_TRUSTED_PROXIES")
+      ->delimiter(',');
+  app.add_option("--rate-limit-entries", config.rate_limit_entries,
+                 "Rate-limit buckets kept at most (24 bytes each); the least recently used of a "
+                 "full set is forgotten")
+      ->envname(env_prefix + "_RATE_LIMIT_ENTRIES")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 28))
       ->capture_default_str();
   app.add_option("--drain-timeout-ms", config.drain_timeout_ms,
                  "On SIGTERM/SIGINT, how long in-flight requests may take to finish")
@@ -143,6 +169,33 @@ http::ServerOptions ToServerOptions(const ServerConfig& config, const std::strin
   return options;
 }
 
+void ApplyRateLimits(const ServerConfig& config, const std::vector<std::string>& roles,
+                     std::function<http::RateIdentity(const http::Request&)> identify,
+                     http::ServerOptions& options) {
+  http::RateLimitOptions& rl = options.rate_limits;
+  rl.enabled = true;
+  rl.roles = {"public"};
+  rl.roles.insert(rl.roles.end(), roles.begin(), roles.end());
+  rl.limits = http::DefaultRateLimits(rl.roles);
+  if (const std::string error = http::ApplyRateLimitSpecs(config.rate_limits, rl); !error.empty()) {
+    throw std::runtime_error("--rate-limits: " + error);
+  }
+  rl.trusted_proxies.clear();
+  for (const auto& text : config.trusted_proxies) {
+    if (text.empty()) {
+      continue;
+    }
+    const auto network = http::ParseNetwork(text);
+    if (!network) {
+      throw std::runtime_error("--trusted-proxies: '" + text +
+                               "' is not an IP address or network (e.g. 10.0.0.0/8)");
+    }
+    rl.trusted_proxies.push_back(*network);
+  }
+  rl.max_entries = config.rate_limit_entries;
+  rl.identify = std::move(identify);
+}
+
 std::string Describe(const ServerConfig& config) {
   std::string origins;
   for (const auto& origin : config.cors_origins) {
@@ -154,7 +207,10 @@ std::string Describe(const ServerConfig& config) {
          " threads=" + std::to_string(config.threads) +
          " workers=" + std::to_string(config.workers) +
          " max_body_bytes=" + std::to_string(config.max_body_bytes) + " cors_origins=" + origins +
-         " drain_timeout_ms=" + std::to_string(config.drain_timeout_ms);
+         " drain_timeout_ms=" + std::to_string(config.drain_timeout_ms) +
+         " rate_limits=" + Joined(config.rate_limits) +
+         " trusted_proxies=" + Joined(config.trusted_proxies) +
+         " rate_limit_entries=" + std::to_string(config.rate_limit_entries);
 }
 
 }  // namespace civic::runtime

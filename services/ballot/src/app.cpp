@@ -64,7 +64,8 @@ bool WalHasFrames(const std::string& path) {
 
 }  // namespace
 
-RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies) {
+RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies,
+                     const std::unordered_map<uint64_t, HoldRecord>& holds) {
   // Two threads: this one reads the log in chunks, a helper fills the dedup index (prefetching
   // each chunk's slots first) and counts; a small queue between them bounds the memory.
   constexpr size_t kChunk = 32768;
@@ -101,6 +102,12 @@ RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& talli
         const VoteRecord& r = rows[i];
         if (!index.InsertCommitted(keys[i], static_cast<uint32_t>(r.nominee_id), r.seq)) {
           ++stats.duplicates;
+        }
+        if (!holds.empty()) {
+          const auto hold = holds.find(r.seq);
+          if (hold != holds.end() && hold->second.state != HoldState::kReleased) {
+            continue;  // held or rejected: stored, in the index, not counted
+          }
         }
         counts.Add(r.award_id, r.nomination_id, r.nominee_id);
       }
@@ -216,8 +223,16 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
     }
   }
 
+  const HoldRulesConfig hold_rules = ParseHoldRules(config_);
+  held_ = std::make_unique<HeldVotes>(db_path_, tallies_, metrics_);
+  held_->SetDefaults(hold_rules.defaults, hold_rules.enabled);
+  held_->LoadSettings();
+  const auto holds = reader_.Holds();
+  held_->Load(holds);
+  rules_ = std::make_unique<VoteRules>(config_.hold_rule_slots);
+
   const auto started = std::chrono::steady_clock::now();
-  rebuilt_ = Rebuild(reader_, index_, tallies_);
+  rebuilt_ = Rebuild(reader_, index_, tallies_, holds);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
@@ -249,11 +264,13 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   options.max_delay = std::chrono::milliseconds(config_.commit_max_delay_ms);
   committer_ =
       std::make_unique<Committer>(*sink_, index_, tallies_, keys_, metrics_, options, answers_);
+  committer_->AttachHeldVotes(*held_);
   if (start_.problem) {
     committer_->StartUnhealthy(*start_.problem);
   }
   votes_ = std::make_unique<VoteService>(catalog_, index_, *committer_, keys_, clock_, metrics_,
                                          rebuilt_.max_seq + 1);
+  votes_->EnableRules(*rules_, *held_);
   results_ = std::make_unique<ResultsService>(catalog_, tallies_, clock_);
   StreamOptions stream_options;
   stream_options.max_subscribers = static_cast<size_t>(config_.max_streams);
@@ -269,6 +286,10 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   sync_award_ = std::make_unique<SyncAward>(api_keys_, *sync_, catalog_, award_store_,
                                             config_.audit_retention_days);
   list_audit_ = std::make_unique<ListAudit>(api_keys_, award_store_);
+  list_held_ = std::make_unique<ListHeldVotes>(api_keys_, catalog_, *held_);
+  decide_held_ =
+      std::make_unique<DecideHeldVotes>(api_keys_, catalog_, *held_, award_store_, clock_);
+  vote_rules_ = std::make_unique<VoteRulesRoute>(api_keys_, catalog_, *held_, award_store_);
 
   registry.AddCallbackGauge(
       "ballot_schema_version", "Schema version of the ballot database.", [this] {
@@ -292,6 +313,9 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   registry.AddCallbackGauge("ballot_awards_loaded",
                             "Awards the ballot knows (from the events API or its stored copy).",
                             [this] { return static_cast<double>(catalog_.size()); });
+  registry.AddCallbackGauge("ballot_vote_rules_memory_bytes",
+                            "Bytes allocated for the hold rules' tables (touched as they fill).",
+                            [this] { return static_cast<double>(rules_->memory_bytes()); });
   registry.AddCallbackGauge("ballot_votes_counted",
                             "Votes counted in the live tallies (stored in the log).",
                             [this] { return static_cast<double>(tallies_.Total()); });
@@ -320,19 +344,28 @@ http::Router App::Routes() {
   };
   // Votes: decided on the network thread, answered by the committer after the commit.
   router.AddAsync(Method::kPost, "/v1/awards/{award}/votes", async(*cast_vote_),
-                  {.max_body_bytes = 4096});
+                  {.max_body_bytes = 4096, .rate_class = http::RateClass::kVote});
   router.AddAsync(Method::kPost, "/v1/votes/batch", async(*cast_batch_),
-                  {.max_body_bytes = 1024 * 1024});
+                  {.max_body_bytes = 1024 * 1024, .rate_class = http::RateClass::kVote});
   // Results: from the in-memory tallies, O(nominees).
   router.Get("/v1/awards/{award}/results", sync(*get_results_));
-  router.AddAsync(Method::kGet, "/v1/awards/{award}/results/stream", async(*stream_results_));
+  router.AddAsync(Method::kGet, "/v1/awards/{award}/results/stream", async(*stream_results_),
+                  {.rate_class = http::RateClass::kStream});
   // Audit and sync: SQLite and outbound HTTP run on worker threads.
-  router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(*export_votes_));
+  router.AddAsync(Method::kGet, "/v1/awards/{award}/votes.ndjson", async(*export_votes_),
+                  {.rate_class = http::RateClass::kExport});
   router.Get("/v1/receipts/{receipt}", sync(*get_receipt_), {.offload = true});
   // The events API may push the award's snapshot with it (proto-docs/awards-sync.md, message 3).
   router.Post("/v1/awards/{award}/sync", sync(*sync_award_),
               {.offload = true, .max_body_bytes = kMaxPushedSnapshotBytes});
   router.Get("/v1/ballot/audit-events", sync(*list_audit_), {.offload = true});
+  // Held votes and the rules that hold them (admins): SQLite, on worker threads.
+  router.Get("/v1/awards/{award}/held-votes", sync(*list_held_), {.offload = true});
+  router.Post("/v1/awards/{award}/held-votes/decisions", sync(*decide_held_),
+              {.json_body = true, .offload = true});
+  router.Get("/v1/awards/{award}/vote-rules", sync(*vote_rules_), {.offload = true});
+  router.Put("/v1/awards/{award}/vote-rules", sync(*vote_rules_),
+             {.json_body = true, .offload = true});
   return router;
 }
 
@@ -371,6 +404,22 @@ void App::Close() {
     storage_closed_ = true;
     db_.reset();
   });
+}
+
+std::vector<std::string> App::RateRoles() { return {"voting_client", "admin"}; }
+
+http::RateIdentity App::RateIdentityOf(const http::Request& request) const {
+  const Caller caller = api_keys_.Identify(request.Header("authorization"));
+  http::RateIdentity identity;
+  if (caller.kind == Caller::Kind::kVotingClient) {
+    identity.role = 1;
+  } else if (caller.kind == Caller::Kind::kAdmin) {
+    identity.role = 2;
+  } else {
+    return identity;
+  }
+  identity.key = std::hash<std::string>{}(caller.prefix);
+  return identity;
 }
 
 }  // namespace civic::ballot

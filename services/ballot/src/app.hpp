@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "award_catalog.hpp"
@@ -23,9 +24,11 @@
 #include "dedup_index.hpp"
 #include "handlers/admin.hpp"
 #include "handlers/exports.hpp"
+#include "handlers/held.hpp"
 #include "handlers/receipts.hpp"
 #include "handlers/results.hpp"
 #include "handlers/votes.hpp"
+#include "held_votes.hpp"
 #include "http_answers.hpp"
 #include "key_ring.hpp"
 #include "results_service.hpp"
@@ -43,8 +46,10 @@ struct RebuildStats {
   uint64_t duplicates = 0;  // rows whose (voter, nomination, nominee) was already seen: a bug
 };
 
-// Rebuilds the dedup index and the tallies from the vote log. Throws sqlite::Error.
-RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies);
+// Rebuilds the dedup index and the tallies from the vote log; the votes `holds` holds or
+// rejected take their voters' places but are not counted. Throws sqlite::Error.
+RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& tallies,
+                     const std::unordered_map<uint64_t, HoldRecord>& holds = {});
 
 // The ballot service's composition root: it opens storage, builds the vote path, results, sync
 // and the handlers, and wires the handlers to the route table. No handler code lives here.
@@ -72,6 +77,11 @@ class App {
   // Stops sync, streams and exports, commits and answers what is queued, closes storage. Later
   // votes get 503. Idempotent.
   void Close();
+
+  // The key roles the rate limits know (after "public"), and who a request comes from for them:
+  // a valid key's role and key, else public. Any thread.
+  static std::vector<std::string> RateRoles();
+  http::RateIdentity RateIdentityOf(const http::Request& request) const;
 
   const RebuildStats& rebuilt() const { return rebuilt_; }
   // For in-process tests that provoke storage failures. REQUIRES: no commit in progress, the
@@ -118,6 +128,8 @@ class App {
   bool checkpointer_started_ = false;  // constructor, then the committer thread
   HttpAnswers answers_;  // the committer's answers leave through the HTTP layer's batches
   std::unique_ptr<Committer> committer_;
+  std::unique_ptr<VoteRules> rules_;
+  std::unique_ptr<HeldVotes> held_;
   std::unique_ptr<VoteService> votes_;
   std::unique_ptr<ResultsService> results_;
   std::unique_ptr<ResultsStreams> streams_;
@@ -132,6 +144,9 @@ class App {
   std::unique_ptr<GetReceipt> get_receipt_;
   std::unique_ptr<SyncAward> sync_award_;
   std::unique_ptr<ListAudit> list_audit_;
+  std::unique_ptr<ListHeldVotes> list_held_;
+  std::unique_ptr<DecideHeldVotes> decide_held_;
+  std::unique_ptr<VoteRulesRoute> vote_rules_;
   std::once_flag closed_;
 };
 

@@ -70,7 +70,17 @@ BallotMetrics::BallotMetrics(metrics::Registry& r)
       results_streams_stalled(
           r.AddCounter("ballot_results_stream_stalled_total",
                        "Live-results streams ended because their client stopped reading.")
-              .WithLabels({})) {
+              .WithLabels({})),
+      votes_held(r.AddCounter("ballot_votes_held_total",
+                              "New votes stored but held (answered 202, not counted) by a rule: "
+                              "device, address, address_block, voter, burst.",
+                              {"rule"})),
+      held_released(r.AddCounter("ballot_held_votes_released_total",
+                                 "Held votes an admin released (counted at their original time).")
+                        .WithLabels({})),
+      held_rejected(r.AddCounter("ballot_held_votes_rejected_total",
+                                 "Held votes an admin rejected (never counted).")
+                        .WithLabels({})) {
   storage_healthy.Set(1);
 }
 

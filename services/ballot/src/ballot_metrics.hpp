@@ -32,6 +32,9 @@ struct BallotMetrics {
   metrics::Gauge& results_subscribers;
   metrics::Counter& results_streams_refused;
   metrics::Counter& results_streams_stalled;
+  metrics::Family<metrics::Counter>& votes_held;  // by rule
+  metrics::Counter& held_released;
+  metrics::Counter& held_rejected;
 };
 
 }  // namespace civic::ballot

@@ -49,6 +49,28 @@ BEGIN
   SELECT RAISE(ABORT, 'audit records are kept a day at least');
 END;
 )sql"},
+      // Held votes (issue #34): a vote a rule held has a row here, written in the same
+      // transaction as its row in votes; it counts only once released. The evidence is counts,
+      // never ids. Per-award rule settings set by admins (defaults come from flags).
+      {4, "held votes and vote rules", R"sql(
+CREATE TABLE vote_holds (
+  seq           INTEGER PRIMARY KEY,
+  award_id      INTEGER NOT NULL,
+  rule          TEXT NOT NULL,
+  count         INTEGER NOT NULL,
+  lim           INTEGER NOT NULL,
+  window_s      INTEGER NOT NULL,
+  state         TEXT NOT NULL DEFAULT 'held' CHECK (state IN ('held', 'released', 'rejected')),
+  decided_at_ms INTEGER,
+  decided_by    TEXT
+) STRICT;
+CREATE INDEX vote_holds_by_award ON vote_holds(award_id, state);
+CREATE TABLE award_vote_rules (
+  award_id   INTEGER PRIMARY KEY,
+  settings   TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+)sql"},
   };
   return kMigrations;
 }

@@ -80,7 +80,10 @@ void Committer::RunAnswers() {
     const size_t together = answer_sink_.Deliver([&batches] {
       for (auto& batch : batches) {
         for (PendingVote& vote : batch) {
-          vote.completion->Set(vote.index, VoteOutcome::Created(std::move(vote.receipt)));
+          vote.completion->Set(
+              vote.index,
+              VoteOutcome::Created(std::move(vote.receipt),
+                                   vote.hold.held() ? Standing::kHeld : Standing::kCounted));
         }
       }
     });
@@ -231,14 +234,28 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
   }
   records_.clear();
   records_.reserve(batch.size());
+  holds_.clear();
   for (const PendingVote& vote : batch) {
     records_.push_back(vote.record);
+    if (vote.hold.held()) {
+      HoldRecord hold;
+      hold.seq = vote.record.seq;
+      hold.award_id = vote.record.award_id;
+      hold.rule = vote.hold.rule;
+      hold.count = vote.hold.count;
+      hold.limit = vote.hold.limit;
+      hold.window_s = vote.hold.window_s;
+      holds_.push_back(hold);
+    }
   }
   const auto started = Clock::now();
   std::string failure;
   std::string reason;
   try {
-    sink_.Append(records_);
+    if (!holds_.empty() && held_ == nullptr) {
+      throw std::logic_error("a held vote without HeldVotes attached");
+    }
+    sink_.Append(records_, holds_);
   } catch (const std::exception& e) {
     failure = e.what();
     if (failure.empty()) {
@@ -260,20 +277,28 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
     for (const PendingVote& vote : batch) {
       const VoteRecord& r = vote.record;
       index_.MarkCommitted(vote.key, static_cast<uint32_t>(r.nominee_id), r.seq);
-      counts.Add(r.award_id, r.nomination_id, r.nominee_id);
-      if (vote.accepted != accepted) {
-        if (accepted != nullptr) {
-          accepted->Inc(run);
+      if (!vote.hold.held()) {
+        counts.Add(r.award_id, r.nomination_id, r.nominee_id);
+        if (vote.accepted != accepted) {
+          if (accepted != nullptr) {
+            accepted->Inc(run);
+          }
+          accepted = vote.accepted;
+          run = 0;
         }
-        accepted = vote.accepted;
-        run = 0;
+        ++run;
       }
-      ++run;
     }
     if (accepted != nullptr) {
       accepted->Inc(run);
     }
     counts.AddTo(tallies_);
+    if (!holds_.empty()) {
+      held_->Committed(holds_);
+      for (const HoldRecord& hold : holds_) {
+        metrics_.votes_held.WithLabels({std::string(ToString(hold.rule))}).Inc();
+      }
+    }
     if (!healthy()) {
       healthy_.store(true, std::memory_order_release);
       metrics_.storage_healthy.Set(1);
@@ -292,6 +317,7 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
   for (const PendingVote& vote : batch) {
     index_.Remove(vote.key, static_cast<uint32_t>(vote.record.nominee_id), vote.record.seq);
   }
+  holds_.clear();
   MarkUnhealthy(reason, failure);
   metrics_.rejected_unavailable.Inc(static_cast<double>(batch.size()));
   for (PendingVote& vote : batch) {
@@ -311,7 +337,8 @@ void Committer::Decide(std::vector<WaitingVote>& waiters) {
     if (d.found == DedupIndex::Found::kSame) {
       waiter.fields.seq = d.seq;
       metrics_.votes_duplicate.Inc();
-      waiter.completion->Set(waiter.index, VoteOutcome::Existing(keys_.Receipt(waiter.fields)));
+      waiter.completion->Set(waiter.index, VoteOutcome::Existing(keys_.Receipt(waiter.fields),
+                                                                 StandingOf(held_, d.seq)));
     } else if (d.found == DedupIndex::Found::kFull) {
       metrics_.rejected_conflict.Inc();
       waiter.completion->Set(waiter.index, VoteOutcome::Failed(ConflictError(waiter.k)));

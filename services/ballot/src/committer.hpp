@@ -18,6 +18,7 @@
 #include "answer_sink.hpp"
 #include "ballot_metrics.hpp"
 #include "dedup_index.hpp"
+#include "held_votes.hpp"
 #include "tallies.hpp"
 #include "vote_log.hpp"
 #include "vote_outcome.hpp"
@@ -39,6 +40,7 @@ struct PendingVote {
   std::shared_ptr<VoteCompletion> completion;
   uint32_t index = 0;                    // in the completion
   metrics::Counter* accepted = nullptr;  // the award's accepted-votes counter (AwardView), or null
+  HoldVerdict hold;                      // held(): stored with its hold, not counted
 };
 
 // A request whose answer rests on a vote not yet durable (a retry of a pending vote, or K
@@ -60,6 +62,9 @@ class Committer {
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
 
+  // Held votes are recorded in `held` when committed (without it, a held vote cannot be
+  // committed: nothing would know it is held). REQUIRES: before Start().
+  void AttachHeldVotes(HeldVotes& held) { held_ = &held; }
   void Start();
   // Queues votes (reserved in the index) and waiters. Returns false, queuing nothing, when
   // stopped or when the queue is full: the caller then undoes its reservations and answers 503.
@@ -114,6 +119,8 @@ class Committer {
   std::atomic<bool> healthy_{true};
   std::vector<WaitingVote> parked_;  // committer thread only
   std::vector<VoteRecord> records_;  // committer thread only (reused buffer)
+  std::vector<HoldRecord> holds_;    // committer thread only (reused buffer)
+  HeldVotes* held_ = nullptr;
   std::thread thread_;
 };
 

@@ -2,8 +2,12 @@
 
 #include <stdexcept>
 
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include "civic/runtime/secret.hpp"
+
 #include "crypto.hpp"
+#include "held_votes.hpp"
 
 namespace civic::ballot {
 
@@ -68,12 +72,69 @@ void AddBallotFlags(CLI::App& app, Config& config) {
       ->envname("CIVIC_BALLOT_MAX_STREAMS")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
+  app.add_option("--hold-rules", config.hold_rules,
+                 "Thresholds of the rules that hold suspicious votes, over the defaults, "
+                 "comma-separated NAME=VALUE (voters_per_device, voters_per_address, "
+                 "voters_per_block, window_s, votes_per_voter, voter_window_s, burst_min, "
+                 "burst_factor, burst_window_s; a count of 0 turns its rule off), or 'off' for "
+                 "no rules; admins may set an award's own with PUT /v1/awards/{award}/vote-rules")
+      ->envname("CIVIC_BALLOT_HOLD_RULES")
+      ->delimiter(',');
+  app.add_option("--hold-rule-slots", config.hold_rule_slots,
+                 "Slots of each table the hold rules count in (bounded memory; the idlest "
+                 "entry of a full set is forgotten)")
+      ->envname("CIVIC_BALLOT_HOLD_RULE_SLOTS")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 26))
+      ->capture_default_str();
   app.add_option("--audit-retention-days", config.audit_retention_days,
                  "Days an audit record is kept (older ones are removed at start and with each "
                  "new record)")
       ->envname("CIVIC_BALLOT_AUDIT_RETENTION_DAYS")
       ->check(CLI::Range(1, 36'500))
       ->capture_default_str();
+}
+
+HoldRulesConfig ParseHoldRules(const Config& config) {
+  HoldRulesConfig out;
+  nlohmann::json doc = nlohmann::json::object();
+  for (const std::string& entry : config.hold_rules) {
+    if (entry.empty()) {
+      continue;
+    }
+    if (entry == "off") {
+      out.enabled = false;
+      continue;
+    }
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos) {
+      throw std::runtime_error("--hold-rules: '" + entry + "': expected NAME=VALUE or off");
+    }
+    const std::string value = entry.substr(eq + 1);
+    char* end = nullptr;
+    const double number = std::strtod(value.c_str(), &end);
+    if (value.empty() || end != value.c_str() + value.size()) {
+      throw std::runtime_error("--hold-rules: '" + entry + "': the value must be a number");
+    }
+    const std::string name = entry.substr(0, eq);
+    if (name == "burst_factor") {
+      doc[name] = number;
+    } else {
+      doc[name] = static_cast<int64_t>(number);
+      if (static_cast<double>(static_cast<int64_t>(number)) != number) {
+        throw std::runtime_error("--hold-rules: '" + entry + "': must be a whole number");
+      }
+    }
+  }
+  auto settings = ParseRuleSettings(doc, RuleSettings{});
+  if (!settings.ok()) {
+    std::string what;
+    for (const auto& field : settings.error().fields) {
+      what += (what.empty() ? "" : "; ") + field.field + " " + field.reason;
+    }
+    throw std::runtime_error("--hold-rules: " + what);
+  }
+  out.defaults = settings.value();
+  return out;
 }
 
 void LoadSecrets(Config& config, const runtime::EnvLookup& env) {
@@ -92,7 +153,14 @@ std::string Describe(const Config& config) {
          " commit_max_batch=" + std::to_string(config.commit_max_batch) +
          " commit_max_delay_ms=" + std::to_string(config.commit_max_delay_ms) +
          " max_streams=" + std::to_string(config.max_streams) +
-         " audit_retention_days=" + std::to_string(config.audit_retention_days);
+         " audit_retention_days=" + std::to_string(config.audit_retention_days) +
+         " hold_rule_slots=" + std::to_string(config.hold_rule_slots) + " hold_rules=" + [&] {
+           std::string joined;
+           for (const auto& entry : config.hold_rules) {
+             joined += (joined.empty() ? "" : ",") + entry;
+           }
+           return joined;
+         }();
 }
 
 }  // namespace civic::ballot

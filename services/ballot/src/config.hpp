@@ -6,6 +6,9 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
+
+#include "vote_rules.hpp"
 
 #include "civic/runtime/config.hpp"
 #include "civic/runtime/secret.hpp"
@@ -25,6 +28,9 @@ struct Config {
   int commit_max_delay_ms = 0;     // gathering time before a commit; 0: commit when free
   int max_streams = 5000;          // open live-results (SSE) streams at most
   int audit_retention_days = 365;  // days an audit record is kept
+  // Hold rules (README "Held votes"): NAME=VALUE entries over the built-in defaults, or "off".
+  std::vector<std::string> hold_rules;
+  size_t hold_rule_slots = size_t{1} << 18;  // slots per rule table
 
   // Filled by LoadSecrets().
   std::string voter_key;
@@ -34,6 +40,14 @@ struct Config {
 
 // Registers the ballot-specific flags on `app`.
 void AddBallotFlags(CLI::App& app, Config& config);
+
+// The default rule settings and whether rules are on, from config.hold_rules. Throws
+// std::runtime_error naming --hold-rules and the entry when one is wrong.
+struct HoldRulesConfig {
+  bool enabled = true;
+  RuleSettings defaults;
+};
+HoldRulesConfig ParseHoldRules(const Config& config);
 
 // Reads each secret from its file when one is named, else from its environment variable
 // (CIVIC_BALLOT_VOTER_KEY, CIVIC_BALLOT_CLIENT_KEY, CIVIC_BALLOT_ADMIN_KEY). Trailing whitespace

@@ -28,6 +28,8 @@ struct NominationCount {
 
 struct AwardCount {
   std::string title;
+  int64_t held = 0;  // votes a rule holds, not counted (yet)
+  int64_t rejected = 0;
   std::map<int64_t, NominationCount> nominations;
 };
 
@@ -83,6 +85,7 @@ FROM awards a, json_each(a.snapshot, '$.removed_nominees') n)sql");
   }
   sqlite::Statement counts = db.Prepare(R"sql(
 SELECT award_id, nomination_id, nominee_id, count(*) FROM votes
+WHERE seq NOT IN (SELECT seq FROM vote_holds WHERE state != 'released')
 GROUP BY award_id, nomination_id, nominee_id)sql");
   while (counts.Step()) {
     NomineeCount& nominee = awards[counts.ColumnInt64(0)]
@@ -90,6 +93,15 @@ GROUP BY award_id, nomination_id, nominee_id)sql");
                                 .nominees[counts.ColumnInt64(2)];
     nominee.id = counts.ColumnInt64(2);
     nominee.votes = counts.ColumnInt64(3);
+  }
+
+  // Held and rejected votes: stored, not counted.
+  sqlite::Statement holds = db.Prepare(R"sql(
+SELECT award_id, state, count(*) FROM vote_holds WHERE state != 'released'
+GROUP BY award_id, state)sql");
+  while (holds.Step()) {
+    AwardCount& award = awards[holds.ColumnInt64(0)];
+    (holds.ColumnText(1) == "held" ? award.held : award.rejected) = holds.ColumnInt64(2);
   }
 
   json out_awards = json::array();
@@ -131,6 +143,8 @@ GROUP BY award_id, nomination_id, nominee_id)sql");
     out_awards.push_back({{"award_id", award_id},
                           {"title", award.title},
                           {"total_votes", award_total},
+                          {"held_votes", award.held},
+                          {"rejected_votes", award.rejected},
                           {"nominations", std::move(out_nominations)}});
     total += award_total;
   }

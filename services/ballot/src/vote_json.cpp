@@ -206,8 +206,8 @@ class VoteReader {
   // Whether the vote's member named key_ came before; marks it as come. Only the members the
   // vote reads count: a repeated one would leave which value counts to the parser.
   bool Repeated() {
-    static constexpr std::string_view kMembers[] = {"voter", "nomination", "nominee", "award",
-                                                    "client_ref"};
+    static constexpr std::string_view kMembers[] = {"voter",      "nomination", "nominee", "award",
+                                                    "client_ref", "device",     "address"};
     for (size_t i = 0; i < std::size(kMembers); ++i) {
       if (key_ == kMembers[i]) {
         const auto bit = static_cast<uint8_t>(1U << i);
@@ -243,13 +243,21 @@ class VoteReader {
     } else if (batch_ && key_ == "award") {
       Integer(value, "award", vote.award_id, seen_award_);
     } else if (key_ == "client_ref") {
-      if (value == Value::kNull) {
-        vote.client_ref.reset();
-      } else if (value != Value::kString) {
-        TypeError("client_ref", "must be a string");
-      } else {
-        vote.client_ref = std::move(*string_);
-      }
+      OptionalString(value, "client_ref", vote.client_ref);
+    } else if (key_ == "device") {
+      OptionalString(value, "device", vote.device);
+    } else if (key_ == "address") {
+      OptionalString(value, "address", vote.address);
+    }
+  }
+
+  void OptionalString(Value value, const char* field, std::optional<std::string>& out) {
+    if (value == Value::kNull) {
+      out.reset();
+    } else if (value != Value::kString) {
+      TypeError(field, "must be a string");
+    } else {
+      out = std::move(*string_);
     }
   }
 
@@ -420,6 +428,19 @@ void Conclude(ParsedVotes& out, VoteReader& reader, bool ok) {
 
 void AppendInt(std::string& out, int64_t v) { out += std::to_string(v); }
 
+// "counted" (new), "already_counted", "held" (new or again), "rejected" (again).
+const char* StandingName(const VoteOutcome& outcome) {
+  switch (outcome.standing) {
+    case Standing::kHeld:
+      return "held";
+    case Standing::kRejected:
+      return "rejected";
+    case Standing::kCounted:
+      break;
+  }
+  return outcome.kind == VoteOutcome::Kind::kCreated ? "counted" : "already_counted";
+}
+
 }  // namespace
 
 std::optional<ParsedVotes> FastParseVotes(std::string_view body, bool batch) {
@@ -477,8 +498,9 @@ void AppendJsonString(std::string& out, std::string_view text) {
 std::string VoteReceiptJson(const VoteOutcome& outcome, const VoteInput& vote) {
   std::string out;
   out.reserve(160);
-  out += outcome.kind == VoteOutcome::Kind::kCreated ? R"({"status":"counted","receipt":)"
-                                                     : R"({"status":"already_counted","receipt":)";
+  out += R"({"status":")";
+  out += StandingName(outcome);
+  out += R"(","receipt":)";
   AppendJsonString(out, outcome.receipt);
   out += R"(,"award_id":)";
   AppendInt(out, vote.award_id);
@@ -498,7 +520,12 @@ std::string BatchResultsJson(const std::vector<VoteOutcome>& outcomes,
                              const std::vector<ParsedVote>& votes) {
   int counted = 0;
   int already = 0;
+  int held = 0;
   for (const VoteOutcome& outcome : outcomes) {
+    if (outcome.kind != VoteOutcome::Kind::kError && outcome.standing != Standing::kCounted) {
+      held += 1;  // held or rejected: stored, not counted
+      continue;
+    }
     counted += outcome.kind == VoteOutcome::Kind::kCreated ? 1 : 0;
     already += outcome.kind == VoteOutcome::Kind::kExisting ? 1 : 0;
   }
@@ -508,8 +535,10 @@ std::string BatchResultsJson(const std::vector<VoteOutcome>& outcomes,
   AppendInt(out, counted);
   out += R"(,"already_counted":)";
   AppendInt(out, already);
+  out += R"(,"held":)";
+  AppendInt(out, held);
   out += R"(,"rejected":)";
-  AppendInt(out, static_cast<int64_t>(outcomes.size()) - counted - already);
+  AppendInt(out, static_cast<int64_t>(outcomes.size()) - counted - already - held);
   out += R"(,"results":[)";
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const VoteOutcome& outcome = outcomes[i];
@@ -533,8 +562,14 @@ std::string BatchResultsJson(const std::vector<VoteOutcome>& outcomes,
       out += '}';
       continue;
     }
-    out += outcome.kind == VoteOutcome::Kind::kCreated ? R"({"status":201,"receipt":)"
-                                                       : R"({"status":200,"receipt":)";
+    if (outcome.standing == Standing::kHeld) {
+      out += R"({"status":202,"standing":"held","receipt":)";
+    } else if (outcome.standing == Standing::kRejected) {
+      out += R"({"status":200,"standing":"rejected","receipt":)";
+    } else {
+      out += outcome.kind == VoteOutcome::Kind::kCreated ? R"({"status":201,"receipt":)"
+                                                         : R"({"status":200,"receipt":)";
+    }
     AppendJsonString(out, outcome.receipt);
     append_client_ref();
     out += '}';

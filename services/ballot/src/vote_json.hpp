@@ -31,9 +31,11 @@ struct ParsedVotes {
   std::optional<Error> shape_error;
 };
 
-// {"voter","nomination","nominee","client_ref"?}: one vote; its award comes from the path.
+// {"voter","nomination","nominee","client_ref"?,"device"?,"address"?}: one vote; its award comes
+// from the path.
 ParsedVotes ParseVoteBody(std::string_view body);
-// {"votes":[{"award","voter","nomination","nominee","client_ref"?}, ...]}: 1 to kMaxBatchVotes.
+// {"votes":[{"award","voter","nomination","nominee","client_ref"?,"device"?,"address"?}, ...]}:
+// 1 to kMaxBatchVotes.
 ParsedVotes ParseBatchBody(std::string_view body);
 // Both are FastParseVotes where it answers, else ReferenceParseVotes (batch: a ParseBatchBody,
 // else a ParseVoteBody); the two are exposed so that the tests can hold one to the other.

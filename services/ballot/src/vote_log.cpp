@@ -27,6 +27,10 @@ constexpr uint64_t kNearlyFullBytes = 1024 * 1024;
 
 constexpr const char* kSelectColumns =
     "SELECT seq, award_id, nomination_id, nominee_id, voter_hash, cast_at_ms FROM votes";
+// The same with where each vote stands, in one snapshot.
+constexpr const char* kSelectWithStanding =
+    "SELECT v.seq, v.award_id, v.nomination_id, v.nominee_id, v.voter_hash, v.cast_at_ms, "
+    "h.state FROM votes v LEFT JOIN vote_holds h ON h.seq = v.seq";
 
 VoteRecord ReadRow(sqlite::Statement& stmt) {
   VoteRecord record;
@@ -41,6 +45,13 @@ VoteRecord ReadRow(sqlite::Statement& stmt) {
     std::memcpy(record.voter_hash.data(), blob, record.voter_hash.size());
   }
   record.cast_at_ms = sqlite3_column_int64(raw, 5);
+  if (sqlite3_column_count(raw) > 6) {
+    const auto* state = reinterpret_cast<const char*>(sqlite3_column_text(raw, 6));
+    const std::string_view s = state != nullptr ? state : "";
+    record.standing = s == "held"       ? Standing::kHeld
+                      : s == "rejected" ? Standing::kRejected
+                                        : Standing::kCounted;
+  }
   return record;
 }
 
@@ -105,6 +116,8 @@ VoteLog::VoteLog(const std::string& path, int wal_checkpoint_frames)
     : db_(sqlite::Database::Open(path)),
       insert_(db_.Prepare(InsertSql(1))),
       insert_many_(db_.Prepare(InsertSql(kRowsPerInsert))),
+      insert_hold_(db_.Prepare("INSERT INTO vote_holds(seq, award_id, rule, count, lim, window_s) "
+                               "VALUES (?, ?, ?, ?, ?, ?)")),
       probe_(db_.Prepare("UPDATE service_meta SET value = ? WHERE key = 'probe'")) {
   db_.Exec("PRAGMA wal_autocheckpoint=" + std::to_string(wal_checkpoint_frames));
 }
@@ -151,7 +164,7 @@ void Checkpointer::Run() {
   }
 }
 
-void VoteLog::Append(const std::vector<VoteRecord>& batch) {
+void VoteLog::Append(const std::vector<VoteRecord>& batch, const std::vector<HoldRecord>& holds) {
   sqlite::Transaction tx(db_);
   // The raw API on the hot path: bind, step, reset; kRowsPerInsert rows per statement while
   // enough are left, then one at a time.
@@ -180,6 +193,16 @@ void VoteLog::Append(const std::vector<VoteRecord>& batch) {
   }
   sqlite3_clear_bindings(many);
   sqlite3_clear_bindings(one);
+  for (const HoldRecord& hold : holds) {
+    insert_hold_.Bind(1, static_cast<int64_t>(hold.seq))
+        .Bind(2, hold.award_id)
+        .Bind(3, std::string(ToString(hold.rule)))
+        .Bind(4, static_cast<int64_t>(hold.count))
+        .Bind(5, static_cast<int64_t>(hold.limit))
+        .Bind(6, static_cast<int64_t>(hold.window_s))
+        .Run();
+    insert_hold_.Reset();
+  }
   tx.Commit();
 }
 
@@ -263,7 +286,7 @@ void VoteReader::ForEachInAward(int64_t award_id,
   std::shared_lock<std::shared_mutex> mode(mode_mu_);
   sqlite::Database db = OpenForRead();
   sqlite::Statement stmt =
-      db.Prepare(std::string(kSelectColumns) + " WHERE award_id = ? ORDER BY seq");
+      db.Prepare(std::string(kSelectWithStanding) + " WHERE v.award_id = ? ORDER BY v.seq");
   stmt.Bind(1, award_id);
   while (stmt.Step()) {
     if (!fn(ReadRow(stmt))) {
@@ -278,12 +301,74 @@ std::optional<VoteRecord> VoteReader::BySeq(uint64_t seq) const {
   if (!point_db_) {
     point_db_.emplace(OpenForRead());
   }
-  sqlite::Statement stmt = point_db_->Prepare(std::string(kSelectColumns) + " WHERE seq = ?");
+  sqlite::Statement stmt =
+      point_db_->Prepare(std::string(kSelectWithStanding) + " WHERE v.seq = ?");
   stmt.Bind(1, static_cast<int64_t>(seq));
   if (!stmt.Step()) {
     return std::nullopt;
   }
   return ReadRow(stmt);
+}
+
+namespace {
+
+constexpr const char* kHoldColumns =
+    "SELECT seq, award_id, rule, count, lim, window_s, state, coalesce(decided_at_ms, 0), "
+    "coalesce(decided_by, '') FROM vote_holds";
+
+HoldRecord ReadHold(sqlite::Statement& stmt) {
+  HoldRecord hold;
+  hold.seq = static_cast<uint64_t>(stmt.ColumnInt64(0));
+  hold.award_id = stmt.ColumnInt64(1);
+  hold.rule = ParseHoldRule(stmt.ColumnText(2)).value_or(HoldRule::kNone);
+  hold.count = static_cast<uint32_t>(stmt.ColumnInt64(3));
+  hold.limit = static_cast<uint32_t>(stmt.ColumnInt64(4));
+  hold.window_s = static_cast<uint32_t>(stmt.ColumnInt64(5));
+  const std::string state = stmt.ColumnText(6);
+  hold.state = state == "released"   ? HoldState::kReleased
+               : state == "rejected" ? HoldState::kRejected
+                                     : HoldState::kHeld;
+  hold.decided_at_ms = stmt.ColumnInt64(7);
+  hold.decided_by = stmt.ColumnText(8);
+  return hold;
+}
+
+}  // namespace
+
+std::string_view ToString(HoldState state) {
+  switch (state) {
+    case HoldState::kReleased:
+      return "released";
+    case HoldState::kRejected:
+      return "rejected";
+    case HoldState::kHeld:
+      break;
+  }
+  return "held";
+}
+
+std::unordered_map<uint64_t, HoldRecord> VoteReader::Holds() const {
+  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  sqlite::Statement stmt = db.Prepare(kHoldColumns);
+  std::unordered_map<uint64_t, HoldRecord> out;
+  while (stmt.Step()) {
+    HoldRecord hold = ReadHold(stmt);
+    out.emplace(hold.seq, std::move(hold));
+  }
+  return out;
+}
+
+std::optional<HoldRecord> VoteReader::HoldOf(uint64_t seq) const {
+  std::lock_guard<std::mutex> lock(point_mu_);
+  if (!point_db_) {
+    point_db_.emplace(sqlite::Database::Open(path_, ReadOptions()));
+  }
+  sqlite::Statement stmt = point_db_->Prepare(std::string(kHoldColumns) + " WHERE seq = ?");
+  stmt.Bind(1, static_cast<int64_t>(seq));
+  if (!stmt.Step()) {
+    return std::nullopt;
+  }
+  return ReadHold(stmt);
 }
 
 uint64_t VoteReader::MaxSeq() const {

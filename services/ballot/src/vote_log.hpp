@@ -12,10 +12,13 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "civic/sqlite/sqlite.hpp"
 #include "crypto.hpp"
+#include "vote_outcome.hpp"
+#include "vote_rules.hpp"
 
 namespace civic::ballot {
 
@@ -27,15 +30,36 @@ struct VoteRecord {
   int64_t nominee_id = 0;
   VoterHash voter_hash{};
   int64_t cast_at_ms = 0;  // milliseconds since the Unix epoch
+  // Where it stands (held votes): read by BySeq and ForEachInAward only; the others leave it
+  // kCounted (see Holds()).
+  Standing standing = Standing::kCounted;
+};
+
+// Where a held vote stands (vote_holds.state).
+enum class HoldState : uint8_t { kHeld, kReleased, kRejected };
+std::string_view ToString(HoldState state);  // "held", "released", "rejected"
+
+// A vote held by a rule (README "Held votes"): stored in the same transaction as the vote.
+struct HoldRecord {
+  uint64_t seq = 0;
+  int64_t award_id = 0;
+  HoldRule rule = HoldRule::kNone;
+  uint32_t count = 0;  // the evidence: what was counted, the limit, the window
+  uint32_t limit = 0;
+  uint32_t window_s = 0;
+  HoldState state = HoldState::kHeld;
+  int64_t decided_at_ms = 0;  // 0 while held
+  std::string decided_by;     // the deciding key's prefix (as the audit trail names it)
 };
 
 // Where accepted votes become durable. The committer is its only caller (one thread).
 class VoteSink {
  public:
   virtual ~VoteSink() = default;
-  // Appends `batch` in one transaction and commits it durably. Throws on any failure; nothing of
-  // the batch is then stored.
-  virtual void Append(const std::vector<VoteRecord>& batch) = 0;
+  // Appends `batch`, and the holds of those of its votes that are held, in one transaction and
+  // commits it durably. Throws on any failure; nothing of the batch is then stored.
+  virtual void Append(const std::vector<VoteRecord>& batch,
+                      const std::vector<HoldRecord>& holds) = 0;
   // A small write transaction to learn whether storage works again. Throws on failure.
   virtual void Probe() = 0;
   // Why a call failed with `e`, in a few words fit for the public (/readyz): never the storage
@@ -67,7 +91,9 @@ class VoteLog final : public VoteSink {
   explicit VoteLog(const std::string& path,
                    int wal_checkpoint_frames = kDefaultWalCheckpointFrames);
 
-  void Append(const std::vector<VoteRecord>& batch) override;
+  void Append(const std::vector<VoteRecord>& batch, const std::vector<HoldRecord>& holds) override;
+  // Without holds.
+  void Append(const std::vector<VoteRecord>& batch) { Append(batch, {}); }
   void Probe() override;
   std::string Problem(const std::exception& e) const override;
 
@@ -81,6 +107,7 @@ class VoteLog final : public VoteSink {
   sqlite::Database db_;
   sqlite::Statement insert_;       // one row
   sqlite::Statement insert_many_;  // kRowsPerInsert rows: fewer statement runs per batch
+  sqlite::Statement insert_hold_;
   sqlite::Statement probe_;
 };
 
@@ -155,6 +182,10 @@ class VoteReader {
   std::optional<VoteRecord> BySeq(uint64_t seq) const;
   // Highest stored seq, 0 when empty.
   uint64_t MaxSeq() const;
+  // Every hold, by seq (few: only held votes have one). Throws sqlite::Error.
+  std::unordered_map<uint64_t, HoldRecord> Holds() const;
+  // The hold of the vote `seq`, if it was held. Thread-safe.
+  std::optional<HoldRecord> HoldOf(uint64_t seq) const;
 
   const std::string& path() const { return path_; }
 

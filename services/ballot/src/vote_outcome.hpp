@@ -12,6 +12,10 @@
 
 namespace civic::ballot {
 
+// Where a stored vote stands: counted, or held by a rule (not counted until an admin releases
+// it), or rejected by an admin (never counted).
+enum class Standing : uint8_t { kCounted, kHeld, kRejected };
+
 struct VoteOutcome {
   enum class Kind {
     kCreated,   // a new vote, now durable (201)
@@ -21,14 +25,17 @@ struct VoteOutcome {
   Kind kind = Kind::kError;
   std::string receipt;
   Error error;
+  Standing standing = Standing::kCounted;  // kCreated, kExisting: where the vote stands
 
-  static VoteOutcome Created(std::string receipt) {
-    return VoteOutcome{Kind::kCreated, std::move(receipt), {}};
+  static VoteOutcome Created(std::string receipt, Standing standing = Standing::kCounted) {
+    return VoteOutcome{Kind::kCreated, std::move(receipt), {}, standing};
   }
-  static VoteOutcome Existing(std::string receipt) {
-    return VoteOutcome{Kind::kExisting, std::move(receipt), {}};
+  static VoteOutcome Existing(std::string receipt, Standing standing = Standing::kCounted) {
+    return VoteOutcome{Kind::kExisting, std::move(receipt), {}, standing};
   }
-  static VoteOutcome Failed(Error error) { return VoteOutcome{Kind::kError, {}, std::move(error)}; }
+  static VoteOutcome Failed(Error error) {
+    return VoteOutcome{Kind::kError, {}, std::move(error), Standing::kCounted};
+  }
   static VoteOutcome Unavailable(std::string message) {
     return Failed(Error::Unavailable(std::move(message), /*retry_after_seconds=*/1));
   }

@@ -72,6 +72,9 @@ bool VoteService::Check(const VoteInput& vote, uint32_t index,
   checked.fields.nominee_id = vote.nominee_id;
   checked.fields.voter_hash = keys_.HashVoter(view.award.id, vote.voter);
   checked.key = MakeDedupKey(checked.fields.voter_hash, vote.nomination_id);
+  if (rules_ != nullptr && (vote.device || vote.address) && held_->rules_enabled()) {
+    checked.context = HashContext(keys_, view.award.id, vote.device, vote.address);
+  }
   return true;
 }
 
@@ -89,7 +92,8 @@ void VoteService::Reserve(Checked& checked, uint32_t index,
       if (!d.pending) {
         fields.seq = d.seq;
         metrics_.votes_duplicate.Inc();
-        completion->Set(index, VoteOutcome::Existing(keys_.Receipt(fields)));
+        completion->Set(index,
+                        VoteOutcome::Existing(keys_.Receipt(fields), StandingOf(held_, d.seq)));
         return;
       }
       break;
@@ -129,6 +133,22 @@ void VoteService::Reserve(Checked& checked, uint32_t index,
       pending.completion = completion;
       pending.index = index;
       pending.accepted = checked.view->votes_accepted;
+      if (rules_ != nullptr && held_->rules_enabled()) {
+        const RuleSettings settings = held_->SettingsFor(fields.award_id);
+        if (!settings.AllOff()) {
+          VoteContext context;
+          context.award_id = fields.award_id;
+          context.nominee_id = fields.nominee_id;
+          context.voter = fields.voter_hash;
+          context.device = checked.context.device;
+          context.address = checked.context.address;
+          context.block = checked.context.block;
+          const int64_t now_s =
+              std::chrono::duration_cast<std::chrono::seconds>(checked.now.time_since_epoch())
+                  .count();
+          pending.hold = rules_->Check(settings, context, now_s);
+        }
+      }
       submission.votes.push_back(std::move(pending));
       return;
     }

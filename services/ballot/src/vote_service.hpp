@@ -16,6 +16,8 @@
 #include "committer.hpp"
 #include "crypto.hpp"
 #include "dedup_index.hpp"
+#include "held_votes.hpp"
+#include "vote_rules.hpp"
 
 namespace civic::ballot {
 
@@ -43,6 +45,14 @@ class VoteService {
   // reservations and answers 503.
   void Submit(Submission& submission);
 
+  // Checks every new vote against `rules` with the settings `held` keeps per award; a vote that
+  // trips one is stored held (answered 202). Without this, no vote is held. REQUIRES: before
+  // the first vote.
+  void EnableRules(VoteRules& rules, HeldVotes& held) {
+    rules_ = &rules;
+    held_ = &held;
+  }
+
   // Whether new votes can be taken now; the reason otherwise (for 503 before any work).
   std::optional<std::string> UnavailableReason() const;
 
@@ -56,6 +66,7 @@ class VoteService {
     ReceiptFields fields;
     DedupKey key;
     Instant now;
+    ContextHashes context;  // when rules are on and the vote carried context
   };
   // Looks the vote up and hashes the voter; false (outcome set) when it is decided already.
   bool Check(const VoteInput& vote, uint32_t index,
@@ -70,6 +81,8 @@ class VoteService {
   const Clock& clock_;
   BallotMetrics& metrics_;
   std::atomic<uint64_t> next_seq_;
+  VoteRules* rules_ = nullptr;
+  HeldVotes* held_ = nullptr;
 };
 
 }  // namespace civic::ballot

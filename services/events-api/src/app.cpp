@@ -336,4 +336,25 @@ void App::Close() {
   store_->Close();
 }
 
+std::vector<std::string> App::RateRoles() { return access::KeyRoleNames(); }
+
+http::RateIdentity App::RateIdentityOf(const http::Request& request) const {
+  const auto authenticated =
+      keys_->Authenticate(request.Header("authorization"), /*claim_use=*/false);
+  if (authenticated.outcome != access::KeyRing::Authenticated::Outcome::kValid) {
+    return {};
+  }
+  const auto& names = access::KeyRoleNames();
+  const std::string_view role = access::ToString(authenticated.caller.role);
+  http::RateIdentity identity;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == role) {
+      identity.role = static_cast<int>(i) + 1;
+    }
+  }
+  identity.key = std::hash<std::string>{}(authenticated.caller.key_prefix) ^
+                 static_cast<uint64_t>(authenticated.caller.key_id);
+  return identity;
+}
+
 }  // namespace civic::events

@@ -75,6 +75,11 @@ class App {
   // Closes storage (after in-flight requests). Later requests that need it get 503.
   void Close();
 
+  // The key roles the rate limits know (after "public"), and who a request comes from for them:
+  // a valid key's role and key, else public. Any thread.
+  static std::vector<std::string> RateRoles();
+  http::RateIdentity RateIdentityOf(const http::Request& request) const;
+
  private:
   Config config_;
   SystemClock clock_;

@@ -42,7 +42,8 @@ constexpr const char* kEngineMessage = "database or disk is full (code 13)";
 // A sink whose commits can be held (to see what waits for them) or made to fail.
 class FakeSink final : public VoteSink {
  public:
-  void Append(const std::vector<VoteRecord>& batch) override {
+  void Append(const std::vector<VoteRecord>& batch,
+              const std::vector<civic::ballot::HoldRecord>& /*holds*/) override {
     std::unique_lock<std::mutex> lock(mu_);
     ++entered_;
     cv_.notify_all();

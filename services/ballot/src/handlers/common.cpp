@@ -87,9 +87,9 @@ std::optional<Response> BodyProblem(const Request& request, const ParsedVotes& p
 int StatusOf(const VoteOutcome& outcome) {
   switch (outcome.kind) {
     case VoteOutcome::Kind::kCreated:
-      return 201;
+      return outcome.standing == Standing::kHeld ? 202 : 201;
     case VoteOutcome::Kind::kExisting:
-      return 200;
+      return outcome.standing == Standing::kHeld ? 202 : 200;
     case VoteOutcome::Kind::kError:
       break;
   }

@@ -21,7 +21,7 @@ constexpr int kMaxConcurrentExports = 2;
 constexpr size_t kExportChunkBytes = 256 * 1024;
 constexpr size_t kExportMaxBuffered = 4 * 1024 * 1024;
 
-std::string ExportLine(const VoteRecord& r, const std::string& receipt) {
+std::string ExportLine(const VoteRecord& r, const std::string& receipt, std::string_view status) {
   std::string line;
   line.reserve(256);
   line += "{\"seq\":";
@@ -38,6 +38,8 @@ std::string ExportLine(const VoteRecord& r, const std::string& receipt) {
   line += FormatUtc(Instant(std::chrono::milliseconds(r.cast_at_ms)));
   line += "\",\"receipt\":\"";
   line += receipt;
+  line += "\",\"status\":\"";
+  line += status;
   line += "\"}\n";
   return line;
 }
@@ -104,7 +106,10 @@ void ExportVotes::Run(int64_t award_id, http::ResponseStream& stream) {
     bool ok = true;
     reader_.ForEachInAward(award_id, [&](const VoteRecord& r) {
       const ReceiptFields fields{r.seq, r.award_id, r.nomination_id, r.nominee_id, r.voter_hash};
-      buffer += ExportLine(r, crypto_.Receipt(fields));
+      const std::string_view status = r.standing == Standing::kCounted ? "counted"
+                                      : r.standing == Standing::kHeld  ? "held"
+                                                                       : "rejected";
+      buffer += ExportLine(r, crypto_.Receipt(fields), status);
       if (buffer.size() >= kExportChunkBytes) {
         ok = flush();
       }

@@ -13,7 +13,7 @@ using http::Response;
 Response GetReceipt::operator()(const Request& request) {
   const std::string& receipt = request.Param("receipt");
   const auto not_found = [] {
-    return http::ErrorResponse(Error::NotFound("No counted vote has this receipt."));
+    return http::ErrorResponse(Error::NotFound("No stored vote has this receipt."));
   };
   const auto seq = Keys::ReceiptSeq(receipt);
   if (!seq) {
@@ -35,9 +35,13 @@ Response GetReceipt::operator()(const Request& request) {
       c = static_cast<char>(c - 'A' + 'a');
     }
   }
+  const Standing standing = record->standing;
   return Response::Json(
       200, {{"receipt", canonical},
-            {"counted", true},
+            {"counted", standing == Standing::kCounted},
+            {"status", standing == Standing::kCounted ? "counted"
+                       : standing == Standing::kHeld  ? "held"
+                                                      : "rejected"},
             {"award_id", record->award_id},
             {"nomination_id", record->nomination_id},
             {"nominee_id", record->nominee_id},

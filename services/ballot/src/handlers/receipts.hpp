@@ -1,7 +1,7 @@
 #pragma once
 
-// GET /v1/receipts/{receipt}: whether a vote with this receipt is counted (public; the receipt
-// is its own proof, verified against the vote log's row).
+// GET /v1/receipts/{receipt}: whether a vote with this receipt is counted, held or rejected
+// (public; the receipt is its own proof, verified against the vote log's row).
 
 #include "civic/http/message.hpp"
 #include "crypto.hpp"

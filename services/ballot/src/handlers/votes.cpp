@@ -64,7 +64,11 @@ void CastVote::operator()(Request&& request, Responder responder) {
   if (submission.votes.size() == 1) {
     // A new vote: its 201 is known now, all but the commit. Formatting it here, on one of the
     // request threads, keeps that work off the committer, which answers every vote in turn.
-    shared->Prepare(ReceiptResponse(VoteOutcome::Created(submission.votes[0].receipt), *vote));
+    const PendingVote& pending = submission.votes[0];
+    shared->Prepare(ReceiptResponse(
+        VoteOutcome::Created(pending.receipt,
+                             pending.hold.held() ? Standing::kHeld : Standing::kCounted),
+        *vote));
   }
   votes_.Submit(submission);
   completion->Release();

@@ -266,8 +266,8 @@ void KeyRing::Load(sqlite::Database& db) {
   stored_ = std::move(loaded);
 }
 
-KeyRing::Authenticated KeyRing::Authenticate(
-    const std::optional<std::string>& authorization) const {
+KeyRing::Authenticated KeyRing::Authenticate(const std::optional<std::string>& authorization,
+                                             bool claim_use) const {
   Authenticated out;
   if (!authorization) {
     return out;
@@ -308,7 +308,7 @@ KeyRing::Authenticated KeyRing::Authenticate(
   }
   out.outcome = Authenticated::Outcome::kValid;
   out.caller = entry->caller;
-  if (stored) {
+  if (stored && claim_use) {
     int64_t last = entry->last_used_ms.load(std::memory_order_relaxed);
     const int64_t now_ms = Millis(now);
     if (now_ms - last >= kUseRecordEveryMs &&

@@ -70,8 +70,10 @@ class KeyRing {
     // (RecordUse), once per minute per key at most.
     int64_t record_use_of = 0;
   };
-  // Who the Authorization header `authorization` names.
-  Authenticated Authenticate(const std::optional<std::string>& authorization) const;
+  // Who the Authorization header `authorization` names. `claim_use` false: only who (the rate
+  // limiter asks before the route does), never record_use_of, so the route's own call claims it.
+  Authenticated Authenticate(const std::optional<std::string>& authorization,
+                             bool claim_use = true) const;
 
  private:
   struct Entry {

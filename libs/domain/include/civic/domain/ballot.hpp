@@ -124,6 +124,7 @@ Status CheckAcceptsNewVote(const Award& award, const Nominee& nominee, Instant n
 // Lengths count characters (UTF-8 code points), as everywhere in the API.
 inline constexpr size_t kMaxVoterIdChars = 256;
 inline constexpr size_t kMaxClientRefChars = 128;
+inline constexpr size_t kMaxContextChars = 256;  // a vote's device and address
 inline constexpr size_t kMaxBatchVotes = 1000;
 
 // A vote as a client sends it. The voter id is opaque (from a trusted client) and never stored.
@@ -133,6 +134,10 @@ struct VoteInput {
   int64_t nomination_id = 0;
   int64_t nominee_id = 0;
   std::optional<std::string> client_ref;
+  // Optional context from the client (issue #34): the voter's device and address, opaque; the
+  // ballot keeps only keyed hashes of them, for the rules that hold suspicious votes.
+  std::optional<std::string> device;
+  std::optional<std::string> address;
 };
 
 // Appends one FieldError per bad field of `vote` to `errors`, each field prefixed with

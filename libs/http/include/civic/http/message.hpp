@@ -22,9 +22,10 @@ struct Request {
   Fields query;      // percent-decoded, in arrival order
   Fields headers;    // names lower-cased
   std::string body;
-  Fields params;        // path parameters of the matched route, e.g. {"id", "42"}
-  std::string route;    // the matched route pattern, e.g. "/v1/cities/{id}"
-  nlohmann::json json;  // the parsed body, for routes declared with a JSON body
+  Fields params;             // path parameters of the matched route, e.g. {"id", "42"}
+  std::string route;         // the matched route pattern, e.g. "/v1/cities/{id}"
+  nlohmann::json json;       // the parsed body, for routes declared with a JSON body
+  std::string peer_address;  // the connected peer's IP address ("127.0.0.1", "::1")
   // The request's X-Request-Id: the caller's when sane, else one made by the server (never
   // empty for a request the server read); and a valid traceparent the caller sent, or "".
   // Calls made for this request carry both on (correlation.hpp: CorrelationOf).

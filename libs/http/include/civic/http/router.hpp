@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "civic/http/message.hpp"
+#include "civic/http/rate_limit.hpp"
 
 namespace civic::metrics {
 class Counter;
@@ -34,6 +35,8 @@ struct RouteOptions {
   bool offload = false;
   // Body size limit for this route; 0 means the server's default.
   size_t max_body_bytes = 0;
+  // Which rate limit applies (rate_limit.hpp); kAuto: by the method.
+  RateClass rate_class = RateClass::kAuto;
 };
 
 struct Route {

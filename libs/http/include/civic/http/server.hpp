@@ -10,6 +10,7 @@
 
 #include "civic/http/access_log.hpp"
 #include "civic/http/message.hpp"
+#include "civic/http/rate_limit.hpp"
 #include "civic/http/router.hpp"
 
 namespace civic::metrics {
@@ -34,6 +35,8 @@ struct ServerOptions {
   std::chrono::milliseconds queue_timeout{10'000};
   // Origins allowed for cross-origin browser calls: "*" or exact origins. Empty: no CORS headers.
   std::vector<std::string> cors_origins = {"*"};
+  // Rate limits (off unless enabled); a limited request is a 429 before its handler runs.
+  RateLimitOptions rate_limits;
   // Where each answered request is recorded; null: no access log.
   std::shared_ptr<AccessLog> access_log;
 };

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct ServerConfig {
   size_t max_body_bytes = 64 * 1024;
   std::vector<std::string> cors_origins = {"*"};
   int drain_timeout_ms = 10'000;
+  // Rate limits (README "Rate limits"): entries over the defaults, "off" to disable.
+  std::vector<std::string> rate_limits;
+  std::vector<std::string> trusted_proxies;  // networks whose X-Forwarded-For is believed
+  size_t rate_limit_entries = size_t{1} << 20;
 };
 
 // Registers --host, --port, --data-dir, --log-level, --log-format, --access-log, --threads,
@@ -47,6 +52,14 @@ void PrepareDataDir(const std::string& dir, const std::string& existing_file = "
 // The server's options; with `access_log` on, an access log on standard output named `service`
 // in the configured format (logging.hpp: MakeAccessLog).
 http::ServerOptions ToServerOptions(const ServerConfig& config, const std::string& service);
+
+// Turns on the rate limits of `options` for a service whose key roles are `roles` (besides
+// "public", which comes first), identifying callers with `identify`, with the defaults and then
+// config.rate_limits, config.trusted_proxies and config.rate_limit_entries. Throws
+// std::runtime_error naming the flag and the entry when one is wrong.
+void ApplyRateLimits(const ServerConfig& config, const std::vector<std::string>& roles,
+                     std::function<http::RateIdentity(const http::Request&)> identify,
+                     http::ServerOptions& options);
 
 // "host=127.0.0.1 port=8080 ..." for a start-up log line. ServerConfig holds no secrets.
 std::string Describe(const ServerConfig& config);

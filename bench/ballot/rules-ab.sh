@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The hold rules' cost (issue #34): the same Release build of the ballot with the rules on (the
+# defaults) and off (--hold-rules off), alternating, ROUNDS rounds of DURATION each: single votes
+# (vote.lua, 64 connections) and batches (batch.lua, 1,000 votes each, 16 connections), every
+# vote carrying a device and an address (CONTEXT=1: every rule is checked, none trips), on the
+# same server in each round (CONTEXT=0: votes without device or address, so only the voter
+# rule applies). Then, with the rules on, RSS per stored vote with STORED votes
+# preloaded (0 skips it).
+#   ROUNDS=3 DURATION=5s STORED=10000000 bench/ballot/rules-ab.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROUNDS="${ROUNDS:-3}"; DURATION="${DURATION:-5s}"; STORED="${STORED:-0}"; CONTEXT="${CONTEXT:-1}"
+BALLOT_THREADS=2
+source bench/ballot/common.sh
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+for r in $(seq 1 "$ROUNDS"); do
+  order="off on"; [ $((r % 2)) = 0 ] && order="on off"  # alternate who goes first: the host drifts
+  for which in $order; do
+    export CIVIC_BALLOT_HOLD_RULES=""; [ "$which" = off ] && export CIVIC_BALLOT_HOLD_RULES=off
+    dir="$work/$which-$r"
+    "$preload" --data-dir "$dir" --votes 0 >/dev/null
+    start_ballot "$dir"
+    v=$(CONTEXT=$CONTEXT VOTER_PREFIX="$which-$r" wrk -t2 -c64 -d"$DURATION" --latency -s bench/ballot/vote.lua "http://127.0.0.1:$port" | grep votes_per_s)
+    b=$(CONTEXT=$CONTEXT VOTER_PREFIX="$which-b$r" BATCH_SIZE=1000 wrk -t2 -c16 -d"$DURATION" -s bench/ballot/batch.lua "http://127.0.0.1:$port" | grep votes_per_s)
+    held=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^ballot_votes_held_total/ {s += $2} END {print s + 0}')
+    echo "round $r rules=$which single: $v | batch: $b | held=$held"
+    stop_ballot
+  done
+done
+if [ "$STORED" != 0 ]; then
+  unset CIVIC_BALLOT_HOLD_RULES
+  "$preload" --data-dir "$work/empty" --votes 0 >/dev/null
+  start_ballot "$work/empty"; rss_empty=$(rss_kb); stop_ballot
+  "$preload" --data-dir "$work/full" --votes "$STORED" >/dev/null
+  start_ballot "$work/full"; rss_full=$(rss_kb)
+  echo "rules on: RSS empty ${rss_empty} KiB, with $STORED stored ${rss_full} KiB, per stored vote $(awk -v f="$rss_full" -v n="$STORED" 'BEGIN {printf "%.1f", f * 1024 / n}') B ($(awk -v f="$rss_full" -v e="$rss_empty" -v n="$STORED" 'BEGIN {printf "%.1f", (f - e) * 1024 / n}') B over empty)"
+  stop_ballot
+fi

@@ -1,0 +1,271 @@
+#include "held_votes.hpp"
+
+#include <algorithm>
+
+namespace civic::ballot {
+
+HeldVotes::HeldVotes(const std::string& path, Tallies& tallies, BallotMetrics& metrics)
+    : tallies_(tallies), metrics_(metrics), db_(sqlite::Database::Open(path)) {}
+
+void HeldVotes::SetDefaults(const RuleSettings& defaults, bool enabled) {
+  defaults_ = defaults;
+  enabled_ = enabled;
+}
+
+RuleSettings HeldVotes::SettingsFor(int64_t award_id) const {
+  std::shared_lock lock(settings_mu_);
+  const auto it = own_settings_.find(award_id);
+  return it != own_settings_.end() ? it->second : defaults_;
+}
+
+bool HeldVotes::HasOwnSettings(int64_t award_id) const {
+  std::shared_lock lock(settings_mu_);
+  return own_settings_.count(award_id) != 0;
+}
+
+void HeldVotes::SaveSettings(int64_t award_id, const RuleSettings& settings) {
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    db_.Prepare(
+           "INSERT INTO award_vote_rules(award_id, settings, updated_at) VALUES (?1, ?2, "
+           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT(award_id) DO UPDATE SET "
+           "settings = excluded.settings, updated_at = excluded.updated_at")
+        .Bind(1, award_id)
+        .Bind(2, RuleSettingsJson(settings).dump())
+        .Run();
+  }
+  std::unique_lock lock(settings_mu_);
+  own_settings_[award_id] = settings;
+}
+
+void HeldVotes::LoadSettings() {
+  std::unordered_map<int64_t, RuleSettings> loaded;
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    sqlite::Statement stmt = db_.Prepare("SELECT award_id, settings FROM award_vote_rules");
+    while (stmt.Step()) {
+      const auto doc = nlohmann::json::parse(stmt.ColumnText(1), nullptr, false);
+      auto settings = ParseRuleSettings(doc, defaults_);
+      if (settings.ok()) {
+        loaded[stmt.ColumnInt64(0)] = settings.value();
+      }
+    }
+  }
+  std::unique_lock lock(settings_mu_);
+  own_settings_ = std::move(loaded);
+}
+
+nlohmann::json RuleSettingsJson(const RuleSettings& s) {
+  return {{"voters_per_device", s.voters_per_device},
+          {"voters_per_address", s.voters_per_address},
+          {"voters_per_block", s.voters_per_block},
+          {"window_s", s.window_s},
+          {"votes_per_voter", s.votes_per_voter},
+          {"voter_window_s", s.voter_window_s},
+          {"burst_min", s.burst_min},
+          {"burst_factor", s.burst_factor},
+          {"burst_window_s", s.burst_window_s}};
+}
+
+Result<RuleSettings> ParseRuleSettings(const nlohmann::json& doc, const RuleSettings& base) {
+  if (!doc.is_object()) {
+    return Error::Invalid("", "must be a JSON object of rule settings");
+  }
+  RuleSettings s = base;
+  std::vector<FieldError> errors;
+  for (const auto& [name, value] : doc.items()) {
+    int* target = name == "voters_per_device"    ? &s.voters_per_device
+                  : name == "voters_per_address" ? &s.voters_per_address
+                  : name == "voters_per_block"   ? &s.voters_per_block
+                  : name == "window_s"           ? &s.window_s
+                  : name == "votes_per_voter"    ? &s.votes_per_voter
+                  : name == "voter_window_s"     ? &s.voter_window_s
+                  : name == "burst_min"          ? &s.burst_min
+                  : name == "burst_window_s"     ? &s.burst_window_s
+                                                 : nullptr;
+    if (name == "burst_factor") {
+      if (!value.is_number()) {
+        errors.push_back({name, "must be a number"});
+      } else {
+        s.burst_factor = value.get<double>();
+      }
+    } else if (target == nullptr) {
+      errors.push_back({name, "is not a rule setting"});
+    } else if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+               value.get<int64_t>() > 10'000'000) {
+      errors.push_back({name, "must be a non-negative integer"});
+    } else {
+      *target = static_cast<int>(value.get<int64_t>());
+    }
+  }
+  if (errors.empty()) {
+    if (const std::string error = s.Validate(); !error.empty()) {
+      const size_t space = error.find(' ');
+      errors.push_back({error.substr(0, space), error.substr(space + 1)});
+    }
+  }
+  if (!errors.empty()) {
+    return Error::Invalid(std::move(errors));
+  }
+  return s;
+}
+
+void HeldVotes::Load(const std::unordered_map<uint64_t, HoldRecord>& holds) {
+  std::unique_lock lock(mu_);
+  for (const auto& [seq, hold] : holds) {
+    states_.emplace(seq, std::make_pair(hold.award_id, hold.state));
+  }
+}
+
+void HeldVotes::Committed(const std::vector<HoldRecord>& holds) {
+  std::unique_lock lock(mu_);
+  for (const HoldRecord& hold : holds) {
+    // A decision made between the commit and this call has already set the state: keep it.
+    states_.emplace(hold.seq, std::make_pair(hold.award_id, HoldState::kHeld));
+  }
+}
+
+std::optional<HoldState> HeldVotes::StateOf(uint64_t seq) const {
+  std::shared_lock lock(mu_);
+  const auto it = states_.find(seq);
+  if (it == states_.end()) {
+    return std::nullopt;
+  }
+  return it->second.second;
+}
+
+size_t HeldVotes::HeldIn(int64_t award_id) const {
+  std::shared_lock lock(mu_);
+  return static_cast<size_t>(std::count_if(states_.begin(), states_.end(), [&](const auto& e) {
+    return e.second.first == award_id && e.second.second == HoldState::kHeld;
+  }));
+}
+
+std::vector<HeldVoteView> HeldVotes::List(int64_t award_id, std::optional<HoldState> state,
+                                          std::optional<HoldRule> rule, uint64_t after, int limit) {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  sqlite::Statement stmt = db_.Prepare(R"sql(
+SELECT h.seq, h.rule, h.count, h.lim, h.window_s, h.state, coalesce(h.decided_at_ms, 0),
+       coalesce(h.decided_by, ''), v.nomination_id, v.nominee_id, v.cast_at_ms
+FROM vote_holds h JOIN votes v ON v.seq = h.seq
+WHERE h.award_id = ?1 AND h.seq > ?2 AND (?3 IS NULL OR h.state = ?3)
+  AND (?4 IS NULL OR h.rule = ?4)
+ORDER BY h.seq LIMIT ?5)sql");
+  stmt.Bind(1, award_id).Bind(2, static_cast<int64_t>(after));
+  if (state) {
+    stmt.Bind(3, ToString(*state));
+  }
+  if (rule) {
+    stmt.Bind(4, ToString(*rule));
+  }
+  stmt.Bind(5, static_cast<int64_t>(limit));
+  std::vector<HeldVoteView> out;
+  while (stmt.Step()) {
+    HeldVoteView view;
+    view.hold.seq = static_cast<uint64_t>(stmt.ColumnInt64(0));
+    view.hold.award_id = award_id;
+    view.hold.rule = ParseHoldRule(stmt.ColumnText(1)).value_or(HoldRule::kNone);
+    view.hold.count = static_cast<uint32_t>(stmt.ColumnInt64(2));
+    view.hold.limit = static_cast<uint32_t>(stmt.ColumnInt64(3));
+    view.hold.window_s = static_cast<uint32_t>(stmt.ColumnInt64(4));
+    const std::string s = stmt.ColumnText(5);
+    view.hold.state = s == "released"   ? HoldState::kReleased
+                      : s == "rejected" ? HoldState::kRejected
+                                        : HoldState::kHeld;
+    view.hold.decided_at_ms = stmt.ColumnInt64(6);
+    view.hold.decided_by = stmt.ColumnText(7);
+    view.nomination_id = stmt.ColumnInt64(8);
+    view.nominee_id = stmt.ColumnInt64(9);
+    view.cast_at_ms = stmt.ColumnInt64(10);
+    out.push_back(std::move(view));
+  }
+  return out;
+}
+
+Result<HeldVotes::Decided> HeldVotes::Decide(int64_t award_id, HoldState decision,
+                                             const std::vector<uint64_t>& seqs,
+                                             std::optional<HoldRule> rule, const std::string& by,
+                                             int64_t now_ms) {
+  struct Vote {
+    uint64_t seq;
+    int64_t nomination_id;
+    int64_t nominee_id;
+  };
+  std::vector<Vote> changed;
+  Decided decided;
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    sqlite::Transaction tx(db_);
+    const auto collect = [&](sqlite::Statement& stmt) {
+      while (stmt.Step()) {
+        changed.push_back(
+            {static_cast<uint64_t>(stmt.ColumnInt64(0)), stmt.ColumnInt64(1), stmt.ColumnInt64(2)});
+      }
+    };
+    const char* kSelect = R"sql(
+SELECT h.seq, v.nomination_id, v.nominee_id FROM vote_holds h JOIN votes v ON v.seq = h.seq
+WHERE h.award_id = ?1 AND h.state = 'held')sql";
+    if (seqs.empty()) {
+      sqlite::Statement stmt =
+          db_.Prepare(std::string(kSelect) + " AND h.rule = ?2 ORDER BY h.seq");
+      stmt.Bind(1, award_id).Bind(2, ToString(*rule));
+      collect(stmt);
+    } else {
+      sqlite::Statement stmt = db_.Prepare(std::string(kSelect) + " AND h.seq = ?2");
+      for (const uint64_t seq : seqs) {
+        stmt.Bind(1, award_id).Bind(2, static_cast<int64_t>(seq));
+        const size_t before = changed.size();
+        collect(stmt);
+        stmt.Reset();
+        decided.skipped += changed.size() == before ? 1 : 0;
+      }
+    }
+    sqlite::Statement update = db_.Prepare(
+        "UPDATE vote_holds SET state = ?1, decided_at_ms = ?2, decided_by = ?3 WHERE seq = ?4");
+    for (const Vote& vote : changed) {
+      update.Bind(1, ToString(decision))
+          .Bind(2, now_ms)
+          .Bind(3, by)
+          .Bind(4, static_cast<int64_t>(vote.seq))
+          .Run();
+      update.Reset();
+    }
+    tx.Commit();
+  }
+  // Durable: now the memory follows. A released vote counts from here on.
+  {
+    std::unique_lock lock(mu_);
+    for (const Vote& vote : changed) {
+      states_[vote.seq] = {award_id, decision};
+    }
+  }
+  if (decision == HoldState::kReleased) {
+    TallyBatch counts;
+    for (const Vote& vote : changed) {
+      counts.Add(award_id, vote.nomination_id, vote.nominee_id);
+    }
+    counts.AddTo(tallies_);
+    metrics_.held_released.Inc(static_cast<double>(changed.size()));
+  } else {
+    metrics_.held_rejected.Inc(static_cast<double>(changed.size()));
+  }
+  decided.changed = static_cast<int64_t>(changed.size());
+  return decided;
+}
+
+Standing StandingOf(const HeldVotes* held, uint64_t seq) {
+  if (held == nullptr) {
+    return Standing::kCounted;
+  }
+  switch (held->StateOf(seq).value_or(HoldState::kReleased)) {
+    case HoldState::kHeld:
+      return Standing::kHeld;
+    case HoldState::kRejected:
+      return Standing::kRejected;
+    case HoldState::kReleased:
+      break;
+  }
+  return Standing::kCounted;
+}
+
+}  // namespace civic::ballot

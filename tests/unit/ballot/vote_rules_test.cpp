@@ -1,0 +1,169 @@
+#include "vote_rules.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+using civic::ballot::HashContext;
+using civic::ballot::HoldRule;
+using civic::ballot::Keys;
+using civic::ballot::RuleSettings;
+using civic::ballot::VoteContext;
+using civic::ballot::VoterHash;
+using civic::ballot::VoteRules;
+
+namespace {
+
+VoterHash Voter(uint32_t n) {
+  VoterHash hash{};
+  hash[0] = static_cast<uint8_t>(n);
+  hash[1] = static_cast<uint8_t>(n >> 8);
+  hash[2] = static_cast<uint8_t>(n >> 16);
+  hash[9] = 0x5a;
+  return hash;
+}
+
+RuleSettings Only(int device, int address, int block, int voter, int burst) {
+  RuleSettings s;
+  s.voters_per_device = device;
+  s.voters_per_address = address;
+  s.voters_per_block = block;
+  s.votes_per_voter = voter;
+  s.burst_min = burst;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("Vote rules: more than N distinct voters on one device within the window are held",
+          "[ballot][rules]") {
+  VoteRules rules(1024);
+  const RuleSettings settings = Only(3, 0, 0, 0, 0);
+  VoteContext vote;
+  vote.award_id = 7;
+  vote.device = 99;
+  for (uint32_t v = 1; v <= 3; ++v) {
+    vote.voter = Voter(v);
+    REQUIRE_FALSE(rules.Check(settings, vote, 1000).held());
+  }
+  vote.voter = Voter(2);  // a voter already seen is not a new one
+  REQUIRE_FALSE(rules.Check(settings, vote, 1001).held());
+  vote.voter = Voter(4);
+  const auto verdict = rules.Check(settings, vote, 1002);
+  REQUIRE(verdict.rule == HoldRule::kDevice);
+  CHECK(verdict.count == 4);
+  CHECK(verdict.limit == 3);
+  CHECK(verdict.window_s == 3600);
+  // Once the window has passed, the device starts over.
+  vote.voter = Voter(5);
+  CHECK_FALSE(rules.Check(settings, vote, 1002 + 3601).held());
+  // Another device, or the same device in another award, counts apart.
+  vote.device = 100;
+  CHECK_FALSE(rules.Check(settings, vote, 1003).held());
+}
+
+TEST_CASE("Vote rules: addresses and their /24 or /48 blocks", "[ballot][rules]") {
+  const Keys keys("unit-test-voter-key-0123456789abcdef0123");
+  const auto a = HashContext(keys, 7, std::nullopt, std::string("203.0.113.7"));
+  const auto b = HashContext(keys, 7, std::nullopt, std::string("203.0.113.200"));
+  const auto c = HashContext(keys, 7, std::nullopt, std::string("203.0.114.7"));
+  const auto d = HashContext(keys, 7, std::nullopt, std::string("2001:db8:1:ffff::1"));
+  const auto e = HashContext(keys, 7, std::nullopt, std::string("2001:db8:1::2"));
+  const auto opaque = HashContext(keys, 7, std::string("phone-1"), std::string("not an ip"));
+  REQUIRE(a.address);
+  CHECK(a.address != b.address);
+  CHECK(a.block == b.block);
+  CHECK(a.block != c.block);
+  CHECK(d.block == e.block);
+  CHECK(opaque.device);
+  CHECK(opaque.address);
+  CHECK_FALSE(opaque.block);
+  CHECK(HashContext(keys, 8, std::nullopt, std::string("203.0.113.7")).address != a.address);
+
+  VoteRules rules(1024);
+  const RuleSettings settings = Only(0, 5, 2, 0, 0);
+  VoteContext vote;
+  vote.award_id = 7;
+  vote.voter = Voter(1);
+  vote.address = a.address;
+  vote.block = a.block;
+  REQUIRE_FALSE(rules.Check(settings, vote, 10).held());
+  vote.voter = Voter(2);
+  vote.address = b.address;
+  REQUIRE_FALSE(rules.Check(settings, vote, 11).held());
+  vote.voter = Voter(3);
+  const auto verdict = rules.Check(settings, vote, 12);
+  CHECK(verdict.rule == HoldRule::kBlock);
+  CHECK(verdict.count == 3);
+}
+
+TEST_CASE("Vote rules: more than M votes by one voter within the window are held",
+          "[ballot][rules]") {
+  VoteRules rules(1024);
+  RuleSettings settings = Only(0, 0, 0, 3, 0);
+  settings.voter_window_s = 100;
+  VoteContext vote;
+  vote.award_id = 7;
+  vote.voter = Voter(1);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE_FALSE(rules.Check(settings, vote, 1000 + i).held());
+  }
+  const auto verdict = rules.Check(settings, vote, 1004);
+  CHECK(verdict.rule == HoldRule::kVoter);
+  CHECK(verdict.limit == 3);
+  // Two windows later nothing of them is left.
+  CHECK_FALSE(rules.Check(settings, vote, 1300).held());
+}
+
+TEST_CASE("Vote rules: a burst for one nominee from one client far above its usual rate",
+          "[ballot][rules]") {
+  VoteRules rules(4096);
+  RuleSettings settings = Only(0, 0, 0, 0, 20);
+  settings.burst_factor = 5;
+  settings.burst_window_s = 60;
+  VoteContext vote;
+  vote.award_id = 7;
+  vote.nominee_id = 501;
+  vote.device = 42;
+  uint32_t voter = 1;
+  // A steady 30 a minute for ten minutes: under the threshold at first (burst_min 20 is passed
+  // in the first minute), then the usual rate grows and 30 a minute is normal.
+  int held_steady_late = 0;
+  for (int minute = 0; minute < 10; ++minute) {
+    for (int i = 0; i < 30; ++i) {
+      vote.voter = Voter(voter++);
+      const bool held = rules.Check(settings, vote, minute * 60 + i * 2).held();
+      if (minute >= 8) {
+        held_steady_late += held ? 1 : 0;
+      }
+    }
+  }
+  CHECK(held_steady_late == 0);
+  // Then 200 in one minute: far above 30, held.
+  int held = 0;
+  for (int i = 0; i < 200; ++i) {
+    vote.voter = Voter(voter++);
+    const auto verdict = rules.Check(settings, vote, 600 + i / 4);
+    if (verdict.held()) {
+      CHECK(verdict.rule == HoldRule::kBurst);
+      ++held;
+    }
+  }
+  CHECK(held > 0);
+  // Without a device or address there is no client to speak of: no burst rule.
+  vote.device.reset();
+  for (int i = 0; i < 100; ++i) {
+    vote.voter = Voter(voter++);
+    REQUIRE_FALSE(rules.Check(settings, vote, 700).held());
+  }
+}
+
+TEST_CASE("Vote rules: settings out of range are named", "[ballot][rules]") {
+  RuleSettings settings;
+  CHECK(settings.Validate().empty());
+  settings.voters_per_device = 16;
+  CHECK(settings.Validate().find("voters_per_device") != std::string::npos);
+  settings = RuleSettings{};
+  settings.burst_factor = 0.5;
+  CHECK(settings.Validate().find("burst_factor") != std::string::npos);
+  CHECK(Only(0, 0, 0, 0, 0).AllOff());
+}
