@@ -220,11 +220,12 @@ std::string VoteLog::Problem(const std::exception& e) const {
 DeferredVoteLog::DeferredVoteLog(std::string path, std::unique_ptr<VoteLog> log, Opener open)
     : path_(std::move(path)), log_(std::move(log)), open_(std::move(open)) {}
 
-void DeferredVoteLog::Append(const std::vector<VoteRecord>& batch) {
+void DeferredVoteLog::Append(const std::vector<VoteRecord>& batch,
+                             const std::vector<HoldRecord>& holds) {
   if (!log_) {
     throw sqlite::Error(SQLITE_CANTOPEN, SQLITE_CANTOPEN, "ballot: the vote log is not open yet");
   }
-  log_->Append(batch);
+  log_->Append(batch, holds);
 }
 
 void DeferredVoteLog::Probe() {
@@ -348,7 +349,8 @@ std::string_view ToString(HoldState state) {
 }
 
 std::unordered_map<uint64_t, HoldRecord> VoteReader::Holds() const {
-  sqlite::Database db = sqlite::Database::Open(path_, ReadOptions());
+  std::shared_lock<std::shared_mutex> mode(mode_mu_);
+  sqlite::Database db = OpenForRead();
   sqlite::Statement stmt = db.Prepare(kHoldColumns);
   std::unordered_map<uint64_t, HoldRecord> out;
   while (stmt.Step()) {
@@ -359,9 +361,10 @@ std::unordered_map<uint64_t, HoldRecord> VoteReader::Holds() const {
 }
 
 std::optional<HoldRecord> VoteReader::HoldOf(uint64_t seq) const {
+  std::shared_lock<std::shared_mutex> mode(mode_mu_);
   std::lock_guard<std::mutex> lock(point_mu_);
   if (!point_db_) {
-    point_db_.emplace(sqlite::Database::Open(path_, ReadOptions()));
+    point_db_.emplace(OpenForRead());
   }
   sqlite::Statement stmt = point_db_->Prepare(std::string(kHoldColumns) + " WHERE seq = ?");
   stmt.Bind(1, static_cast<int64_t>(seq));

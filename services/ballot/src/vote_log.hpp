@@ -120,7 +120,7 @@ class DeferredVoteLog final : public VoteSink {
   // `log` may be null (not open yet).
   DeferredVoteLog(std::string path, std::unique_ptr<VoteLog> log, Opener open);
 
-  void Append(const std::vector<VoteRecord>& batch) override;
+  void Append(const std::vector<VoteRecord>& batch, const std::vector<HoldRecord>& holds) override;
   void Probe() override;
   std::string Problem(const std::exception& e) const override;
 
