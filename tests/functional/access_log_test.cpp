@@ -293,15 +293,19 @@ TEST_CASE("Request ids: the events API's call to the ballot and the ballot's syn
   CHECK(Contains(at_ballot, "method=GET route=/v1/awards/{award}/results"));
   CHECK(Contains(at_ballot, "key=bootstrap:admin"));
   CHECK(Contains(at_ballot, Str("trace_id=", kTraceId)));
-  bool push_carries_id = false;
-  for (const auto& line : AccessLines(ballot)) {
-    const std::string text = line["line"];
-    push_carries_id =
-        push_carries_id ||
-        (Contains(text, "method=POST route=/v1/awards/{award}/sync status=200") &&
-         Contains(text, " request_id=close-req-77 ") && Contains(text, Str("trace_id=", kTraceId)));
-  }
-  CHECK(push_carries_id);
+  // The push after the close, in the same or a later flush of the ballot's access log.
+  const auto push_carries_id = [&] {
+    for (const auto& line : AccessLines(ballot)) {
+      const std::string text = line["line"];
+      if (Contains(text, "method=POST route=/v1/awards/{award}/sync status=200") &&
+          Contains(text, " request_id=close-req-77 ") &&
+          Contains(text, Str("trace_id=", kTraceId))) {
+        return true;
+      }
+    }
+    return false;
+  };
+  CHECK(Eventually(push_carries_id));
   REQUIRE(Eventually([&] { return !TextLineOf(events, "close-req-77").empty(); }));
   CHECK(Contains(TextLineOf(events, "close-req-77"), "route=/v1/awards/{id}/close"));
 

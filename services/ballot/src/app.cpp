@@ -191,6 +191,9 @@ std::unique_ptr<VoteLog> App::OpenWriter() {
   // Before anything writes: no immutable read may be running when the WAL starts to fill.
   reader_.SetWritable();
   award_store_.SetWritable();
+  if (held_) {
+    held_->SetWritable();
+  }
   auto log = std::make_unique<VoteLog>(db_path_);
   if (!checkpointer_started_) {
     checkpointer_->Start();
@@ -224,7 +227,7 @@ App::App(const Config& config, metrics::Registry& registry, const Clock& clock)
   }
 
   const HoldRulesConfig hold_rules = ParseHoldRules(config_);
-  held_ = std::make_unique<HeldVotes>(db_path_, tallies_, metrics_);
+  held_ = std::make_unique<HeldVotes>(db_path_, tallies_, metrics_, start_.immutable);
   held_->SetDefaults(hold_rules.defaults, hold_rules.enabled);
   held_->LoadSettings();
   const auto holds = reader_.Holds();

@@ -4,8 +4,32 @@
 
 namespace civic::ballot {
 
-HeldVotes::HeldVotes(const std::string& path, Tallies& tallies, BallotMetrics& metrics)
-    : tallies_(tallies), metrics_(metrics), db_(sqlite::Database::Open(path)) {}
+namespace {
+
+sqlite::Options HoldsOptions(bool immutable) {
+  sqlite::Options options;
+  options.read_only = immutable;
+  options.immutable = immutable;
+  return options;
+}
+
+}  // namespace
+
+HeldVotes::HeldVotes(const std::string& path, Tallies& tallies, BallotMetrics& metrics,
+                     bool immutable)
+    : tallies_(tallies),
+      metrics_(metrics),
+      db_(sqlite::Database::Open(path, HoldsOptions(immutable))),
+      immutable_(immutable) {}
+
+void HeldVotes::SetWritable() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (!immutable_) {
+    return;
+  }
+  db_ = sqlite::Database::Open(db_.path(), HoldsOptions(false));
+  immutable_ = false;
+}
 
 void HeldVotes::SetDefaults(const RuleSettings& defaults, bool enabled) {
   defaults_ = defaults;

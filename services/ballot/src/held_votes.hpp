@@ -33,8 +33,12 @@ struct HeldVoteView {
 
 class HeldVotes {
  public:
-  // `path`: the ballot's database (migrated). Throws sqlite::Error.
-  HeldVotes(const std::string& path, Tallies& tallies, BallotMetrics& metrics);
+  // `path`: the ballot's database (migrated). Throws sqlite::Error. `immutable`: opened
+  // read-only and immutable, for a ballot that started on a disk it cannot write (as its
+  // AwardStore); SetWritable() reopens it for writing once storage works.
+  HeldVotes(const std::string& path, Tallies& tallies, BallotMetrics& metrics,
+            bool immutable = false);
+  void SetWritable();
 
   // The rules' settings: `defaults` (from the flags) for every award without settings of its
   // own; `enabled` false turns every rule off for every award. Call at start, before votes.
@@ -81,8 +85,9 @@ class HeldVotes {
   std::unordered_map<int64_t, RuleSettings> own_settings_;
   mutable std::shared_mutex mu_;                                        // guards states_
   std::unordered_map<uint64_t, std::pair<int64_t, HoldState>> states_;  // seq -> award, state
-  std::mutex db_mu_;                                                    // guards db_
+  std::mutex db_mu_;                                                    // guards db_ and immutable_
   sqlite::Database db_;
+  bool immutable_;
 };
 
 // The JSON form of rule settings (openapi.yaml: VoteRules) and its reading: an error names the

@@ -16,6 +16,7 @@
 #include "outbox/retry.hpp"
 #include "outbox/worker.hpp"
 #include "storage/search.hpp"
+#include "storage/sort_keys.hpp"
 #include "webhooks/signature.hpp"
 #include "webhooks/ssrf.hpp"
 
@@ -145,6 +146,7 @@ TEST_CASE("Outbox: a change that rolls back leaves no event and no delivery",
           "[events][webhooks]") {
   auto db = civic::sqlite::Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
   civic::sqlite::Migrate(db, civic::events::Migrations());
   db.Exec(
       "INSERT INTO webhook_subscriptions(url, event_types, owner_key_id, secret, created_at, "
