@@ -15,6 +15,7 @@
 #include "resources/award_close.hpp"
 #include "resources/award_sync.hpp"
 #include "resources/awards.hpp"
+#include "resources/calendars.hpp"
 #include "resources/cities.hpp"
 #include "resources/events.hpp"
 #include "resources/laureates.hpp"
@@ -292,6 +293,8 @@ http::Router App::Routes() {
   resources::AddRegistrationRoutes(router, store, clock_, *registrations_);
   resources::AddSessionRegistrationRoutes(router, store, clock_);
   resources::AddStatisticsRoutes(router, store);
+  // Calendar feeds (iCalendar) of events, programs, cities and people.
+  resources::AddCalendarRoutes(router, store, clock_);
   // Social projects and their expert reviews.
   rest::AddCrudRoutes<resources::Projects>(router, store, clock_);
   rest::AddNestedList<resources::Projects, resources::Teams>(router, store,

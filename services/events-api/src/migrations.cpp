@@ -655,6 +655,16 @@ CREATE TABLE applications (
 CREATE INDEX applications_award ON applications(award_id, nomination_id, status, id);
 CREATE INDEX applications_duplicates ON applications(nomination_id, duplicate_key);
 )sql"},
+      {21, "calendar feed tokens", R"sql(
+-- A person's calendar feed token (GET /v1/calendar-feeds/{token}), stored as its SHA-256 only;
+-- one per person: issuing a new one replaces the old, which then opens nothing.
+CREATE TABLE calendar_feed_tokens (
+  person_id      INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+  token_sha256   TEXT NOT NULL UNIQUE,
+  created_by_key INTEGER NOT NULL,
+  created_at     INTEGER NOT NULL
+) STRICT;
+)sql"},
   };
   return kMigrations;
 }
