@@ -262,7 +262,8 @@ const rest::ListSpec& Registrations::List() {
                      "(SELECT program_id FROM events WHERE events.id = registrations.event_id)",
                  .public_sql = "0",
                  .expert_sql = "",
-                 .frontend_reads = true},
+                 .frontend_reads = true,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }

@@ -199,7 +199,8 @@ const rest::ListSpec& SessionRegistrations::List() {
                                 "s.event_id WHERE s.id = session_registrations.session_id)",
                  .public_sql = "0",
                  .expert_sql = "",
-                 .frontend_reads = true},
+                 .frontend_reads = true,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }

@@ -89,10 +89,13 @@ struct Subscriptions {
         .filters = {Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
                     Filter{"enabled", "enabled = ?", Filter::Kind::kInteger, {}, 0, 1}},
         .sorts = {{"id", "id", false}, {"created_at", "created_at", false}},
+        // A frontend sees only its own subscriptions: another key's are rendered for that key
+        // (an organiser's payloads hold contacts), so taking them over would leak them.
         .access = {.program_sql = "program_id",
                    .public_sql = "0",
                    .expert_sql = "",
-                   .frontend_reads = true},
+                   .frontend_reads = true,
+                   .frontend_own_sql = "owner_key_id = ?"},
     };
     return kSpec;
   }
@@ -152,7 +155,9 @@ struct Deliveries {
                                   "outbox_deliveries.subscription_id)",
                    .public_sql = "0",
                    .expert_sql = "",
-                   .frontend_reads = true},
+                   .frontend_reads = true,
+                   .frontend_own_sql = "(SELECT owner_key_id FROM webhook_subscriptions s WHERE "
+                                       "s.id = outbox_deliveries.subscription_id) = ?"},
     };
     return kSpec;
   }
