@@ -276,6 +276,84 @@ TEST_CASE("Access: contacts reach admins and the organisers of the person's prog
   CHECK(Call(*p.admin, "GET", Path("/v1/people", rally.person)).body["phone"] == "+79007778899");
 }
 
+TEST_CASE("Access: a link an organiser makes alone does not give it the person's contacts",
+          "[events][access][privacy]") {
+  Platform p;
+  const auto rally =
+      p.World("Люди для города", "Арина Тестова", "arina@example.org", "+79001112233");
+  const auto other =
+      p.World("Добрые города", "Борис Примеров", "boris@example.org", "+79004445566");
+  auto own = p.As(p.Key({{"role", "organizer"}, {"program_ids", {rally.program}}}));
+  auto foreign = p.As(p.Key({{"role", "organizer"}, {"program_ids", {other.program}}}));
+  auto foreign_frontend = p.As(p.Key({{"role", "frontend"}, {"program_ids", {other.program}}}));
+  const std::string arina = Path("/v1/people", rally.person);
+  auto sees_contacts = [&](httplib::Client& client, const std::string& person) {
+    const auto reply = Call(client, "GET", person);
+    REQUIRE(reply.status == 200);
+    return reply.body.contains("email") || reply.body.contains("phone");
+  };
+  REQUIRE_FALSE(sees_contacts(*foreign, arina));
+
+  // The foreign organiser nominates Arina in a draft award of its own, makes her a team member
+  // and registers her for its event: each is allowed, none gives it her contacts.
+  const int64_t award = Create(*foreign, "/v1/awards",
+                               {{"title", "Новые Созидатели"},
+                                {"edition_year", 2027},
+                                {"program_id", other.program},
+                                {"voting_opens_at", FromNow(std::chrono::hours(24 * 40))},
+                                {"voting_closes_at", FromNow(std::chrono::hours(24 * 50))}})["id"];
+  const int64_t nomination =
+      Create(*foreign, "/v1/nominations", {{"award_id", award}, {"title", "Соседи"}})["id"];
+  REQUIRE(Call(*foreign, "POST", "/v1/nominees",
+               {{"nomination_id", nomination},
+                {"kind", "person"},
+                {"person_id", rally.person},
+                {"name", "Арина Тестова"},
+                {"city_id", p.novokuznetsk}})
+              .status == 201);
+  const int64_t team = Create(*foreign, "/v1/teams",
+                              {{"name", "Команда Новокузнецка"},
+                               {"program_id", other.program},
+                               {"city_id", p.novokuznetsk},
+                               {"status", "active"}})["id"];
+  REQUIRE(
+      Call(*foreign, "POST", "/v1/team-members",
+           {{"team_id", team}, {"person_id", rally.person}, {"sector", "ngo"}, {"role", "member"}})
+          .status == 201);
+  REQUIRE(Call(*foreign, "POST", Path("/v1/events", other.event, "/registrations"),
+               {{"person_id", rally.person}})
+              .status == 201);
+  CHECK_FALSE(sees_contacts(*foreign, arina));
+  const std::string listed =
+      Call(*foreign, "GET", Path("/v1/events", other.event, "/registrations?expand=person"))
+          .body.dump();
+  CHECK(listed.find(rally.email) == std::string::npos);
+  CHECK(listed.find(rally.phone) == std::string::npos);
+  // Nor may it change her, or give her calendar to whoever has a link.
+  CHECK(Call(*foreign, "PATCH", arina, {{"phone", "+70000000000"}}).status == 403);
+  CHECK(Call(*foreign, "POST", arina + "/calendar-feed", json::object()).status == 403);
+  CHECK(Call(*p.admin, "GET", arina).body["phone"] == rally.phone);
+  // Her own program's organiser still holds them.
+  CHECK(sees_contacts(*own, arina));
+
+  // A person the organiser's program was given (made with its key, or through its frontend)
+  // is its own; an admin's link gives the program the contacts too.
+  const int64_t made = Create(*foreign, "/v1/people",
+                              {{"name", "Вера Соседова"},
+                               {"city_id", p.novokuznetsk},
+                               {"email", "vera@example.org"}})["id"];
+  CHECK(sees_contacts(*foreign, Path("/v1/people", made)));
+  CHECK_FALSE(sees_contacts(*own, Path("/v1/people", made)));
+  const int64_t signed_up = Create(
+      *foreign_frontend, "/v1/people",
+      {{"name", "Глеб Жителев"}, {"city_id", p.novokuznetsk}, {"phone", "+79005550011"}})["id"];
+  CHECK(sees_contacts(*foreign, Path("/v1/people", signed_up)));
+  REQUIRE(Call(*p.admin, "POST", Path("/v1/events", rally.event, "/registrations"),
+               {{"person_id", made}})
+              .status == 201);
+  CHECK(sees_contacts(*own, Path("/v1/people", made)));
+}
+
 TEST_CASE("Access: organisers write in their programs only, frontends register and cancel",
           "[events][access]") {
   Platform p;

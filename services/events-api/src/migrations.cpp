@@ -665,6 +665,29 @@ CREATE TABLE calendar_feed_tokens (
   created_at     INTEGER NOT NULL
 ) STRICT;
 )sql"},
+      {22, "contact holders", R"sql(
+-- The programs whose organisers hold a person's contacts (docs/security.md, "Contacts"): given
+-- when the person is created with a program's key, or linked to a program (registered, made a
+-- member, speaker, nominee, expert) by an admin, by the person, or by an organiser that already
+-- holds them. A link an organiser makes alone gives nothing.
+CREATE TABLE contact_holders (
+  person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  program_id INTEGER NOT NULL REFERENCES programs(id) ON DELETE CASCADE,
+  PRIMARY KEY (person_id, program_id)
+) STRICT, WITHOUT ROWID;
+-- Until now every link gave them: the links that exist keep doing so.
+INSERT OR IGNORE INTO contact_holders(person_id, program_id)
+  SELECT m.person_id, t.program_id FROM team_members m JOIN teams t ON t.id = m.team_id
+  UNION SELECT r.person_id, e.program_id FROM registrations r JOIN events e ON e.id = r.event_id
+  UNION SELECT sp.person_id, e.program_id FROM session_people sp
+    JOIN sessions s ON s.id = sp.session_id JOIN events e ON e.id = s.event_id
+  UNION SELECT n.person_id, a.program_id FROM nominees n
+    JOIN nominations nn ON nn.id = n.nomination_id JOIN awards a ON a.id = nn.award_id
+    WHERE n.person_id IS NOT NULL
+  UNION SELECT v.expert_id, p.program_id FROM reviews v JOIN projects p ON p.id = v.project_id
+  UNION SELECT x.person_id, p.program_id FROM project_experts x
+    JOIN projects p ON p.id = x.project_id;
+)sql"},
   };
   return kMigrations;
 }

@@ -135,6 +135,7 @@ void Record(sqlite::Database& db, std::string_view object_type, int64_t object_i
   // What the change means for subscribers is written in the same transaction, with or without a
   // key (outbox/outbox.hpp).
   outbox::RecordChange(db, object_type, object_id, before, after);
+  access::NoteContactHolders(db, access::Current(), object_type, object_id, before, after);
   if (current == nullptr) {
     return;
   }

@@ -127,11 +127,131 @@ bool PersonInPrograms(sqlite::Database& db, int64_t person_id,
   return statement.Step() && statement.ColumnInt64(0) != 0;
 }
 
+namespace {
+
+bool HoldsContacts(sqlite::Database& db, int64_t person_id, const std::vector<int64_t>& programs) {
+  if (programs.empty()) {
+    return false;
+  }
+  auto statement =
+      db.Prepare("SELECT 1 FROM contact_holders WHERE person_id = ? AND program_id IN (" +
+                 IdList(programs) + ")");
+  statement.Bind(1, person_id);
+  return statement.Step();
+}
+
+void Hold(sqlite::Database& db, int64_t person_id, int64_t program_id) {
+  db.Prepare("INSERT OR IGNORE INTO contact_holders(person_id, program_id) VALUES (?, ?)")
+      .Bind(1, person_id)
+      .Bind(2, program_id)
+      .Run();
+}
+
+std::optional<int64_t> IdMember(const nlohmann::json& object, const char* name) {
+  const auto it = object.find(name);
+  if (it == object.end() || !it->is_number_integer()) {
+    return std::nullopt;
+  }
+  return it->get<int64_t>();
+}
+
+// The program of a linked object, from the id member of `after` that names its parent.
+std::optional<int64_t> ProgramOfLink(sqlite::Database& db, std::string_view object_type,
+                                     int64_t object_id, const nlohmann::json& after) {
+  std::string sql;
+  std::optional<int64_t> parent;
+  if (object_type == "registration") {
+    sql = "SELECT program_id FROM events WHERE id = ?";
+    parent = IdMember(after, "event_id");
+  } else if (object_type == "session") {
+    sql = "SELECT program_id FROM events WHERE id = ?";
+    parent = IdMember(after, "event_id");
+  } else if (object_type == "team member") {
+    sql = "SELECT program_id FROM teams WHERE id = ?";
+    parent = IdMember(after, "team_id");
+  } else if (object_type == "nominee") {
+    sql =
+        "SELECT a.program_id FROM nominations n JOIN awards a ON a.id = n.award_id WHERE n.id = ?";
+    parent = IdMember(after, "nomination_id");
+  } else if (object_type == "review") {
+    sql = "SELECT program_id FROM projects WHERE id = ?";
+    parent = IdMember(after, "project_id");
+  } else if (object_type == "project_expert") {
+    sql = "SELECT program_id FROM projects WHERE id = ?";
+    parent = object_id;
+  } else {
+    return std::nullopt;
+  }
+  if (!parent) {
+    return std::nullopt;
+  }
+  auto statement = db.Prepare(sql);
+  statement.Bind(1, *parent);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return statement.ColumnOptionalInt64(0);
+}
+
+// The people a linked object names.
+std::vector<int64_t> PeopleOfLink(std::string_view object_type, const nlohmann::json& after) {
+  std::vector<int64_t> people;
+  if (object_type == "review") {
+    if (auto id = IdMember(after, "expert_id")) {
+      people.push_back(*id);
+    }
+  } else if (object_type == "session") {
+    for (const char* list : {"speaker_ids", "moderator_ids"}) {
+      const auto it = after.find(list);
+      if (it != after.end() && it->is_array()) {
+        for (const auto& id : *it) {
+          if (id.is_number_integer()) {
+            people.push_back(id.get<int64_t>());
+          }
+        }
+      }
+    }
+  } else if (auto id = IdMember(after, "person_id")) {
+    people.push_back(*id);
+  }
+  return people;
+}
+
+}  // namespace
+
 bool MaySeeContacts(sqlite::Database& db, const Caller& caller, int64_t person_id) {
   if (caller.is_admin()) {
     return true;
   }
-  return caller.role == Role::kOrganizer && PersonInPrograms(db, person_id, caller.programs);
+  return caller.role == Role::kOrganizer && HoldsContacts(db, person_id, caller.programs);
+}
+
+void NoteContactHolders(sqlite::Database& db, const Caller& caller, std::string_view object_type,
+                        int64_t object_id, const nlohmann::json& before,
+                        const nlohmann::json& after) {
+  if (!after.is_object()) {
+    return;  // a deletion gives nothing (and takes nothing: what was given stays given)
+  }
+  if (object_type == "person") {
+    if (before.is_null() && (caller.role == Role::kOrganizer || caller.role == Role::kFrontend)) {
+      for (const int64_t program : caller.programs) {
+        Hold(db, object_id, program);
+      }
+    }
+    return;
+  }
+  const auto program = ProgramOfLink(db, object_type, object_id, after);
+  if (!program) {
+    return;
+  }
+  for (const int64_t person : PeopleOfLink(object_type, after)) {
+    const bool gives =
+        caller.is_admin() || (caller.person_id && *caller.person_id == person) ||
+        (caller.role == Role::kOrganizer && HoldsContacts(db, person, caller.programs));
+    if (gives) {
+      Hold(db, person, *program);
+    }
+  }
 }
 
 }  // namespace civic::events::access

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "access/caller.hpp"
 #include "civic/http/message.hpp"
 #include "civic/sqlite/sqlite.hpp"
@@ -40,9 +42,21 @@ http::Response WriteDenied(const Caller& caller, bool readable, std::string_view
 // speaker or moderator, nominee, assigned expert or reviewer.
 bool PersonInPrograms(sqlite::Database& db, int64_t person_id,
                       const std::vector<int64_t>& programs);
-// Whether `caller` may see person `person_id`'s contacts: admins, and organizers of a program
-// the person takes part in.
+// Whether `caller` may see person `person_id`'s contacts (and change the person): admins, and
+// organizers of a program that holds them (NoteContactHolders).
 bool MaySeeContacts(sqlite::Database& db, const Caller& caller, int64_t person_id);
+
+// In the transaction of a change audited as (`object_type`, `object_id`, `before`, `after`),
+// notes which programs now hold a person's contacts (docs/security.md, "Contacts"): a person
+// created with an organizer's or frontend's key, by the key's programs; a person linked to a
+// program (a registration, team member, session speaker or moderator, nominee, review or
+// assigned expert) by an admin, by the person (an expert's own review) or by an organizer that
+// already holds the contacts, by that program. A link an organizer makes alone, or a frontend
+// makes, gives nothing: otherwise any organizer could read anyone's contacts by nominating them
+// in a draft of its own.
+void NoteContactHolders(sqlite::Database& db, const Caller& caller, std::string_view object_type,
+                        int64_t object_id, const nlohmann::json& before,
+                        const nlohmann::json& after);
 
 // "1,2,3": ids for an SQL IN list (integers, never text from a request).
 std::string IdList(const std::vector<int64_t>& ids);

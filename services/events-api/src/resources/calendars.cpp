@@ -152,12 +152,23 @@ calendar::Calendar PersonCalendar(sqlite::Database& db, const Person& person, In
 }
 
 // Why the current caller may not read or manage person `person_id`'s calendar, or nothing:
-// admins may; organisers of a program the person takes part in may (for their programs).
+// admins may; organisers of a program the person takes part in may read it (their programs'
+// events). A feed token opens the person's whole feed, so only those who hold the person's
+// contacts (access::MaySeeContacts) may issue or withdraw one (`manage`).
 std::optional<http::Response> PersonDenied(sqlite::Database& db, int64_t person_id,
-                                           std::string_view what) {
+                                           std::string_view what, bool manage = false) {
   const access::Caller& caller = access::Current();
   if (caller.is_admin()) {
     return std::nullopt;
+  }
+  if (manage) {
+    if (access::MaySeeContacts(db, caller, person_id)) {
+      return std::nullopt;
+    }
+    return access::Forbidden("This key (" + caller.key_prefix + ", role " +
+                             std::string(access::ToString(caller.role)) + ") may not " +
+                             std::string(what) + " of person " + std::to_string(person_id) +
+                             ": none of its programs holds the person's contacts.");
   }
   if (caller.role == access::Role::kOrganizer &&
       access::PersonInPrograms(db, person_id, caller.programs)) {
@@ -350,7 +361,7 @@ void AddCalendarRoutes(http::Router& router, Store& store, const Clock& clock) {
             if (!People::Get(db, *id)) {
               return rest::NotFound(People::kName, request.Param("id"));
             }
-            if (auto denied = PersonDenied(db, *id, "issue a calendar feed token")) {
+            if (auto denied = PersonDenied(db, *id, "issue a calendar feed token", true)) {
               return std::move(*denied);
             }
             const nlohmann::json before = StoredFeed(db, *id);
@@ -392,7 +403,7 @@ void AddCalendarRoutes(http::Router& router, Store& store, const Clock& clock) {
             if (!People::Get(db, *id)) {
               return rest::NotFound(People::kName, request.Param("id"));
             }
-            if (auto denied = PersonDenied(db, *id, "withdraw the calendar feed token")) {
+            if (auto denied = PersonDenied(db, *id, "withdraw the calendar feed token", true)) {
               return std::move(*denied);
             }
             const nlohmann::json before = StoredFeed(db, *id);

@@ -177,7 +177,6 @@ bool People::MayWrite(sqlite::Database& db, const Person& person, const access::
   if (caller.is_admin() || person.id == 0) {
     return true;
   }
-  return caller.role == access::Role::kOrganizer &&
-         access::PersonInPrograms(db, person.id, caller.programs);
+  return access::MaySeeContacts(db, caller, person.id);
 }
 }  // namespace civic::events::resources
