@@ -13,6 +13,13 @@ ROUNDS="${ROUNDS:-3}"; DURATION="${DURATION:-5s}"; STORED="${STORED:-0}"; CONTEX
 BALLOT_THREADS=2
 source bench/ballot/common.sh
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+# The server's CPU time so far (user + system), in clock ticks; and per vote, in µs, of a run
+# that took TICKS ticks at VOTES_PER_S for DURATION: a measure of the rules' cost that the
+# machine's other load disturbs much less than the rate does.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+hz=$(getconf CLK_TCK)
+us_per_vote() { awk -v t="$1" -v r="$2" -v d="${DURATION%s}" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz * 1e6 / (r * d)}'; }
+rate_of() { sed -n 's/.*votes_per_s=\([0-9]*\).*/\1/p' <<<"$1"; }
 for r in $(seq 1 "$ROUNDS"); do
   order="off on"; [ $((r % 2)) = 0 ] && order="on off"  # alternate who goes first: the host drifts
   for which in $order; do
@@ -20,10 +27,13 @@ for r in $(seq 1 "$ROUNDS"); do
     dir="$work/$which-$r"
     "$preload" --data-dir "$dir" --votes 0 >/dev/null
     start_ballot "$dir"
+    c0=$(cpu_ticks)
     v=$(CONTEXT=$CONTEXT VOTER_PREFIX="$which-$r" wrk -t2 -c64 -d"$DURATION" --latency -s bench/ballot/vote.lua "http://127.0.0.1:$port" | grep votes_per_s)
+    c1=$(cpu_ticks)
     b=$(CONTEXT=$CONTEXT VOTER_PREFIX="$which-b$r" BATCH_SIZE=1000 wrk -t2 -c16 -d"$DURATION" -s bench/ballot/batch.lua "http://127.0.0.1:$port" | grep votes_per_s)
+    c2=$(cpu_ticks)
     held=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^ballot_votes_held_total/ {s += $2} END {print s + 0}')
-    echo "round $r rules=$which single: $v | batch: $b | held=$held"
+    echo "round $r rules=$which single: $v cpu_us_per_vote=$(us_per_vote $((c1 - c0)) "$(rate_of "$v")") | batch: $b cpu_us_per_vote=$(us_per_vote $((c2 - c1)) "$(rate_of "$b")") | held=$held load=$(cut -d' ' -f1 /proc/loadavg)"
     stop_ballot
   done
 done
