@@ -137,7 +137,11 @@ struct VoteRules::Table {
   Set* base = nullptr;
   void* mapping = nullptr;
   size_t mapped = 0;
-  std::array<std::mutex, 256> locks;
+  // A line each: the network threads take locks of neighbouring sets at the same time.
+  struct alignas(64) Lock {
+    std::mutex mu;
+  };
+  std::array<Lock, 256> locks;
 
   explicit Table(size_t wanted) {
     sets = 1;
@@ -162,7 +166,9 @@ struct VoteRules::Table {
 
   size_t bytes() const { return sets * sizeof(Set); }
   Set& SetOf(uint64_t key) const { return base[Mix(key) & (sets - 1)]; }
-  std::mutex& LockFor(uint64_t key) { return locks[(Mix(key) & (sets - 1)) & (locks.size() - 1)]; }
+  std::mutex& LockFor(uint64_t key) {
+    return locks[(Mix(key) & (sets - 1)) & (locks.size() - 1)].mu;
+  }
 
   // The way `key` has in `head`, else the one it would take: an empty one, else the idlest.
   // Reads through atomic_ref: PrefetchSlots calls it without the lock (the keys and times are
