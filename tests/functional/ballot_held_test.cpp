@@ -4,6 +4,7 @@
 // the rule and the evidence (counts, never ids); decisions and rule changes are audited.
 #include <catch2/catch.hpp>
 
+#include <ostream>
 #include <sstream>
 #include <string>
 
@@ -57,6 +58,42 @@ std::unique_ptr<Service> Ballot(FakeEventsApi& events, const std::string& rules,
                                 const std::string& data_dir = "") {
   return std::make_unique<Service>(civic::test::BallotBinary(),
                                    BallotOptions(events.url(), data_dir, {"--hold-rules", rules}));
+}
+
+// Counted, held and rejected votes of nominee `nominee` in nomination 31 of an admin's results
+// of award 7, and of the nomination and the award.
+struct Standing3 {
+  int64_t counted = -1;
+  int64_t held = -1;
+  int64_t rejected = -1;
+  bool operator==(const Standing3& o) const {
+    return counted == o.counted && held == o.held && rejected == o.rejected;
+  }
+};
+std::ostream& operator<<(std::ostream& out, const Standing3& s) {
+  return out << "{counted " << s.counted << ", held " << s.held << ", rejected " << s.rejected
+             << "}";
+}
+struct AdminCounts {
+  Standing3 nominee, nomination, award;
+};
+AdminCounts AdminResults(httplib::Client& client, int64_t nominee) {
+  const json doc = Results(client, 7);
+  REQUIRE(doc.is_object());
+  AdminCounts out;
+  out.award = {doc["total_votes"], doc.value("held_votes", -1), doc.value("rejected_votes", -1)};
+  for (const auto& n : doc["nominations"]) {
+    if (n["id"] != 31) {
+      continue;
+    }
+    out.nomination = {n["total_votes"], n.value("held_votes", -1), n.value("rejected_votes", -1)};
+    for (const auto& e : n["nominees"]) {
+      if (e["id"] == nominee) {
+        out.nominee = {e["votes"], e.value("held_votes", -1), e.value("rejected_votes", -1)};
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -178,6 +215,17 @@ TEST_CASE("Held votes: release counts them, reject never does, and recount and e
   REQUIRE(list["held"] == 5);
   const int64_t first = list["items"][0]["id"];
   const int64_t second = list["items"][1]["id"];
+  // Admins' results show the held votes beside the counted ones; the public's never do.
+  AdminCounts counts = AdminResults(*client, 502);
+  CHECK(counts.nominee == Standing3{0, 5, 0});
+  CHECK(counts.nomination == Standing3{1, 5, 0});
+  CHECK(counts.award == Standing3{1, 5, 0});
+  auto public_results = ballot->ClientWithKey("")->Get("/v1/awards/7/results");
+  REQUIRE(public_results);
+  REQUIRE(public_results->status == 200);
+  CHECK(public_results->body.find("held_votes") == std::string::npos);
+  CHECK(public_results->body.find("rejected_votes") == std::string::npos);
+  CHECK(json::parse(public_results->body)["total_votes"] == 1);
   // Release one: it counts now.
   auto released = Decide(*client, {{"decision", "release"}, {"ids", {first}}});
   REQUIRE(released->status == 200);
@@ -188,12 +236,16 @@ TEST_CASE("Held votes: release counts them, reject never does, and recount and e
   REQUIRE(rejected->status == 200);
   CHECK(json::parse(rejected->body)["changed"] == 1);
   CHECK(json::parse(rejected->body)["skipped"] == 1);
+  CHECK(AdminResults(*client, 502).nominee == Standing3{1, 3, 1});
   // The rest, as a group: every vote the device rule held.
   auto group = Decide(*client, {{"decision", "release"}, {"rule", "device"}});
   REQUIRE(group->status == 200);
   CHECK(json::parse(group->body)["changed"] == 3);
   CHECK(VotesByNominee(Results(*client, 7)).at(502) == 4);
   CHECK(Held(*client)["held"] == 0);
+  counts = AdminResults(*client, 502);
+  CHECK(counts.nominee == Standing3{4, 0, 1});
+  CHECK(counts.award == Standing3{5, 0, 1});
   CHECK(Held(*client, "?state=rejected")["items"].size() == 1);
   // Bad decisions change nothing.
   CHECK(Decide(*client, {{"decision", "maybe"}, {"ids", {first}}})->status == 422);
@@ -233,19 +285,28 @@ TEST_CASE("Held votes: release counts them, reject never does, and recount and e
   CHECK(metrics.find("ballot_held_votes_released_total 4") != std::string::npos);
   CHECK(metrics.find("ballot_held_votes_rejected_total 1") != std::string::npos);
 
+  // One more held, left undecided.
+  REQUIRE(VoteWith(*client, "r6", 31, 502, {"farm", ""})->status == 202);
+  CHECK(AdminResults(*client, 502).nominee == Standing3{4, 1, 1});
+
   // After a restart, the live results, the recount and the export still agree.
   REQUIRE(ballot->Signal(SIGTERM) == 0);
   ballot = Ballot(events, "voters_per_device=1", dir.path());
   client = ballot->Client();
   REQUIRE(WaitForAward(*client, 7));
   CHECK(VotesByNominee(Results(*client, 7)).at(502) == 4);
+  counts = AdminResults(*client, 502);
+  CHECK(counts.nominee == Standing3{4, 1, 1});
+  CHECK(counts.award == Standing3{5, 1, 1});
   const auto recount =
       civic::test::RunToEnd(civic::test::BallotBinary() + " recount --data-dir " + dir.path());
   REQUIRE(recount.exit_code == 0);
   const json doc = json::parse(recount.output);
   CHECK(doc["total_votes"] == 5);
-  CHECK(doc["awards"][0]["held_votes"] == 0);
+  CHECK(doc["awards"][0]["held_votes"] == 1);
   CHECK(doc["awards"][0]["rejected_votes"] == 1);
+  CHECK(doc["awards"][0]["rejected_votes"] == counts.award.rejected);
+  CHECK(doc["awards"][0]["held_votes"] == counts.award.held);
 }
 
 TEST_CASE("Held votes: an award's own rules, set by an admin, are kept and audited",

@@ -109,6 +109,9 @@ TEST_CASE("Rate limits: votes are limited per key, and one key's limit leaves ot
   REQUIRE(civic::test::Eventually([&] { return !access_line().empty(); }));
   CHECK(access_line().find("method=POST route=/v1/awards/{award}/votes status=429") !=
         std::string::npos);
+  // ... naming the key it limited by its id (as every access line does), never by its token.
+  CHECK(access_line().find(" key=bootstrap:client") != std::string::npos);
+  CHECK(ballot.Stdout().find(civic::test::kClientKey) == std::string::npos);
   // The refused vote did nothing: the results count two.
   const json results = civic::test::Results(*client, 7);
   CHECK(results["total_votes"] == 2);
@@ -196,6 +199,22 @@ TEST_CASE("Rate limits: the events API limits writes per key by role", "[ratelim
   CHECK(Status(create("Мирный")) == 201);
   auto limited = create("Нерюнгри");
   RequireLimited(limited, "writes");
+  // The access log names the key it limited, by its id, never by its token.
+  const std::string id = limited->get_header_value("X-Request-Id");
+  const auto access_line = [&] {
+    std::istringstream out(events.Stdout());
+    std::string line;
+    while (std::getline(out, line)) {
+      if (line.find(" request_id=" + id) != std::string::npos) {
+        return line;
+      }
+    }
+    return std::string();
+  };
+  REQUIRE(civic::test::Eventually([&] { return !access_line().empty(); }));
+  CHECK(access_line().find("status=429") != std::string::npos);
+  CHECK(access_line().find(" key=bootstrap:admin") != std::string::npos);
+  CHECK(events.Stdout().find(civic::test::kTestAdminKey) == std::string::npos);
   // Reads by the same key are another class; reads without a key are limited per address.
   CHECK(Status(admin->Get("/v1/cities")) == 200);
   auto anonymous = events.ClientWithKey("");

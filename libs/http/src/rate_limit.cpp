@@ -419,11 +419,12 @@ bool Server::Impl::RateLimited(const Request& request, const Route& route,
                    (identity.role == 0 ? "address" : "key") + "; retry after the time given.";
   problem.extra["policy"] = std::string(name);
   const auto retry = std::max(1LL, static_cast<long long>(std::ceil(decision.retry_after_s)));
-  Responder(std::move(exchange))
-      .Send(ProblemResponse(problem)
-                .WithHeader("Retry-After", std::to_string(retry))
-                .WithHeader("RateLimit-Policy", RateLimitPolicyField(name, limit))
-                .WithHeader("RateLimit", RateLimitField(name, decision)));
+  Response response = ProblemResponse(problem)
+                          .WithHeader("Retry-After", std::to_string(retry))
+                          .WithHeader("RateLimit-Policy", RateLimitPolicyField(name, limit))
+                          .WithHeader("RateLimit", RateLimitField(name, decision));
+  response.log_key = std::move(identity.log_key);
+  Responder(std::move(exchange)).Send(std::move(response));
   return true;
 }
 

@@ -106,7 +106,10 @@ RebuildStats Rebuild(const VoteReader& reader, DedupIndex& index, Tallies& talli
         if (!holds.empty()) {
           const auto hold = holds.find(r.seq);
           if (hold != holds.end() && hold->second.state != HoldState::kReleased) {
-            continue;  // held or rejected: stored, in the index, not counted
+            // Held or rejected: stored, in the index, not counted (admins see how many).
+            const bool held = hold->second.state == HoldState::kHeld;
+            tallies.AddHolds(r.award_id, r.nomination_id, r.nominee_id, held ? 1 : 0, held ? 0 : 1);
+            continue;
           }
         }
         counts.Add(r.award_id, r.nomination_id, r.nominee_id);
@@ -422,6 +425,7 @@ http::RateIdentity App::RateIdentityOf(const http::Request& request) const {
     return identity;
   }
   identity.key = std::hash<std::string>{}(caller.prefix);
+  identity.log_key = caller.LogKey();
   return identity;
 }
 

@@ -277,7 +277,9 @@ void Committer::CommitBatch(std::vector<PendingVote>& batch) {
     for (const PendingVote& vote : batch) {
       const VoteRecord& r = vote.record;
       index_.MarkCommitted(vote.key, static_cast<uint32_t>(r.nominee_id), r.seq);
-      if (!vote.hold.held()) {
+      if (vote.hold.held()) {
+        tallies_.AddHolds(r.award_id, r.nomination_id, r.nominee_id, 1, 0);
+      } else {
         counts.Add(r.award_id, r.nomination_id, r.nominee_id);
         if (vote.accepted != accepted) {
           if (accepted != nullptr) {

@@ -6,6 +6,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <sodium/crypto_shorthash_siphash24.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -103,12 +104,38 @@ Keys::Keys(std::string_view voter_key) : voter_(nullptr), receipt_(nullptr) {
     delete voter_;
     throw;
   }
+  static constexpr char kContextLabel[] = "civic-ballot context key v1";
+  voter_->Mac(kContextLabel, sizeof(kContextLabel) - 1, nullptr, 0, derived);
+  static_assert(crypto_shorthash_siphash24_KEYBYTES == sizeof(context_key_));
+  std::memcpy(context_key_.data(), derived, context_key_.size());
   OPENSSL_cleanse(derived, sizeof(derived));
 }
 
 Keys::~Keys() {
   delete voter_;
   delete receipt_;
+  OPENSSL_cleanse(context_key_.data(), context_key_.size());
+}
+
+uint64_t Keys::HashContext(char kind, int64_t award_id, std::string_view text) const {
+  // kind, then the award id, then the text: unambiguous since only the last is free.
+  constexpr size_t kPrefix = 1 + 8;
+  uint8_t small[kPrefix + 256];  // device and address: at most 256 bytes
+  std::string large;
+  uint8_t* message = small;
+  if (text.size() > sizeof(small) - kPrefix) {
+    large.resize(kPrefix + text.size());
+    message = reinterpret_cast<uint8_t*>(large.data());
+  }
+  message[0] = static_cast<uint8_t>(kind);
+  PutBe(message + 1, static_cast<uint64_t>(award_id), 8);
+  std::memcpy(message + kPrefix, text.data(), text.size());
+  uint8_t out[crypto_shorthash_siphash24_BYTES];
+  // SipHash-2-4 has no failure for any input: its result is always 0.
+  crypto_shorthash_siphash24(out, message, kPrefix + text.size(), context_key_.data());
+  uint64_t hash = 0;
+  std::memcpy(&hash, out, sizeof(hash));
+  return hash;
 }
 
 VoterHash Keys::HashVoter(int64_t award_id, std::string_view voter) const {

@@ -2,7 +2,9 @@
 
 // Keyed hashing of voter ids and receipts (HMAC-SHA256, OpenSSL). The voter id never leaves the
 // request: the ballot keeps HashVoter() of it. Receipts are unguessable (an 80-bit MAC) and
-// verifiable against the vote log row alone.
+// verifiable against the vote log row alone. A vote's context (device id, address) is hashed with
+// SipHash-2-4 (libsodium's crypto_shorthash) under a key of its own derived from the voter key:
+// a keyed PRF, kept in memory only, for the hold rules' tables.
 
 #include <array>
 #include <cstdint>
@@ -39,6 +41,11 @@ class Keys {
 
   VoterHash HashVoter(int64_t award_id, std::string_view voter) const;
 
+  // 64 bits of SipHash-2-4(context key, kind, award id, text): what the hold rules know of a
+  // device id (`kind` 'd'), an address ('a') or an address block ('b'). Per award, like
+  // HashVoter: a device's hashes in two awards cannot be linked without the key.
+  uint64_t HashContext(char kind, int64_t award_id, std::string_view text) const;
+
   // "24 characters of base32": seq (40 bits) and an 80-bit MAC of `fields`.
   // REQUIRES: fields.seq < 2^40.
   std::string Receipt(const ReceiptFields& fields) const;
@@ -51,6 +58,7 @@ class Keys {
   struct HmacKey;
   HmacKey* voter_;
   HmacKey* receipt_;
+  std::array<uint8_t, 16> context_key_{};  // crypto_shorthash_KEYBYTES
 };
 
 // Compares two secrets in a time that does not depend on where they differ.

@@ -263,6 +263,10 @@ WHERE h.award_id = ?1 AND h.state = 'held')sql";
       states_[vote.seq] = {award_id, decision};
     }
   }
+  for (const Vote& vote : changed) {
+    tallies_.AddHolds(award_id, vote.nomination_id, vote.nominee_id, -1,
+                      decision == HoldState::kRejected ? 1 : 0);
+  }
   if (decision == HoldState::kReleased) {
     TallyBatch counts;
     for (const Vote& vote : changed) {

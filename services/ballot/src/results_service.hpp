@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "award_catalog.hpp"
 #include "civic/domain/error.hpp"
@@ -32,7 +33,8 @@ class ResultsService {
   };
 
   // kNotFound for an unknown award; kForbidden when hidden from a non-admin; kConflict when
-  // `final` is asked while voting is not over. Admin and final documents are always exact.
+  // `final` is asked while voting is not over. Admin and final documents are always exact, and
+  // an admin's also gives the held and rejected votes (never shown to the public).
   Result<Document> Get(int64_t award_id, bool admin, bool final);
 
  private:
@@ -49,12 +51,15 @@ class ResultsService {
   const Tallies& tallies_;
   const Clock& clock_;
   const std::chrono::milliseconds max_staleness_;
-  std::mutex mu_;  // guards entries_ (the map only)
-  std::unordered_map<int64_t, std::shared_ptr<Entry>> entries_;
+  std::mutex mu_;  // guards entries_ (the maps only)
+  std::unordered_map<int64_t, std::shared_ptr<Entry>> entries_[2];  // [admin]
 };
 
-// The results document of `view` with `results`. `voting_over` marks final results.
+// The results document of `view` with `results`. `voting_over` marks final results. `holds`
+// (admins' documents only): the votes stored but not counted, as held_votes and rejected_votes
+// of each nominee, each nomination and the award.
 std::string SerializeResults(const AwardView& view, const AwardResults& results, bool voting_over,
-                             uint64_t tally_version);
+                             uint64_t tally_version,
+                             const std::vector<NomineeHolds>* holds = nullptr);
 
 }  // namespace civic::ballot

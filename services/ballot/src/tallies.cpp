@@ -46,6 +46,34 @@ std::vector<NomineeTally> Tallies::Of(int64_t award_id) const {
   return out;
 }
 
+void Tallies::AddHolds(int64_t award_id, int64_t nomination_id, int64_t nominee_id, int64_t held,
+                       int64_t rejected) {
+  AwardTally& tally = GetOrCreate(award_id);
+  {
+    std::lock_guard<std::mutex> lock(tally.mu);
+    auto& counts = tally.holds[NomineeKey(nomination_id, nominee_id)];
+    counts.first += held;
+    counts.second += rejected;
+  }
+  tally.version.fetch_add(1, std::memory_order_release);
+}
+
+std::vector<NomineeHolds> Tallies::HoldsOf(int64_t award_id) const {
+  std::vector<NomineeHolds> out;
+  const AwardTally* tally = Get(award_id);
+  if (tally == nullptr) {
+    return out;
+  }
+  std::lock_guard<std::mutex> lock(tally->mu);
+  out.reserve(tally->holds.size());
+  for (const auto& [key, counts] : tally->holds) {
+    out.push_back(NomineeHolds{static_cast<int64_t>(key >> 32),
+                               static_cast<int64_t>(key & 0xffffffffu), counts.first,
+                               counts.second});
+  }
+  return out;
+}
+
 uint64_t Tallies::Version(int64_t award_id) const {
   const AwardTally* tally = Get(award_id);
   return tally == nullptr ? 0 : tally->version.load(std::memory_order_acquire);

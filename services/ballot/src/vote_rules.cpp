@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -101,11 +102,9 @@ std::string RuleSettings::Validate() const {
 
 // The most recently seen distinct voters of one device, address or block, with when each was
 // last seen: kMaxDistinct + 1 of them are enough to know whether more than N (<= kMaxDistinct)
-// were seen within the window.
+// were seen within the window. Two cache lines.
 struct VoteRules::Distinct {
   static constexpr size_t kTracked = RuleSettings::kMaxDistinct + 1;
-  uint64_t key;
-  uint32_t last_used;
   std::array<uint32_t, kTracked> voter;
   std::array<uint32_t, kTracked> seen;
 };
@@ -113,66 +112,115 @@ struct VoteRules::Distinct {
 // A count over fixed windows of `window` seconds: this window's and the last one's (for a
 // sliding estimate), and for bursts the usual count per window (an exponential average).
 struct VoteRules::Counter {
-  uint64_t key;
-  uint32_t last_used;
   uint32_t window_start;
   uint32_t current;
   uint32_t previous;
   float usual;
 };
 
+// Sets of kWays slots: a head of one cache line (the slots' keys and when each was last used,
+// scanned on every lookup) and the slots' data after it, so that a lookup touches the head and
+// its slot's lines only. The memory is an anonymous mapping: zero, and resident only as used.
 template <class Slot>
 struct VoteRules::Table {
+  struct alignas(64) Head {
+    uint64_t key[kWays];  // 0: empty
+    uint32_t last_used[kWays];
+  };
+  struct Set {
+    Head head;
+    Slot slot[kWays];
+  };
+  static_assert(sizeof(Set) % 64 == 0);
+
   size_t sets = 0;
-  Slot* slots = nullptr;
-  std::array<std::mutex, 256> locks;
+  Set* base = nullptr;
+  void* mapping = nullptr;
+  size_t mapped = 0;
+  // A line each: the network threads take locks of neighbouring sets at the same time.
+  struct alignas(64) Lock {
+    std::mutex mu;
+  };
+  std::array<Lock, 256> locks;
 
   explicit Table(size_t wanted) {
     sets = 1;
     while (sets * kWays < wanted) {
       sets <<= 1;
     }
-    // calloc: untouched pages cost nothing, so memory grows with use up to the bound. Each
-    // vote lands in random sets: huge pages spare most of the TLB misses (where the kernel
-    // gives them; a hint, whatever it answers).
-    slots = static_cast<Slot*>(std::calloc(sets * kWays, sizeof(Slot)));
-    if (slots == nullptr) {
+    // Each vote lands in random sets: huge pages spare most of the TLB misses (where the kernel
+    // gives them; a hint, whatever it answers). Aligned to 2 MiB for them.
+    constexpr size_t kHuge = size_t{2} << 20;
+    mapped = sets * sizeof(Set) + kHuge;
+    mapping = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping == MAP_FAILED) {
       throw std::bad_alloc();
     }
-    constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-    const auto begin = (reinterpret_cast<uintptr_t>(slots) + kHuge - 1) & ~(kHuge - 1);
-    const auto end =
-        (reinterpret_cast<uintptr_t>(slots) + sets * kWays * sizeof(Slot)) & ~(kHuge - 1);
-    if (end > begin) {
-      ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-    }
+    const auto begin = (reinterpret_cast<uintptr_t>(mapping) + kHuge - 1) & ~(kHuge - 1);
+    base = reinterpret_cast<Set*>(begin);
+    ::madvise(base, (sets * sizeof(Set) + kHuge - 1) & ~(kHuge - 1), MADV_HUGEPAGE);
   }
-  ~Table() { std::free(slots); }
+  ~Table() { ::munmap(mapping, mapped); }
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
 
-  std::mutex& LockFor(uint64_t key) { return locks[(Mix(key) & (sets - 1)) & (locks.size() - 1)]; }
+  size_t bytes() const { return sets * sizeof(Set); }
+  Set& SetOf(uint64_t key) const { return base[Mix(key) & (sets - 1)]; }
+  std::mutex& LockFor(uint64_t key) {
+    return locks[(Mix(key) & (sets - 1)) & (locks.size() - 1)].mu;
+  }
+
+  // The way `key` has in `head`, else the one it would take: an empty one, else the idlest.
+  // Reads through atomic_ref: PrefetchSlots calls it without the lock (the keys and times are
+  // written through atomic_ref too).
+  static size_t WayOf(Head& head, uint64_t key) {
+    size_t victim = 0;
+    uint64_t victim_key = std::atomic_ref<uint64_t>(head.key[0]).load(std::memory_order_relaxed);
+    uint32_t victim_used =
+        std::atomic_ref<uint32_t>(head.last_used[0]).load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kWays; ++i) {
+      const uint64_t k = std::atomic_ref<uint64_t>(head.key[i]).load(std::memory_order_relaxed);
+      if (k == key) {
+        return i;
+      }
+      const uint32_t used =
+          std::atomic_ref<uint32_t>(head.last_used[i]).load(std::memory_order_relaxed);
+      if (victim_key != 0 && (k == 0 || used < victim_used)) {
+        victim = i;
+        victim_key = k;
+        victim_used = used;
+      }
+    }
+    return victim;
+  }
+
+  void PrefetchHead(uint64_t key) const {
+    const Set& set = SetOf(key);
+    __builtin_prefetch(&set.head, 1, 3);
+    if constexpr (sizeof(Set) <= 128) {
+      __builtin_prefetch(&set.slot[0], 1, 3);  // the counters' set is two lines: both
+    }
+  }
+  void PrefetchSlot(uint64_t key) const {
+    Set& set = SetOf(key);
+    const char* slot = reinterpret_cast<const char*>(&set.slot[WayOf(set.head, key)]);
+    for (size_t line = 0; line < sizeof(Slot); line += 64) {
+      __builtin_prefetch(slot + line, 1, 3);
+    }
+  }
 
   // The slot of `key`, or a fresh (zeroed) one taking the idlest slot of its set; `fresh` says
   // which. REQUIRES: LockFor(key) is held.
   Slot& Find(uint64_t key, uint32_t now, bool& fresh) {
-    Slot* set = slots + (Mix(key) & (sets - 1)) * kWays;
-    Slot* victim = set;
-    for (size_t i = 0; i < kWays; ++i) {
-      if (set[i].key == key) {
-        set[i].last_used = now;
-        fresh = false;
-        return set[i];
-      }
-      if (set[i].key == 0 || (victim->key != 0 && set[i].last_used < victim->last_used)) {
-        victim = &set[i];
-      }
+    Set& set = SetOf(key);
+    const size_t way = WayOf(set.head, key);
+    std::atomic_ref<uint32_t>(set.head.last_used[way]).store(now, std::memory_order_relaxed);
+    fresh = set.head.key[way] != key;
+    if (fresh) {
+      std::atomic_ref<uint64_t>(set.head.key[way]).store(key, std::memory_order_relaxed);
+      std::memset(static_cast<void*>(&set.slot[way]), 0, sizeof(Slot));
     }
-    std::memset(static_cast<void*>(victim), 0, sizeof(Slot));
-    victim->key = key;
-    victim->last_used = now;
-    fresh = true;
-    return *victim;
+    return set.slot[way];
   }
 };
 
@@ -182,11 +230,57 @@ VoteRules::VoteRules(size_t slots)
 
 VoteRules::~VoteRules() = default;
 
-size_t VoteRules::memory_bytes() const {
-  return distinct_->sets * kWays * sizeof(Distinct) + counters_->sets * kWays * sizeof(Counter);
+size_t VoteRules::memory_bytes() const { return distinct_->bytes() + counters_->bytes(); }
+
+RuleSlots VoteRules::Locate(const RuleSettings& settings, const VoteContext& vote) {
+  RuleSlots slots;
+  const auto award = static_cast<uint64_t>(vote.award_id);
+  const std::array<const std::optional<uint64_t>*, 3> who = {&vote.device, &vote.address,
+                                                             &vote.block};
+  const std::array<int, 3> limits = {settings.voters_per_device, settings.voters_per_address,
+                                     settings.voters_per_block};
+  for (size_t i = 0; i < 3; ++i) {
+    if (*who[i] && limits[i] > 0) {
+      slots.distinct[i] = KeyOf(i + 1, award, **who[i]);
+    }
+  }
+  if (settings.votes_per_voter > 0) {
+    uint64_t second = 0;
+    std::memcpy(&second, vote.voter.data() + 8, 8);
+    slots.voter = KeyOf(4, award, First8(vote.voter), second);
+  }
+  // A burst: one client (its device, else its address) for one nominee. Votes without either
+  // come from the voting client's own servers, whose rate is everyone's: no burst rule there.
+  const std::optional<uint64_t>& client = vote.device ? vote.device : vote.address;
+  if (settings.burst_min > 0 && client) {
+    slots.burst = KeyOf(5, award, *client, static_cast<uint64_t>(vote.nominee_id));
+  }
+  return slots;
 }
 
-HoldVerdict VoteRules::Check(const RuleSettings& settings, const VoteContext& vote, int64_t now_s) {
+void VoteRules::PrefetchSets(const RuleSlots& slots) const {
+  for (const uint64_t key : slots.distinct) {
+    if (key != 0) {
+      distinct_->PrefetchHead(key);
+    }
+  }
+  for (const uint64_t key : {slots.voter, slots.burst}) {
+    if (key != 0) {
+      counters_->PrefetchHead(key);
+    }
+  }
+}
+
+void VoteRules::PrefetchSlots(const RuleSlots& slots) const {
+  for (const uint64_t key : slots.distinct) {
+    if (key != 0) {
+      distinct_->PrefetchSlot(key);
+    }
+  }
+}
+
+HoldVerdict VoteRules::Check(const RuleSettings& settings, const VoteContext& vote,
+                             const RuleSlots& slots, int64_t now_s) {
   const auto now = static_cast<uint32_t>(now_s);
   // 32 bits of the voter's hash tell voters apart (0 marks an empty place).
   const auto low = static_cast<uint32_t>(First8(vote.voter));
@@ -194,12 +288,10 @@ HoldVerdict VoteRules::Check(const RuleSettings& settings, const VoteContext& vo
   HoldVerdict verdict;
 
   // Distinct voters of one device / address / block within the window.
-  const auto distinct = [&](uint64_t kind, const std::optional<uint64_t>& who, int limit,
-                            HoldRule rule) {
-    if (!who || limit <= 0) {
+  const auto distinct = [&](uint64_t key, int limit, HoldRule rule) {
+    if (key == 0) {
       return;
     }
-    const uint64_t key = KeyOf(kind, static_cast<uint64_t>(vote.award_id), *who);
     const uint32_t since = now >= static_cast<uint32_t>(settings.window_s)
                                ? now - static_cast<uint32_t>(settings.window_s)
                                : 0;
@@ -225,18 +317,16 @@ HoldVerdict VoteRules::Check(const RuleSettings& settings, const VoteContext& vo
     slot.seen[at] = now;
     uint32_t count = 0;
     for (size_t i = 0; i < Distinct::kTracked; ++i) {
-      if (slot.voter[i] != 0 && slot.seen[i] >= since) {
-        ++count;
-      }
+      count += (slot.voter[i] != 0 && slot.seen[i] >= since) ? 1 : 0;
     }
     if (!verdict.held() && count > static_cast<uint32_t>(limit)) {
       verdict = {rule, count, static_cast<uint32_t>(limit),
                  static_cast<uint32_t>(settings.window_s)};
     }
   };
-  distinct(1, vote.device, settings.voters_per_device, HoldRule::kDevice);
-  distinct(2, vote.address, settings.voters_per_address, HoldRule::kAddress);
-  distinct(3, vote.block, settings.voters_per_block, HoldRule::kBlock);
+  distinct(slots.distinct[0], settings.voters_per_device, HoldRule::kDevice);
+  distinct(slots.distinct[1], settings.voters_per_address, HoldRule::kAddress);
+  distinct(slots.distinct[2], settings.voters_per_block, HoldRule::kBlock);
 
   // A count in fixed windows; returns the sliding estimate (this window plus the part of the
   // last one still inside it) after adding this vote.
@@ -267,13 +357,9 @@ HoldVerdict VoteRules::Check(const RuleSettings& settings, const VoteContext& vo
     return {c.current + c.previous * (1.0 - into), c.usual};
   };
 
-  if (settings.votes_per_voter > 0) {
-    const uint64_t key = KeyOf(4, static_cast<uint64_t>(vote.award_id), First8(vote.voter), [&] {
-      uint64_t second = 0;
-      std::memcpy(&second, vote.voter.data() + 8, 8);
-      return second;
-    }());
-    const double seen = count(key, static_cast<uint32_t>(settings.voter_window_s), false).first;
+  if (slots.voter != 0) {
+    const double seen =
+        count(slots.voter, static_cast<uint32_t>(settings.voter_window_s), false).first;
     if (!verdict.held() && seen > settings.votes_per_voter) {
       verdict = {HoldRule::kVoter, static_cast<uint32_t>(std::ceil(seen)),
                  static_cast<uint32_t>(settings.votes_per_voter),
@@ -281,13 +367,9 @@ HoldVerdict VoteRules::Check(const RuleSettings& settings, const VoteContext& vo
     }
   }
 
-  // A burst: one client (its device, else its address) for one nominee. Votes without either
-  // come from the voting client's own servers, whose rate is everyone's: no burst rule there.
-  const std::optional<uint64_t>& client = vote.device ? vote.device : vote.address;
-  if (settings.burst_min > 0 && client) {
-    const uint64_t key = KeyOf(5, static_cast<uint64_t>(vote.award_id), *client,
-                               static_cast<uint64_t>(vote.nominee_id));
-    const auto [seen, usual] = count(key, static_cast<uint32_t>(settings.burst_window_s), true);
+  if (slots.burst != 0) {
+    const auto [seen, usual] =
+        count(slots.burst, static_cast<uint32_t>(settings.burst_window_s), true);
     const double threshold =
         std::max<double>(settings.burst_min, settings.burst_factor * static_cast<double>(usual));
     if (!verdict.held() && seen >= threshold) {
@@ -304,18 +386,17 @@ ContextHashes HashContext(const Keys& keys, int64_t award_id,
                           const std::optional<std::string>& address) {
   ContextHashes out;
   if (device && !device->empty()) {
-    out.device = First8(keys.HashVoter(award_id, "device\n" + *device));
+    out.device = keys.HashContext('d', award_id, *device);
   }
   if (address && !address->empty()) {
-    out.address = First8(keys.HashVoter(award_id, "address\n" + *address));
+    out.address = keys.HashContext('a', award_id, *address);
     if (auto ip = http::ParseIp(*address)) {
       const bool v4 = (*ip)[10] == 0xff && (*ip)[11] == 0xff && (*ip)[0] == 0;
       // /24 of IPv4 (bytes 12..14 of the mapped form), /48 of IPv6 (bytes 0..5).
       const size_t keep = v4 ? 15 : 6;
       std::fill(ip->begin() + static_cast<std::ptrdiff_t>(keep), ip->end(), 0);
-      out.block = First8(keys.HashVoter(
-          award_id,
-          "block\n" + std::string(reinterpret_cast<const char*>(ip->data()), ip->size())));
+      out.block = keys.HashContext(
+          'b', award_id, std::string_view(reinterpret_cast<const char*>(ip->data()), ip->size()));
     }
   }
   return out;

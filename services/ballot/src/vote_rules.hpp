@@ -68,19 +68,42 @@ struct HoldVerdict {
   bool held() const { return rule != HoldRule::kNone; }
 };
 
+// Where a vote's checks land in the rules' tables (VoteRules::Locate): the keys of the slots it
+// counts in, 0 for a rule that is off or has nothing to count. Computed once per vote, so that a
+// batch can prefetch the slots of the votes ahead while it checks the current one.
+struct RuleSlots {
+  std::array<uint64_t, 3> distinct{};  // device, address, block
+  uint64_t voter = 0;
+  uint64_t burst = 0;
+};
+
 // Thread-safe.
 class VoteRules {
  public:
-  // `slots`: slots per table (four tables: distinct voters, votes per voter, burst, and their
-  // memory is bounded by it). REQUIRES: slots >= 4.
+  // `slots`: slots per table (two tables: distinct voters, and counts of votes per voter and of
+  // bursts; their memory is bounded by it). REQUIRES: slots >= 4.
   explicit VoteRules(size_t slots = size_t{1} << 18);
   ~VoteRules();
   VoteRules(const VoteRules&) = delete;
   VoteRules& operator=(const VoteRules&) = delete;
 
+  // The slots `vote` counts in under `settings`. Pure: touches no table.
+  static RuleSlots Locate(const RuleSettings& settings, const VoteContext& vote);
+  // Hints that `slots` will be checked soon: PrefetchSets loads the heads of their sets (and the
+  // counters whole); PrefetchSlots, called some time after PrefetchSets for the same slots, the
+  // distinct-voter slot each key has (or would take) in its set. Only hints: they change nothing
+  // and need no lock.
+  void PrefetchSets(const RuleSlots& slots) const;
+  void PrefetchSlots(const RuleSlots& slots) const;
+
   // Counts the vote and returns the first rule it trips (device, address, block, voter, burst),
-  // or kNone. `now_s`: seconds of a steady or wall clock, the same for every call.
-  HoldVerdict Check(const RuleSettings& settings, const VoteContext& vote, int64_t now_s);
+  // or kNone. `now_s`: seconds of a steady or wall clock, the same for every call. `slots`:
+  // Locate(settings, vote).
+  HoldVerdict Check(const RuleSettings& settings, const VoteContext& vote, const RuleSlots& slots,
+                    int64_t now_s);
+  HoldVerdict Check(const RuleSettings& settings, const VoteContext& vote, int64_t now_s) {
+    return Check(settings, vote, Locate(settings, vote), now_s);
+  }
 
   size_t memory_bytes() const;
 
@@ -94,7 +117,8 @@ class VoteRules {
 };
 
 // Keyed hashes of the context strings: the device id, the address and its block (nothing when
-// the address is not an IP address), with the ballot's voter key, per award.
+// the address is not an IP address), with the ballot's context key (Keys::HashContext), per
+// award.
 struct ContextHashes {
   std::optional<uint64_t> device;
   std::optional<uint64_t> address;

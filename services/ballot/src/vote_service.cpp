@@ -21,7 +21,8 @@ std::optional<std::string> VoteService::UnavailableReason() const {
 }
 
 bool VoteService::Check(const VoteInput& vote, uint32_t index,
-                        const std::shared_ptr<VoteCompletion>& completion, Checked& checked) {
+                        const std::shared_ptr<VoteCompletion>& completion, SettingsCache& settings,
+                        Checked& checked) {
   const auto fail = [&](metrics::Counter& counter, Error error) {
     counter.Inc();
     completion->Set(index, VoteOutcome::Failed(std::move(error)));
@@ -72,8 +73,39 @@ bool VoteService::Check(const VoteInput& vote, uint32_t index,
   checked.fields.nominee_id = vote.nominee_id;
   checked.fields.voter_hash = keys_.HashVoter(view.award.id, vote.voter);
   checked.key = MakeDedupKey(checked.fields.voter_hash, vote.nomination_id);
-  if (rules_ != nullptr && (vote.device || vote.address) && held_->rules_enabled()) {
-    checked.context = HashContext(keys_, view.award.id, vote.device, vote.address);
+  if (rules_ != nullptr && held_->rules_enabled()) {
+    if (settings.award_id != view.award.id) {
+      settings.award_id = view.award.id;
+      settings.settings = held_->SettingsFor(view.award.id);
+      settings.has_device = false;
+      settings.has_address = false;
+    }
+    if (!settings.settings.AllOff()) {
+      checked.rules = true;
+      checked.settings = settings.settings;
+      VoteContext& context = checked.context;
+      context.award_id = view.award.id;
+      context.nominee_id = vote.nominee_id;
+      context.voter = checked.fields.voter_hash;
+      if (vote.device && !vote.device->empty()) {
+        if (!settings.has_device || settings.device != *vote.device) {
+          settings.device = *vote.device;
+          settings.device_hash = HashContext(keys_, view.award.id, vote.device, {}).device.value();
+          settings.has_device = true;
+        }
+        context.device = settings.device_hash;
+      }
+      if (vote.address && !vote.address->empty()) {
+        if (!settings.has_address || settings.address != *vote.address) {
+          settings.address = *vote.address;
+          settings.address_hashes = HashContext(keys_, view.award.id, {}, vote.address);
+          settings.has_address = true;
+        }
+        context.address = settings.address_hashes.address;
+        context.block = settings.address_hashes.block;
+      }
+      checked.slots = VoteRules::Locate(checked.settings, context);
+    }
   }
   return true;
 }
@@ -133,21 +165,11 @@ void VoteService::Reserve(Checked& checked, uint32_t index,
       pending.completion = completion;
       pending.index = index;
       pending.accepted = checked.view->votes_accepted;
-      if (rules_ != nullptr && held_->rules_enabled()) {
-        const RuleSettings settings = held_->SettingsFor(fields.award_id);
-        if (!settings.AllOff()) {
-          VoteContext context;
-          context.award_id = fields.award_id;
-          context.nominee_id = fields.nominee_id;
-          context.voter = fields.voter_hash;
-          context.device = checked.context.device;
-          context.address = checked.context.address;
-          context.block = checked.context.block;
-          const int64_t now_s =
-              std::chrono::duration_cast<std::chrono::seconds>(checked.now.time_since_epoch())
-                  .count();
-          pending.hold = rules_->Check(settings, context, now_s);
-        }
+      if (checked.rules) {
+        const int64_t now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(checked.now.time_since_epoch())
+                .count();
+        pending.hold = rules_->Check(checked.settings, checked.context, checked.slots, now_s);
       }
       submission.votes.push_back(std::move(pending));
       return;
@@ -169,7 +191,8 @@ void VoteService::Decide(const VoteInput& vote, uint32_t index,
                          const std::shared_ptr<VoteCompletion>& completion,
                          Submission& submission) {
   Checked checked;
-  if (Check(vote, index, completion, checked)) {
+  SettingsCache settings;
+  if (Check(vote, index, completion, settings, checked)) {
     Reserve(checked, index, completion, submission);
   }
 }
@@ -179,14 +202,34 @@ void VoteService::DecideMany(const std::vector<std::pair<uint32_t, const VoteInp
                              Submission& submission) {
   std::vector<std::pair<uint32_t, Checked>> checked;
   checked.reserve(votes.size());
+  SettingsCache settings;
   for (const auto& [index, vote] : votes) {
     Checked c;
-    if (Check(*vote, index, completion, c)) {
+    if (Check(*vote, index, completion, settings, c)) {
       index_.Prefetch(c.key);
       checked.emplace_back(index, std::move(c));
     }
   }
-  for (auto& [index, c] : checked) {
+  // The rules' slots are many and spread over tables larger than the caches: each vote's sets
+  // are prefetched 2 * kAhead votes ahead, and its slots in them kAhead votes ahead (by then
+  // the sets' heads, which say which slot, are in the cache).
+  constexpr size_t kAhead = 8;
+  const auto prefetch = [&](size_t at, bool slots) {
+    if (rules_ != nullptr && at < checked.size() && checked[at].second.rules) {
+      if (slots) {
+        rules_->PrefetchSlots(checked[at].second.slots);
+      } else {
+        rules_->PrefetchSets(checked[at].second.slots);
+      }
+    }
+  };
+  for (size_t i = 0; i < 2 * kAhead; ++i) {
+    prefetch(i, false);
+  }
+  for (size_t i = 0; i < checked.size(); ++i) {
+    prefetch(i + 2 * kAhead, false);
+    prefetch(i + kAhead, true);
+    auto& [index, c] = checked[i];
     Reserve(c, index, completion, submission);
   }
 }

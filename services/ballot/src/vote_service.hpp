@@ -66,11 +66,29 @@ class VoteService {
     ReceiptFields fields;
     DedupKey key;
     Instant now;
-    ContextHashes context;  // when rules are on and the vote carried context
+    bool rules = false;     // the award's rules are on: check the vote if it is new
+    RuleSettings settings;  // the award's, when `rules`
+    VoteContext context;    // what the rules count, when `rules`
+    RuleSlots slots;        // where, when `rules`
   };
-  // Looks the vote up and hashes the voter; false (outcome set) when it is decided already.
+  // What the votes of one request share, looked up or hashed once: the last award's rule
+  // settings, and the last device's and address's hashes (a batch from one client often
+  // repeats them).
+  struct SettingsCache {
+    int64_t award_id = 0;
+    RuleSettings settings;
+    std::string device;  // hashed as `device_hash` for `award_id`, when `has_device`
+    uint64_t device_hash = 0;
+    bool has_device = false;
+    std::string address;  // hashed as `address_hashes` for `award_id`, when `has_address`
+    ContextHashes address_hashes;
+    bool has_address = false;
+  };
+  // Looks the vote up and hashes the voter (and its context when the award's rules are on);
+  // false (outcome set) when it is decided already.
   bool Check(const VoteInput& vote, uint32_t index,
-             const std::shared_ptr<VoteCompletion>& completion, Checked& checked);
+             const std::shared_ptr<VoteCompletion>& completion, SettingsCache& settings,
+             Checked& checked);
   void Reserve(Checked& checked, uint32_t index, const std::shared_ptr<VoteCompletion>& completion,
                Submission& submission);
 

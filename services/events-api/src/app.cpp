@@ -357,6 +357,7 @@ http::RateIdentity App::RateIdentityOf(const http::Request& request) const {
   }
   identity.key = std::hash<std::string>{}(authenticated.caller.key_prefix) ^
                  static_cast<uint64_t>(authenticated.caller.key_id);
+  identity.log_key = access::LogKey(authenticated.caller);
   return identity;
 }
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
 using civic::ballot::HashContext;
 using civic::ballot::HoldRule;
@@ -166,4 +167,74 @@ TEST_CASE("Vote rules: settings out of range are named", "[ballot][rules]") {
   settings.burst_factor = 0.5;
   CHECK(settings.Validate().find("burst_factor") != std::string::npos);
   CHECK(Only(0, 0, 0, 0, 0).AllOff());
+}
+
+TEST_CASE("Vote rules: context hashes are keyed, per award and per kind of string",
+          "[ballot][rules]") {
+  const Keys keys("unit-test-voter-key-0123456789abcdef0123");
+  const Keys other("unit-test-voter-key-0123456789abcdef0124");
+  const uint64_t device = keys.HashContext('d', 7, "phone-1");
+  CHECK(device == keys.HashContext('d', 7, "phone-1"));
+  CHECK(device != other.HashContext('d', 7, "phone-1"));  // without the key, no link
+  CHECK(device != keys.HashContext('d', 8, "phone-1"));   // nor across awards
+  CHECK(device != keys.HashContext('a', 7, "phone-1"));   // a device is not an address
+  CHECK(device != keys.HashContext('d', 7, "phone-2"));
+  // The longest strings a vote may carry (256 characters) and longer ones hash whole.
+  const std::string long_id(300, 'x');
+  CHECK(keys.HashContext('d', 7, long_id) != keys.HashContext('d', 7, long_id.substr(0, 299)));
+  CHECK(keys.HashContext('d', 7, long_id) == keys.HashContext('d', 7, long_id));
+  CHECK(HashContext(keys, 7, std::string("phone-1"), std::nullopt).device == device);
+}
+
+TEST_CASE("Vote rules: a batch's prefetched checks decide as single checks do", "[ballot][rules]") {
+  // The same votes through Check(settings, vote, now) and through Locate, PrefetchSets,
+  // PrefetchSlots and Check(settings, vote, slots, now), as VoteService::DecideMany calls them.
+  const Keys keys("unit-test-voter-key-0123456789abcdef0123");
+  RuleSettings settings;
+  settings.voters_per_device = 3;
+  settings.voters_per_address = 4;
+  settings.voters_per_block = 6;
+  settings.votes_per_voter = 2;
+  settings.burst_min = 5;
+  VoteRules single(1024);
+  VoteRules batch(1024);
+  std::vector<VoteContext> votes;
+  for (uint32_t i = 0; i < 200; ++i) {
+    VoteContext vote;
+    vote.award_id = 7;
+    vote.nominee_id = 501 + i % 3;
+    vote.voter = Voter(1 + i % 70);
+    const auto hashes =
+        HashContext(keys, 7, "device-" + std::to_string(i % 11),
+                    "198.51." + std::to_string(i % 5) + "." + std::to_string(i % 9));
+    vote.device = hashes.device;
+    vote.address = hashes.address;
+    vote.block = hashes.block;
+    votes.push_back(vote);
+  }
+  std::vector<civic::ballot::RuleSlots> slots;
+  for (const auto& vote : votes) {
+    slots.push_back(VoteRules::Locate(settings, vote));
+  }
+  int held = 0;
+  for (size_t i = 0; i < votes.size(); ++i) {
+    if (i + 4 < votes.size()) {
+      batch.PrefetchSets(slots[i + 4]);
+      batch.PrefetchSlots(slots[i + 2]);
+    }
+    const auto a = single.Check(settings, votes[i], 1000 + static_cast<int64_t>(i / 20));
+    const auto b = batch.Check(settings, votes[i], slots[i], 1000 + static_cast<int64_t>(i / 20));
+    CHECK(a.rule == b.rule);
+    CHECK(a.count == b.count);
+    CHECK(a.limit == b.limit);
+    held += a.held() ? 1 : 0;
+  }
+  CHECK(held > 0);
+  // A rule that is off has no slot to count in.
+  settings.voters_per_block = 0;
+  settings.burst_min = 0;
+  const auto off = VoteRules::Locate(settings, votes[0]);
+  CHECK(off.distinct[2] == 0);
+  CHECK(off.burst == 0);
+  CHECK(off.distinct[0] != 0);
 }

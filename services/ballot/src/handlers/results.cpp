@@ -42,8 +42,10 @@ Response GetResults::Answer(const Request& request, const Caller& caller) {
   if (!doc.ok()) {
     return http::ErrorResponse(doc.error());
   }
+  // An admin's document (with the held votes) differs from the public one of the same versions.
   const std::string etag = "\"" + std::to_string(doc->award_version) + "." +
-                           std::to_string(doc->tally_version) + (doc->final ? ".f\"" : "\"");
+                           std::to_string(doc->tally_version) + (admin ? ".a" : "") +
+                           (doc->final ? ".f\"" : "\"");
   if (request.Header("if-none-match").value_or("") == etag) {
     return Response::Empty(304).WithHeader("ETag", etag);
   }

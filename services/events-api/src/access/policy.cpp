@@ -164,20 +164,18 @@ http::Response RoleDenied(const Caller& caller, unsigned roles) {
                    ") may not call this route; it needs one of the roles: " + allowed + ".");
 }
 
-// What the access log names the caller's key by: its id, or "bootstrap:<role>" for a key given
-// at start (whose prefix is part of a secret that is never logged); "" without a key.
+std::string KeyOf(Method method, std::string_view pattern) {
+  return std::string(http::ToString(method)) + " " + std::string(pattern);
+}
+
+}  // namespace
+
 std::string LogKey(const Caller& caller) {
   if (caller.key_id > 0) {
     return std::to_string(caller.key_id);
   }
   return caller.has_key() ? "bootstrap:" + std::string(ToString(caller.role)) : std::string();
 }
-
-std::string KeyOf(Method method, std::string_view pattern) {
-  return std::string(http::ToString(method)) + " " + std::string(pattern);
-}
-
-}  // namespace
 
 const std::vector<RoutePolicy>& RoutePolicies() {
   static const std::vector<RoutePolicy> kPolicies = BuildPolicies();

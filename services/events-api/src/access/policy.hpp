@@ -35,6 +35,10 @@ struct RoutePolicy {
 // route reaches (its programs, its person) is checked by the handler (access/scope.hpp).
 const std::vector<RoutePolicy>& RoutePolicies();
 
+// What the access log names the caller's key by: its id, or "bootstrap:<role>" for a key given
+// at start (whose prefix is part of a secret that is never logged); "" without a key.
+std::string LogKey(const Caller& caller);
+
 // "public", "organizer", ... for the bits of `roles`, admin always last.
 std::vector<std::string> RoleNames(unsigned roles);
 

@@ -56,10 +56,12 @@ std::optional<std::array<uint8_t, 16>> ParseIp(std::string_view text);
 std::optional<IpNetwork> ParseNetwork(std::string_view text);
 
 // Who a request comes from, for its bucket: role 0 is "public" (no valid key: limited per client
-// address); any other role is limited per key, `key` naming it.
+// address); any other role is limited per key, `key` naming it, and a request it refuses is
+// logged with `log_key` (the key's id as the access log names it, never the token).
 struct RateIdentity {
   int role = 0;
   uint64_t key = 0;
+  std::string log_key;
 };
 
 struct RateLimitOptions {
