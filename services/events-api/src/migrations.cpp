@@ -665,6 +665,13 @@ CREATE TABLE calendar_feed_tokens (
   created_at     INTEGER NOT NULL
 ) STRICT;
 )sql"},
+      // Applications: an approved one names its nominee's person; duplicates are looked for
+      // among a nomination's applications from the candidate's city.
+      {22, "application person and candidates index", R"sql(
+UPDATE applications SET person_id = (SELECT person_id FROM nominees WHERE id = nominee_id)
+  WHERE status = 'approved' AND person_id IS NULL AND nominee_id IS NOT NULL;
+CREATE INDEX applications_candidates ON applications(nomination_id, city_id, id);
+)sql"},
   };
   return kMigrations;
 }
