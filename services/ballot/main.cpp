@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   civic::http::Server server(std::move(options), std::move(router), registry);
-  return civic::runtime::ServeUntilSignal(server, "civic-ballot", config.server.host,
-                                          config.server.drain_timeout_ms, [&app] { app->Close(); });
+  return civic::runtime::ServeUntilSignal(
+      server, "civic-ballot", config.server.host, config.server.drain_timeout_ms,
+      *civic::runtime::ParseLogFormat(config.server.log_format), [&app] { app->Close(); });
 }

@@ -130,6 +130,9 @@ TEST_CASE("Request ids: a sane X-Request-Id is echoed, a missing or unsafe one i
   auto cors = ballot.Client()->Get("/healthz", {{"Origin", "https://city.example"}});
   REQUIRE(cors);
   CHECK(Contains(cors->get_header_value("Access-Control-Expose-Headers"), "X-Request-Id"));
+  // The rate limit's fields too, which every answer near or over the limit carries.
+  CHECK(Contains(cors->get_header_value("Access-Control-Expose-Headers"), "RateLimit, "));
+  CHECK(Contains(cors->get_header_value("Access-Control-Expose-Headers"), "RateLimit-Policy"));
 
   // The events API alike.
   Service events{civic::test::EventsApiBinary()};
@@ -142,6 +145,11 @@ TEST_CASE("Request ids: a sane X-Request-Id is echoed, a missing or unsafe one i
   REQUIRE(no_city);
   CHECK(no_city->status == 404);
   CHECK(IsMadeId(no_city->get_header_value("X-Request-Id")));
+  auto events_cors = api->Get("/v1/cities", {{"Origin", "https://city.example"}});
+  REQUIRE(events_cors);
+  const std::string exposed = events_cors->get_header_value("Access-Control-Expose-Headers");
+  CHECK(Contains(exposed, "RateLimit, "));
+  CHECK(Contains(exposed, "RateLimit-Policy"));
 }
 
 TEST_CASE("Access log: a text line per request names the route, status, request id and key",
@@ -247,6 +255,40 @@ TEST_CASE("Access log: with --log-format json every line is an object with the s
   CHECK_FALSE(Contains(all, token));
   CHECK_FALSE(Contains(all, civic::test::kTestAdminKey));
   CHECK_FALSE(Contains(all, "limit=5"));
+}
+
+TEST_CASE("Access log: with --log-format json standard output is JSON lines from the first",
+          "[access-log]") {
+  // Both services: the line saying where they listen is an object too (a JSON-lines shipper
+  // reading stdout must not stop at the first line).
+  FakeEventsApi fake;
+  fake.Put(civic::test::SampleAward());
+  civic::test::ServiceOptions json_events;
+  json_events.args = {"--log-format", "json"};
+  Service events{civic::test::EventsApiBinary(), json_events};
+  Service ballot{civic::test::BallotBinary(),
+                 BallotOptions(fake.url(), "", {"--log-format", "json"})};
+  for (const Service* service : {&events, &ballot}) {
+    REQUIRE(service->Client()->Get("/healthz", {{"X-Request-Id", "json-lines-1"}})->status == 200);
+    REQUIRE(Eventually([&] { return !JsonLineOf(*service, "json-lines-1").is_null(); }));
+    std::istringstream out(service->Stdout());
+    std::string line;
+    int listening = 0;
+    while (std::getline(out, line)) {
+      INFO(line);
+      json doc;
+      REQUIRE_NOTHROW(doc = json::parse(line));
+      REQUIRE(doc.is_object());
+      CHECK(doc.contains("time"));
+      if (doc.value("type", "") == "listening") {
+        ++listening;
+        CHECK(doc["url"] == service->base_url());
+        CHECK(Contains(doc["message"].get<std::string>(), "listening on " + service->base_url()));
+      }
+    }
+    CHECK(listening == 1);
+  }
+  CHECK(events.Stdout().rfind("{\"time\":", 0) == 0);
 }
 
 TEST_CASE("Access log: --access-log off writes no line", "[access-log]") {

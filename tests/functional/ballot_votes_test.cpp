@@ -332,6 +332,43 @@ TEST_CASE("Ballot: 1,000 concurrent identical votes are counted exactly once",
   CHECK(civic::test::VotesByNominee(Results(*b.client, 7))[501] == 1);
 }
 
+TEST_CASE("Ballot: a query parameter a route does not take is a 422 naming it",
+          "[ballot][results][query]") {
+  Ballot b;
+  const auto names = [](const httplib::Result& r, const std::string& field) {
+    REQUIRE(r);
+    INFO(r->body);
+    CHECK(r->status == 422);
+    const json problem = json::parse(r->body);
+    REQUIRE(problem["errors"].size() == 1);
+    CHECK(problem["errors"][0]["field"] == field);
+  };
+  auto voted = b.client->Post("/v1/awards/7/votes?dry_run=1", ClientAuth(),
+                              VoteBody("voter-q", 31, 501).dump(), "application/json");
+  names(voted, "dry_run");
+  auto r = Vote(*b.client, 7, "voter-q", 31, 501);  // the refused one was not counted
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  const std::string receipt = json::parse(r->body)["receipt"];
+
+  // A typo must not pass for the default (non-final results).
+  names(b.client->Get("/v1/awards/7/results?finall=true", AdminAuth()), "finall");
+  names(b.client->Get("/v1/awards/7/results?bogus=1"), "bogus");
+  names(b.client->Get("/v1/receipts/" + receipt + "?x=1"), "x");
+  names(b.client->Get("/v1/awards/7/results/stream?x=1"), "x");
+  names(b.client->Get("/v1/awards/7/votes.ndjson?x=1", AdminAuth()), "x");
+  names(b.client->Get("/v1/awards/7/vote-rules?x=1", AdminAuth()), "x");
+  names(b.client->Post("/v1/votes/batch?x=1", ClientAuth(),
+                       json{{"votes", json::array({VoteBody("voter-b", 32, 601)})}}.dump(),
+                       "application/json"),
+        "x");
+  // The parameters a route documents still work.
+  r = b.client->Get("/v1/awards/7/results?final=false");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(b.client->Get("/v1/receipts/" + receipt)->status == 200);
+}
+
 TEST_CASE("Ballot: results rank nominees per nomination with shares, totals and cities",
           "[ballot][results]") {
   Ballot b;

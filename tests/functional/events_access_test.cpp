@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "events_api_helpers.hpp"
 #include "harness.hpp"
@@ -223,6 +225,40 @@ TEST_CASE("Access: a revoked or expired key is refused at once, a bad header too
   CHECK(basic.status == 401);
   CHECK(Call(*p.anonymous, "GET", "/v1/cities").status == 200);
   CHECK(Call(*p.anonymous, "GET", "/v1/registrations").status == 401);
+}
+
+TEST_CASE("Access: a missing or refused key is a 401 before the body is read", "[events][access]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto anyone = service.ClientWithKey("");
+  auto stranger = service.ClientWithKey("civ_not-a-key-of-ours-0123456789abcdef");
+  const auto post = [](httplib::Client& client, const std::string& path, const std::string& body,
+                       const std::string& type) {
+    auto r = client.Post(path, body, type);
+    REQUIRE(r);
+    return std::make_pair(r->status, r->get_header_value("WWW-Authenticate"));
+  };
+  // Malformed JSON, another media type, an empty body: whoever may not call the route learns
+  // nothing about them, only that a key is needed (or refused).
+  for (const auto& [body, type] : std::vector<std::pair<std::string, std::string>>{
+           {"{bad", "application/json"}, {"name=1", "text/plain"}, {"", "application/json"}}) {
+    INFO(body << " " << type);
+    const auto [missing, missing_challenge] = post(*anyone, "/v1/cities", body, type);
+    CHECK(missing == 401);
+    CHECK(missing_challenge.rfind("Bearer", 0) == 0);
+    const auto [refused, refused_challenge] = post(*stranger, "/v1/cities", body, type);
+    CHECK(refused == 401);
+    CHECK(refused_challenge.find("invalid_token") != std::string::npos);
+  }
+  // With a valid key the body is read as before; a route the public may call reads it without
+  // a key, but a refused key is still a 401.
+  CHECK(post(*service.Client(), "/v1/cities", "{bad", "application/json").first == 400);
+  CHECK(post(*anyone, "/v1/awards/1/applications", "{bad", "application/json").first == 401);
+  auto patch = anyone->Patch("/v1/application-status", "{bad", "application/json");
+  REQUIRE(patch);
+  CHECK(patch->status == 400);
+  patch = stranger->Patch("/v1/application-status", "{bad", "application/json");
+  REQUIRE(patch);
+  CHECK(patch->status == 401);
 }
 
 TEST_CASE("Access: contacts reach admins and the organisers of the person's programs only",

@@ -3,6 +3,7 @@
 // with a reason, ask for changes), duplicates are flagged, the numbers count by status and city.
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
 #include "events_api_helpers.hpp"
 #include "harness.hpp"
@@ -89,6 +90,8 @@ TEST_CASE("Applications: a frontend submits with consent, the applicant follows 
   CHECK(token.size() >= 40);
   CHECK(applied.body["application"]["status"] == "submitted");
   CHECK(applied.body.dump().find("maria@example.net") == std::string::npos);
+  // The token is shown once: no cache may keep the answer that holds it.
+  CHECK(applied.Header("Cache-Control") == "no-store");
   const int64_t id = applied.body["application"]["id"];
 
   // The token alone shows the status, never the contact; a wrong token is a 404.
@@ -214,6 +217,10 @@ TEST_CASE(
   CHECK(card.body["summary"] == "Организовала субботники во всех дворах");
   CHECK(card.body["nomination_id"] == p.leaders);
   CHECK(card.body["person_id"].is_number_integer());
+  // The application names the person the approval created (the nominee's).
+  CHECK(approved.body["person_id"] == card.body["person_id"]);
+  CHECK(Call(*organizer, "GET", "/v1/applications/" + std::to_string(anna)).body["person_id"] ==
+        card.body["person_id"]);
   CHECK(p.Status(anna_token).body["nominee_id"] == nominee);
   // The duplicate now points at the nominee too, for the moderator to see.
   const JsonReply dup = Call(*organizer, "GET", "/v1/applications/" + std::to_string(anna_again));
@@ -262,6 +269,23 @@ TEST_CASE(
     }
   }
   CHECK(decisions == 3);  // approve, reject, request-changes
+  // Refused decisions are recorded against the application too: the 409 of a second decision
+  // on Анна's, the 422 of a rejection without a reason of the other.
+  const auto refusals = [&](int64_t id) {
+    std::vector<int> statuses;
+    const JsonReply records =
+        Call(*p.admin, "GET",
+             "/v1/audit-events?object_type=application&object_id=" + std::to_string(id));
+    REQUIRE(records.status == 200);
+    for (const json& record : records.body["items"]) {
+      if (record["status"].get<int>() >= 400) {
+        statuses.push_back(record["status"]);
+      }
+    }
+    return statuses;
+  };
+  CHECK(refusals(anna) == std::vector<int>{409});
+  CHECK(refusals(anna_again) == std::vector<int>{422});
   // The applicant's contact is redacted there, as a person's.
   const JsonReply submitted =
       Call(*p.admin, "GET",
@@ -289,6 +313,41 @@ TEST_CASE(
   CHECK(Call(*p.service.ClientWithKey(p.frontend), "GET",
              "/v1/awards/" + std::to_string(p.award) + "/application-stats")
             .status == 403);
+}
+
+TEST_CASE("Applications: duplicates are flagged in any case and grammatical form of the name",
+          "[events][awards][applications][duplicates]") {
+  Program p;
+  auto organizer = p.service.ClientWithKey(p.organizer);
+  const auto apply = [&](const std::string& name, int64_t city) {
+    const JsonReply r = p.Apply(p.Body(p.leaders, name, city));
+    REQUIRE(r.status == 201);
+    return r.body["application"]["id"].get<int64_t>();
+  };
+  const auto duplicates = [&](int64_t id) {
+    const JsonReply r = Call(*organizer, "GET", "/v1/applications/" + std::to_string(id));
+    REQUIRE(r.status == 200);
+    return r.body["duplicates"];
+  };
+  const int64_t vera = apply("Вера Соседова", p.penza);
+  const int64_t dative = apply("Вере Соседовой", p.penza);
+  const int64_t shouted = apply("ВЕРА СОСЕДОВОЙ", p.penza);
+  const int64_t spaced = apply("Вёра  Соседова", p.penza);
+  const int64_t other_city = apply("Вера Соседова", p.sverdlovsk);
+  const int64_t other_name = apply("Анна Соседова", p.penza);
+
+  CHECK(duplicates(vera)["applications"] == json{dative, shouted, spaced});
+  CHECK(duplicates(dative)["applications"] == json{vera, shouted, spaced});
+  CHECK(duplicates(shouted)["applications"] == json{vera, dative, spaced});
+  CHECK(duplicates(other_city)["applications"].empty());
+  CHECK(duplicates(other_name)["applications"].empty());
+
+  // Approved, the candidate is a nominee: the other forms point at it too.
+  const JsonReply approved =
+      Call(*organizer, "POST", "/v1/applications/" + std::to_string(vera) + "/approve");
+  REQUIRE(approved.status == 200);
+  CHECK(duplicates(dative)["nominees"] == json{approved.body["nominee_id"]});
+  CHECK(duplicates(other_city)["nominees"].empty());
 }
 
 TEST_CASE(

@@ -149,6 +149,33 @@ TEST_CASE("Cities: DELETE honours If-Match and removes the city", "[events][citi
   CHECK(Call(*client, "GET", path).status == 404);
 }
 
+TEST_CASE("Cities: If-Match compares strongly (a weak tag never matches), If-None-Match weakly",
+          "[events][cities][etag]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto client = service.Client();
+  auto created = Call(*client, "POST", "/v1/cities", Sarov());
+  const std::string path = created.Header("Location");
+  const std::string etag = created.Header("ETag");
+  const std::string weak = "W/" + etag;
+
+  // RFC 9110 section 13.1.1: W/"x" does not match "x" for If-Match, even in a list...
+  auto patched = Call(*client, "PATCH", path, {{"population", 1}}, {{"If-Match", weak}});
+  CHECK(patched.status == 412);
+  CHECK(
+      Call(*client, "PATCH", path, {{"population", 1}}, {{"If-Match", "\"x\", " + weak}}).status ==
+      412);
+  CHECK(Call(*client, "DELETE", path, nullptr, {{"If-Match", weak}}).status == 412);
+  CHECK(Call(*client, "GET", path).body["population"] == 96000);
+  // ...while If-None-Match uses the weak comparison: the weak tag gives a 304.
+  auto read = client->Get(path.c_str(), {{"If-None-Match", weak}});
+  REQUIRE(read);
+  CHECK(read->status == 304);
+  // The strong tag itself, in a list, matches.
+  CHECK(
+      Call(*client, "PATCH", path, {{"population", 1}}, {{"If-Match", "\"x\", " + etag}}).status ==
+      200);
+}
+
 TEST_CASE("Cities: a POST retried with the same Idempotency-Key creates once",
           "[events][cities][idempotency]") {
   civic::test::Service service(civic::test::EventsApiBinary());

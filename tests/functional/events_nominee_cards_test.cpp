@@ -215,3 +215,104 @@ TEST_CASE("Nominee cards: a draft award's nominee photos are not public",
   CHECK(api->Get(photo)->status == 200);
   CHECK(service.ClientWithKey("")->Get(photo)->status == 404);
 }
+
+TEST_CASE("Nominee cards: a photo the public may not read is for no shared cache, a public one is",
+          "[events][awards][cards][photo][cache]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto api = service.Client();
+  auto anonymous = service.ClientWithKey("");
+  const auto photo_of = [&](const CardAward& a) {
+    const int64_t id = Create(*api, "/v1/nominees",
+                              {{"nomination_id", a.nomination},
+                               {"kind", "person"},
+                               {"person_id", a.person},
+                               {"name", "Ирина Лебедева"},
+                               {"city_id", a.city},
+                               {"photo_alt", "Портрет"}})["id"];
+    const std::string photo = "/v1/nominees/" + std::to_string(id) + "/photo";
+    REQUIRE(api->Put(photo, PngBytes(), "image/png")->status == 200);
+    return photo;
+  };
+
+  // A draft award's photo: only its organisers and admins read it, so a shared cache (nginx, a
+  // CDN) must not keep the answer to their request and hand it to anyone.
+  const std::string draft = photo_of(MakeAward(*api, "draft"));
+  auto read = api->Get(draft);
+  REQUIRE(read);
+  REQUIRE(read->status == 200);
+  const std::string cache = read->get_header_value("Cache-Control");
+  CHECK(cache.find("private") != std::string::npos);
+  CHECK(cache.find("public") == std::string::npos);
+  CHECK(read->get_header_value("Vary").find("Authorization") != std::string::npos);
+  // A 304 says the same (RFC 9110: it carries the Cache-Control and Vary a 200 would).
+  auto again = api->Get(draft, {{"If-None-Match", read->get_header_value("ETag")}});
+  REQUIRE(again);
+  CHECK(again->status == 304);
+  CHECK(again->get_header_value("Cache-Control") == cache);
+  CHECK(anonymous->Get(draft)->status == 404);
+
+  // A published award's photo is the same for everyone: any cache may keep it, whoever asked.
+  const std::string published = photo_of(MakeAward(*api, "published"));
+  for (auto* client : {api.get(), anonymous.get()}) {
+    auto shown = client->Get(published);
+    REQUIRE(shown);
+    CHECK(shown->status == 200);
+    CHECK(shown->get_header_value("Cache-Control") == "public, max-age=300");
+  }
+}
+
+TEST_CASE("Nominee cards: If-Match guards a photo's replacement and removal",
+          "[events][awards][cards][photo][etag]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto api = service.Client();
+  const CardAward a = MakeAward(*api, "published");
+  const int64_t id = Create(*api, "/v1/nominees",
+                            {{"nomination_id", a.nomination},
+                             {"kind", "person"},
+                             {"person_id", a.person},
+                             {"name", "Ирина Лебедева"},
+                             {"city_id", a.city},
+                             {"photo_alt", "Портрет"}})["id"];
+  const std::string photo = "/v1/nominees/" + std::to_string(id) + "/photo";
+  const std::string first = PngBytes();
+  const std::string second = PngBytes() + std::string(16, '\0');
+  const auto put = [&](const std::string& bytes, const std::string& if_match) {
+    auto r = api->Put(photo, {{"If-Match", if_match}}, bytes, "image/png");
+    REQUIRE(r);
+    return r->status;
+  };
+  const auto current = [&] {
+    auto r = api->Get(photo);
+    REQUIRE(r);
+    return std::make_pair(r->body, r->get_header_value("ETag"));
+  };
+
+  // No photo yet: no If-Match can match (not even "*"), and nothing is stored.
+  CHECK(put(first, "\"nope\"") == 412);
+  CHECK(put(first, "*") == 412);
+  CHECK(api->Get(photo)->status == 404);
+  REQUIRE(api->Put(photo, first, "image/png")->status == 200);
+  const auto [bytes, etag] = current();
+  CHECK(bytes == first);
+
+  // Another ETag, or the current one weak (If-Match compares strongly): 412, naming the current
+  // ETag, and the photo stays.
+  CHECK(put(second, "\"nope\"") == 412);
+  auto weak = api->Put(photo, {{"If-Match", "W/" + etag}}, second, "image/png");
+  REQUIRE(weak);
+  CHECK(weak->status == 412);
+  CHECK(civic::test::ParseJson(weak->body)["detail"].get<std::string>().find(etag) !=
+        std::string::npos);
+  CHECK(current().first == first);
+  CHECK(api->Delete(photo, {{"If-Match", "\"nope\""}})->status == 412);
+  CHECK(current().first == first);
+
+  // The current ETag: replaced; the old ETag no longer deletes it, the new one does.
+  CHECK(put(second, etag) == 200);
+  const auto [replaced, new_etag] = current();
+  CHECK(replaced == second);
+  CHECK(new_etag != etag);
+  CHECK(api->Delete(photo, {{"If-Match", etag}})->status == 412);
+  CHECK(api->Delete(photo, {{"If-Match", new_etag}})->status == 204);
+  CHECK(api->Get(photo)->status == 404);
+}

@@ -326,6 +326,12 @@ TEST_CASE("Webhooks: every event arrives signed, once, after the receiver failed
   };
   CHECK(at("registration.waitlisted:" + std::to_string(waiting)) <
         at("registration.promoted:" + std::to_string(waiting)));
+  // The cancellation that freed the place before the promotion it caused: a receiver counting
+  // places never sees two confirmed for one.
+  CHECK(at("registration.cancelled:" + std::to_string(confirmed)) <
+        at("registration.promoted:" + std::to_string(waiting)));
+  CHECK(at("registration.promoted:" + std::to_string(waiting)) <
+        at("registration.confirmed:" + std::to_string(waiting)));
   // The payload: a stable event id, the type, the time, the object as the API shows it.
   for (const auto& [id, body] : delivered) {
     CHECK(body["id"].get<std::string>().rfind("evt_", 0) == 0);
@@ -476,6 +482,19 @@ TEST_CASE(
       CHECK(refused.status == 422);
       CHECK(Has(ErrorFields(refused), "url"));
     }
+    // The refusal names the category, never the address a name resolves to (nor, apart from
+    // that, whether it resolves): a key must not map the operator's network with it.
+    const auto reason = [&](const std::string& url) {
+      const auto refused =
+          Call(*admin, "POST", "/v1/webhooks", {{"url", url}, {"event_types", {"event.changed"}}});
+      REQUIRE(refused.status == 422);
+      return refused.body["errors"][0]["reason"].get<std::string>();
+    };
+    const std::string named = reason("http://localhost:9/x");
+    CHECK(named.find("non-public address") != std::string::npos);
+    CHECK(named.find("127.0.0.1") == std::string::npos);
+    CHECK(named.find("::1") == std::string::npos);
+    CHECK(reason("http://10.1.2.3/x").find("non-public address") != std::string::npos);
     CHECK(Call(*admin, "GET", "/v1/webhooks").body["items"].empty());
   }
   // Saved while the operator allowed loopback; sent after the restart without the allow-list:
@@ -510,8 +529,10 @@ TEST_CASE(
       10s));
   CHECK(delivery["last_outcome"] == "refused");
   auto detail = Call(*admin, "GET", Path("/v1/webhook-deliveries", delivery["id"]));
-  CHECK(detail.body["attempts"][0]["error"].get<std::string>().find("loopback") !=
-        std::string::npos);
+  // The error names the category only, never the address the name resolved to.
+  const std::string error = detail.body["attempts"][0]["error"];
+  CHECK(error.find("non-public address") != std::string::npos);
+  CHECK(error.find("127.0.0.1") == std::string::npos);
   CHECK(receiver.messages().empty());
 }
 
@@ -539,9 +560,17 @@ TEST_CASE("Webhooks: each subscriber gets the object as its key reads it, within
                        {"event_types", {"registration.created"}},
                        {"program_id", other_program}});
   CHECK(outside.status == 403);
+  // Without a program_id (only an admin's key subscribes to every program): the field is
+  // required, a 422 naming it, for a null too.
   auto everywhere = Call(*organizer, "POST", "/v1/webhooks",
                          {{"url", receiver.url()}, {"event_types", {"registration.created"}}});
-  CHECK(everywhere.status == 403);
+  CHECK(everywhere.status == 422);
+  CHECK(Has(ErrorFields(everywhere), "program_id"));
+  CHECK(Has(ErrorFields(Call(*frontend, "POST", "/v1/webhooks",
+                             {{"url", receiver.url()},
+                              {"event_types", {"registration.created"}},
+                              {"program_id", nullptr}})),
+            "program_id"));
   auto unknown = Call(*organizer, "POST", "/v1/webhooks",
                       {{"url", receiver.url()},
                        {"event_types", {"registration.exploded"}},

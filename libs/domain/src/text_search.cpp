@@ -2,6 +2,7 @@
 
 #include <libstemmer.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "civic/domain/validation.hpp"
@@ -124,6 +125,17 @@ std::string Stem(sb_stemmer* stemmer, const std::string& word) {
   return std::string(reinterpret_cast<const char*>(stem), static_cast<size_t>(length));
 }
 
+// Whether `tail` (lower case, ё as е) is empty or an ending Russian nouns, adjectives and names
+// take in their cases and numbers.
+bool IsCaseEnding(const std::string& tail) {
+  static const std::vector<std::string> kEndings = {
+      "",   "а",  "я",   "о",   "е",   "ы",   "и",   "у",   "ю",   "ь",  "й",
+      "ой", "ей", "ом",  "ем",  "ов",  "ев",  "ам",  "ям",  "ах",  "ях", "ою",
+      "ею", "ым", "им",  "ую",  "юю",  "ая",  "яя",  "ий",  "ый",  "ые", "ие",
+      "ых", "их", "ого", "его", "ому", "ему", "ыми", "ими", "ами", "ями"};
+  return std::find(kEndings.begin(), kEndings.end(), tail) != kEndings.end();
+}
+
 }  // namespace
 
 std::vector<std::string> SearchWords(std::string_view text) {
@@ -175,6 +187,44 @@ std::string SearchStems(std::string_view text) {
     }
   }
   return out;
+}
+
+bool SameName(std::string_view a, std::string_view b) {
+  const std::vector<std::string> left = SearchWords(a);
+  const std::vector<std::string> right = SearchWords(b);
+  if (left.size() != right.size()) {
+    return false;
+  }
+  const auto code_points = [](const std::string& word) {
+    std::vector<int32_t> out;
+    size_t i = 0;
+    while (i < word.size()) {
+      out.push_back(DecodeUtf8(word, i));
+    }
+    return out;
+  };
+  for (size_t w = 0; w < left.size(); ++w) {
+    if (left[w] == right[w] || SearchStem(left[w]) == SearchStem(right[w])) {
+      continue;
+    }
+    const std::vector<int32_t> x = code_points(left[w]);
+    const std::vector<int32_t> y = code_points(right[w]);
+    size_t common = 0;
+    while (common < x.size() && common < y.size() && x[common] == y[common]) {
+      ++common;
+    }
+    const auto ending = [common](const std::vector<int32_t>& word) {
+      std::string out;
+      for (size_t i = common; i < word.size(); ++i) {
+        AppendUtf8(out, word[i]);
+      }
+      return out;
+    };
+    if (common < 3 || !IsCaseEnding(ending(x)) || !IsCaseEnding(ending(y))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace civic

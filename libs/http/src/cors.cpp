@@ -31,7 +31,7 @@ Fields Server::Impl::CorsHeaders(const Responder::Exchange& exchange) const {
   out.emplace_back("Access-Control-Allow-Origin", any ? "*" : *exchange.origin);
   out.emplace_back("Access-Control-Expose-Headers",
                    "ETag, Location, Retry-After, Allow, Idempotency-Replayed, X-Request-Id, "
-                   "X-Civic-Ballot-Sync");
+                   "X-Civic-Ballot-Sync, RateLimit, RateLimit-Policy");
   return out;
 }
 

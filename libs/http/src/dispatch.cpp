@@ -1,5 +1,6 @@
-// Dispatch: a read request to its route (404, 405, OPTIONS and CORS preflight), the body checks
-// every route shares (413, JSON: 415, 400, 422), then its handler: on the network thread, or
+// Dispatch: a read request to its route (404, 405, OPTIONS and CORS preflight), the rate limit,
+// the body size (413), the route's gate (RouteOptions::gate: a refused key), the body checks
+// every JSON route shares (415, 400, 422), then its handler: on the network thread, or
 // offloaded to the worker pool (503 when the queue is full or the job waited too long).
 #include <spdlog/spdlog.h>
 
@@ -83,6 +84,20 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
     problem.extra["limit_bytes"] = limit;
     Responder(std::move(exchange)).Send(ProblemResponse(problem));
     return;
+  }
+  if (route.options.gate) {
+    std::optional<Response> refused;
+    try {
+      refused = route.options.gate(request);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {} gate failed (request id {}): {}", ToString(request.method),
+                    request.route, request.request_id, e.what());
+      refused = ProblemResponse(500, "An unexpected error occurred; it has been logged.");
+    }
+    if (refused) {
+      Responder(std::move(exchange)).Send(std::move(*refused));
+      return;
+    }
   }
   if (route.options.json_body && HasBody(request.method)) {
     if (!IsJsonMediaType(request.Header("content-type"))) {

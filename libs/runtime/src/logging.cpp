@@ -368,6 +368,25 @@ void AppendAccessLine(std::string& line, const http::AccessRecord& record, LogFo
   line += '\n';
 }
 
+std::string ListeningLine(std::string_view service, std::string_view url, LogFormat format) {
+  std::string text(service);
+  text += " listening on ";
+  text += url;
+  if (format == LogFormat::kText) {
+    return text + "\n";
+  }
+  std::string line = "{\"time\":\"";
+  AppendUtc(line, std::chrono::system_clock::now());
+  line += "Z\",\"type\":\"listening\",\"service\":";
+  AppendJsonString(line, service);
+  line += ",\"url\":";
+  AppendJsonString(line, url);
+  line += ",\"message\":";
+  AppendJsonString(line, text);
+  line += "}\n";
+  return line;
+}
+
 std::shared_ptr<http::AccessLog> MakeAccessLog(std::string service, LogFormat format, int fd) {
   return std::make_shared<BufferedAccessLog>(std::move(service), format, fd);
 }

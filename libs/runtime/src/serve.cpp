@@ -28,7 +28,8 @@ void BlockTerminationSignals() {
 }
 
 int ServeUntilSignal(http::Server& server, const std::string& name, const std::string& host,
-                     int drain_timeout_ms, const std::function<void()>& before_stop) {
+                     int drain_timeout_ms, LogFormat format,
+                     const std::function<void()>& before_stop) {
   uint16_t port = 0;
   try {
     port = server.Start();
@@ -38,7 +39,8 @@ int ServeUntilSignal(http::Server& server, const std::string& name, const std::s
     return 1;
   }
   const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::cout << name << " listening on http://" << shown_host << ":" << port << std::endl;
+  const std::string url = "http://" + shown_host + ":" + std::to_string(port);
+  std::cout << ListeningLine(name, url, format) << std::flush;
   spdlog::info("listening on http://{}:{}", shown_host, port);
 
   sigset_t set = TerminationSignals();

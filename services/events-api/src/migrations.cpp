@@ -688,6 +688,13 @@ INSERT OR IGNORE INTO contact_holders(person_id, program_id)
   UNION SELECT x.person_id, p.program_id FROM project_experts x
     JOIN projects p ON p.id = x.project_id;
 )sql"},
+      // Applications: an approved one names its nominee's person; duplicates are looked for
+      // among a nomination's applications from the candidate's city.
+      {23, "application person and candidates index", R"sql(
+UPDATE applications SET person_id = (SELECT person_id FROM nominees WHERE id = nominee_id)
+  WHERE status = 'approved' AND person_id IS NULL AND nominee_id IS NOT NULL;
+CREATE INDEX applications_candidates ON applications(nomination_id, city_id, id);
+)sql"},
   };
   return kMigrations;
 }

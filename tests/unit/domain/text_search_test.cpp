@@ -37,6 +37,35 @@ TEST_CASE("Search stems: the forms of one Russian word share a stem", "[search]"
   CHECK(SearchStems("Школа ТОС в Якутске") == "школ школа тос в якутск якутске");
 }
 
+TEST_CASE("Same names: any case, spacing and grammatical form of the same words",
+          "[search][duplicates]") {
+  using civic::SameName;
+  for (const char* form : {"Вере Соседовой", "ВЕРА СОСЕДОВОЙ", "Вёра  Соседова", "вера, соседову",
+                           "Веру Соседову", "Верой Соседовой"}) {
+    INFO(form);
+    CHECK(SameName("Вера Соседова", form));
+    CHECK(SameName(form, "Вера Соседова"));
+  }
+  // Names whose Snowball stems differ from case to case.
+  CHECK(SameName("Иван Петров", "Ивану Петрову"));
+  CHECK(SameName("Иван Петров", "Ивана Петрова"));
+  CHECK(SameName("Елена Лебедева", "Елене Лебедевой"));
+  CHECK(SameName("Павел Сорокин", "Павел Сорокину"));
+  CHECK(SameName("Лев Толстой", "Лев Толстого"));
+  CHECK(SameName("Наталья Игоревна", "Натальей Игоревной"));
+  CHECK(SameName("Алексей Иванов", "Алексея Иванова"));
+  CHECK(SameName("Школа ТОС", "школы тос"));
+  // Other names, other words, the words in another order, or another number of them: not.
+  CHECK_FALSE(SameName("Вера Соседова", "Анна Соседова"));
+  CHECK_FALSE(SameName("Анна Петрова", "Андрей Петров"));
+  CHECK_FALSE(SameName("Мария Орлова", "Марина Орлова"));
+  CHECK_FALSE(SameName("Вера Соседова", "Соседова Вера"));
+  CHECK_FALSE(SameName("Вера Соседова", "Вера"));
+  CHECK_FALSE(SameName("Ли Ким", "Лин Ким"));
+  CHECK_FALSE(SameName("Пётр Петров", "Пётр Петренко"));
+  CHECK(SameName("", ""));
+}
+
 TEST_CASE("Search expression: each word's stem as a prefix, all required", "[search]") {
   std::string error;
   CHECK(civic::events::SearchMatch("Добрые города", error) == std::string("\"добр\"* \"город\"*"));

@@ -120,9 +120,10 @@ TEST_CASE("Outbox events: what a change of a registration, event or award means"
   CHECK(TypesOf("registration", {{"status", "confirmed"}, {"checked_in_at", nullptr}},
                 {{"status", "confirmed"}, {"checked_in_at", "2026-12-01T01:00:00Z"}}) ==
         Types{"registration.checked_in"});
+  // A cancellation is recorded by the registration flow itself, before the promotions it causes.
   CHECK(TypesOf("registration", {{"status", "confirmed"}, {"checked_in_at", nullptr}},
-                {{"status", "cancelled"}, {"checked_in_at", nullptr}}) ==
-        Types{"registration.cancelled"});
+                {{"status", "cancelled"}, {"checked_in_at", nullptr}})
+            .empty());
   CHECK(TypesOf("event", nullptr, {{"status", "draft"}}).empty());
   CHECK(TypesOf("event", {{"status", "draft"}}, {{"status", "published"}}) ==
         Types{"event.published"});

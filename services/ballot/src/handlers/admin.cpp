@@ -45,6 +45,9 @@ Response SyncAward::Answer(const Request& request, const Caller& caller) {
   if (auto refused = RequireAdmin(caller, "A sync request")) {
     return std::move(*refused);
   }
+  if (auto unknown = UnknownQuery(request)) {
+    return std::move(*unknown);
+  }
   const auto award = ParseId(request.Param("award"));
   if (!award) {
     return NoAward(request.Param("award"));

@@ -1,5 +1,7 @@
 #include "handlers/common.hpp"
 
+#include <algorithm>
+
 #include "award_json.hpp"
 #include "civic/domain/validation.hpp"
 #include "civic/http/problem.hpp"
@@ -24,6 +26,29 @@ std::optional<int64_t> ParseId(const std::string& text) {
     return std::nullopt;
   }
   return value;
+}
+
+std::optional<Response> UnknownQuery(const Request& request,
+                                     std::initializer_list<std::string_view> known) {
+  if (request.query.empty()) {
+    return std::nullopt;
+  }
+  std::string names;
+  for (const std::string_view name : known) {
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  const std::string reason = names.empty() ? "is not a parameter of this route (it takes none)"
+                                           : "is not a parameter of this route (" + names + ")";
+  Violations violations;
+  for (const auto& [name, value] : request.query) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      violations.Add(name, reason);
+    }
+  }
+  if (violations.empty()) {
+    return std::nullopt;
+  }
+  return http::ErrorResponse(violations.ToError());
 }
 
 Response Unauthorized(const std::string& detail, bool refused) {

@@ -4,8 +4,10 @@
 // alike (401, 403, 404, 400 for another protocol version).
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "civic/domain/error.hpp"
 #include "civic/http/message.hpp"
@@ -17,6 +19,10 @@ namespace civic::ballot {
 
 // A positive id of at most kMaxId, written in decimal digits only.
 std::optional<int64_t> ParseId(const std::string& text);
+// 422 naming each query parameter of `request` that is not one of `known` (a typo such as
+// ?finall=true must not pass for the default); nothing when every one is known.
+std::optional<http::Response> UnknownQuery(const http::Request& request,
+                                           std::initializer_list<std::string_view> known = {});
 // 401; `refused`: a key was given and refused (not missing).
 http::Response Unauthorized(const std::string& detail, bool refused);
 // The answer to a vote from a caller that is not a voting client; nothing for one that is.

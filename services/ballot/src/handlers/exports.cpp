@@ -53,6 +53,10 @@ void ExportVotes::operator()(Request&& request, Responder responder) {
     responder.Send(std::move(*refused));
     return;
   }
+  if (auto unknown = UnknownQuery(request)) {
+    responder.Send(std::move(*unknown));
+    return;
+  }
   const auto award = ParseId(request.Param("award"));
   if (!award || (catalog_.Find(*award) == nullptr && tallies_.Version(*award) == 0)) {
     responder.Send(NoAward(request.Param("award")));

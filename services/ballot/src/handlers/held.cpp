@@ -143,6 +143,9 @@ Response DecideHeldVotes::Answer(const Request& request, const Caller& caller) {
   if (auto refused = RequireAdmin(caller, "A decision on held votes")) {
     return std::move(*refused);
   }
+  if (auto unknown = UnknownQuery(request)) {
+    return std::move(*unknown);
+  }
   int64_t award = 0;
   if (auto missing = UnknownAward(request, catalog_, award)) {
     return std::move(*missing);
@@ -222,6 +225,9 @@ Response VoteRulesRoute::operator()(const Request& request) {
 Response VoteRulesRoute::Answer(const Request& request, const Caller& caller) {
   if (auto refused = RequireAdmin(caller, "The vote rules")) {
     return std::move(*refused);
+  }
+  if (auto unknown = UnknownQuery(request)) {
+    return std::move(*unknown);
   }
   int64_t award = 0;
   if (auto missing = UnknownAward(request, catalog_, award)) {

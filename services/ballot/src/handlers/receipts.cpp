@@ -4,6 +4,7 @@
 
 #include "civic/domain/time.hpp"
 #include "civic/http/problem.hpp"
+#include "handlers/common.hpp"
 
 namespace civic::ballot {
 
@@ -11,6 +12,9 @@ using http::Request;
 using http::Response;
 
 Response GetReceipt::operator()(const Request& request) {
+  if (auto unknown = UnknownQuery(request)) {
+    return std::move(*unknown);
+  }
   const std::string& receipt = request.Param("receipt");
   const auto not_found = [] {
     return http::ErrorResponse(Error::NotFound("No stored vote has this receipt."));

@@ -23,6 +23,9 @@ Response GetResults::Answer(const Request& request, const Caller& caller) {
   if (caller.kind == Caller::Kind::kRefused) {
     return Unauthorized(caller.problem, true);
   }
+  if (auto unknown = UnknownQuery(request, {"final"})) {
+    return std::move(*unknown);
+  }
   const bool admin = caller.kind == Caller::Kind::kAdmin;
   const std::string final_given = request.Query("final").value_or("false");
   if (final_given != "true" && final_given != "false") {
@@ -59,6 +62,10 @@ void StreamResults::operator()(Request&& request, Responder responder) {
   responder.SetLogKey(caller.LogKey());
   if (caller.kind == Caller::Kind::kRefused) {
     responder.Send(Unauthorized(caller.problem, true));
+    return;
+  }
+  if (auto unknown = UnknownQuery(request)) {
+    responder.Send(std::move(*unknown));
     return;
   }
   const bool admin = caller.kind == Caller::Kind::kAdmin;

@@ -20,6 +20,11 @@ void CastVote::operator()(Request&& request, Responder responder) {
     responder.Send(std::move(*refused));
     return;
   }
+  if (auto unknown = UnknownQuery(request)) {
+    metrics_.rejected_invalid.Inc();
+    responder.Send(std::move(*unknown));
+    return;
+  }
   ParsedVotes parsed = ParseVoteBody(request.body);
   if (auto problem = BodyProblem(request, parsed)) {
     metrics_.rejected_invalid.Inc();
@@ -80,6 +85,11 @@ void CastBatch::operator()(Request&& request, Responder responder) {
   if (auto refused = RefusedVoter(caller)) {
     metrics_.rejected_unauthorized.Inc();
     responder.Send(std::move(*refused));
+    return;
+  }
+  if (auto unknown = UnknownQuery(request)) {
+    metrics_.rejected_invalid.Inc();
+    responder.Send(std::move(*unknown));
     return;
   }
   auto parsed = std::make_shared<ParsedVotes>(ParseBatchBody(request.body));

@@ -164,6 +164,19 @@ http::Response RoleDenied(const Caller& caller, unsigned roles) {
                    ") may not call this route; it needs one of the roles: " + allowed + ".");
 }
 
+// The 401 for a request whose key is refused, or that has none where the route (`roles`) needs
+// one; nothing otherwise.
+std::optional<http::Response> KeyRefused(const KeyRing::Authenticated& auth, unsigned roles) {
+  using Outcome = KeyRing::Authenticated::Outcome;
+  if (auth.outcome == Outcome::kRefused) {
+    return Unauthorized(auth.problem, true);
+  }
+  if (auth.outcome == Outcome::kNoKey && (roles & kAnyone) == 0) {
+    return Unauthorized("This route needs an API key: Authorization: Bearer <key>.", false);
+  }
+  return std::nullopt;
+}
+
 std::string KeyOf(Method method, std::string_view pattern) {
   return std::string(http::ToString(method)) + " " + std::string(pattern);
 }
@@ -219,17 +232,18 @@ void Secure(http::Router& router, KeyRing& keys, Store& store, const Clock& cloc
       throw std::logic_error(key + " must be a synchronous, offloaded route to be secured");
     }
     const bool write = IsWrite(route.method);
+    // A missing or refused key is answered before the body is read (on the network thread;
+    // the key ring is in memory), and again by the handler below should the key change between.
+    route.options.gate = [roles, &keys](const http::Request& request) {
+      return KeyRefused(keys.Authenticate(request.Header("authorization"), false), roles);
+    };
     *handler = [inner = std::move(*handler), roles, write, &keys, &store, &clock,
                 audit_retention_days, last_purge_ms](const http::Request& request) {
       const auto auth = keys.Authenticate(request.Header("authorization"));
-      using Outcome = KeyRing::Authenticated::Outcome;
-      if (auth.outcome == Outcome::kRefused) {
-        return Unauthorized(auth.problem, true);
+      if (auto refused = KeyRefused(auth, roles)) {
+        return std::move(*refused);
       }
       const Caller& caller = auth.caller;
-      if (auth.outcome == Outcome::kNoKey && (roles & kAnyone) == 0) {
-        return Unauthorized("This route needs an API key: Authorization: Bearer <key>.", false);
-      }
       const Instant now = clock.Now();
       if (auth.record_use_of != 0) {
         try {

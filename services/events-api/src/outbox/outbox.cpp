@@ -78,9 +78,6 @@ std::vector<std::string> TypesOf(std::string_view object_type, const nlohmann::j
       types.emplace_back("registration.promoted");
       types.emplace_back("registration.confirmed");
     }
-    if (was != "cancelled" && is == "cancelled") {
-      types.emplace_back("registration.cancelled");
-    }
     const auto checked = after.find("checked_in_at");
     if (checked != after.end() && !checked->is_null() && Changed(before, after, "checked_in_at")) {
       types.emplace_back("registration.checked_in");

@@ -26,6 +26,8 @@ const std::vector<std::string>& EventTypes();
 // The event types a change of an object means, from its representation before and after
 // the change (null before: created; null after: deleted), as audit::Record receives them:
 // "registration.created", "event.cancelled", ... Empty for objects and changes no event names.
+// A registration's cancellation is not among them: the registration flow
+// (resources/registration_flow.hpp) records it itself, before the promotions it causes.
 std::vector<std::string> TypesOf(std::string_view object_type, const nlohmann::json& before,
                                  const nlohmann::json& after);
 

@@ -122,15 +122,43 @@ nlohmann::json FullJson(const Application& a) {
           {"updated_at", FormatUtc(a.updated_at)}};
 }
 
-// Other applications (not rejected) and nominees of the nomination for the same candidate.
+// Whether a candidate without a person record (`kind`, the name or a project's title, the city)
+// is probably `a`'s: the same kind and city, and a name or title alike in case and form.
+bool SameCandidate(const Application& a, std::string_view kind, std::string_view name,
+                   std::string_view title, int64_t city_id) {
+  if (a.kind != kind || a.city_id != city_id) {
+    return false;
+  }
+  return kind == "project" ? SameName(a.project_title, title) : SameName(a.name, name);
+}
+
+// Whether `a` was applied for an existing person (its duplicate key names the person).
+bool ForPerson(const Application& a) { return a.duplicate_key.rfind("person:", 0) == 0; }
+
+// Other applications (not rejected) and nominees of the nomination for the same candidate: the
+// same person, or (without a person record) the same kind, city and name in case and form.
 nlohmann::json Duplicates(sqlite::Database& db, const Application& a) {
   nlohmann::json applications = nlohmann::json::array();
-  auto same = db.Prepare(
-      "SELECT id FROM applications WHERE nomination_id = ? AND duplicate_key = ? AND id <> ? "
-      "AND status <> 'rejected' ORDER BY id");
-  same.Bind(1, a.nomination_id).Bind(2, a.duplicate_key).Bind(3, a.id);
-  while (same.Step()) {
-    applications.push_back(same.ColumnInt64(0));
+  if (ForPerson(a)) {
+    auto same = db.Prepare(
+        "SELECT id FROM applications WHERE nomination_id = ? AND duplicate_key = ? AND id <> ? "
+        "AND status <> 'rejected' ORDER BY id");
+    same.Bind(1, a.nomination_id).Bind(2, a.duplicate_key).Bind(3, a.id);
+    while (same.Step()) {
+      applications.push_back(same.ColumnInt64(0));
+    }
+  } else {
+    auto alike = db.Prepare(
+        "SELECT id, kind, name, project_title FROM applications WHERE nomination_id = ? AND "
+        "city_id = ? AND id <> ? AND status <> 'rejected' AND duplicate_key NOT LIKE 'person:%' "
+        "ORDER BY id");
+    alike.Bind(1, a.nomination_id).Bind(2, a.city_id).Bind(3, a.id);
+    while (alike.Step()) {
+      if (SameCandidate(a, alike.ColumnText(1), alike.ColumnText(2), alike.ColumnText(3),
+                        a.city_id)) {
+        applications.push_back(alike.ColumnInt64(0));
+      }
+    }
   }
   nlohmann::json nominees = nlohmann::json::array();
   auto nominated = db.Prepare(
@@ -145,13 +173,8 @@ nlohmann::json Duplicates(sqlite::Database& db, const Application& a) {
     const auto person = nominated.ColumnOptionalInt64(1);
     const bool same_person = a.person_id && person && *person == *a.person_id;
     const std::string title = nominated.ColumnText(3);
-    const std::string key = (title.empty() ? "name:" + SearchStems(nominated.ColumnText(2))
-                                           : "project:" + SearchStems(title)) +
-                            "|city:" + std::to_string(nominated.ColumnInt64(4));
-    const std::string own_key = (a.kind == "project" ? "project:" + SearchStems(a.project_title)
-                                                     : "name:" + SearchStems(a.name)) +
-                                "|city:" + std::to_string(a.city_id);
-    if (same_person || key == own_key) {
+    if (same_person || SameCandidate(a, title.empty() ? "person" : "project",
+                                     nominated.ColumnText(2), title, nominated.ColumnInt64(4))) {
       nominees.push_back(id);
     }
   }
@@ -175,11 +198,12 @@ nlohmann::json ModeratorJson(sqlite::Database& db, const Application& a) {
   return out;
 }
 
-std::string DuplicateKey(sqlite::Database& db, const Application& a) {
+// "person:<id>" for an application for an existing person (its duplicates are that person's);
+// else the candidate's stems and city (kept for the record: duplicates are found by SameName).
+std::string DuplicateKey(const Application& a) {
   if (a.person_id) {
     return "person:" + std::to_string(*a.person_id);
   }
-  (void)db;
   return (a.kind == "project" ? "project:" + SearchStems(a.project_title)
                               : "name:" + SearchStems(a.name)) +
          "|city:" + std::to_string(a.city_id);
@@ -320,7 +344,7 @@ void Update(sqlite::Database& db, const Application& a) {
   db.Prepare(
         "UPDATE applications SET name = ?, project_title = ?, city_id = ?, summary = ?, story = ?, "
         "links = ?, project_summary = ?, status = ?, reason = ?, nominee_id = ?, duplicate_key = "
-        "?, updated_at = ? WHERE id = ?")
+        "?, updated_at = ?, person_id = ? WHERE id = ?")
       .Bind(1, a.name)
       .Bind(2, a.project_title)
       .Bind(3, a.city_id)
@@ -333,7 +357,8 @@ void Update(sqlite::Database& db, const Application& a) {
       .Bind(10, a.nominee_id)
       .Bind(11, a.duplicate_key)
       .Bind(12, Millis(a.updated_at))
-      .Bind(13, a.id)
+      .Bind(13, a.person_id)
+      .Bind(14, a.id)
       .Run();
 }
 
@@ -415,6 +440,7 @@ std::optional<http::Response> Approve(sqlite::Database& db, Application& a, Inst
       audit::Record(db, People::kName, person.id, nullptr, People::ToJson(person), 201);
       nominee.person_id = person.id;
     }
+    a.person_id = nominee.person_id;  // the nominee's person, linked or just created
   }
   Violations violations;
   Validate(nominee, violations);
@@ -604,12 +630,14 @@ void AddApplicationRoutes(http::Router& router, Store& store, const Clock& clock
             }
             a.consent_at = a.created_at = a.updated_at = now;
             a.status = "submitted";
-            a.duplicate_key = DuplicateKey(db, a);
+            a.duplicate_key = DuplicateKey(a);
             Insert(db, a, runtime::TokenSha256Hex(token), caller.key_id);
             audit::Record(db, "application", a.id, nullptr, AuditJson(a), 201);
             nlohmann::json shown = StatusJson(a);
+            // The status token is shown once: no cache may keep it.
             return rest::Created("/v1/applications/" + std::to_string(a.id),
-                                 {{"application", std::move(shown)}, {"status_token", token}});
+                                 {{"application", std::move(shown)}, {"status_token", token}})
+                .WithHeader("Cache-Control", "no-store");
           });
         });
       },
@@ -674,7 +702,7 @@ void AddApplicationRoutes(http::Router& router, Store& store, const Clock& clock
             }
             changed.status = "submitted";
             changed.updated_at = clock.Now();
-            changed.duplicate_key = DuplicateKey(db, changed);
+            changed.duplicate_key = DuplicateKey(changed);
             Update(db, changed);
             audit::Record(db, "application", changed.id, before, AuditJson(changed), 200);
             return http::Response::Json(200, StatusJson(changed));

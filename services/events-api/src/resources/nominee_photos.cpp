@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "access/audit.hpp"
+#include "access/scope.hpp"
 #include "civic/http/problem.hpp"
 #include "civic/runtime/secret.hpp"
 #include "resources/awards.hpp"
@@ -11,6 +12,9 @@
 namespace civic::events::resources {
 
 namespace {
+
+constexpr const char* kPublicPhotoCache = "public, max-age=300";
+constexpr const char* kPrivatePhotoCache = "private, no-cache";
 
 // The nominee the caller may write, or the answer that refuses it. REQUIRES: in a transaction.
 std::optional<http::Response> WritableNominee(sqlite::Database& db, const http::Request& request,
@@ -30,6 +34,33 @@ std::optional<http::Response> WritableNominee(sqlite::Database& db, const http::
 
 nlohmann::json PhotoAudit(const std::string& content_type, size_t bytes, const std::string& sha) {
   return {{"content_type", content_type}, {"bytes", bytes}, {"sha256", sha}};
+}
+
+// A photo's ETag: its SHA-256, quoted.
+std::string PhotoETag(const std::string& sha) { return "\"" + sha + "\""; }
+
+// 412 when the request's If-Match does not name the current photo (`sha`; none: no photo, which
+// no If-Match matches, not even "*"); nothing without If-Match or when it matches.
+std::optional<http::Response> PhotoIfMatchFails(const http::Request& request,
+                                                const std::optional<std::string>& sha,
+                                                const std::string& id) {
+  if (!request.Header("if-match")) {
+    return std::nullopt;
+  }
+  if (!sha) {
+    return http::ErrorResponse(Error{ErrorCode::kPreconditionFailed,
+                                     "If-Match names a photo, but nominee " + id + " has none.",
+                                     {}});
+  }
+  if (auto failed = rest::CheckIfMatch(request, PhotoETag(*sha))) {
+    return http::ErrorResponse(*failed);
+  }
+  return std::nullopt;
+}
+
+// Whether a caller without a key may read nominee `id`'s photo (it may be cached by anyone).
+bool PublicPhoto(sqlite::Database& db, int64_t id) {
+  return access::MayRead(db, Nominees::List().table, Nominees::List().access, id, access::Caller{});
 }
 
 }  // namespace
@@ -73,13 +104,18 @@ void AddNomineePhotoRoutes(http::Router& router, Store& store, const Clock& cloc
                                  "PATCH the nominee first"));
             }
             nlohmann::json before = nullptr;
+            std::optional<std::string> old_sha;
             auto old = db.Prepare(
                 "SELECT content_type, length(bytes), sha256 FROM nominee_photos WHERE "
                 "nominee_id = ?");
             old.Bind(1, *id);
             if (old.Step()) {
-              before = PhotoAudit(old.ColumnText(0), static_cast<size_t>(old.ColumnInt64(1)),
-                                  old.ColumnText(2));
+              old_sha = old.ColumnText(2);
+              before =
+                  PhotoAudit(old.ColumnText(0), static_cast<size_t>(old.ColumnInt64(1)), *old_sha);
+            }
+            if (auto failed = PhotoIfMatchFails(request, old_sha, request.Param("id"))) {
+              return std::move(*failed);
             }
             const Instant now = clock.Now();
             db.Prepare(
@@ -129,15 +165,25 @@ void AddNomineePhotoRoutes(http::Router& router, Store& store, const Clock& cloc
               return http::ErrorResponse(
                   Error::NotFound("Nominee " + request.Param("id") + " has no photo."));
             }
-            const std::string etag = "\"" + photo.ColumnText(2) + "\"";
+            const std::string etag = PhotoETag(photo.ColumnText(2));
+            // A photo the public may read is the same for every caller: any cache may keep it.
+            // Another (a draft award's) is for the caller's key only: no shared cache may keep
+            // it, and the browser's own asks again, naming the key (Vary).
+            const bool shared = PublicPhoto(db, *id);
+            const auto cached = [&](http::Response response) {
+              response.WithHeader("ETag", etag);
+              response.WithHeader("Cache-Control", shared ? kPublicPhotoCache : kPrivatePhotoCache);
+              if (!shared) {
+                response.WithHeader("Vary", "Authorization");
+              }
+              return response;
+            };
             if (auto header = request.Header("if-none-match");
                 header && rest::ETagListMatches(*header, etag)) {
-              return http::Response::Empty(304).WithHeader("ETag", etag);
+              return cached(http::Response::Empty(304));
             }
             http::Response response =
-                http::Response::Text(200, photo.ColumnText(0), photo.ColumnBlob(1));
-            response.WithHeader("ETag", etag);
-            response.WithHeader("Cache-Control", "public, max-age=300");
+                cached(http::Response::Text(200, photo.ColumnText(0), photo.ColumnBlob(1)));
             response.WithHeader("X-Content-Type-Options", "nosniff");
             return response;
           });
@@ -165,6 +211,9 @@ void AddNomineePhotoRoutes(http::Router& router, Store& store, const Clock& cloc
             if (!old.Step()) {
               return http::ErrorResponse(
                   Error::NotFound("Nominee " + request.Param("id") + " has no photo."));
+            }
+            if (auto failed = PhotoIfMatchFails(request, old.ColumnText(2), request.Param("id"))) {
+              return std::move(*failed);
             }
             const nlohmann::json before = PhotoAudit(
                 old.ColumnText(0), static_cast<size_t>(old.ColumnInt64(1)), old.ColumnText(2));

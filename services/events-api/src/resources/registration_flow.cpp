@@ -104,6 +104,10 @@ std::vector<SessionRegistration> CancelEventRegistration(sqlite::Database& db,
       .Bind(2, Millis(now))
       .Bind(3, registration.id)
       .Run();
+  // Webhooks and e-mail: the cancellation is recorded here, before the promotions it causes, so
+  // that subscribers hear of the place freed before the place taken (outbox::TypesOf leaves it
+  // to this function).
+  outbox::Record(db, "registration.cancelled", Registrations::kName, registration.id);
   // The session places rest on the event registration: they go with it.
   std::vector<SessionRegistration> cancelled;
   auto sessions = db.Prepare(

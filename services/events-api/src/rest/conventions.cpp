@@ -69,7 +69,7 @@ std::string ETagOf(std::string_view representation) {
   return etag;
 }
 
-bool ETagListMatches(std::string_view header_value, std::string_view etag) {
+bool ETagListMatches(std::string_view header_value, std::string_view etag, bool strong) {
   size_t start = 0;
   while (start <= header_value.size()) {
     size_t end = header_value.find(',', start);
@@ -81,6 +81,10 @@ bool ETagListMatches(std::string_view header_value, std::string_view etag) {
       return true;
     }
     if (item.rfind("W/", 0) == 0) {
+      if (strong) {  // a weak tag never matches in the strong comparison
+        start = end + 1;
+        continue;
+      }
       item = item.substr(2);
     }
     if (item == etag) {
@@ -118,7 +122,7 @@ http::Response Conditional(const http::Request& request, http::Response response
 
 std::optional<Error> CheckIfMatch(const http::Request& request, std::string_view current_etag) {
   auto header = request.Header("if-match");
-  if (!header || ETagListMatches(*header, current_etag)) {
+  if (!header || ETagListMatches(*header, current_etag, /*strong=*/true)) {
     return std::nullopt;
   }
   return Error{ErrorCode::kPreconditionFailed,

@@ -24,12 +24,14 @@ std::optional<http::Response> RejectQuery(const http::Request& request);
 
 // A strong ETag for a representation: "\"<16 hex digits>\"", stable across restarts.
 std::string ETagOf(std::string_view representation);
-// Whether an If-None-Match / If-Match header value lists `etag` (or is "*").
-bool ETagListMatches(std::string_view header_value, std::string_view etag);
+// Whether an If-None-Match / If-Match header value lists `etag` (or is "*"). `strong`: the
+// strong comparison of If-Match (RFC 9110 section 13.1.1), where a weak W/"..." never matches;
+// otherwise the weak comparison of If-None-Match, where W/"x" matches "x".
+bool ETagListMatches(std::string_view header_value, std::string_view etag, bool strong = false);
 // For a GET: sets ETag on a 200 JSON response, and turns it into 304 when If-None-Match matches.
 http::Response Conditional(const http::Request& request, http::Response response);
-// For PATCH/DELETE: an Error (412) when If-Match is present and does not match the current
-// representation's ETag; nothing otherwise.
+// For PATCH/PUT/DELETE: an Error (412) when If-Match is present and does not match the current
+// representation's ETag by the strong comparison; nothing otherwise.
 std::optional<Error> CheckIfMatch(const http::Request& request, std::string_view current_etag);
 
 // ---- Cursor pagination

@@ -229,6 +229,13 @@ http::Response CreateSubscription(sqlite::Database& db, const http::Request& req
   if (description) {
     violations.Text("description", *description, 0, 500);
   }
+  const auto given_program = request.json.find("program_id");
+  if (!access::Current().is_admin() &&
+      (given_program == request.json.end() || given_program->is_null())) {
+    violations.Add("program_id",
+                   "is required (one of the key's programs) unless the key is an "
+                   "admin's");
+  }
   resources::RequireExists(db, "programs", "program", "program_id", program_id, violations);
   if (url && violations.empty()) {
     CheckUrl(*url, context.allow, violations);

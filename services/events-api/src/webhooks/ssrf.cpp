@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -218,9 +219,23 @@ std::optional<std::string> ResolveChecked(const Url& url, const AllowList& allow
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   const std::string port = std::to_string(url.port);
+  // The caller learns only the category of a refusal: the address a name resolves to, or
+  // whether it resolves at all, would map the operator's internal network for it. The log has
+  // the detail, for the operator.
+  unsigned char literal[sizeof(in6_addr)];
+  const bool numeric = inet_pton(AF_INET, url.host.c_str(), literal) == 1 ||
+                       inet_pton(AF_INET6, url.host.c_str(), literal) == 1;
+  const auto refuse = [&](const std::string& detail) {
+    spdlog::info("webhooks: a URL's host {} is refused: {}", url.host, detail);
+    reason = numeric ? "has a host that is a non-public address (loopback, private, link-local "
+                       "or reserved); webhooks go to public addresses only"
+                     : "has a host that does not resolve to public addresses only (it resolves "
+                       "to a non-public address, or not at all); webhooks go to public "
+                       "addresses only";
+  };
   const int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found);
   if (rc != 0 || found == nullptr) {
-    reason = "host " + url.host + " does not resolve (" + gai_strerror(rc) + ")";
+    refuse(std::string("it does not resolve (") + gai_strerror(rc) + ")");
     return std::nullopt;
   }
   std::vector<std::string> addresses;
@@ -238,14 +253,13 @@ std::optional<std::string> ResolveChecked(const Url& url, const AllowList& allow
   }
   freeaddrinfo(found);
   if (addresses.empty()) {
-    reason = "host " + url.host + " has no IPv4 or IPv6 address";
+    refuse("it has no IPv4 or IPv6 address");
     return std::nullopt;
   }
   if (!allow.Allows(url.host)) {
     for (const auto& address : addresses) {
       if (auto why = ForbiddenAddress(address)) {
-        reason = "host " + url.host + " resolves to " + *why + " (" + address +
-                 "); webhooks go to public addresses only";
+        refuse("it resolves to " + *why + " (" + address + ")");
         return std::nullopt;
       }
     }

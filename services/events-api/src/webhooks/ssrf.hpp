@@ -39,9 +39,11 @@ struct AllowList {
 
 // Resolves `url.host` (getaddrinfo) and returns the one address to connect to: the first
 // address, after checking every address the name has, so that a name with one private address
-// among public ones is refused. An allowed host skips the check. Fails with the reason (does
-// not resolve; resolves to a forbidden address). Connect to the returned address, never to the
-// name again (a second resolution may answer differently: DNS rebinding).
+// among public ones is refused. An allowed host skips the check. Fails with the reason, which
+// names only the category (a non-public address literal; a name that does not resolve to public
+// addresses only), never the addresses or whether the name resolves: the log (info) has those.
+// Connect to the returned address, never to the name again (a second resolution may answer
+// differently: DNS rebinding).
 std::optional<std::string> ResolveChecked(const Url& url, const AllowList& allow,
                                           std::string& reason);
 

@@ -28,4 +28,15 @@ std::string SearchStem(const std::string& word);
 // the stored word.
 std::string SearchStems(std::string_view text);
 
+// Whether two names (or titles) are probably the same, in any letter case (ё as е), spacing and
+// punctuation and in another grammatical form: the same number of words (SearchWords), in the
+// same order, each pair alike. Two words are alike when they are equal, when their stems are
+// (SearchStem), or when they share a prefix of at least 3 letters after which each has nothing
+// or a Russian case ending («Иван», «Ивану»; «Петров», «Петровой»; «Алексей», «Алексея»),
+// since Snowball's stems of names are not consistent across cases («иван» "ива", «иваном»
+// "иван"). So «Вера Соседова» and «Вере Соседовой» are alike; «Анна» and «Андрей», «Мария» and
+// «Марина» are not; a man's and a woman's form of one surname («Петров», «Петрова») are, and a
+// name with a fleeting vowel in another case («Павел», «Павлу») is not.
+bool SameName(std::string_view a, std::string_view b);
+
 }  // namespace civic

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,6 +38,11 @@ struct RouteOptions {
   size_t max_body_bytes = 0;
   // Which rate limit applies (rate_limit.hpp); kAuto: by the method.
   RateClass rate_class = RateClass::kAuto;
+  // Runs after the rate limit and the body size limit, before the body checks (json_body) and
+  // the handler, on the network thread: an answer it gives (a missing or refused key's 401) is
+  // sent instead, so that who may not call the route learns nothing about its body. Must be
+  // cheap and must not block (no storage).
+  std::function<std::optional<Response>(const Request&)> gate = nullptr;
 };
 
 struct Route {

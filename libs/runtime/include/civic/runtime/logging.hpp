@@ -35,6 +35,12 @@ std::string FormatAccessLine(const http::AccessRecord& record, LogFormat format,
 void AppendAccessLine(std::string& line, const http::AccessRecord& record, LogFormat format,
                       std::string_view service);
 
+// The line announcing where `service` listens (`url`), newline included, for standard output
+// beside the access log. Text: "<service> listening on <url>"; JSON: {"time","type":"listening",
+// "service","url","message"}, `message` being the text line (so that a JSON log is JSON lines
+// throughout, and the text is still found by those who look for it).
+std::string ListeningLine(std::string_view service, std::string_view url, LogFormat format);
+
 // An access log written to `fd` (standard output for the services) by a thread of its own:
 // Write() formats the line and appends it to a buffer under a short lock, and the thread writes
 // the buffer every 100 ms, or sooner once it holds 64 KiB. When the output does not keep up and

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "civic/http/server.hpp"
+#include "civic/runtime/logging.hpp"
 
 namespace civic::runtime {
 
@@ -11,12 +12,13 @@ namespace civic::runtime {
 // ignores SIGPIPE. Call first thing in main, before any thread exists.
 void BlockTerminationSignals();
 
-// Starts `server`, prints "<name> listening on http://HOST:PORT" on stdout, waits for SIGINT or
-// SIGTERM, then drains (new requests get 503; in-flight ones get up to `drain_timeout_ms`),
-// calls `before_stop` (e.g. flush storage) and stops the server.
-// Returns the exit code: 0 after a clean stop, 1 if the server could not start.
+// Starts `server`, prints "<name> listening on http://HOST:PORT" on stdout (as the line of
+// ListeningLine in `format`), waits for SIGINT or SIGTERM, then drains (new requests get 503;
+// in-flight ones get up to `drain_timeout_ms`), calls `before_stop` (e.g. flush storage) and
+// stops the server. Returns the exit code: 0 after a clean stop, 1 if the server could not start.
 // REQUIRES: BlockTerminationSignals() was called.
 int ServeUntilSignal(http::Server& server, const std::string& name, const std::string& host,
-                     int drain_timeout_ms, const std::function<void()>& before_stop = {});
+                     int drain_timeout_ms, LogFormat format,
+                     const std::function<void()>& before_stop = {});
 
 }  // namespace civic::runtime
