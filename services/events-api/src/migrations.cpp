@@ -655,6 +655,11 @@ CREATE TABLE applications (
 CREATE INDEX applications_award ON applications(award_id, nomination_id, status, id);
 CREATE INDEX applications_duplicates ON applications(nomination_id, duplicate_key);
 )sql"},
+      // An event's registrations in id order, for exports read in pages (WHERE event_id = ? AND
+      // id > ? ORDER BY id): a range of this index, not a sort of the event's every row.
+      {21, "registrations of an event in id order", R"sql(
+CREATE INDEX registrations_event_id ON registrations(event_id, id);
+)sql"},
   };
   return kMigrations;
 }

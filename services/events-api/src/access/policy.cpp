@@ -10,6 +10,7 @@
 #include "access/audit.hpp"
 #include "access/scope.hpp"
 #include "civic/http/problem.hpp"
+#include "civic/http/server.hpp"
 
 namespace civic::events::access {
 
@@ -125,6 +126,15 @@ std::vector<RoutePolicy> BuildPolicies() {
   t.push_back({Method::kGet, "/v1/nominations/{id}/nominees", kAnyone});
   t.push_back({Method::kGet, "/v1/awards/{id}/laureates", kAnyone});
   t.push_back({Method::kPost, "/v1/awards/{id}/close", kOrganizers});
+  // CSV exports (exports/routes.hpp): participants' data for organizers of the program; an
+  // award's nominees and laureates for whoever reads them as JSON (contacts only for those who
+  // may see them).
+  t.push_back({Method::kGet, "/v1/events/{id}/registrations.csv", kOrganizers});
+  t.push_back({Method::kGet, "/v1/events/{id}/attendance.csv", kOrganizers});
+  t.push_back({Method::kGet, "/v1/programs/{id}/teams.csv", kOrganizers});
+  t.push_back({Method::kGet, "/v1/awards/{id}/nominees.csv", kAnyone});
+  t.push_back({Method::kGet, "/v1/awards/{id}/laureates.csv", kAnyone});
+  t.push_back({Method::kGet, "/v1/awards/{id}/results.csv", kOrganizers});
   // The ballot's sync protocol.
   t.push_back({Method::kGet, "/v1/sync/awards", kSyncClients});
   t.push_back({Method::kGet, "/v1/sync/awards/{id}", kSyncClients});
@@ -162,6 +172,18 @@ std::string LogKey(const Caller& caller) {
     return std::to_string(caller.key_id);
   }
   return caller.has_key() ? "bootstrap:" + std::string(ToString(caller.role)) : std::string();
+}
+
+// A streamed body (an export) is written after the handler returned, on the same thread: it
+// runs with the same caller as access::Current(), so what it writes follows the caller's scope.
+void KeepCallerForStream(http::Response& response, const Caller& caller) {
+  if (!response.stream) {
+    return;
+  }
+  response.stream = [inner = std::move(response.stream), caller](http::ResponseStream& stream) {
+    CallerScope scope(caller);
+    inner(stream);
+  };
 }
 
 std::string KeyOf(Method method, std::string_view pattern) {
@@ -212,7 +234,7 @@ void Secure(http::Router& router, KeyRing& keys, Store& store, const Clock& cloc
       throw std::logic_error(key + " must be a synchronous, offloaded route to be secured");
     }
     const bool write = IsWrite(route.method);
-    *handler = [inner = std::move(*handler), roles, write, &keys, &store, &clock,
+    *handler = [inner = std::move(*handler), roles, write, key, &keys, &store, &clock,
                 audit_retention_days, last_purge_ms](const http::Request& request) {
       const auto auth = keys.Authenticate(request.Header("authorization"));
       using Outcome = KeyRing::Authenticated::Outcome;
@@ -240,11 +262,16 @@ void Secure(http::Router& router, KeyRing& keys, Store& store, const Clock& cloc
       if (!write || !caller.has_key()) {
         http::Response response = admitted ? inner(request) : RoleDenied(caller, roles);
         response.log_key = LogKey(caller);
+        KeepCallerForStream(response, caller);
         return response;
       }
       audit::RequestScope audit_scope(caller, request, now);
       http::Response response = admitted ? inner(request) : RoleDenied(caller, roles);
       response.log_key = LogKey(caller);
+      if (response.stream) {
+        // A write's answer is whole: the audit record holds what was answered.
+        throw std::logic_error(key + ": a write may not stream its answer");
+      }
       audit_scope.Finish(store, response);
       const int64_t now_ms = now.time_since_epoch().count();
       int64_t last = last_purge_ms->load(std::memory_order_relaxed);

@@ -40,9 +40,14 @@ http::Response WriteDenied(const Caller& caller, bool readable, std::string_view
 // speaker or moderator, nominee, assigned expert or reviewer.
 bool PersonInPrograms(sqlite::Database& db, int64_t person_id,
                       const std::vector<int64_t>& programs);
+// PersonInPrograms as an SQL condition on the person id `person` (a column, e.g. "p.id", or a
+// parameter), for queries that decide it row by row (exports).
+std::string PersonInProgramsSql(std::string_view person, const std::vector<int64_t>& programs);
 // Whether `caller` may see person `person_id`'s contacts: admins, and organizers of a program
 // the person takes part in.
 bool MaySeeContacts(sqlite::Database& db, const Caller& caller, int64_t person_id);
+// MaySeeContacts as an SQL condition on the person id `person`, for `caller`.
+std::string ContactsVisibleSql(const Caller& caller, std::string_view person);
 
 // "1,2,3": ids for an SQL IN list (integers, never text from a request).
 std::string IdList(const std::vector<int64_t>& ids);
