@@ -43,6 +43,10 @@ void Server::Impl::RunSync(const SyncHandler& handler, Request& request, Respond
     spdlog::error("http: {} {} failed while streaming (request id {}): {}",
                   ToString(request.method), request.route, request.request_id, e.what());
     stream->Abort();
+  } catch (...) {
+    spdlog::error("http: {} {} failed while streaming (request id {})", ToString(request.method),
+                  request.route, request.request_id);
+    stream->Abort();
   }
 }
 
