@@ -442,3 +442,18 @@ TEST_CASE("Exports: a large registrations export streams in chunks, whole and in
   CHECK(csv.Cell(csv.rows()[kPeople], "name") ==
         "Участник " + std::to_string(kPeople - 1) + ", \"гость\"");
 }
+
+TEST_CASE("Exports: the CSV routes take from the exports rate limit, not the reads'",
+          "[events][exports][rate-limit]") {
+  // Two exports per address at once, refilled once a second; reads stay unlimited.
+  Rally rally(",exports@public=1:2");
+  auto anonymous = rally.service.ClientWithKey("");
+  const std::string path = "/v1/programs/" + Str(rally.program);
+  CHECK(Call(*anonymous, "GET", "/v1/awards/999/nominees.csv").status == 404);
+  CHECK(Call(*anonymous, "GET", "/v1/awards/999/laureates.csv").status == 404);
+  const auto limited = Call(*anonymous, "GET", "/v1/awards/999/nominees.csv");
+  CHECK(limited.status == 429);
+  CHECK(limited.body["policy"] == "exports");
+  // A JSON read is of another class.
+  CHECK(Call(*anonymous, "GET", path).status == 200);
+}
