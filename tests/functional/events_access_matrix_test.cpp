@@ -152,6 +152,15 @@ const std::map<std::string, Expect>& Table() {
       {"GET /v1/awards/{id}/nominees", {{"public"}, 200, 0}},
       {"GET /v1/nominations/{id}/nominees", {{"public"}, 200, 0}},
       {"GET /v1/awards/{id}/laureates", {{"public"}, 200, 0}},
+      // CSV exports: participants' data for the program's organisers; an award's nominees and
+      // laureates for anyone (contacts only for those who may see them); results once voting
+      // is over (the matrix's awards are still voting: 409).
+      {"GET /v1/events/{id}/registrations.csv", {{"organizer"}, 200, 403}},
+      {"GET /v1/events/{id}/attendance.csv", {{"organizer"}, 200, 403}},
+      {"GET /v1/programs/{id}/teams.csv", {{"organizer"}, 200, 403}},
+      {"GET /v1/awards/{id}/nominees.csv", {{"public"}, 200, 0}},
+      {"GET /v1/awards/{id}/laureates.csv", {{"public"}, 200, 0}},
+      {"GET /v1/awards/{id}/results.csv", {{"organizer"}, 409, 403}},
       {"POST /v1/awards/{id}/close", {{"organizer"}, 409, 403}},
       // No photo is uploaded in the matrix (and its PUT sends no image: 415 before any scope).
       {"PUT /v1/nominees/{id}/photo", {{"organizer"}, 415, 0}},

@@ -33,6 +33,9 @@ JsonReply Call(httplib::Client& client, const std::string& method, const std::st
   reply.headers = result->headers;
   if (!result->body.empty()) {
     reply.body = nlohmann::json::parse(result->body, nullptr, false);
+    if (reply.body.is_discarded()) {
+      reply.body = result->body;  // not JSON (a CSV export): the text, as a JSON string
+    }
   }
   return reply;
 }

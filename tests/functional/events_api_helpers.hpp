@@ -23,7 +23,8 @@ struct JsonReply {
   }
 };
 
-// Sends `method` with an optional JSON body and extra headers; parses a JSON reply body.
+// Sends `method` with an optional JSON body and extra headers; parses a JSON reply body (one that
+// is not JSON, e.g. a CSV, is kept as a JSON string).
 JsonReply Call(httplib::Client& client, const std::string& method, const std::string& path,
                const nlohmann::json& body = nullptr, httplib::Headers headers = {});
 

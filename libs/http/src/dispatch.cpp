@@ -27,7 +27,28 @@ void Server::Impl::RunSync(const SyncHandler& handler, Request& request, Respond
                   request.request_id, e.what());
     response = ProblemResponse(500, "An unexpected error occurred; it has been logged.");
   }
-  responder.Send(std::move(response));
+  if (!response.stream) {
+    responder.Send(std::move(response));
+    return;
+  }
+  // A streamed body: the head now, then the handler's writer on this thread.
+  if (!response.log_key.empty()) {
+    responder.SetLogKey(std::move(response.log_key));
+  }
+  std::unique_ptr<ResponseStream> stream =
+      responder.StartStream(response.status, response.content_type, std::move(response.headers));
+  try {
+    response.stream(*stream);
+    stream->End();
+  } catch (const std::exception& e) {
+    spdlog::error("http: {} {} failed while streaming (request id {}): {}",
+                  ToString(request.method), request.route, request.request_id, e.what());
+    stream->Abort();
+  } catch (...) {
+    spdlog::error("http: {} {} failed while streaming (request id {})", ToString(request.method),
+                  request.route, request.request_id);
+    stream->Abort();
+  }
 }
 
 void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange>& exchange) {

@@ -8,6 +8,7 @@
 #include "access/api_keys.hpp"
 #include "access/audit.hpp"
 #include "access/policy.hpp"
+#include "exports/routes.hpp"
 #include "mail/smtp.hpp"
 #include "migrations.hpp"
 #include "outbox/outbox.hpp"
@@ -321,6 +322,8 @@ http::Router App::Routes() {
   resources::AddAwardCloseRoute(router, store, clock_, *ballot_);
   // The ballot's sync protocol (proto-docs/awards-sync.md), and telling it what changed.
   resources::AddAwardSyncRoutes(router, store);
+  // CSV exports for spreadsheets, streamed; one worker is always left for other requests.
+  exports::AddExportRoutes(router, store, clock_, *ballot_, config_.server.workers - 1);
   // API keys and the audit trail; then every route gets its access policy (access/policy.cpp).
   access::AddApiKeyRoutes(router, store, clock_, *keys_);
   audit::AddAuditRoutes(router, store);

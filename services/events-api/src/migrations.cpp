@@ -695,6 +695,11 @@ UPDATE applications SET person_id = (SELECT person_id FROM nominees WHERE id = n
   WHERE status = 'approved' AND person_id IS NULL AND nominee_id IS NOT NULL;
 CREATE INDEX applications_candidates ON applications(nomination_id, city_id, id);
 )sql"},
+      // An event's registrations in id order, for exports read in pages (WHERE event_id = ? AND
+      // id > ? ORDER BY id): a range of this index, not a sort of the event's every row.
+      {24, "registrations of an event in id order", R"sql(
+CREATE INDEX registrations_event_id ON registrations(event_id, id);
+)sql"},
   };
   return kMigrations;
 }

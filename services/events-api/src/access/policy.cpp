@@ -10,6 +10,7 @@
 #include "access/audit.hpp"
 #include "access/scope.hpp"
 #include "civic/http/problem.hpp"
+#include "civic/http/server.hpp"
 
 namespace civic::events::access {
 
@@ -134,6 +135,15 @@ std::vector<RoutePolicy> BuildPolicies() {
   t.push_back({Method::kGet, "/v1/nominations/{id}/nominees", kAnyone});
   t.push_back({Method::kGet, "/v1/awards/{id}/laureates", kAnyone});
   t.push_back({Method::kPost, "/v1/awards/{id}/close", kOrganizers});
+  // CSV exports (exports/routes.hpp): participants' data for organizers of the program; an
+  // award's nominees and laureates for whoever reads them as JSON (contacts only for those who
+  // may see them).
+  t.push_back({Method::kGet, "/v1/events/{id}/registrations.csv", kOrganizers});
+  t.push_back({Method::kGet, "/v1/events/{id}/attendance.csv", kOrganizers});
+  t.push_back({Method::kGet, "/v1/programs/{id}/teams.csv", kOrganizers});
+  t.push_back({Method::kGet, "/v1/awards/{id}/nominees.csv", kAnyone});
+  t.push_back({Method::kGet, "/v1/awards/{id}/laureates.csv", kAnyone});
+  t.push_back({Method::kGet, "/v1/awards/{id}/results.csv", kOrganizers});
   // The ballot's sync protocol.
   t.push_back({Method::kGet, "/v1/sync/awards", kSyncClients});
   t.push_back({Method::kGet, "/v1/sync/awards/{id}", kSyncClients});
@@ -175,6 +185,18 @@ std::optional<http::Response> KeyRefused(const KeyRing::Authenticated& auth, uns
     return Unauthorized("This route needs an API key: Authorization: Bearer <key>.", false);
   }
   return std::nullopt;
+}
+
+// A streamed body (an export) is written after the handler returned, on the same thread: it
+// runs with the same caller as access::Current(), so what it writes follows the caller's scope.
+void KeepCallerForStream(http::Response& response, const Caller& caller) {
+  if (!response.stream) {
+    return;
+  }
+  response.stream = [inner = std::move(response.stream), caller](http::ResponseStream& stream) {
+    CallerScope scope(caller);
+    inner(stream);
+  };
 }
 
 std::string KeyOf(Method method, std::string_view pattern) {
@@ -237,7 +259,7 @@ void Secure(http::Router& router, KeyRing& keys, Store& store, const Clock& cloc
     route.options.gate = [roles, &keys](const http::Request& request) {
       return KeyRefused(keys.Authenticate(request.Header("authorization"), false), roles);
     };
-    *handler = [inner = std::move(*handler), roles, write, &keys, &store, &clock,
+    *handler = [inner = std::move(*handler), roles, write, key, &keys, &store, &clock,
                 audit_retention_days, last_purge_ms](const http::Request& request) {
       const auto auth = keys.Authenticate(request.Header("authorization"));
       if (auto refused = KeyRefused(auth, roles)) {
@@ -261,11 +283,16 @@ void Secure(http::Router& router, KeyRing& keys, Store& store, const Clock& cloc
       if (!write || !caller.has_key()) {
         http::Response response = admitted ? inner(request) : RoleDenied(caller, roles);
         response.log_key = LogKey(caller);
+        KeepCallerForStream(response, caller);
         return response;
       }
       audit::RequestScope audit_scope(caller, request, now);
       http::Response response = admitted ? inner(request) : RoleDenied(caller, roles);
       response.log_key = LogKey(caller);
+      if (response.stream) {
+        // A write's answer is whole: the audit record holds what was answered.
+        throw std::logic_error(key + ": a write may not stream its answer");
+      }
       audit_scope.Finish(store, response);
       const int64_t now_ms = now.time_since_epoch().count();
       int64_t last = last_purge_ms->load(std::memory_order_relaxed);

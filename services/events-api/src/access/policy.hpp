@@ -45,7 +45,9 @@ std::vector<std::string> RoleNames(unsigned roles);
 // Wraps every route of `router`: a request with an unknown, revoked or expired key, or with no
 // key where the route needs one, is answered 401; a key whose role the route does not admit,
 // 403; otherwise the handler runs with the caller as access::Current(), and a write made with a
-// key is recorded in the audit trail. Throws std::logic_error naming a route without a policy
+// key is recorded in the audit trail. A read whose answer streams its body (Response::stream,
+// an export) passes the same gate before its head is sent, and its body is written with the
+// same caller as access::Current(). Throws std::logic_error naming a route without a policy
 // or a policy without a route, so that no route can be left out.
 void Secure(http::Router& router, KeyRing& keys, Store& store, const Clock& clock,
             int audit_retention_days);

@@ -93,36 +93,47 @@ http::Response WriteDenied(const Caller& caller, bool readable, std::string_view
   return Forbidden(detail + ".");
 }
 
+namespace {
+
+// PersonInPrograms as an SQL condition on the person id `person` (a column or a parameter).
+std::string PersonInProgramsSql(std::string_view person, const std::vector<int64_t>& programs) {
+  if (programs.empty()) {
+    return "0";
+  }
+  // The subqueries' aliases (pip_*) are their own, so that `person` may name a column of an
+  // outer query whatever its alias.
+  const std::string in = " IN (" + IdList(programs) + ")";
+  const std::string p(person);
+  return "(EXISTS (SELECT 1 FROM team_members pip_m JOIN teams pip_t ON pip_t.id = pip_m.team_id "
+         "WHERE pip_m.person_id = " +
+         p + " AND pip_t.program_id" + in +
+         ") OR EXISTS (SELECT 1 FROM registrations pip_r JOIN events pip_e "
+         "ON pip_e.id = pip_r.event_id WHERE pip_r.person_id = " +
+         p + " AND pip_e.program_id" + in +
+         ") OR EXISTS (SELECT 1 FROM session_people pip_sp JOIN sessions pip_s "
+         "ON pip_s.id = pip_sp.session_id JOIN events pip_e ON pip_e.id = pip_s.event_id "
+         "WHERE pip_sp.person_id = " +
+         p + " AND pip_e.program_id" + in +
+         ") OR EXISTS (SELECT 1 FROM nominees pip_n JOIN nominations pip_nn "
+         "ON pip_nn.id = pip_n.nomination_id JOIN awards pip_a ON pip_a.id = pip_nn.award_id "
+         "WHERE pip_n.person_id = " +
+         p + " AND pip_a.program_id" + in +
+         ") OR EXISTS (SELECT 1 FROM reviews pip_v JOIN projects pip_p "
+         "ON pip_p.id = pip_v.project_id WHERE pip_v.expert_id = " +
+         p + " AND pip_p.program_id" + in +
+         ") OR EXISTS (SELECT 1 FROM project_experts pip_x JOIN projects pip_p "
+         "ON pip_p.id = pip_x.project_id WHERE pip_x.person_id = " +
+         p + " AND pip_p.program_id" + in + "))";
+}
+
+}  // namespace
+
 bool PersonInPrograms(sqlite::Database& db, int64_t person_id,
                       const std::vector<int64_t>& programs) {
   if (programs.empty()) {
     return false;
   }
-  const std::string in = " IN (" + IdList(programs) + ")";
-  auto statement = db.Prepare(
-      "SELECT EXISTS (SELECT 1 FROM team_members m JOIN teams t ON t.id = m.team_id "
-      "WHERE m.person_id = ?1 AND t.program_id" +
-      in +
-      ") "
-      "OR EXISTS (SELECT 1 FROM registrations r JOIN events e ON e.id = r.event_id "
-      "WHERE r.person_id = ?1 AND e.program_id" +
-      in +
-      ") "
-      "OR EXISTS (SELECT 1 FROM session_people sp JOIN sessions s ON s.id = sp.session_id "
-      "JOIN events e ON e.id = s.event_id WHERE sp.person_id = ?1 AND e.program_id" +
-      in +
-      ") "
-      "OR EXISTS (SELECT 1 FROM nominees n JOIN nominations nn ON nn.id = n.nomination_id "
-      "JOIN awards a ON a.id = nn.award_id WHERE n.person_id = ?1 AND a.program_id" +
-      in +
-      ") "
-      "OR EXISTS (SELECT 1 FROM reviews v JOIN projects p ON p.id = v.project_id "
-      "WHERE v.expert_id = ?1 AND p.program_id" +
-      in +
-      ") "
-      "OR EXISTS (SELECT 1 FROM project_experts x JOIN projects p ON p.id = x.project_id "
-      "WHERE x.person_id = ?1 AND p.program_id" +
-      in + ")");
+  auto statement = db.Prepare("SELECT " + PersonInProgramsSql("?1", programs));
   statement.Bind(1, person_id);
   return statement.Step() && statement.ColumnInt64(0) != 0;
 }
@@ -252,6 +263,17 @@ void NoteContactHolders(sqlite::Database& db, const Caller& caller, std::string_
       Hold(db, person, *program);
     }
   }
+}
+
+std::string ContactsVisibleSql(const Caller& caller, std::string_view person) {
+  if (caller.is_admin()) {
+    return "1";
+  }
+  if (caller.role != Role::kOrganizer || caller.programs.empty()) {
+    return "0";
+  }
+  return "EXISTS (SELECT 1 FROM contact_holders cv_h WHERE cv_h.person_id = " +
+         std::string(person) + " AND cv_h.program_id IN (" + IdList(caller.programs) + "))";
 }
 
 }  // namespace civic::events::access

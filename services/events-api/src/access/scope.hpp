@@ -45,6 +45,9 @@ bool PersonInPrograms(sqlite::Database& db, int64_t person_id,
 // Whether `caller` may see person `person_id`'s contacts (and change the person): admins, and
 // organizers of a program that holds them (NoteContactHolders).
 bool MaySeeContacts(sqlite::Database& db, const Caller& caller, int64_t person_id);
+// MaySeeContacts as an SQL condition on the person id `person` (a column, e.g. "p.id"), for
+// `caller`: for queries that decide it row by row (exports).
+std::string ContactsVisibleSql(const Caller& caller, std::string_view person);
 
 // In the transaction of a change audited as (`object_type`, `object_id`, `before`, `after`),
 // notes which programs now hold a person's contacts (docs/security.md, "Contacts"): a person

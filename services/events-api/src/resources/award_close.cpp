@@ -19,10 +19,19 @@ http::Response Unavailable(const std::string& detail) {
   return http::ErrorResponse(Error::Unavailable(detail, 5));
 }
 
-// The final results of award `id` from the ballot, or the problem to answer.
-Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, int64_t id,
-                                                  const http::Correlation& correlation,
-                                                  http::Response& problem) {
+http::Response Closed(const Award& award, const std::vector<Laureate>& laureates) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& laureate : laureates) {
+    items.push_back(Laureates::ToJson(laureate));
+  }
+  return rest::Ok({{"award", Awards::ToJson(award)}, {"laureates", std::move(items)}});
+}
+
+}  // namespace
+
+Result<std::vector<NominationTally>> FetchFinalResults(const BallotClient& ballot, int64_t id,
+                                                       const http::Correlation& correlation,
+                                                       http::Response& problem) {
   if (!ballot.configured()) {
     problem = http::ErrorResponse(Error::Unavailable(
         "The ballot admin key is not configured (--ballot-admin-key-file or "
@@ -62,16 +71,6 @@ Result<std::vector<NominationTally>> FetchResults(const BallotClient& ballot, in
   }
   return results;
 }
-
-http::Response Closed(const Award& award, const std::vector<Laureate>& laureates) {
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& laureate : laureates) {
-    items.push_back(Laureates::ToJson(laureate));
-  }
-  return rest::Ok({{"award", Awards::ToJson(award)}, {"laureates", std::move(items)}});
-}
-
-}  // namespace
 
 Result<std::vector<Laureate>> RecordLaureates(sqlite::Database& db, int64_t award_id,
                                               const std::vector<NominationTally>& results,
@@ -165,7 +164,7 @@ void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
           std::optional<std::vector<NominationTally>> results;
           if (award && !CloseError(*award, clock.Now())) {
             http::Response problem;
-            auto fetched = FetchResults(ballot, *id, http::CorrelationOf(request), problem);
+            auto fetched = FetchFinalResults(ballot, *id, http::CorrelationOf(request), problem);
             if (!fetched.ok()) {
               return problem;  // 5xx: not remembered under the Idempotency-Key
             }

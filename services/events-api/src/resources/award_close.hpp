@@ -22,6 +22,13 @@ namespace civic::events::resources {
 void AddAwardCloseRoute(http::Router& router, Store& store, const Clock& clock,
                         const BallotClient& ballot);
 
+// The final results of award `id` from the ballot (outside any database transaction), or an
+// error with `problem` set to the answer: 503 when the ballot is not configured, unreachable or
+// still counts voting as open (retry), 502 when it answers with an error or unusable results.
+Result<std::vector<NominationTally>> FetchFinalResults(const BallotClient& ballot, int64_t id,
+                                                       const http::Correlation& correlation,
+                                                       http::Response& problem);
+
 // Records the laureates of award `award_id` from its final `results` and closes it (status,
 // updated_at, version), as of `now`. Returns the laureates, or an error when the results name a
 // nomination or nominee that is not the award's. REQUIRES: inside a write transaction, the

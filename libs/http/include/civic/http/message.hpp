@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -8,6 +9,8 @@
 #include <vector>
 
 namespace civic::http {
+
+class ResponseStream;
 
 enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
 
@@ -49,6 +52,13 @@ struct Response {
   // What the access log names the caller by: the id of the key it used, "bootstrap:<role>" for
   // a key given at start; "" for none. Never a token. Not sent.
   std::string log_key;
+  // Set: the body is not `body` but written by this function, in chunks, after the head (status,
+  // content_type, headers) was sent: for an answer too large to hold in memory (an export). It
+  // runs on the thread that returned the response (for offloaded routes a worker), once, and
+  // should stop when a Write() returns false; the stream ends when it returns. A function that
+  // throws has the connection cut, so the client sees an incomplete body, never a short one
+  // that looks whole. Only for offloaded synchronous routes.
+  std::function<void(ResponseStream&)> stream;
 
   static Response Json(int status, const nlohmann::json& body);
   static Response Text(int status, std::string content_type, std::string body);
