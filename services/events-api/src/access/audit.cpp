@@ -170,6 +170,7 @@ nlohmann::json Changes(const nlohmann::json& before, const nlohmann::json& after
 std::pair<std::string, std::optional<int64_t>> ObjectOf(const http::Request& request) {
   static const std::map<std::string, std::string, std::less<>> kTypes = {
       {"api-keys", "api_key"},
+      {"attendances", "attendance"},
       {"awards", "award"},
       {"cities", "city"},
       {"events", "event"},
