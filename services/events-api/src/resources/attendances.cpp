@@ -110,8 +110,8 @@ std::optional<std::string> SessionCheckInError(sqlite::Database& db, const Sessi
 }
 
 // Checks the person of `registration` in, as `asked` says, in the write transaction `db`.
-http::Response CheckIn(sqlite::Database& db, const http::Request& request, Registration& r,
-                       const CheckInRequest& asked, Instant now) {
+http::Response CheckIn(sqlite::Database& db, Registration& r, const CheckInRequest& asked,
+                       Instant now) {
   const auto event = Events::Get(db, r.event_id);
   if (!event) {
     return rest::NotFound("event", std::to_string(r.event_id));
@@ -171,7 +171,6 @@ http::Response CheckIn(sqlite::Database& db, const http::Request& request, Regis
     audit::Record(db, Attendances::kName, made.id, nullptr, Attendances::ToJson(made), 200);
     attendance = made;
   }
-  (void)request;
   nlohmann::json body = Registrations::ToJson(r);
   body["attendance"] = Attendances::ToJson(*attendance);
   return rest::Ok(body);
@@ -380,7 +379,7 @@ void AddAttendanceRoutes(http::Router& router, Store& store, const Clock& clock)
               return access::WriteDenied(access::Current(), true, Registrations::kName,
                                          request.Param("id"));
             }
-            return CheckIn(db, request, *registration, asked.value(), clock.Now());
+            return CheckIn(db, *registration, asked.value(), clock.Now());
           });
         });
       },
