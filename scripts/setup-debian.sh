@@ -9,7 +9,7 @@ packages=(
   libpistache-dev libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libssl-dev
   libspdlog-dev libcli11-dev libhowardhinnant-date-dev tzdata catch2 libbenchmark-dev
   libjemalloc-dev libstemmer-dev libicu-dev liburing-dev libsimdjson-dev prometheus-cpp-dev
-  libcurl4-openssl-dev python3-aiosmtpd
+  libcurl4-openssl-dev python3-aiosmtpd python3-icalendar
   clang-format prometheus wrk curl systemd nginx openssl python3
   ccache mold
 )

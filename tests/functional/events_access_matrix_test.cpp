@@ -34,6 +34,20 @@ struct Expect {
   int other;  // the status of an admitted non-admin caller on another program's object; 0: ok
 };
 
+// Routes of objects that belong to the key that made them (webhook subscriptions and their
+// deliveries): a frontend reaches only its own, so on the matrix's (made by an admin) it gets the
+// 404 of an object it may not read, even in its own program.
+const std::set<std::string>& OwnedByTheirKey() {
+  static const std::set<std::string> kRoutes = {"GET /v1/webhooks/{id}",
+                                                "PATCH /v1/webhooks/{id}",
+                                                "DELETE /v1/webhooks/{id}",
+                                                "POST /v1/webhooks/{id}/rotate-secret",
+                                                "GET /v1/webhooks/{id}/deliveries",
+                                                "GET /v1/webhook-deliveries/{id}",
+                                                "POST /v1/webhook-deliveries/{id}/redeliver"};
+  return kRoutes;
+}
+
 const std::map<std::string, Expect>& Table() {
   static const std::map<std::string, Expect> kTable = {
       {"GET /v1/cities", {{"public"}, 200, 0}},
@@ -82,6 +96,14 @@ const std::map<std::string, Expect>& Table() {
       {"GET /v1/events/{id}/sessions", {{"public"}, 200, 0}},
       {"GET /v1/events/{id}/events", {{"public"}, 200, 0}},
       {"GET /v1/events/{id}/statistics", {{"organizer"}, 200, 403}},
+      {"GET /v1/events/{id}/calendar.ics", {{"public"}, 200, 0}},
+      {"GET /v1/programs/{id}/calendar.ics", {{"public"}, 200, 0}},
+      {"GET /v1/cities/{id}/calendar.ics", {{"public"}, 200, 0}},
+      {"GET /v1/people/{id}/calendar.ics", {{"organizer"}, 200, 403}},
+      {"POST /v1/people/{id}/calendar-feed", {{"organizer"}, 201, 403}},
+      {"DELETE /v1/people/{id}/calendar-feed", {{"organizer"}, 204, 403}},
+      // No token here: the path's "{token}" opens no feed.
+      {"GET /v1/calendar-feeds/{token}", {{"public"}, 404, 0}},
       {"GET /v1/programs/{id}/statistics", {{"organizer"}, 200, 403}},
       {"POST /v1/events/{id}/registrations", {{"organizer", "frontend"}, 201, 403}},
       {"POST /v1/events/{id}/team-registrations", {{"organizer", "frontend"}, 200, 403}},
@@ -565,6 +587,8 @@ TEST_CASE("Access matrix: every route x every role x own and other scope answers
           expected = 403;
         } else if (!own && role != "admin" && expect.other != 0 && !is_public_route) {
           expected = expect.other;
+        } else if (own && role == "frontend" && OwnedByTheirKey().count(route) != 0) {
+          expected = 404;
         }
 
         const auto reply = Call(*clients[role], method, path, body, headers);

@@ -165,6 +165,9 @@ TEST_CASE("E-mail: participants get Russian letters with the event's .ics, throu
     CHECK(calendar.find("UID:event-" + std::to_string(event) + "@civic-platform") !=
           std::string::npos);
     CHECK(calendar.find("SUMMARY:Школа ТОС: соседские центры") != std::string::npos);
+    // The feeds' writer: times in Yakutsk's zone, with its VTIMEZONE.
+    CHECK(calendar.find("BEGIN:VTIMEZONE\r\nTZID:Asia/Yakutsk\r\n") != std::string::npos);
+    CHECK(calendar.find("DTSTART;TZID=Asia/Yakutsk:") != std::string::npos);
   }
   CHECK((*confirmed)["text"].get<std::string>().find("Айаал Сивцев") != std::string::npos);
   CHECK((*promoted)["text"].get<std::string>().find("Сардана Винокурова") != std::string::npos);

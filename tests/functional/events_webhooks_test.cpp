@@ -587,6 +587,32 @@ TEST_CASE("Webhooks: each subscriber gets the object as its key reads it, within
   }
   CHECK(organizer_seen == 1);
   CHECK(frontend_seen == 1);
+
+  // A frontend of the same program cannot reach the organizer's subscription (its payloads
+  // hold contacts): not listed, not found, not changed, rotated, redelivered or deleted.
+  const std::string theirs_path = Path("/v1/webhooks", by_organizer["id"]);
+  const json listed = Call(*frontend, "GET", "/v1/webhooks").body;
+  REQUIRE(listed["items"].size() == 1);
+  CHECK(listed["items"][0]["id"] == by_frontend["id"]);
+  CHECK(Call(*frontend, "GET", theirs_path).status == 404);
+  CHECK(Call(*frontend, "PATCH", theirs_path, {{"url", receiver.url() + "?who=thief"}}).status ==
+        404);
+  CHECK(Call(*frontend, "POST", theirs_path + "/rotate-secret", json::object()).status == 404);
+  CHECK(Call(*frontend, "GET", theirs_path + "/deliveries").status == 404);
+  const json organizer_deliveries = Call(*organizer, "GET", theirs_path + "/deliveries").body;
+  REQUIRE(organizer_deliveries["items"].size() == 1);
+  const std::string delivery =
+      Path("/v1/webhook-deliveries", organizer_deliveries["items"][0]["id"]);
+  CHECK(Call(*frontend, "GET", delivery).status == 404);
+  CHECK(Call(*frontend, "POST", delivery + "/redeliver", json::object()).status == 404);
+  CHECK(Call(*frontend, "DELETE", theirs_path).status == 404);
+  const json still = Call(*organizer, "GET", theirs_path).body;
+  CHECK(still["url"] == receiver.url() + "?who=organizer");
+  // The organizer manages the frontend's subscription of its program (it renders for the
+  // frontend, so no contacts move).
+  CHECK(Call(*organizer, "GET", Path("/v1/webhooks", by_frontend["id"])).status == 200);
+  CHECK(Call(*frontend, "GET", Path("/v1/webhooks", by_frontend["id"])).status == 200);
+
   // The other program's subscriber got nothing, and has nothing queued.
   auto theirs = Call(*stranger, "GET", Path("/v1/webhooks", by_stranger["id"], "/deliveries"));
   REQUIRE(theirs.status == 200);

@@ -16,6 +16,7 @@
 #include "resources/award_close.hpp"
 #include "resources/award_sync.hpp"
 #include "resources/awards.hpp"
+#include "resources/calendars.hpp"
 #include "resources/cities.hpp"
 #include "resources/events.hpp"
 #include "resources/laureates.hpp"
@@ -294,6 +295,8 @@ http::Router App::Routes() {
   resources::AddSessionRegistrationRoutes(router, store, clock_);
   resources::AddStatisticsRoutes(router, store);
   resources::AddAttendanceRoutes(router, store, clock_);
+  // Calendar feeds (iCalendar) of events, programs, cities and people.
+  resources::AddCalendarRoutes(router, store, clock_);
   // Social projects and their expert reviews.
   rest::AddCrudRoutes<resources::Projects>(router, store, clock_);
   rest::AddNestedList<resources::Projects, resources::Teams>(router, store,

@@ -655,13 +655,22 @@ CREATE TABLE applications (
 CREATE INDEX applications_award ON applications(award_id, nomination_id, status, id);
 CREATE INDEX applications_duplicates ON applications(nomination_id, duplicate_key);
 )sql"},
+      {21, "calendar feed tokens", R"sql(
+-- A person's calendar feed token (GET /v1/calendar-feeds/{token}), stored as its SHA-256 only;
+-- one per person: issuing a new one replaces the old, which then opens nothing.
+CREATE TABLE calendar_feed_tokens (
+  person_id      INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+  token_sha256   TEXT NOT NULL UNIQUE,
+  created_by_key INTEGER NOT NULL,
+  created_at     INTEGER NOT NULL
+) STRICT;
       // Attendance per day and per session: one row per check-in, at most one per person and
       // day of an event and one per person and session. registrations.checked_in_at stays the
       // first check-in of any kind. Counters per event and day or session, kept in step by
       // triggers, give the statistics without a scan. Check-ins stored before (an instant on
       // the registration) become check-ins for the event's day they fell on, in its zone
       // (clamped to the event's days).
-      {21, "attendance per day and per session", R"sql(
+      {22, "attendance per day and per session", R"sql(
 CREATE TABLE attendances (
   id              INTEGER PRIMARY KEY AUTOINCREMENT,
   registration_id INTEGER NOT NULL REFERENCES registrations(id),
@@ -727,7 +736,7 @@ INSERT INTO attendances(registration_id, event_id, person_id, day, session_id, c
       // ?sort=name of nominees in Russian order (storage/sort_keys.hpp), and the award beside
       // each nominee (a nominee stays with its award) so that an award's name-sorted page is an
       // index range scan too.
-      {22, "Russian sort keys for nominees", SortKeySql("nominees") + R"sql(
+      {23, "Russian sort keys for nominees", SortKeySql("nominees") + R"sql(
 ALTER TABLE nominees ADD COLUMN award_id INTEGER;
 UPDATE nominees SET award_id =
   (SELECT award_id FROM nominations WHERE nominations.id = nominees.nomination_id);

@@ -33,7 +33,8 @@ TEST_CASE("Access: each role reads the rows its scope gives", "[events][access]"
   const civic::events::rest::RowAccess events{.program_sql = "program_id",
                                               .public_sql = "status <> 'draft'",
                                               .expert_sql = "",
-                                              .frontend_reads = false};
+                                              .frontend_reads = false,
+                                              .frontend_own_sql = ""};
   Caller admin;
   admin.role = Role::kAdmin;
   CHECK(civic::events::access::ReadCondition(events, admin).sql.empty());
@@ -55,10 +56,24 @@ TEST_CASE("Access: each role reads the rows its scope gives", "[events][access]"
   const civic::events::rest::RowAccess registrations{.program_sql = "program_of_event",
                                                      .public_sql = "0",
                                                      .expert_sql = "",
-                                                     .frontend_reads = true};
+                                                     .frontend_reads = true,
+                                                     .frontend_own_sql = ""};
   CHECK(civic::events::access::ReadCondition(registrations, frontend).sql ==
         "(program_of_event IN (3))");
   CHECK(civic::events::access::ReadCondition(registrations, anyone).sql == "0");
+  // Where rows belong to a key (webhook subscriptions), a frontend reads only its own.
+  frontend.key_id = 17;
+  const civic::events::rest::RowAccess subscriptions{.program_sql = "program_id",
+                                                     .public_sql = "0",
+                                                     .expert_sql = "",
+                                                     .frontend_reads = true,
+                                                     .frontend_own_sql = "owner_key_id = ?"};
+  const auto own = civic::events::access::ReadCondition(subscriptions, frontend);
+  CHECK(own.sql == "(program_id IN (3) AND owner_key_id = ?)");
+  REQUIRE(own.params.size() == 1);
+  CHECK(own.params[0].second.second == 17);
+  CHECK(civic::events::access::ReadCondition(subscriptions, organizer).sql ==
+        "(program_id IN (3,5))");
 
   Caller expert;
   expert.role = Role::kExpert;
@@ -66,7 +81,8 @@ TEST_CASE("Access: each role reads the rows its scope gives", "[events][access]"
   const civic::events::rest::RowAccess reviews{.program_sql = "program_of_project",
                                                .public_sql = "0",
                                                .expert_sql = "expert_id = ?",
-                                               .frontend_reads = false};
+                                               .frontend_reads = false,
+                                               .frontend_own_sql = ""};
   const auto condition = civic::events::access::ReadCondition(reviews, expert);
   CHECK(condition.sql == "(expert_id = ?)");
   REQUIRE(condition.params.size() == 1);

@@ -41,17 +41,24 @@ TEST_CASE("Mail templates: values fill {{names}}, escaped in HTML", "[events][ma
   CHECK(Fill("<p>{{name}}</p>", values, true) == "<p>О&#39;Нил &lt;Иван&gt; &amp; Ко</p>");
 }
 
-TEST_CASE("Mail calendar: the event in UTC, text escaped, long lines folded", "[events][mail]") {
+TEST_CASE("Mail calendar: the event in its zone with a VTIMEZONE, text escaped, lines folded",
+          "[events][mail]") {
   civic::Event event;
   event.id = 7;
   event.title = "Школа ТОС; кейс-сессия, день 1: " + std::string(60, 'x');
   event.venue = "Дом дружбы народов";
   event.starts_at = *civic::ParseInstant("2026-12-01T10:00:00+09:00");
   event.ends_at = *civic::ParseInstant("2026-12-01T18:00:00+09:00");
+  event.time_zone = "Asia/Yakutsk";
   event.status = "cancelled";
-  const std::string ics = civic::events::mail::Ics(event, "Якутск", event.starts_at);
-  CHECK(ics.find("DTSTART:20261201T010000Z\r\n") != std::string::npos);
-  CHECK(ics.find("DTEND:20261201T090000Z\r\n") != std::string::npos);
+  const civic::Instant now = *civic::ParseInstant("2026-11-20T08:30:00Z");
+  const std::string ics = civic::events::mail::Ics(event, "Якутск", now);
+  CHECK(ics.find("METHOD:PUBLISH\r\n") != std::string::npos);
+  CHECK(ics.find("BEGIN:VTIMEZONE\r\nTZID:Asia/Yakutsk\r\n") != std::string::npos);
+  CHECK(ics.find("DTSTART;TZID=Asia/Yakutsk:20261201T100000\r\n") != std::string::npos);
+  CHECK(ics.find("DTEND;TZID=Asia/Yakutsk:20261201T180000\r\n") != std::string::npos);
+  CHECK(ics.find("DTSTAMP:20261120T083000Z\r\n") != std::string::npos);  // when it was made
+  CHECK(ics.find("UID:event-7@civic-platform\r\n") != std::string::npos);
   CHECK(ics.find("SUMMARY:Школа ТОС\\; кейс-сессия\\, день 1: ") != std::string::npos);
   CHECK(ics.find("LOCATION:Дом дружбы народов\\, Якутск\r\n") != std::string::npos);
   CHECK(ics.find("STATUS:CANCELLED\r\n") != std::string::npos);
@@ -62,6 +69,18 @@ TEST_CASE("Mail calendar: the event in UTC, text escaped, long lines folded", "[
     CHECK(end - start <= 75);
     start = end + 2;
   }
+}
+
+TEST_CASE("Mail calendar: an event whose zone is unknown is written in UTC", "[events][mail]") {
+  civic::Event event;
+  event.id = 8;
+  event.title = "Форум";
+  event.starts_at = *civic::ParseInstant("2026-12-01T10:00:00+09:00");
+  event.ends_at = *civic::ParseInstant("2026-12-01T18:00:00+09:00");
+  const std::string ics = civic::events::mail::Ics(event, "", event.starts_at);
+  CHECK(ics.find("DTSTART:20261201T010000Z\r\n") != std::string::npos);
+  CHECK(ics.find("DTEND:20261201T090000Z\r\n") != std::string::npos);
+  CHECK(ics.find("VTIMEZONE") == std::string::npos);
 }
 
 TEST_CASE("Mail templates: every kind is in the repository, in text and HTML, with a subject",

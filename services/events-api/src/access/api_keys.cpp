@@ -381,37 +381,8 @@ void AddApiKeyRoutes(http::Router& router, Store& store, const Clock& clock, Key
       },
       json_route);
 
-  router.Get(
-      "/v1/api-keys",
-      [&store](const http::Request& request) {
-        auto query = rest::ParseListQuery(request, ApiKeys::List());
-        if (!query.ok()) {
-          return http::ErrorResponse(query.error());
-        }
-        return rest::Guarded(
-            [&] { return rest::ListOf<ApiKeys>(store, request, ApiKeys::List(), query.value()); });
-      },
-      plain_route);
-
-  router.Get(
-      "/v1/api-keys/{id}",
-      [&store](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(ApiKeys::kName, request.Param("id"));
-        }
-        if (auto rejected = rest::RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return rest::Guarded([&] {
-          auto key = store.Read([&](sqlite::Database& db) { return ApiKeys::Get(db, *id); });
-          if (!key) {
-            return rest::NotFound(ApiKeys::kName, request.Param("id"));
-          }
-          return rest::Conditional(request, http::Response::Json(200, ApiKeys::ToJson(*key)));
-        });
-      },
-      plain_route);
+  rest::AddListRoute<ApiKeys>(router, store, "/v1/api-keys");
+  rest::AddItemRoute<ApiKeys>(router, store, "/v1/api-keys/{id}");
 
   router.Post(
       "/v1/api-keys/{id}/revoke",

@@ -215,18 +215,7 @@ void Purge(sqlite::Database& db, Instant now, int days) {
 }
 
 void AddAuditRoutes(http::Router& router, Store& store) {
-  router.Get("/v1/audit-events",
-             [&store](const http::Request& request) {
-               auto query = rest::ParseListQuery(request, AuditEvents::List());
-               if (!query.ok()) {
-                 return http::ErrorResponse(query.error());
-               }
-               return rest::Guarded([&] {
-                 return rest::ListOf<AuditEvents>(store, request, AuditEvents::List(),
-                                                  query.value());
-               });
-             },
-             {.offload = true});
+  rest::AddListRoute<AuditEvents>(router, store, "/v1/audit-events");
 }
 
 }  // namespace civic::events::audit

@@ -96,6 +96,15 @@ std::vector<RoutePolicy> BuildPolicies() {
   t.push_back({Method::kGet, "/v1/session-registrations", kOrganizers});
   t.push_back({Method::kGet, "/v1/session-registrations/{id}", kOrganizersFrontends});
   t.push_back({Method::kDelete, "/v1/session-registrations/{id}", kOrganizersFrontends});
+  // Calendar feeds: public ones as their objects are read; a person's for the organisers of a
+  // program the person takes part in (checked by the handler), or the holder of its token.
+  t.push_back({Method::kGet, "/v1/events/{id}/calendar.ics", kAnyone});
+  t.push_back({Method::kGet, "/v1/programs/{id}/calendar.ics", kAnyone});
+  t.push_back({Method::kGet, "/v1/cities/{id}/calendar.ics", kAnyone});
+  t.push_back({Method::kGet, "/v1/people/{id}/calendar.ics", kOrganizers});
+  t.push_back({Method::kPost, "/v1/people/{id}/calendar-feed", kOrganizers});
+  t.push_back({Method::kDelete, "/v1/people/{id}/calendar-feed", kOrganizers});
+  t.push_back({Method::kGet, "/v1/calendar-feeds/{token}", kAnyone});
   // Projects, expert assignments and reviews.
   Crud(t, "/v1/projects", "/v1/projects/{id}", kAnyone, kOrganizers, kOrganizers, kOrganizers);
   t.push_back({Method::kGet, "/v1/teams/{id}/projects", kAnyone});

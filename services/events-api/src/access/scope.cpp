@@ -27,7 +27,12 @@ rest::SqlWithParams ReadCondition(const rest::RowAccess& access, const Caller& c
   const bool by_program =
       caller.role == Role::kOrganizer || (caller.role == Role::kFrontend && access.frontend_reads);
   if (by_program && !access.program_sql.empty() && !caller.programs.empty()) {
-    parts.push_back(access.program_sql + " IN (" + IdList(caller.programs) + ")");
+    std::string part = access.program_sql + " IN (" + IdList(caller.programs) + ")";
+    if (caller.role == Role::kFrontend && !access.frontend_own_sql.empty()) {
+      part += " AND " + access.frontend_own_sql;
+      out.params.push_back({false, {"", caller.key_id}});
+    }
+    parts.push_back(std::move(part));
   }
   if (caller.role == Role::kExpert && !access.expert_sql.empty() && caller.person_id) {
     parts.push_back(access.expert_sql);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "calendar/entries.hpp"
 #include "webhooks/signature.hpp"
 
 namespace civic::events::mail {
@@ -42,51 +43,6 @@ std::string HtmlEscape(std::string_view text) {
     }
   }
   return out;
-}
-
-// iCalendar TEXT escaping (RFC 5545 3.3.11).
-std::string IcsText(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == '\\' || c == ';' || c == ',') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c != '\r') {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// Folds a content line at 75 octets, not inside a UTF-8 character; CRLF after each part.
-std::string Folded(const std::string& line) {
-  std::string out;
-  size_t start = 0;
-  size_t limit = 75;
-  while (line.size() - start > limit) {
-    size_t end = start + limit;
-    while (end > start && (static_cast<unsigned char>(line[end]) & 0xC0) == 0x80) {
-      --end;
-    }
-    out += line.substr(start, end - start) + "\r\n ";
-    start = end;
-    limit = 74;  // the leading space counts
-  }
-  return out + line.substr(start) + "\r\n";
-}
-
-std::string UtcStamp(Instant instant) {
-  // "2026-12-01T10:00:00.000Z" -> "20261201T100000Z"
-  const std::string iso = FormatUtc(instant);
-  std::string out;
-  for (const char c : iso.substr(0, 19)) {
-    if (c != '-' && c != ':') {
-      out += c;
-    }
-  }
-  return out + "Z";
 }
 
 std::string RfcDate(Instant instant) {
@@ -162,34 +118,12 @@ std::string Fill(std::string_view text, const std::map<std::string, std::string>
 }
 
 std::string Ics(const Event& event, const std::string& city, Instant now) {
-  std::string location = event.venue;
-  if (!city.empty()) {
-    location += (location.empty() ? "" : ", ") + city;
-  }
-  std::string out;
-  out += "BEGIN:VCALENDAR\r\n";
-  out += "VERSION:2.0\r\n";
-  out += "PRODID:-//civic-platform//events-api//RU\r\n";
-  out += "METHOD:PUBLISH\r\n";
-  out += "BEGIN:VEVENT\r\n";
-  out += "UID:event-" + std::to_string(event.id) + "@civic-platform\r\n";
-  out += "DTSTAMP:" + UtcStamp(now) + "\r\n";
-  out += "DTSTART:" + UtcStamp(event.starts_at) + "\r\n";
-  out += "DTEND:" + UtcStamp(event.ends_at) + "\r\n";
-  out += "SEQUENCE:" +
-         std::to_string(
-             std::chrono::duration_cast<std::chrono::seconds>(event.updated_at.time_since_epoch())
-                 .count()) +
-         "\r\n";
-  out += Folded("SUMMARY:" + IcsText(event.title));
-  if (!location.empty()) {
-    out += Folded("LOCATION:" + IcsText(location));
-  }
-  out +=
-      std::string("STATUS:") + (event.status == "cancelled" ? "CANCELLED" : "CONFIRMED") + "\r\n";
-  out += "END:VEVENT\r\n";
-  out += "END:VCALENDAR\r\n";
-  return out;
+  calendar::Calendar ics;
+  ics.method = "PUBLISH";
+  calendar::Entry entry = calendar::EventEntry(event, city);
+  entry.stamp = now;  // with a METHOD, DTSTAMP is when the file was made (RFC 5545 3.8.7.2)
+  ics.entries.push_back(std::move(entry));
+  return calendar::Write(ics);
 }
 
 std::string Render(const Message& message) {

@@ -24,9 +24,10 @@ std::string Base64Lines(std::string_view bytes);
 std::string Fill(std::string_view text, const std::map<std::string, std::string>& values,
                  bool html);
 
-// The event as an iCalendar file (RFC 5545): one VEVENT with UID event-<id>@civic-platform,
-// times in UTC, SUMMARY, LOCATION (venue and city), STATUS (CANCELLED for a cancelled event),
-// SEQUENCE from updated_at, lines ending in CRLF and folded at 75 octets.
+// The event as an iCalendar file with METHOD:PUBLISH, written by calendar::Write (the writer of
+// the calendar feeds): one VEVENT with UID event-<id>@civic-platform, times in the event's zone
+// with its VTIMEZONE, SUMMARY, LOCATION (venue and city), STATUS (CANCELLED for a cancelled
+// event), SEQUENCE and LAST-MODIFIED from updated_at, DTSTAMP `now`.
 std::string Ics(const Event& event, const std::string& city, Instant now);
 
 struct Message {

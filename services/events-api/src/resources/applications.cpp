@@ -71,8 +71,11 @@ std::optional<Application> Get(sqlite::Database& db, int64_t id) {
 }
 
 const rest::RowAccess& Access() {
-  static const rest::RowAccess kAccess = {
-      .program_sql = kProgramSql, .public_sql = "0", .expert_sql = "", .frontend_reads = false};
+  static const rest::RowAccess kAccess = {.program_sql = kProgramSql,
+                                          .public_sql = "0",
+                                          .expert_sql = "",
+                                          .frontend_reads = false,
+                                          .frontend_own_sql = ""};
   return kAccess;
 }
 

@@ -349,7 +349,8 @@ const rest::ListSpec& Events::List() {
       .access = {.program_sql = "program_id",
                  .public_sql = "status <> 'draft'",
                  .expert_sql = "",
-                 .frontend_reads = false},
+                 .frontend_reads = false,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }

@@ -69,7 +69,8 @@ const rest::ListSpec& Laureates::List() {
                  .public_sql =
                      "(SELECT status FROM awards WHERE awards.id = laureates.award_id) <> 'draft'",
                  .expert_sql = "",
-                 .frontend_reads = false},
+                 .frontend_reads = false,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }

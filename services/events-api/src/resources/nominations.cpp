@@ -164,7 +164,8 @@ const rest::ListSpec& Nominations::List() {
            .public_sql =
                "(SELECT status FROM awards WHERE awards.id = nominations.award_id) <> 'draft'",
            .expert_sql = "",
-           .frontend_reads = false},
+           .frontend_reads = false,
+           .frontend_own_sql = ""},
   };
   return kSpec;
 }

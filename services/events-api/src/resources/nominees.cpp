@@ -300,7 +300,8 @@ const rest::ListSpec& Nominees::List() {
                      "(SELECT a.status FROM nominations n JOIN awards a ON a.id = n.award_id "
                      "WHERE n.id = nominees.nomination_id) <> 'draft'",
                  .expert_sql = "",
-                 .frontend_reads = false},
+                 .frontend_reads = false,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }

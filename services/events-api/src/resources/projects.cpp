@@ -176,7 +176,8 @@ const rest::ListSpec& Projects::List() {
       .access = {.program_sql = "program_id",
                  .public_sql = "status <> 'draft'",
                  .expert_sql = "id IN (SELECT project_id FROM project_experts WHERE person_id = ?)",
-                 .frontend_reads = false},
+                 .frontend_reads = false,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }

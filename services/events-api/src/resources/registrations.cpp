@@ -249,7 +249,8 @@ const rest::ListSpec& Registrations::List() {
                      "(SELECT program_id FROM events WHERE events.id = registrations.event_id)",
                  .public_sql = "0",
                  .expert_sql = "",
-                 .frontend_reads = true},
+                 .frontend_reads = true,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }
@@ -313,44 +314,8 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
   rest::AddNestedList<Registrations, Events>(router, store, "/v1/events/{id}/registrations",
                                              "event_id");
 
-  router.Get(
-      "/v1/registrations",
-      [&store](const http::Request& request) {
-        auto query = rest::ParseListQuery(request, Registrations::List());
-        if (!query.ok()) {
-          return http::ErrorResponse(query.error());
-        }
-        return rest::Guarded([&] {
-          return rest::ListOf<Registrations>(store, request, Registrations::List(), query.value());
-        });
-      },
-      plain_route);
-
-  router.Get(
-      "/v1/registrations/{id}",
-      [&store](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(Registrations::kName, request.Param("id"));
-        }
-        if (auto rejected = rest::RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return rest::Guarded([&] {
-          auto registration = store.Read([&](sqlite::Database& db) -> std::optional<Registration> {
-            if (!rest::MayRead<Registrations>(db, *id)) {
-              return std::nullopt;
-            }
-            return Registrations::Get(db, *id);
-          });
-          if (!registration) {
-            return rest::NotFound(Registrations::kName, request.Param("id"));
-          }
-          return rest::Conditional(request,
-                                   http::Response::Json(200, Registrations::ToJson(*registration)));
-        });
-      },
-      plain_route);
+  rest::AddListRoute<Registrations>(router, store, "/v1/registrations");
+  rest::AddItemRoute<Registrations>(router, store, "/v1/registrations/{id}");
 
   router.Delete(
       "/v1/registrations/{id}",

@@ -224,7 +224,8 @@ const rest::ListSpec& Reviews::List() {
                      "(SELECT program_id FROM projects WHERE projects.id = reviews.project_id)",
                  .public_sql = "0",
                  .expert_sql = "expert_id = ?",
-                 .frontend_reads = false},
+                 .frontend_reads = false,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }

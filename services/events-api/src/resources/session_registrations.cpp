@@ -199,7 +199,8 @@ const rest::ListSpec& SessionRegistrations::List() {
                                 "s.event_id WHERE s.id = session_registrations.session_id)",
                  .public_sql = "0",
                  .expert_sql = "",
-                 .frontend_reads = true},
+                 .frontend_reads = true,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }
@@ -250,42 +251,8 @@ void AddSessionRegistrationRoutes(http::Router& router, Store& store, const Cloc
 
   rest::AddNestedList<R, Sessions>(router, store, "/v1/sessions/{id}/registrations", "session_id");
 
-  router.Get(
-      "/v1/session-registrations",
-      [&store](const http::Request& request) {
-        auto query = rest::ParseListQuery(request, R::List());
-        if (!query.ok()) {
-          return http::ErrorResponse(query.error());
-        }
-        return rest::Guarded(
-            [&] { return rest::ListOf<R>(store, request, R::List(), query.value()); });
-      },
-      plain_route);
-
-  router.Get(
-      "/v1/session-registrations/{id}",
-      [&store](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(R::kName, request.Param("id"));
-        }
-        if (auto rejected = rest::RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return rest::Guarded([&] {
-          auto found = store.Read([&](sqlite::Database& db) -> std::optional<SessionRegistration> {
-            if (!rest::MayRead<R>(db, *id)) {
-              return std::nullopt;
-            }
-            return R::Get(db, *id);
-          });
-          if (!found) {
-            return rest::NotFound(R::kName, request.Param("id"));
-          }
-          return rest::Conditional(request, http::Response::Json(200, R::ToJson(*found)));
-        });
-      },
-      plain_route);
+  rest::AddListRoute<R>(router, store, "/v1/session-registrations");
+  rest::AddItemRoute<R>(router, store, "/v1/session-registrations/{id}");
 
   router.Delete(
       "/v1/session-registrations/{id}",

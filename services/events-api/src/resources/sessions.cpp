@@ -235,7 +235,8 @@ const rest::ListSpec& Sessions::List() {
                  .public_sql = "(SELECT status FROM events WHERE events.id = sessions.event_id) "
                                "<> 'draft'",
                  .expert_sql = "",
-                 .frontend_reads = false},
+                 .frontend_reads = false,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }

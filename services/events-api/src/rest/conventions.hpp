@@ -80,6 +80,8 @@ struct RowAccess {
                                 // "0": none (only what the caller's scope gives)
   std::string expert_sql;       // rows an expert reads too, with one ? for the expert's person id
   bool frontend_reads = false;  // a frontend reads the rows of its programs (its registrations)
+  std::string frontend_own_sql;  // with frontend_reads: of those, only the rows it owns, with one ?
+                                 // for its key id, e.g. "owner_key_id = ?"; empty: all of them
 };
 
 struct ListSpec {

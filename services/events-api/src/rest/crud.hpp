@@ -228,6 +228,60 @@ void AddNestedList(http::Router& router, Store& store, const std::string& patter
              {.offload = true});
 }
 
+// GET `pattern` (a collection, e.g. "/v1/webhooks"): R's list with its filters, sort and
+// pagination, holding the rows the caller may read.
+template <class R>
+void AddListRoute(http::Router& router, Store& store, const std::string& pattern) {
+  router.Get(pattern,
+             [&store](const http::Request& request) {
+               auto query = ParseListQuery(request, R::List());
+               if (!query.ok()) {
+                 return http::ErrorResponse(query.error());
+               }
+               return Guarded([&] { return ListOf<R>(store, request, R::List(), query.value()); });
+             },
+             {.offload = true});
+}
+
+// GET `pattern` (an item, e.g. "/v1/webhooks/{id}"): the R with the path's {id} as
+// `show(db, model)` presents it, with an ETag and If-None-Match; 404 when there is none the
+// caller may read.
+template <class R, class Show>
+void AddItemRoute(http::Router& router, Store& store, const std::string& pattern, Show show) {
+  router.Get(pattern,
+             [&store, show](const http::Request& request) {
+               const auto id = PathId(request);
+               if (!id) {
+                 return NotFound(R::kName, request.Param("id"));
+               }
+               if (auto rejected = RejectQuery(request)) {
+                 return std::move(*rejected);
+               }
+               return Guarded([&] {
+                 auto shown =
+                     store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
+                       auto model = R::Get(db, *id);
+                       if (!model || !MayRead<R>(db, *id)) {
+                         return std::nullopt;
+                       }
+                       return show(db, *model);
+                     });
+                 if (!shown) {
+                   return NotFound(R::kName, request.Param("id"));
+                 }
+                 return Conditional(request, http::Response::Json(200, *shown));
+               });
+             },
+             {.offload = true});
+}
+
+template <class R>
+void AddItemRoute(http::Router& router, Store& store, const std::string& pattern) {
+  AddItemRoute<R>(router, store, pattern, [](sqlite::Database& db, const typename R::Model& model) {
+    return Presented<R>(db, model);
+  });
+}
+
 // R::CheckReferences, given the time when it takes it.
 template <class R>
 void CheckedReferences(sqlite::Database& db, const typename R::Model& model, Violations& violations,
@@ -279,31 +333,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
       },
       json_route);
 
-  router.Get(
-      item,
-      [&store](const http::Request& request) {
-        const auto id = PathId(request);
-        if (!id) {
-          return NotFound(R::kName, request.Param("id"));
-        }
-        if (auto rejected = RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return Guarded([&] {
-          auto shown = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
-            auto model = R::Get(db, *id);
-            if (!model || !MayRead<R>(db, *id)) {
-              return std::nullopt;
-            }
-            return Presented<R>(db, *model);
-          });
-          if (!shown) {
-            return NotFound(R::kName, request.Param("id"));
-          }
-          return Conditional(request, http::Response::Json(200, *shown));
-        });
-      },
-      plain_route);
+  AddItemRoute<R>(router, store, item);
 
   router.Patch(
       item,
@@ -398,16 +428,7 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
       },
       plain_route);
 
-  router.Get(
-      collection,
-      [&store](const http::Request& request) {
-        auto query = ParseListQuery(request, R::List());
-        if (!query.ok()) {
-          return http::ErrorResponse(query.error());
-        }
-        return Guarded([&] { return ListOf<R>(store, request, R::List(), query.value()); });
-      },
-      plain_route);
+  AddListRoute<R>(router, store, collection);
 }
 
 }  // namespace civic::events::rest

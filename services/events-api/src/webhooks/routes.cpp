@@ -89,10 +89,13 @@ struct Subscriptions {
         .filters = {Filter{"program_id", "program_id = ?", Filter::Kind::kId, {}},
                     Filter{"enabled", "enabled = ?", Filter::Kind::kInteger, {}, 0, 1}},
         .sorts = {{"id", "id", false}, {"created_at", "created_at", false}},
+        // A frontend sees only its own subscriptions: another key's are rendered for that key
+        // (an organiser's payloads hold contacts), so taking them over would leak them.
         .access = {.program_sql = "program_id",
                    .public_sql = "0",
                    .expert_sql = "",
-                   .frontend_reads = true},
+                   .frontend_reads = true,
+                   .frontend_own_sql = "owner_key_id = ?"},
     };
     return kSpec;
   }
@@ -152,7 +155,9 @@ struct Deliveries {
                                   "outbox_deliveries.subscription_id)",
                    .public_sql = "0",
                    .expert_sql = "",
-                   .frontend_reads = true},
+                   .frontend_reads = true,
+                   .frontend_own_sql = "(SELECT owner_key_id FROM webhook_subscriptions s WHERE "
+                                       "s.id = outbox_deliveries.subscription_id) = ?"},
     };
     return kSpec;
   }
@@ -441,44 +446,8 @@ void AddWebhookRoutes(http::Router& router, Store& store, const Clock& clock,
       },
       json_route);
 
-  router.Get(
-      "/v1/webhooks",
-      [&store](const http::Request& request) {
-        auto query = rest::ParseListQuery(request, Subscriptions::List());
-        if (!query.ok()) {
-          return http::ErrorResponse(query.error());
-        }
-        return rest::Guarded([&] {
-          return rest::ListOf<Subscriptions>(store, request, Subscriptions::List(), query.value());
-        });
-      },
-      plain_route);
-
-  router.Get(
-      "/v1/webhooks/{id}",
-      [&store](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(Subscriptions::kName, request.Param("id"));
-        }
-        if (auto rejected = rest::RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return rest::Guarded([&] {
-          auto shown = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
-            auto found = Subscriptions::Get(db, *id);
-            if (!found || !rest::MayRead<Subscriptions>(db, *id)) {
-              return std::nullopt;
-            }
-            return Subscriptions::ToJson(*found);
-          });
-          if (!shown) {
-            return rest::NotFound(Subscriptions::kName, request.Param("id"));
-          }
-          return rest::Conditional(request, http::Response::Json(200, *shown));
-        });
-      },
-      plain_route);
+  rest::AddListRoute<Subscriptions>(router, store, "/v1/webhooks");
+  rest::AddItemRoute<Subscriptions>(router, store, "/v1/webhooks/{id}");
 
   router.Patch(
       "/v1/webhooks/{id}",
@@ -546,33 +515,13 @@ void AddWebhookRoutes(http::Router& router, Store& store, const Clock& clock,
   rest::AddNestedList<Deliveries, Subscriptions>(router, store, "/v1/webhooks/{id}/deliveries",
                                                  "subscription_id");
 
-  router.Get(
-      "/v1/webhook-deliveries/{id}",
-      [&store](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(Deliveries::kName, request.Param("id"));
-        }
-        if (auto rejected = rest::RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return rest::Guarded([&] {
-          auto shown = store.Read([&](sqlite::Database& db) -> std::optional<nlohmann::json> {
-            auto found = Deliveries::Get(db, *id);
-            if (!found || !rest::MayRead<Deliveries>(db, *id)) {
-              return std::nullopt;
-            }
-            nlohmann::json json = found->json;
-            json["attempts"] = AttemptsOf(db, *id);
-            return json;
-          });
-          if (!shown) {
-            return rest::NotFound(Deliveries::kName, request.Param("id"));
-          }
-          return http::Response::Json(200, *shown);
-        });
-      },
-      plain_route);
+  rest::AddItemRoute<Deliveries>(router, store, "/v1/webhook-deliveries/{id}",
+                                 [](sqlite::Database& db, const Delivery& found) {
+                                   nlohmann::json json = found.json;
+                                   json["attempts"] =
+                                       AttemptsOf(db, found.json["id"].get<int64_t>());
+                                   return json;
+                                 });
 
   router.Post(
       "/v1/webhook-deliveries/{id}/redeliver",
