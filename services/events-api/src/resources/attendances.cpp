@@ -324,7 +324,8 @@ const rest::ListSpec& Attendances::List() {
                      "(SELECT program_id FROM events WHERE events.id = attendances.event_id)",
                  .public_sql = "0",
                  .expert_sql = "",
-                 .frontend_reads = false},
+                 .frontend_reads = false,
+                 .frontend_own_sql = ""},
   };
   return kSpec;
 }
