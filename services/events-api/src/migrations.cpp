@@ -664,6 +664,7 @@ CREATE TABLE calendar_feed_tokens (
   created_by_key INTEGER NOT NULL,
   created_at     INTEGER NOT NULL
 ) STRICT;
+)sql"},
       // Attendance per day and per session: one row per check-in, at most one per person and
       // day of an event and one per person and session. registrations.checked_in_at stays the
       // first check-in of any kind. Counters per event and day or session, kept in step by
