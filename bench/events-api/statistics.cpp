@@ -1,9 +1,10 @@
 // civic-bench-events-statistics: what GET /v1/events/{id}/statistics costs with few and with many
 // registrations. Fills a fresh events database (the service's own Store and registration code,
 // so the counters' triggers run as in production) with one event of N registrations from people
-// of 30 cities and 7 sectors, 30 % of them in teams, a tenth cancelled and a third checked in;
-// then times, in one process, the statistics as the service reads them (the counters) and, as
-// the baseline, the same numbers aggregated from the registrations themselves.
+// of 30 cities and 7 sectors, 30 % of them in teams, a tenth cancelled and a third checked in
+// (on one of the event's two days, half of those also at one of its three sessions); then times, in
+// one process, the statistics as the service reads them (the counters) and, as the baseline, the
+// same numbers aggregated from the registrations themselves.
 //
 //   civic-bench-events-statistics --registrations 100 --registrations 100000 [--runs 200]
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "civic/domain/registration.hpp"
 #include "resources/registration_flow.hpp"
 #include "resources/statistics.hpp"
 #include "storage/store.hpp"
@@ -69,6 +71,23 @@ int64_t Fill(Store& store, int n) {
         .Run();
     event.id = db.LastInsertRowid();
     event.capacity = n * 9 / 10;
+    event.time_zone = "Europe/Moscow";
+    event.starts_at = civic::Instant{std::chrono::milliseconds(1'900'000'000'000)};
+    event.ends_at = civic::Instant{std::chrono::milliseconds(1'900'100'000'000)};
+    const civic::EventDays days = civic::DaysOf(event);
+    for (int s = 0; s < 3; ++s) {
+      db.Prepare(
+            "INSERT INTO sessions(event_id, kind, title, starts_at, ends_at, created_at, "
+            "updated_at) VALUES (?, 'master_class', ?, ?, ?, 0, 0)")
+          .Bind(1, event.id)
+          .Bind(2, "Мастер-класс " + std::to_string(s + 1))
+          .Bind(3, static_cast<int64_t>(1'900'000'000'000 + s * 3'600'000))
+          .Bind(4, static_cast<int64_t>(1'900'003'600'000 + s * 3'600'000))
+          .Run();
+    }
+    auto attend = db.Prepare(
+        "INSERT INTO attendances(registration_id, event_id, person_id, day, session_id, "
+        "checked_in_at) VALUES (?, ?, ?, ?, ?, 0)");
     auto person = db.Prepare(
         "INSERT INTO people(name, city_id, organization_id, created_at, updated_at) "
         "VALUES (?, ?, ?, 0, 0)");
@@ -92,6 +111,22 @@ int64_t Fill(Store& store, int n) {
       } else if (i % 3 == 0 && r.status == "confirmed") {
         check_in.Bind(1, r.id).Run();
         check_in.Reset();
+        attend.Bind(1, r.id)
+            .Bind(2, event.id)
+            .Bind(3, person_id)
+            .Bind(4, i % 2 == 0 ? days.first : days.last)
+            .Bind(5, nullptr)
+            .Run();
+        attend.Reset();
+        if (i % 6 == 0) {
+          attend.Bind(1, r.id)
+              .Bind(2, event.id)
+              .Bind(3, person_id)
+              .Bind(4, nullptr)
+              .Bind(5, static_cast<int64_t>(i % 3 + 1))
+              .Run();
+          attend.Reset();
+        }
       }
     }
     return event.id;
@@ -99,7 +134,8 @@ int64_t Fill(Store& store, int n) {
 }
 
 // The same numbers from the registrations themselves: what the statistics would cost without
-// the counters (GROUP BY over the event's rows, one query per dimension).
+// the counters (GROUP BY over the event's rows, one query per dimension, and one over its
+// check-ins per day and session).
 int64_t Aggregated(civic::sqlite::Database& db, int64_t event) {
   int64_t sum = 0;
   for (const char* key :
@@ -111,6 +147,12 @@ int64_t Aggregated(civic::sqlite::Database& db, int64_t event) {
     while (statement.Step()) {
       sum += statement.ColumnInt64(2) + statement.ColumnInt64(3);
     }
+  }
+  auto attended = db.Prepare(
+      "SELECT day, session_id, count(*) FROM attendances WHERE event_id = ? GROUP BY 1, 2");
+  attended.Bind(1, event);
+  while (attended.Step()) {
+    sum += attended.ColumnInt64(2);
   }
   return sum;
 }

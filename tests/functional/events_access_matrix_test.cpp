@@ -112,6 +112,11 @@ const std::map<std::string, Expect>& Table() {
       {"GET /v1/registrations/{id}", {{"organizer", "frontend"}, 200, 404}},
       {"DELETE /v1/registrations/{id}", {{"organizer", "frontend"}, 412, 404}},
       {"POST /v1/registrations/{id}/check-in", {{"organizer"}, 200, 404}},
+      {"GET /v1/attendances/{id}", {{"organizer"}, 200, 404}},
+      {"DELETE /v1/attendances/{id}", {{"organizer"}, 412, 404}},
+      {"GET /v1/events/{id}/attendance", {{"organizer"}, 200, 403}},
+      {"GET /v1/events/{id}/attendances", {{"organizer"}, 200, 0}},
+      {"GET /v1/sessions/{id}/attendances", {{"organizer"}, 200, 0}},
       {"POST /v1/sessions/{id}/registrations", {{"organizer", "frontend"}, 201, 403}},
       {"GET /v1/sessions/{id}/registrations", {{"organizer"}, 200, 0}},
       {"GET /v1/session-registrations", {{"organizer"}, 200, 0}},
@@ -211,6 +216,7 @@ struct World {
           award = 0, nomination = 0;
   int64_t nominee = 0, webhook = 0, delivery = 0;  // delivery: of webhook, still pending
   int64_t application = 0;
+  int64_t attendance = 0;  // the participant's check-in at the session
   std::string email, phone;
 };
 
@@ -275,6 +281,9 @@ struct Fixture {
                             {{"person_id", w.participant}})["id"];
     w.session_registration = Create(*admin, "/v1/sessions/" + Str(w.session) + "/registrations",
                                     {{"person_id", w.participant}})["id"];
+    w.attendance = Call(*admin, "POST", "/v1/registrations/" + Str(w.registration) + "/check-in",
+                        {{"session_id", w.session}})
+                       .body["attendance"]["id"];
     w.project =
         Create(*admin, "/v1/projects",
                {{"team_id", w.team}, {"title", "Проект " + tag}, {"status", "submitted"}})["id"];
@@ -445,6 +454,7 @@ struct Fixture {
         {"webhooks", &World::webhook},
         {"webhook-deliveries", &World::delivery},
         {"applications", &World::application},
+        {"attendances", &World::attendance},
     };
     std::string path;
     std::string collection;
@@ -566,6 +576,8 @@ TEST_CASE("Access matrix: every route x every role x own and other scope answers
                                         pattern == "/v1/sessions/{id}/registrations" ||
                                         pattern == "/v1/awards/{id}/applications")) {
           body = f.CreateBody(pattern, *world, role);
+        } else if (method == "POST" && pattern == "/v1/registrations/{id}/check-in") {
+          body = {{"session_id", world->session}};  // open to every participant: a walk-in
         } else if (method == "PATCH" ||
                    (method == "DELETE" && pattern.find("{person_id}") == std::string::npos)) {
           headers.emplace("If-Match", "\"0000000000000000\"");

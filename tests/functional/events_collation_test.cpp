@@ -83,3 +83,55 @@ TEST_CASE("Collation: cities, organisations and teams sort by name in Russian or
   CHECK(AllNames(*client, "/v1/teams?sort=name", 1) ==
         std::vector<std::string>{"Елабуга: город", "Ёмва вместе", "Юрга-2030"});
 }
+
+TEST_CASE("Collation: an award's nominees sort by name in Russian order across cursor pages",
+          "[events][collation][awards]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto client = service.Client();
+  const int64_t sarov =
+      Create(*client, "/v1/cities", {{"name", "Саров"}, {"time_zone", "Europe/Moscow"}})["id"];
+  const int64_t award = Create(*client, "/v1/awards",
+                               {{"title", "Новые Созидатели"},
+                                {"edition_year", 2026},
+                                {"voting_opens_at", civic::test::FromNow(std::chrono::hours(240))},
+                                {"voting_closes_at", civic::test::FromNow(std::chrono::hours(480))},
+                                {"status", "published"}})["id"];
+  std::vector<int64_t> nominations;
+  for (const char* title : {"Лидер изменений", "Добрый сосед"}) {
+    nominations.push_back(
+        Create(*client, "/v1/nominations", {{"award_id", award}, {"title", title}})["id"]);
+  }
+  // Projects named after their leaders, spread over two nominations, in byte order's worst case.
+  int i = 0;
+  for (const char* name : {"Ёлкина", "Абрамова", "Елисеев", "Юдина", "абрамов"}) {
+    Create(*client, "/v1/nominees",
+           {{"nomination_id", nominations[i++ % 2]},
+            {"kind", "project"},
+            {"project_title", name},
+            {"name", name},
+            {"city_id", sarov}});
+  }
+  const std::vector<std::string> expected = {"абрамов", "Абрамова", "Елисеев", "Ёлкина", "Юдина"};
+  const std::string award_path = "/v1/awards/" + std::to_string(award) + "/nominees?sort=name";
+  CHECK(AllNames(*client, award_path, 2) == expected);
+  CHECK(AllNames(*client, "/v1/nominees?sort=name&award_id=" + std::to_string(award), 100) ==
+        expected);
+  CHECK(AllNames(*client, "/v1/nominees?sort=name", 3) == expected);
+  const std::vector<std::string> reversed(expected.rbegin(), expected.rend());
+  CHECK(AllNames(*client, "/v1/awards/" + std::to_string(award) + "/nominees?sort=-name", 2) ==
+        reversed);
+  // One nomination: Ёлкина, Елисеев and абрамов (in the order a Russian reader expects).
+  CHECK(AllNames(*client,
+                 "/v1/nominations/" + std::to_string(nominations[0]) + "/nominees?sort=name",
+                 1) == std::vector<std::string>{"абрамов", "Елисеев", "Ёлкина"});
+  // A renamed nominee takes the new name's place (the public sees the same order).
+  auto public_client = service.ClientWithKey("");
+  auto yudina = Call(*client, "GET", award_path + "&q=Юдина");
+  REQUIRE(yudina.body["items"].size() == 1);
+  REQUIRE(Call(*client, "PATCH",
+               "/v1/nominees/" + std::to_string(yudina.body["items"][0]["id"].get<int64_t>()),
+               {{"name", "Ёжикова"}})
+              .status == 200);
+  CHECK(AllNames(*public_client, award_path, 2) ==
+        std::vector<std::string>{"абрамов", "Абрамова", "Ёжикова", "Елисеев", "Ёлкина"});
+}

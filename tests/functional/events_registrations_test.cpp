@@ -147,7 +147,15 @@ TEST_CASE("Registrations: past capacity one waits in line and moves up, in order
 TEST_CASE("Registrations: check-in marks a confirmed registration once, and attended ones stay",
           "[events][registrations]") {
   Rally r;
-  const int64_t rally = r.Event(1);
+  // One day in Novokuznetsk (UTC+7), 10:00 to 18:00: the check-in needs no day (its only day).
+  const auto midnight = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now() +
+                                                              std::chrono::hours(24 * 30));
+  const auto until = [](std::chrono::system_clock::time_point at) {
+    return std::chrono::duration_cast<std::chrono::seconds>(at - std::chrono::system_clock::now());
+  };
+  const int64_t rally =
+      r.Event(1, {{"starts_at", FromNow(until(midnight + std::chrono::hours(3)))},
+                  {"ends_at", FromNow(until(midnight + std::chrono::hours(11)))}});
   const int64_t confirmed = r.Register(rally, r.Person("Иван Первов")).body["id"];
   const int64_t waitlisted = r.Register(rally, r.Person("Мария Вторая")).body["id"];
 

@@ -61,6 +61,45 @@ std::optional<std::string> CheckInError(const Registration& registration, const 
   return std::nullopt;
 }
 
+EventDays DaysOf(const Event& event) {
+  EventDays days;
+  days.first = LocalDate(event.starts_at, event.time_zone);
+  // ends_at is the first instant after the event: its last instant is a millisecond earlier.
+  const Instant last = event.ends_at > event.starts_at
+                           ? event.ends_at - std::chrono::milliseconds(1)
+                           : event.starts_at;
+  days.last = LocalDate(last, event.time_zone);
+  return days;
+}
+
+Result<std::string> CheckInDay(const Event& event, const std::optional<std::string>& asked,
+                               Instant now) {
+  const EventDays days = DaysOf(event);
+  const std::string zone = event.time_zone.empty() ? "UTC" : event.time_zone;
+  const std::string span =
+      days.first == days.last ? days.first : "from " + days.first + " to " + days.last;
+  if (asked) {
+    if (!IsIsoDate(*asked)) {
+      return Error::Invalid("day", "must be a date YYYY-MM-DD");
+    }
+    if (*asked < days.first || *asked > days.last) {
+      return Error::Invalid(
+          "day", "must be a day of the event: " + span + " (local dates in " + zone + ")");
+    }
+    return *asked;
+  }
+  if (days.first == days.last) {
+    return days.first;
+  }
+  const std::string today = LocalDate(now, event.time_zone);
+  if (today >= days.first && today <= days.last) {
+    return today;
+  }
+  return Error::Invalid("day", "is required: the event runs several days (" + span +
+                                   ", local dates in " + zone + ") and today, " + today +
+                                   ", is none of them");
+}
+
 std::optional<std::string> SessionSignUpClosedReason(const Event& event, const Session& session,
                                                      Instant now) {
   if (event.status != "published") {

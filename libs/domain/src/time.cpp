@@ -116,6 +116,15 @@ std::string FormatInZone(Instant instant, const std::string& zone) {
   return FormatFields(instant + offset, suffix);
 }
 
+std::string LocalDate(Instant instant, const std::string& zone) {
+  Instant local = instant;
+  if (IsValidTimeZone(zone)) {
+    const auto info = Zone(zone)->get_info(std::chrono::floor<std::chrono::seconds>(instant));
+    local += std::chrono::duration_cast<std::chrono::milliseconds>(info.offset);
+  }
+  return FormatFields(local, "").substr(0, 10);
+}
+
 bool IsIsoDate(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
     return false;
@@ -132,6 +141,16 @@ bool IsIsoDate(std::string_view text) {
   const unsigned m = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
   const unsigned d = static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))));
   return date::year_month_day{date::year{y}, date::month{m}, date::day{d}}.ok();
+}
+
+std::string NextDate(std::string_view date) {
+  const int y = std::stoi(std::string(date.substr(0, 4)));
+  const unsigned m = static_cast<unsigned>(std::stoi(std::string(date.substr(5, 2))));
+  const unsigned d = static_cast<unsigned>(std::stoi(std::string(date.substr(8, 2))));
+  const date::sys_days next =
+      date::sys_days{date::year_month_day{date::year{y}, date::month{m}, date::day{d}}} +
+      date::days{1};
+  return FormatFields(Instant{next.time_since_epoch()}, "").substr(0, 10);
 }
 
 bool IsValidTimeZone(const std::string& zone) {

@@ -13,6 +13,7 @@
 #include "migrations.hpp"
 #include "outbox/outbox.hpp"
 #include "resources/applications.hpp"
+#include "resources/attendances.hpp"
 #include "resources/award_close.hpp"
 #include "resources/award_sync.hpp"
 #include "resources/awards.hpp"
@@ -294,6 +295,7 @@ http::Router App::Routes() {
   resources::AddRegistrationRoutes(router, store, clock_, *registrations_);
   resources::AddSessionRegistrationRoutes(router, store, clock_);
   resources::AddStatisticsRoutes(router, store);
+  resources::AddAttendanceRoutes(router, store, clock_);
   // Calendar feeds (iCalendar) of events, programs, cities and people.
   resources::AddCalendarRoutes(router, store, clock_);
   // Social projects and their expert reviews.

@@ -8,6 +8,7 @@
 #include "civic/sqlite/sqlite.hpp"
 #include "migrations.hpp"
 #include "resources/references.hpp"
+#include "storage/local_dates.hpp"
 #include "storage/search.hpp"
 #include "storage/sort_keys.hpp"
 
@@ -28,6 +29,7 @@ TEST_CASE("Events schema: a database from before migration 10 keeps its rows and
   Database db = Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
   civic::events::RegisterSortKeyFunction(db);
+  civic::events::RegisterLocalDateFunction(db);
   std::vector<civic::sqlite::Migration> up_to_9(civic::events::Migrations().begin(),
                                                 civic::events::Migrations().begin() + 9);
   REQUIRE(civic::sqlite::Migrate(db, up_to_9) == 9);
@@ -76,6 +78,7 @@ TEST_CASE("Events schema: every reference that can refuse a DELETE has words for
   Database db = Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
   civic::events::RegisterSortKeyFunction(db);
+  civic::events::RegisterLocalDateFunction(db);
   civic::sqlite::Migrate(db, civic::events::Migrations());
   std::vector<std::string> tables;
   auto list = db.Prepare(
@@ -103,6 +106,7 @@ TEST_CASE("Events schema: migration 11 indexes the rows already stored for text 
   Database db = Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
   civic::events::RegisterSortKeyFunction(db);
+  civic::events::RegisterLocalDateFunction(db);
   std::vector<civic::sqlite::Migration> up_to_10(civic::events::Migrations().begin(),
                                                  civic::events::Migrations().begin() + 10);
   REQUIRE(civic::sqlite::Migrate(db, up_to_10) == 10);
@@ -148,6 +152,7 @@ TEST_CASE("Events schema: names get Russian sort keys, and a name sort is an ind
   Database db = Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
   civic::events::RegisterSortKeyFunction(db);
+  civic::events::RegisterLocalDateFunction(db);
   std::vector<civic::sqlite::Migration> up_to_12(civic::events::Migrations().begin(),
                                                  civic::events::Migrations().begin() + 12);
   REQUIRE(civic::sqlite::Migrate(db, up_to_12) == 12);
@@ -189,6 +194,7 @@ TEST_CASE("Events schema: registration counters start from the registrations alr
   Database db = Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
   civic::events::RegisterSortKeyFunction(db);
+  civic::events::RegisterLocalDateFunction(db);
   std::vector<civic::sqlite::Migration> up_to_16(civic::events::Migrations().begin(),
                                                  civic::events::Migrations().begin() + 16);
   REQUIRE(civic::sqlite::Migrate(db, up_to_16) == 16);
@@ -226,4 +232,105 @@ INSERT INTO registrations(event_id, person_id, status, checked_in_at, created_at
   CHECK(count("all", "", "confirmed") == 2);
   CHECK(count("all", "", "waitlisted") == 0);
   CHECK(count("sector", "ngo", "confirmed") == 2);
+}
+
+TEST_CASE(
+    "Events schema: check-ins stored before attendance become check-ins for the event's "
+    "local day",
+    "[events][migrations][attendance]") {
+  Database db = Database::Open(":memory:");
+  civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
+  civic::events::RegisterLocalDateFunction(db);
+  std::vector<civic::sqlite::Migration> up_to_20(civic::events::Migrations().begin(),
+                                                 civic::events::Migrations().begin() + 20);
+  REQUIRE(civic::sqlite::Migrate(db, up_to_20) == 20);
+  // A two-day forum in Yakutsk (UTC+9): 2022-09-08T09:00+09:00 (00:00Z) to
+  // 2022-09-09T18:00+09:00 (09:00Z). Anna checked in at 2022-09-08T16:00Z, 01:00 on 9 September
+  // in Yakutsk; Boris the evening before the forum (clamped to its first day); Vera not at all.
+  db.Exec(R"sql(
+INSERT INTO cities(name, region, time_zone, created_at, updated_at) VALUES
+  ('Якутск', '', 'Asia/Yakutsk', 0, 0);
+INSERT INTO people(name, city_id, created_at, updated_at) VALUES
+  ('Анна', 1, 0, 0), ('Борис', 1, 0, 0), ('Вера', 1, 0, 0);
+INSERT INTO events(kind, title, city_id, format, starts_at, ends_at, status, created_at,
+                   updated_at) VALUES
+  ('forum', 'Якутск 4.0.0 Старт', 1, 'offline', 1662595200000, 1662714000000, 'published', 0, 0);
+INSERT INTO registrations(event_id, person_id, status, checked_in_at, created_at, updated_at)
+  VALUES (1, 1, 'confirmed', 1662652800000, 0, 0), (1, 2, 'confirmed', 1662548400000, 0, 0),
+         (1, 3, 'confirmed', NULL, 0, 0);
+)sql");
+  civic::sqlite::Migrate(db, civic::events::Migrations());
+  auto rows = db.Prepare(
+      "SELECT person_id, day, session_id IS NULL, checked_in_at, registration_id "
+      "FROM attendances ORDER BY person_id");
+  std::vector<std::string> seen;
+  while (rows.Step()) {
+    CHECK(rows.ColumnInt64(2) == 1);
+    CHECK(rows.ColumnInt64(4) == rows.ColumnInt64(0));
+    seen.push_back(std::to_string(rows.ColumnInt64(0)) + " " + rows.ColumnText(1) + " " +
+                   std::to_string(rows.ColumnInt64(3)));
+  }
+  CHECK(seen ==
+        std::vector<std::string>{"1 2022-09-09 1662652800000", "2 2022-09-08 1662548400000"});
+  auto counts = db.Prepare(
+      "SELECT day, session_id, count FROM attendance_counts WHERE event_id = 1 ORDER BY day");
+  std::vector<std::string> counted;
+  while (counts.Step()) {
+    counted.push_back(counts.ColumnText(0) + " " + std::to_string(counts.ColumnInt64(1)) + " " +
+                      std::to_string(counts.ColumnInt64(2)));
+  }
+  CHECK(counted == std::vector<std::string>{"2022-09-08 0 1", "2022-09-09 0 1"});
+  // One check-in per person and day, whatever the writer.
+  CHECK_THROWS(
+      db.Exec("INSERT INTO attendances(registration_id, event_id, person_id, day, checked_in_at) "
+              "VALUES (1, 1, 1, '2022-09-09', 0)"));
+}
+
+TEST_CASE("Events schema: attendance lists and name-sorted nominee pages are index range scans",
+          "[events][migrations][attendance][collation]") {
+  Database db = Database::Open(":memory:");
+  civic::events::RegisterSearchFunctions(db);
+  civic::events::RegisterSortKeyFunction(db);
+  civic::events::RegisterLocalDateFunction(db);
+  civic::sqlite::Migrate(db, civic::events::Migrations());
+  for (const char* sql : {
+           "SELECT id FROM nominees WHERE award_id = 1 AND (name_key, id) > ('a', 1) "
+           "ORDER BY name_key, id LIMIT 21",
+           "SELECT id FROM nominees WHERE nomination_id = 1 ORDER BY name_key DESC, id DESC "
+           "LIMIT 21",
+           "SELECT id FROM nominees ORDER BY name_key, id LIMIT 21",
+           "SELECT id FROM attendances WHERE event_id = 1 AND day = '2022-09-08' AND id > 5 "
+           "ORDER BY id LIMIT 21",
+           "SELECT id FROM attendances WHERE event_id = 1 AND session_id = 2 ORDER BY id LIMIT 21",
+       }) {
+    auto plan = db.Prepare(std::string("EXPLAIN QUERY PLAN ") + sql);
+    std::string text;
+    while (plan.Step()) {
+      text += plan.ColumnText(3) + "\n";
+    }
+    INFO(sql << "\n" << text);
+    CHECK(text.find("INDEX") != std::string::npos);
+    CHECK(text.find("TEMP B-TREE") == std::string::npos);
+  }
+  // Nominees carry their award (kept by a trigger) and a Russian sort key.
+  db.Exec(R"sql(
+INSERT INTO cities(name, region, time_zone, created_at, updated_at) VALUES
+  ('Саров', '', 'Europe/Moscow', 0, 0);
+INSERT INTO awards(title, edition_year, voting_opens_at, voting_closes_at, results_visibility,
+                   status, created_at, updated_at)
+  VALUES ('Новые Созидатели', 2026, 0, 1, 'live', 'draft', 0, 0);
+INSERT INTO nominations(award_id, title, created_at, updated_at) VALUES (1, 'Лидер', 0, 0);
+INSERT INTO nominees(nomination_id, kind, name, city_id, status, created_at, updated_at) VALUES
+  (1, 'person', 'Юдина', 1, 'active', 0, 0), (1, 'person', 'Ёлкина', 1, 'active', 0, 0),
+  (1, 'person', 'Елисеев', 1, 'active', 0, 0), (1, 'person', 'абрамов', 1, 'active', 0, 0),
+  (1, 'person', 'Абрамова', 1, 'active', 0, 0);
+)sql");
+  auto ordered = db.Prepare("SELECT name, award_id FROM nominees ORDER BY name_key, id");
+  std::vector<std::string> names;
+  while (ordered.Step()) {
+    CHECK(ordered.ColumnInt64(1) == 1);
+    names.push_back(ordered.ColumnText(0));
+  }
+  CHECK(names == std::vector<std::string>{"абрамов", "Абрамова", "Елисеев", "Ёлкина", "Юдина"});
 }

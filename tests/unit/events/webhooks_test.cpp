@@ -15,6 +15,7 @@
 #include "outbox/outbox.hpp"
 #include "outbox/retry.hpp"
 #include "outbox/worker.hpp"
+#include "storage/local_dates.hpp"
 #include "storage/search.hpp"
 #include "storage/sort_keys.hpp"
 #include "webhooks/signature.hpp"
@@ -139,6 +140,10 @@ TEST_CASE("Outbox events: what a change of a registration, event or award means"
   CHECK(TypesOf("award", {{"status", "published"}}, {{"status", "voting"}}) ==
         Types{"award.voting_opened"});
   CHECK(TypesOf("review", nullptr, {{"id", 1}}) == Types{"review.submitted"});
+  // A check-in for a day or a session: the registration checked in; an undone one: nothing.
+  CHECK(TypesOf("attendance", nullptr, {{"id", 1}, {"day", "2026-12-01"}}) ==
+        Types{"registration.checked_in"});
+  CHECK(TypesOf("attendance", {{"id", 1}, {"session_id", 2}}, nullptr).empty());
   CHECK(TypesOf("event", {{"status", "published"}}, nullptr).empty());
   CHECK(TypesOf("api_key", nullptr, {{"id", 1}}).empty());
 }
@@ -148,6 +153,7 @@ TEST_CASE("Outbox: a change that rolls back leaves no event and no delivery",
   auto db = civic::sqlite::Database::Open(":memory:");
   civic::events::RegisterSearchFunctions(db);
   civic::events::RegisterSortKeyFunction(db);
+  civic::events::RegisterLocalDateFunction(db);
   civic::sqlite::Migrate(db, civic::events::Migrations());
   db.Exec(
       "INSERT INTO webhook_subscriptions(url, event_types, owner_key_id, secret, created_at, "

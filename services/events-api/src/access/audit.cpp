@@ -172,6 +172,7 @@ std::pair<std::string, std::optional<int64_t>> ObjectOf(const http::Request& req
   static const std::map<std::string, std::string, std::less<>> kTypes = {
       {"api-keys", "api_key"},
       {"applications", "application"},
+      {"attendances", "attendance"},
       {"awards", "award"},
       {"cities", "city"},
       {"events", "event"},

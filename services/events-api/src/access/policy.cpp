@@ -87,6 +87,11 @@ std::vector<RoutePolicy> BuildPolicies() {
   t.push_back({Method::kGet, "/v1/registrations/{id}", kOrganizersFrontends});
   t.push_back({Method::kDelete, "/v1/registrations/{id}", kOrganizersFrontends});
   t.push_back({Method::kPost, "/v1/registrations/{id}/check-in", kOrganizers});
+  t.push_back({Method::kGet, "/v1/attendances/{id}", kOrganizers});
+  t.push_back({Method::kDelete, "/v1/attendances/{id}", kOrganizers});
+  t.push_back({Method::kGet, "/v1/events/{id}/attendance", kOrganizers});
+  t.push_back({Method::kGet, "/v1/events/{id}/attendances", kOrganizers});
+  t.push_back({Method::kGet, "/v1/sessions/{id}/attendances", kOrganizers});
   t.push_back({Method::kPost, "/v1/sessions/{id}/registrations", kOrganizersFrontends});
   t.push_back({Method::kGet, "/v1/sessions/{id}/registrations", kOrganizers});
   t.push_back({Method::kGet, "/v1/session-registrations", kOrganizers});

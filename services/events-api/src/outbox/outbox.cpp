@@ -82,6 +82,12 @@ std::vector<std::string> TypesOf(std::string_view object_type, const nlohmann::j
     if (checked != after.end() && !checked->is_null() && Changed(before, after, "checked_in_at")) {
       types.emplace_back("registration.checked_in");
     }
+  } else if (object_type == "attendance") {
+    // A check-in for a day or a session (resources/attendances.hpp): the payload is the
+    // registration with this check-in as its `attendance`.
+    if (created) {
+      types.emplace_back("registration.checked_in");
+    }
   } else if (object_type == "event") {
     if (is == "published" && was != "published") {
       types.emplace_back("event.published");

@@ -2,6 +2,7 @@
 
 #include "access/policy.hpp"
 #include "access/scope.hpp"
+#include "resources/attendances.hpp"
 #include "resources/awards.hpp"
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
@@ -17,6 +18,7 @@ namespace civic::events::outbox {
 
 namespace {
 
+using resources::Attendances;
 using resources::Awards;
 using resources::Events;
 using resources::Laureates;
@@ -94,6 +96,9 @@ std::optional<int64_t> ProgramOf(sqlite::Database& db, std::string_view object_t
   if (object_type == Registrations::kName) {
     return ProgramBySpec(db, Registrations::List(), object_id);
   }
+  if (object_type == Attendances::kName) {
+    return ProgramBySpec(db, Attendances::List(), object_id);
+  }
   if (object_type == Events::kName) {
     return ProgramBySpec(db, Events::List(), object_id);
   }
@@ -123,6 +128,19 @@ std::optional<nlohmann::json> Render(sqlite::Database& db, std::string_view obje
       const int64_t person_id = (*shown)["person_id"].get<int64_t>();
       (*shown)["person"] =
           Shown<People>(db, person_id, "/v1/people/{id}").value_or(nlohmann::json(nullptr));
+    }
+    return shown;
+  }
+  if (object_type == Attendances::kName) {
+    // The registration, as for a registration's events, with this check-in (its day or
+    // session) as `attendance`.
+    const auto attendance = Attendances::Get(db, object_id);
+    if (!attendance) {
+      return std::nullopt;
+    }
+    auto shown = Render(db, Registrations::kName, attendance->registration_id, caller);
+    if (shown) {
+      (*shown)["attendance"] = Attendances::ToJson(*attendance);
     }
     return shown;
   }

@@ -284,16 +284,15 @@ const rest::ListSpec& Nominees::List() {
           {
               rest::SearchFilter("nominees"),
               Filter{"nomination_id", "nomination_id = ?", Filter::Kind::kId, {}},
-              Filter{"award_id",
-                     "nomination_id IN (SELECT id FROM nominations WHERE award_id = ?)",
-                     Filter::Kind::kId,
-                     {}},
+              Filter{"award_id", "nominees.award_id = ?", Filter::Kind::kId, {}},
               Filter{"city_id", "city_id = ?", Filter::Kind::kId, {}},
               Filter{"status", "status = ?", Filter::Kind::kEnum, NomineeStatuses()},
               Filter{"kind", "kind = ?", Filter::Kind::kEnum, NomineeKinds()},
               Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
           },
-      .sorts = {{"id", "id", false}, {"name", "name", true}, {"created_at", "created_at", false}},
+      .sorts = {{"id", "id", false},
+                {"name", "name_key", true},
+                {"created_at", "created_at", false}},
       .access = {.program_sql =
                      "(SELECT a.program_id FROM nominations n JOIN awards a ON a.id = n.award_id "
                      "WHERE n.id = nominees.nomination_id)",

@@ -26,19 +26,6 @@ nlohmann::json UtcOrNull(const std::optional<Instant>& instant) {
   return instant ? nlohmann::json(FormatUtc(*instant)) : nlohmann::json(nullptr);
 }
 
-// Stores the mutable members of `r` (status, check-in, cancellation, updated_at).
-void Save(sqlite::Database& db, const Registration& r) {
-  auto statement = db.Prepare(
-      "UPDATE registrations SET status = ?, checked_in_at = ?, cancelled_at = ?, updated_at = ? "
-      "WHERE id = ?");
-  statement.Bind(1, r.status)
-      .Bind(2, OptionalMillis(r.checked_in_at))
-      .Bind(3, OptionalMillis(r.cancelled_at))
-      .Bind(4, Millis(r.updated_at))
-      .Bind(5, r.id)
-      .Run();
-}
-
 // The body of POST /v1/events/{id}/registrations: {"person_id": N}.
 Result<int64_t> PersonIdOf(const nlohmann::json& body) {
   Violations violations;
@@ -349,28 +336,6 @@ void AddRegistrationRoutes(http::Router& router, Store& store, const Clock& cloc
           counters.cancelled.Inc();
         }
         return response;
-      },
-      plain_route);
-
-  router.Post(
-      "/v1/registrations/{id}/check-in",
-      [&store, &clock](const http::Request& request) {
-        return ChangeRegistration(store, request, [&](sqlite::Database& db, Registration& r) {
-          const auto event = Events::Get(db, r.event_id);
-          if (!event) {
-            return rest::NotFound("event", std::to_string(r.event_id));
-          }
-          if (auto error = CheckInError(r, *event)) {
-            return http::ErrorResponse(Error::Conflict(*error).WithKind("check-in-refused"));
-          }
-          if (!r.checked_in_at) {
-            const Instant now = clock.Now();
-            r.checked_in_at = now;
-            r.updated_at = now;
-            Save(db, r);
-          }
-          return rest::Ok(Registrations::ToJson(r));
-        });
       },
       plain_route);
 }

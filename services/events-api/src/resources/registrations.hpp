@@ -22,8 +22,7 @@ namespace civic::events::resources {
 //   GET    /v1/registrations/{id}  (ETag)
 //   DELETE /v1/registrations/{id}  (If-Match) 200: cancelled (kept for history); the first
 //          waitlisted registration takes the freed place. 409 once cancelled or checked in.
-//   POST   /v1/registrations/{id}/check-in  200: attendance (again: unchanged); 409 unless
-//          confirmed at a published or completed event.
+// Check-in (per day and per session) is in attendances.hpp.
 // State changes are in registration_flow.hpp. Raising an event's capacity confirms waitlisted
 // registrations, in order (PromoteEventWaitlist);
 // lowering it below the confirmed count is a 422 on the event's capacity.

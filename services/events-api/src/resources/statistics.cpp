@@ -6,6 +6,7 @@
 
 #include "access/scope.hpp"
 #include "civic/http/problem.hpp"
+#include "resources/attendances.hpp"
 #include "resources/events.hpp"
 #include "resources/programs.hpp"
 #include "rest/crud.hpp"
@@ -113,6 +114,7 @@ nlohmann::json RegistrationStatistics(sqlite::Database& db, const char* events_s
     row.update(counts);
     body["by_team"].push_back(std::move(row));
   }
+  body.update(AttendanceStatistics(db, events_sql, id));
   return body;
 }
 

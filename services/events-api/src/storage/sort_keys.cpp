@@ -27,7 +27,8 @@ constexpr const char* kVersionKey = "sort_key_version";
 }  // namespace
 
 const std::vector<std::string>& SortKeyTables() {
-  static const std::vector<std::string> kTables = {"people", "cities", "organizations", "teams"};
+  static const std::vector<std::string> kTables = {"people", "cities", "organizations", "teams",
+                                                   "nominees"};
   return kTables;
 }
 

@@ -13,7 +13,7 @@
 
 namespace civic::events {
 
-// The tables whose `name` has a `name_key`.
+// The tables whose `name` has a `name_key` (each given its key by a migration of its own).
 const std::vector<std::string>& SortKeyTables();
 
 // Registers civic_sort_key(text): the sort key of its argument ('' for NULL). Throws sqlite::Error.

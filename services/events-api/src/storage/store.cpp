@@ -1,6 +1,7 @@
 #include "storage/store.hpp"
 
 #include "migrations.hpp"
+#include "storage/local_dates.hpp"
 #include "storage/search.hpp"
 #include "storage/sort_keys.hpp"
 
@@ -14,6 +15,7 @@ Store::Store(const std::string& path, int connections, sqlite::Synchronous synch
     auto db = std::make_unique<sqlite::Database>(sqlite::Database::Open(path, options));
     RegisterSearchFunctions(*db);
     RegisterSortKeyFunction(*db);
+    RegisterLocalDateFunction(*db);
     if (i == 0) {
       sqlite::Migrate(*db, Migrations());
       RefreshSortKeys(*db);

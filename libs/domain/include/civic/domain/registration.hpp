@@ -50,6 +50,21 @@ std::optional<std::string> CancelError(const Registration& registration);
 // an event that is published or completed. Checking in again is allowed (and changes nothing).
 std::optional<std::string> CheckInError(const Registration& registration, const Event& event);
 
+// The days of an event: the local dates (in the event's zone, `event.time_zone`) from its start
+// to its last instant (an event ending at midnight does not take the next day).
+struct EventDays {
+  std::string first;  // "YYYY-MM-DD"
+  std::string last;   // "YYYY-MM-DD", not before `first`
+};
+EventDays DaysOf(const Event& event);
+
+// The day a check-in at `event` counts for: `asked` when given, which must be a date of the
+// event (else a violation on field "day"); without it, the event's only day, or for an event of
+// several days the local date of `now` when that is one of its days (else a violation on "day"
+// asking for it).
+Result<std::string> CheckInDay(const Event& event, const std::optional<std::string>& asked,
+                               Instant now);
+
 // A person's place at one session (a master class, a consultation) of an event they hold a
 // confirmed registration for. Past the session's capacity it waits in line like an event's; it
 // is cancelled with the event registration it rests on.

@@ -29,6 +29,11 @@ std::string FormatInZone(Instant instant, const std::string& zone);
 // Whether `text` is a calendar date "YYYY-MM-DD" that exists (2026-02-30 does not), in the
 // years 1900..9999 that instants have.
 bool IsIsoDate(std::string_view text);
+// The calendar date "YYYY-MM-DD" of `instant` in the IANA zone's local time (in UTC when `zone`
+// is empty or not a zone): 2026-09-07T20:00:00Z is "2026-09-08" in Asia/Yakutsk (UTC+9).
+std::string LocalDate(Instant instant, const std::string& zone);
+// The calendar date after `date` ("2026-02-28" -> "2026-03-01"). REQUIRES: IsIsoDate(date).
+std::string NextDate(std::string_view date);
 // Whether `zone` names a zone of the IANA database (e.g. "Asia/Yakutsk").
 bool IsValidTimeZone(const std::string& zone);
 
