@@ -129,6 +129,7 @@ struct Rally {
   int64_t formula = 0;
   int64_t plain = 0;
   std::vector<int64_t> registrations;
+  std::vector<std::string> days;
 
   // Exports unlimited (each export here is read twice: GET and HEAD); `limits` adds to that.
   explicit Rally(const std::string& limits = "")
@@ -174,9 +175,16 @@ struct Rally {
       registrations.push_back(Create(*admin, "/v1/events/" + Str(event) + "/registrations",
                                      {{"person_id", person}})["id"]);
     }
-    REQUIRE(
-        Call(*admin, "POST", "/v1/registrations/" + Str(registrations[0]) + "/check-in").status ==
-        200);
+    // The rally's days, as its attendance report names them (local dates in its zone).
+    const auto report = Call(*admin, "GET", "/v1/events/" + Str(event) + "/attendance");
+    INFO(report.body.dump());
+    for (const auto& day : report.body["days"]) {
+      days.push_back(day["day"].get<std::string>());
+    }
+    REQUIRE(days.size() >= 2);
+    REQUIRE(Call(*admin, "POST", "/v1/registrations/" + Str(registrations[0]) + "/check-in",
+                 {{"day", days[0]}})
+                .status == 200);
     REQUIRE(Call(*admin, "DELETE", "/v1/registrations/" + Str(registrations[2])).status == 200);
   }
 
@@ -244,11 +252,37 @@ TEST_CASE("Exports: attendance lists the people checked in, with the same column
       Export(rally.service, organizer, "/v1/events/" + Str(rally.event) + "/attendance.csv");
   CheckShape(csv, "event-" + Str(rally.event) + "-attendance.csv",
              "Слёт «Люди для города»_ день 1_2 — посещаемость.csv");
-  CHECK(csv.header() == json({"registration_id", "checked_in_at", "person_id", "name", "position",
-                              "city", "organization", "sector", "team", "email", "phone"}));
+  CHECK(csv.header() == json({"attendance_id", "registration_id", "day", "session_id", "session",
+                              "checked_in_at", "person_id", "name", "position", "city",
+                              "organization", "sector", "team", "email", "phone"}));
   REQUIRE(csv.rows().size() == 2);
-  CHECK(csv.rows()[1][0] == Str(rally.registrations[0]));
+  CHECK(csv.Cell(csv.rows()[1], "registration_id") == Str(rally.registrations[0]));
+  CHECK(csv.Cell(csv.rows()[1], "day") == rally.days[0]);
+  CHECK(csv.Cell(csv.rows()[1], "session_id").empty());
   CHECK(csv.Cell(csv.rows()[1], "name") == kTrickyName);
+
+  // Day 2 and a session: one row per check-in, in the order they were made.
+  const int64_t session = Create(*rally.admin, "/v1/sessions",
+                                 {{"event_id", rally.event},
+                                  {"kind", "master_class"},
+                                  {"title", "Мастер-класс: городские проекты"},
+                                  {"starts_at", FromNow(std::chrono::hours(24 * 30 + 2))},
+                                  {"ends_at", FromNow(std::chrono::hours(24 * 30 + 3))}})["id"];
+  const std::string check_in = "/v1/registrations/" + Str(rally.registrations[0]) + "/check-in";
+  REQUIRE(Call(*rally.admin, "POST", check_in, {{"day", rally.days[1]}}).status == 200);
+  REQUIRE(Call(*rally.admin, "POST", check_in, {{"session_id", session}}).status == 200);
+  REQUIRE(Call(*rally.admin, "POST",
+               "/v1/registrations/" + Str(rally.registrations[1]) + "/check-in",
+               {{"day", rally.days[1]}})
+              .status == 200);
+  const Csv more =
+      Export(rally.service, organizer, "/v1/events/" + Str(rally.event) + "/attendance.csv");
+  REQUIRE(more.rows().size() == 5);
+  CHECK(more.Cell(more.rows()[2], "day") == rally.days[1]);
+  CHECK(more.Cell(more.rows()[3], "session_id") == Str(session));
+  CHECK(more.Cell(more.rows()[3], "session") == "Мастер-класс: городские проекты");
+  CHECK(more.Cell(more.rows()[3], "day").empty());
+  CHECK(more.Cell(more.rows()[4], "registration_id") == Str(rally.registrations[1]));
 }
 
 TEST_CASE("Exports: only organisers of the event's program and admins export its participants",

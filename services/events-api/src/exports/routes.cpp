@@ -286,10 +286,21 @@ Table EventTable(const EventFound& found, EventExport what) {
                            {"cancelled_at", "r.cancelled_at", Kind::kInstant}});
     table.from = std::string(kParticipantJoins) + "WHERE r.event_id = ?3";
   } else {
-    // One row per attendance record; a per-day or per-session record adds its column here.
-    Append(table.columns, {{"checked_in_at", "r.checked_in_at", Kind::kInstant}});
+    // One row per check-in: a day of the event (its local date) or one of its sessions.
+    table.key1 = "a.id";
+    table.columns = {{"attendance_id", "a.id", Kind::kNumber},
+                     {"registration_id", "r.id", Kind::kNumber},
+                     {"day", "a.day", Kind::kText},
+                     {"session_id", "a.session_id", Kind::kNumber},
+                     {"session", "s.title", Kind::kText},
+                     {"checked_in_at", "a.checked_in_at", Kind::kInstant}};
     table.from =
-        std::string(kParticipantJoins) + "WHERE r.event_id = ?3 AND r.checked_in_at IS NOT NULL";
+        "FROM attendances a JOIN registrations r ON r.id = a.registration_id "
+        "JOIN people p ON p.id = r.person_id "
+        "LEFT JOIN cities pc ON pc.id = p.city_id "
+        "LEFT JOIN organizations o ON o.id = p.organization_id "
+        "LEFT JOIN teams tm ON tm.id = r.team_id "
+        "LEFT JOIN sessions s ON s.id = a.session_id WHERE a.event_id = ?3";
   }
   Append(table.columns, ParticipantColumns());
   Append(table.columns, ContactColumns("p.id", "p"));
