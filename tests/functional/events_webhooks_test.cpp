@@ -756,3 +756,83 @@ TEST_CASE("Webhooks: sessions, projects, reviews and awards send their events to
     }
   }
 }
+
+TEST_CASE(
+    "Webhooks: an application's submission and its moderator's decision reach moderators only",
+    "[events][webhooks][applications]") {
+  Receiver receiver;
+  civic::test::Service service(civic::test::EventsApiBinary(), With(FastRetries()));
+  auto admin = service.Client();
+  School school(*admin, "Школа ТОС");
+  const int64_t award = Create(*admin, "/v1/awards",
+                               {{"title", "Новые Созидатели"},
+                                {"edition_year", 2026},
+                                {"program_id", school.program},
+                                {"applications_open_at", FromNow(-1h)},
+                                {"applications_close_at", FromNow(24h)},
+                                {"voting_opens_at", FromNow(48h)},
+                                {"voting_closes_at", FromNow(96h)},
+                                {"status", "published"}})["id"];
+  const int64_t nomination =
+      Create(*admin, "/v1/nominations", {{"award_id", award}, {"title", "Лидер изменений"}})["id"];
+  auto key = [&](const std::string& role) {
+    return service.ClientWithKey(Create(
+        *admin, "/v1/api-keys",
+        {{"name", "ключ " + role}, {"role", role}, {"program_ids", {school.program}}})["token"]);
+  };
+  auto organizer = key("organizer");
+  auto frontend = key("frontend");
+  const json types = {"application.submitted", "application.decided"};
+  const json by_organizer =
+      Subscribe(*organizer, receiver.url() + "?who=organizer", types, school.program);
+  // A frontend may subscribe to them, but may not read applications: it gets none.
+  Subscribe(*frontend, receiver.url() + "?who=frontend", types, school.program);
+
+  auto apply = [&](const std::string& name) {
+    const auto reply =
+        Call(*frontend, "POST", Path("/v1/awards", award, "/applications"),
+             {{"nomination_id", nomination},
+              {"kind", "person"},
+              {"name", name},
+              {"city_id", school.yakutsk},
+              {"summary", "Открыла ТОС в своём квартале"},
+              {"applicant", {{"name", "Сардана Иванова"}, {"email", "sardana@example.ru"}}},
+              {"consent", {{"publication", true}, {"text", "Согласна на публикацию"}}}});
+    REQUIRE(reply.status == 201);
+    return reply.body;
+  };
+  const int64_t first_id = apply("Айына Егорова")["application"]["id"];
+  const json second = apply("Туяра Попова");
+  const int64_t second_id = second["application"]["id"];
+  REQUIRE(Call(*organizer, "POST", Path("/v1/applications", first_id, "/approve"), json::object())
+              .status == 200);
+  REQUIRE(Call(*organizer, "POST", Path("/v1/applications", second_id, "/request-changes"),
+               {{"reason", "Добавьте ссылку на новости ТОС"}})
+              .status == 200);
+  // The applicant sends it again with the link asked for: submitted once more.
+  REQUIRE(Call(*service.ClientWithKey(""), "PATCH", "/v1/application-status",
+               {{"links", {"https://ykt.example/tos/news"}}},
+               {{"Application-Token", second["status_token"].get<std::string>()}})
+              .status == 200);
+
+  REQUIRE(Eventually([&] { return receiver.Delivered().size() == 5; }, 15s));
+  std::vector<std::pair<std::string, int64_t>> seen;
+  for (const auto& m : receiver.messages()) {
+    REQUIRE(SignedWith(m, by_organizer["secret"]));  // nothing went to the frontend's
+    const json body = json::parse(m.body);
+    seen.emplace_back(body["type"], body["data"]["id"]);
+    if (body["data"]["id"] == first_id && body["type"] == "application.decided") {
+      CHECK(body["data"]["status"] == "approved");
+      CHECK(body["data"]["nominee_id"].is_number_integer());
+    }
+    // As the moderators read it: with the applicant's contact.
+    CHECK(body["data"]["applicant"]["email"] == "sardana@example.ru");
+  }
+  const std::vector<std::pair<std::string, int64_t>> expected = {
+      {"application.submitted", first_id},
+      {"application.submitted", second_id},
+      {"application.decided", first_id},
+      {"application.decided", second_id},
+      {"application.submitted", second_id}};
+  CHECK(seen == expected);
+}

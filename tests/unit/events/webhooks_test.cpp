@@ -140,6 +140,16 @@ TEST_CASE("Outbox events: what a change of a registration, event or award means"
   CHECK(TypesOf("award", {{"status", "published"}}, {{"status", "voting"}}) ==
         Types{"award.voting_opened"});
   CHECK(TypesOf("review", nullptr, {{"id", 1}}) == Types{"review.submitted"});
+  // An application: submitted when made or sent again; decided by a moderator.
+  CHECK(TypesOf("application", nullptr, {{"status", "submitted"}}) ==
+        Types{"application.submitted"});
+  CHECK(TypesOf("application", {{"status", "submitted"}}, {{"status", "approved"}}) ==
+        Types{"application.decided"});
+  CHECK(TypesOf("application", {{"status", "submitted"}}, {{"status", "changes_requested"}}) ==
+        Types{"application.decided"});
+  CHECK(TypesOf("application", {{"status", "changes_requested"}}, {{"status", "submitted"}}) ==
+        Types{"application.submitted"});
+  CHECK(TypesOf("application", {{"status", "submitted"}}, {{"status", "submitted"}}).empty());
   // A check-in for a day or a session: the registration checked in; an undone one: nothing.
   CHECK(TypesOf("attendance", nullptr, {{"id", 1}, {"day", "2026-12-01"}}) ==
         Types{"registration.checked_in"});

@@ -51,6 +51,7 @@ const std::vector<std::string>& EventTypes() {
       "event.published",       "event.changed",          "event.cancelled",
       "session.changed",       "project.status_changed", "review.submitted",
       "award.voting_opened",   "award.voting_closed",    "award.laureates_recorded",
+      "application.submitted", "application.decided",
   };
   return kTypes;
 }
@@ -111,6 +112,14 @@ std::vector<std::string> TypesOf(std::string_view object_type, const nlohmann::j
   } else if (object_type == "review") {
     if (created) {
       types.emplace_back("review.submitted");
+    }
+  } else if (object_type == "application") {
+    // Submitted: made, or sent again after the moderator asked for changes. Decided: approved,
+    // rejected or sent back for changes.
+    if (is == "submitted" && was != "submitted") {
+      types.emplace_back("application.submitted");
+    } else if (is != was && (is == "approved" || is == "rejected" || is == "changes_requested")) {
+      types.emplace_back("application.decided");
     }
   } else if (object_type == "award") {
     if (is == "voting" && was != "voting") {

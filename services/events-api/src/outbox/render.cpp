@@ -2,6 +2,7 @@
 
 #include "access/policy.hpp"
 #include "access/scope.hpp"
+#include "resources/applications.hpp"
 #include "resources/attendances.hpp"
 #include "resources/awards.hpp"
 #include "resources/events.hpp"
@@ -114,6 +115,9 @@ std::optional<int64_t> ProgramOf(sqlite::Database& db, std::string_view object_t
   if (object_type == Awards::kName) {
     return ProgramBySpec(db, Awards::List(), object_id);
   }
+  if (object_type == "application") {
+    return resources::ProgramOfApplication(db, object_id);
+  }
   return std::nullopt;
 }
 
@@ -155,6 +159,14 @@ std::optional<nlohmann::json> Render(sqlite::Database& db, std::string_view obje
   }
   if (object_type == Reviews::kName) {
     return Shown<Reviews>(db, object_id, "/v1/reviews/{id}");
+  }
+  if (object_type == "application") {
+    // As the moderators see it (the applicant's contact included): organizers of the award's
+    // program and admins; a frontend may not read applications, so its subscription gets none.
+    if (!RoleMayGet(caller.role, "/v1/applications/{id}")) {
+      return std::nullopt;
+    }
+    return resources::ApplicationAsShown(db, object_id);
   }
   if (object_type == Awards::kName) {
     auto shown = Shown<Awards>(db, object_id, "/v1/awards/{id}");

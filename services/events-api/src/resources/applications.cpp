@@ -839,4 +839,22 @@ void AddApplicationRoutes(http::Router& router, Store& store, const Clock& clock
       plain_route);
 }
 
+std::optional<int64_t> ProgramOfApplication(sqlite::Database& db, int64_t id) {
+  auto statement =
+      db.Prepare(std::string("SELECT ") + kProgramSql + " FROM applications WHERE id = ?");
+  statement.Bind(1, id);
+  if (!statement.Step()) {
+    return std::nullopt;
+  }
+  return statement.ColumnOptionalInt64(0);
+}
+
+std::optional<nlohmann::json> ApplicationAsShown(sqlite::Database& db, int64_t id) {
+  const auto a = Get(db, id);
+  if (!a || !access::MayRead(db, "applications", Access(), id, access::Current())) {
+    return std::nullopt;
+  }
+  return ModeratorJson(db, *a);
+}
+
 }  // namespace civic::events::resources

@@ -54,4 +54,10 @@ const std::vector<std::string>& ApplicationStatuses();
 // the person) in the same transaction.
 void AddApplicationRoutes(http::Router& router, Store& store, const Clock& clock);
 
+// The program of application `id` (its award's), for the outbox.
+std::optional<int64_t> ProgramOfApplication(sqlite::Database& db, int64_t id);
+// Application `id` as GET /v1/applications/{id} shows it to access::Current(); nothing when that
+// caller may not read it.
+std::optional<nlohmann::json> ApplicationAsShown(sqlite::Database& db, int64_t id);
+
 }  // namespace civic::events::resources
