@@ -192,6 +192,39 @@ nlohmann::json StoredFeed(sqlite::Database& db, int64_t person_id) {
                           : nlohmann::json(nullptr);
 }
 
+// GET `pattern`: the feed of the events whose `column` is the path's {id} (a program's, a
+// city's), as the caller reads them; 404 when there is no R with that id the caller may read.
+template <class R, class Title>
+void AddEventsFeed(http::Router& router, Store& store, const Clock& clock,
+                   const std::string& pattern, const std::string& column, Title title) {
+  router.Get(pattern,
+             [&store, &clock, column, title](const http::Request& request) {
+               const auto id = rest::PathId(request);
+               if (!id) {
+                 return rest::NotFound(R::kName, request.Param("id"));
+               }
+               if (auto rejected = rest::RejectQuery(request)) {
+                 return std::move(*rejected);
+               }
+               return rest::Guarded([&] {
+                 return store.Read([&](sqlite::Database& db) {
+                   const auto owner = R::Get(db, *id);
+                   if (!owner || !rest::MayRead<R>(db, *id)) {
+                     return rest::NotFound(R::kName, request.Param("id"));
+                   }
+                   FeedBuilder feed(db, title(*owner));
+                   for (const Event& event : FeedEvents(
+                            db, column + " = ?", *id, clock.Now(),
+                            access::ReadCondition(Events::List().access, access::Current()))) {
+                     feed.Add(event);
+                   }
+                   return Answer(request, feed.calendar(), CacheForCaller());
+                 });
+               });
+             },
+             {.offload = true});
+}
+
 }  // namespace
 
 void AddCalendarRoutes(http::Router& router, Store& store, const Clock& clock) {
@@ -224,61 +257,10 @@ void AddCalendarRoutes(http::Router& router, Store& store, const Clock& clock) {
       },
       plain_route);
 
-  router.Get(
-      "/v1/programs/{id}/calendar.ics",
-      [&store, &clock](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(Programs::kName, request.Param("id"));
-        }
-        if (auto rejected = rest::RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return rest::Guarded([&] {
-          return store.Read([&](sqlite::Database& db) {
-            const auto program = Programs::Get(db, *id);
-            if (!program || !rest::MayRead<Programs>(db, *id)) {
-              return rest::NotFound(Programs::kName, request.Param("id"));
-            }
-            FeedBuilder feed(db, program->title);
-            for (const Event& event :
-                 FeedEvents(db, "program_id = ?", *id, clock.Now(),
-                            access::ReadCondition(Events::List().access, access::Current()))) {
-              feed.Add(event);
-            }
-            return Answer(request, feed.calendar(), CacheForCaller());
-          });
-        });
-      },
-      plain_route);
-
-  router.Get(
-      "/v1/cities/{id}/calendar.ics",
-      [&store, &clock](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(Cities::kName, request.Param("id"));
-        }
-        if (auto rejected = rest::RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return rest::Guarded([&] {
-          return store.Read([&](sqlite::Database& db) {
-            const auto city = Cities::Get(db, *id);
-            if (!city || !rest::MayRead<Cities>(db, *id)) {
-              return rest::NotFound(Cities::kName, request.Param("id"));
-            }
-            FeedBuilder feed(db, "Мероприятия: " + city->name);
-            for (const Event& event :
-                 FeedEvents(db, "city_id = ?", *id, clock.Now(),
-                            access::ReadCondition(Events::List().access, access::Current()))) {
-              feed.Add(event);
-            }
-            return Answer(request, feed.calendar(), CacheForCaller());
-          });
-        });
-      },
-      plain_route);
+  AddEventsFeed<Programs>(router, store, clock, "/v1/programs/{id}/calendar.ics", "program_id",
+                          [](const Program& program) { return program.title; });
+  AddEventsFeed<Cities>(router, store, clock, "/v1/cities/{id}/calendar.ics", "city_id",
+                        [](const City& city) { return "Мероприятия: " + city.name; });
 
   router.Get(
       "/v1/people/{id}/calendar.ics",
