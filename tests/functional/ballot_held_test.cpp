@@ -254,6 +254,23 @@ TEST_CASE("Held votes: release counts them, reject never does, and recount and e
             ->Post("/v1/awards/7/held-votes/decisions", ClientAuth(),
                    json{{"decision", "release"}, {"rule", "device"}}.dump(), "application/json")
             ->status == 403);
+  // Without a key, or with one the ballot does not know, the body is never read: a 401 even
+  // for a malformed one (and nothing is decided or audited).
+  const auto send = [&](bool put, const httplib::Headers& headers) {
+    return put ? client->Put("/v1/awards/7/vote-rules", headers, "{bad", "application/json")
+               : client->Post("/v1/awards/7/held-votes/decisions", headers, "{bad",
+                              "application/json");
+  };
+  for (const bool put : {false, true}) {
+    INFO((put ? "PUT vote-rules" : "POST decisions"));
+    auto bare = send(put, {});
+    REQUIRE(bare);
+    CHECK(bare->status == 401);
+    CHECK(bare->get_header_value("WWW-Authenticate").rfind("Bearer", 0) == 0);
+    auto stranger = send(put, {{"Authorization", "Bearer not-a-key-of-ours"}});
+    REQUIRE(stranger);
+    CHECK(stranger->status == 401);
+  }
   // Receipts say where each stands: the rejected one is "rejected", the others "counted".
   int counted = 0;
   int rejected_seen = 0;

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "ballot_migrations.hpp"
+#include "handlers/common.hpp"
 
 namespace civic::ballot {
 
@@ -365,13 +366,22 @@ http::Router App::Routes() {
   router.Post("/v1/awards/{award}/sync", sync(*sync_award_),
               {.offload = true, .max_body_bytes = kMaxPushedSnapshotBytes});
   router.Get("/v1/ballot/audit-events", sync(*list_audit_), {.offload = true});
-  // Held votes and the rules that hold them (admins): SQLite, on worker threads.
+  // Held votes and the rules that hold them (admins): SQLite, on worker threads. A missing or
+  // refused key is a 401 before the body is read (the key ring is in memory); the handler
+  // checks the role.
+  const auto needs_key = [this](const http::Request& request) -> std::optional<http::Response> {
+    const Caller caller = api_keys_.Identify(request.Header("authorization"));
+    if (caller.kind == Caller::Kind::kNone || caller.kind == Caller::Kind::kRefused) {
+      return RequireAdmin(caller, "This route");
+    }
+    return std::nullopt;
+  };
   router.Get("/v1/awards/{award}/held-votes", sync(*list_held_), {.offload = true});
   router.Post("/v1/awards/{award}/held-votes/decisions", sync(*decide_held_),
-              {.json_body = true, .offload = true});
+              {.json_body = true, .offload = true, .gate = needs_key});
   router.Get("/v1/awards/{award}/vote-rules", sync(*vote_rules_), {.offload = true});
   router.Put("/v1/awards/{award}/vote-rules", sync(*vote_rules_),
-             {.json_body = true, .offload = true});
+             {.json_body = true, .offload = true, .gate = needs_key});
   return router;
 }
 
