@@ -386,31 +386,7 @@ void AddAttendanceRoutes(http::Router& router, Store& store, const Clock& clock)
       },
       plain_route);
 
-  router.Get(
-      "/v1/attendances/{id}",
-      [&store](const http::Request& request) {
-        const auto id = rest::PathId(request);
-        if (!id) {
-          return rest::NotFound(Attendances::kName, request.Param("id"));
-        }
-        if (auto rejected = rest::RejectQuery(request)) {
-          return std::move(*rejected);
-        }
-        return rest::Guarded([&] {
-          auto attendance = store.Read([&](sqlite::Database& db) -> std::optional<Attendance> {
-            if (!rest::MayRead<Attendances>(db, *id)) {
-              return std::nullopt;
-            }
-            return Attendances::Get(db, *id);
-          });
-          if (!attendance) {
-            return rest::NotFound(Attendances::kName, request.Param("id"));
-          }
-          return rest::Conditional(request,
-                                   http::Response::Json(200, Attendances::ToJson(*attendance)));
-        });
-      },
-      plain_route);
+  rest::AddItemRoute<Attendances>(router, store, "/v1/attendances/{id}");
 
   router.Delete(
       "/v1/attendances/{id}",
