@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <thread>
 
 #include "civic/http/rate_limit.hpp"
 
@@ -102,11 +104,17 @@ std::string RuleSettings::Validate() const {
 
 // The most recently seen distinct voters of one device, address or block, with when each was
 // last seen: kMaxDistinct + 1 of them are enough to know whether more than N (<= kMaxDistinct)
-// were seen within the window. Two cache lines.
+// were seen within the window. One cache line: 16 bits of each voter's hash (0: an empty place;
+// two voters of one device that share them count as one, which can only let a vote through) and
+// 16 bits of when, in units of 2^k seconds (Head::unit_log2) so that a window is at most
+// kWindowUnits of them. Every check forgets the voters older than the window, and a slot idle
+// for longer than its window starts over: so no age exceeds two windows, and the 16-bit times
+// never wrap.
 struct VoteRules::Distinct {
   static constexpr size_t kTracked = RuleSettings::kMaxDistinct + 1;
-  std::array<uint32_t, kTracked> voter;
-  std::array<uint32_t, kTracked> seen;
+  static constexpr uint32_t kWindowUnits = 8192;
+  std::array<uint16_t, kTracked> voter;
+  std::array<uint16_t, kTracked> seen;
 };
 
 // A count over fixed windows of `window` seconds: this window's and the last one's (for a
@@ -118,14 +126,47 @@ struct VoteRules::Counter {
   float usual;
 };
 
+namespace {
+
+// A set's lock: one word in the set's head, so that taking it costs no cache line the check
+// does not read anyway (the head is prefetched for writing). Held for a few dozen instructions;
+// a waiter that spins long (its holder was descheduled) yields its core.
+class SetLock {
+ public:
+  explicit SetLock(uint32_t& word) : word_(word) {
+    for (int spins = 0; word_.exchange(1, std::memory_order_acquire) != 0;) {
+      while (word_.load(std::memory_order_relaxed) != 0) {
+        if (++spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#endif
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    }
+  }
+  ~SetLock() { word_.store(0, std::memory_order_release); }
+  SetLock(const SetLock&) = delete;
+  SetLock& operator=(const SetLock&) = delete;
+
+ private:
+  std::atomic_ref<uint32_t> word_;
+};
+
+}  // namespace
+
 // Sets of kWays slots: a head of one cache line (the slots' keys and when each was last used,
-// scanned on every lookup) and the slots' data after it, so that a lookup touches the head and
-// its slot's lines only. The memory is an anonymous mapping: zero, and resident only as used.
+// scanned on every lookup, and the set's lock) and the slots' data after it, so that a lookup
+// touches the head and its slot's lines only. The memory is an anonymous mapping: zero, and
+// resident only as used.
 template <class Slot>
 struct VoteRules::Table {
   struct alignas(64) Head {
     uint64_t key[kWays];  // 0: empty
     uint32_t last_used[kWays];
+    uint32_t lock;             // SetLock
+    uint8_t unit_log2[kWays];  // Distinct: the unit of its times
   };
   struct Set {
     Head head;
@@ -137,11 +178,6 @@ struct VoteRules::Table {
   Set* base = nullptr;
   void* mapping = nullptr;
   size_t mapped = 0;
-  // A line each: the network threads take locks of neighbouring sets at the same time.
-  struct alignas(64) Lock {
-    std::mutex mu;
-  };
-  std::array<Lock, 256> locks;
 
   explicit Table(size_t wanted) {
     sets = 1;
@@ -166,9 +202,6 @@ struct VoteRules::Table {
 
   size_t bytes() const { return sets * sizeof(Set); }
   Set& SetOf(uint64_t key) const { return base[Mix(key) & (sets - 1)]; }
-  std::mutex& LockFor(uint64_t key) {
-    return locks[(Mix(key) & (sets - 1)) & (locks.size() - 1)].mu;
-  }
 
   // The way `key` has in `head`, else the one it would take: an empty one, else the idlest.
   // Reads through atomic_ref: PrefetchSlots calls it without the lock (the keys and times are
@@ -209,15 +242,19 @@ struct VoteRules::Table {
     }
   }
 
-  // The slot of `key`, or a fresh (zeroed) one taking the idlest slot of its set; `fresh` says
-  // which. REQUIRES: LockFor(key) is held.
-  Slot& Find(uint64_t key, uint32_t now, bool& fresh) {
-    Set& set = SetOf(key);
+  // The slot of `key` in `set`, or a fresh (zeroed) one taking the idlest slot of the set;
+  // `fresh` says which. A slot of `key` unused for more than `max_idle` seconds, or whose
+  // `unit_log2` differs, starts over as a fresh one. REQUIRES: the set's lock is held.
+  Slot& Find(Set& set, uint64_t key, uint32_t now, uint64_t max_idle, uint8_t unit_log2,
+             bool& fresh) {
     const size_t way = WayOf(set.head, key);
+    fresh = set.head.key[way] != key ||
+            uint64_t{now} > uint64_t{set.head.last_used[way]} + max_idle ||
+            set.head.unit_log2[way] != unit_log2;
     std::atomic_ref<uint32_t>(set.head.last_used[way]).store(now, std::memory_order_relaxed);
-    fresh = set.head.key[way] != key;
     if (fresh) {
       std::atomic_ref<uint64_t>(set.head.key[way]).store(key, std::memory_order_relaxed);
+      set.head.unit_log2[way] = unit_log2;
       std::memset(static_cast<void*>(&set.slot[way]), 0, sizeof(Slot));
     }
     return set.slot[way];
@@ -226,7 +263,9 @@ struct VoteRules::Table {
 
 VoteRules::VoteRules(size_t slots)
     : distinct_(std::make_unique<Table<Distinct>>(slots)),
-      counters_(std::make_unique<Table<Counter>>(slots)) {}
+      counters_(std::make_unique<Table<Counter>>(slots)) {
+  static_assert(sizeof(Distinct) == 64);
+}
 
 VoteRules::~VoteRules() = default;
 
@@ -282,46 +321,61 @@ void VoteRules::PrefetchSlots(const RuleSlots& slots) const {
 HoldVerdict VoteRules::Check(const RuleSettings& settings, const VoteContext& vote,
                              const RuleSlots& slots, int64_t now_s) {
   const auto now = static_cast<uint32_t>(now_s);
-  // 32 bits of the voter's hash tell voters apart (0 marks an empty place).
-  const auto low = static_cast<uint32_t>(First8(vote.voter));
-  const uint32_t voter_tag = low != 0 ? low : 1;
+  // 16 bits of the voter's hash tell the voters of one slot apart (0 marks an empty place).
+  uint16_t voter_tag = 0;
+  std::memcpy(&voter_tag, vote.voter.data(), sizeof(voter_tag));
+  voter_tag = voter_tag != 0 ? voter_tag : 1;
   HoldVerdict verdict;
 
-  // Distinct voters of one device / address / block within the window.
+  // Distinct voters of one device / address / block within the window, in units of 2^unit_log2
+  // seconds: a window is at most kWindowUnits of them.
+  const auto window_s = static_cast<uint32_t>(settings.window_s);
+  uint8_t unit_log2 = 0;
+  while ((window_s >> unit_log2) > Distinct::kWindowUnits) {
+    ++unit_log2;
+  }
+  const uint32_t window_units = window_s >> unit_log2;
+  const auto now_unit = static_cast<uint16_t>(now >> unit_log2);
   const auto distinct = [&](uint64_t key, int limit, HoldRule rule) {
     if (key == 0) {
       return;
     }
-    const uint32_t since = now >= static_cast<uint32_t>(settings.window_s)
-                               ? now - static_cast<uint32_t>(settings.window_s)
-                               : 0;
-    std::lock_guard<std::mutex> lock(distinct_->LockFor(key));
+    auto& set = distinct_->SetOf(key);
+    const SetLock lock(set.head.lock);
     bool fresh = false;
-    Distinct& slot = distinct_->Find(key, now, fresh);
+    Distinct& slot = distinct_->Find(set, key, now, window_s, unit_log2, fresh);
+    // This voter's place, else an empty one (or one whose voter is older than the window),
+    // else the one seen longest ago; and the count of the others still within the window.
     size_t at = Distinct::kTracked;
+    size_t free = Distinct::kTracked;
     size_t oldest = 0;
+    uint32_t oldest_age = 0;
+    uint32_t count = 1;
     for (size_t i = 0; i < Distinct::kTracked; ++i) {
+      const uint32_t age = static_cast<uint16_t>(now_unit - slot.seen[i]);
       if (slot.voter[i] == voter_tag) {
         at = i;
-        break;
-      }
-      // An empty place first, else the voter seen longest ago.
-      if (slot.voter[oldest] != 0 && (slot.voter[i] == 0 || slot.seen[i] < slot.seen[oldest])) {
-        oldest = i;
+      } else if (slot.voter[i] == 0 || age > window_units) {
+        slot.voter[i] = 0;
+        free = i;
+      } else {
+        ++count;
+        if (age >= oldest_age) {
+          oldest = i;
+          oldest_age = age;
+        }
       }
     }
     if (at == Distinct::kTracked) {
-      at = oldest;
+      at = free != Distinct::kTracked ? free : oldest;
+      if (free == Distinct::kTracked) {
+        --count;  // the voter it replaces no longer counts
+      }
       slot.voter[at] = voter_tag;
     }
-    slot.seen[at] = now;
-    uint32_t count = 0;
-    for (size_t i = 0; i < Distinct::kTracked; ++i) {
-      count += (slot.voter[i] != 0 && slot.seen[i] >= since) ? 1 : 0;
-    }
+    slot.seen[at] = now_unit;
     if (!verdict.held() && count > static_cast<uint32_t>(limit)) {
-      verdict = {rule, count, static_cast<uint32_t>(limit),
-                 static_cast<uint32_t>(settings.window_s)};
+      verdict = {rule, count, static_cast<uint32_t>(limit), window_s};
     }
   };
   distinct(slots.distinct[0], settings.voters_per_device, HoldRule::kDevice);
@@ -332,9 +386,10 @@ HoldVerdict VoteRules::Check(const RuleSettings& settings, const VoteContext& vo
   // last one still inside it) after adding this vote.
   const auto count = [&](uint64_t key, uint32_t window,
                          bool keep_usual) -> std::pair<double, float> {
-    std::lock_guard<std::mutex> lock(counters_->LockFor(key));
+    auto& set = counters_->SetOf(key);
+    const SetLock lock(set.head.lock);
     bool fresh = false;
-    Counter& c = counters_->Find(key, now, fresh);
+    Counter& c = counters_->Find(set, key, now, std::numeric_limits<uint32_t>::max(), 0, fresh);
     if (fresh) {
       c.window_start = now - now % window;
     }

@@ -4,14 +4,13 @@
 // voters from one device, address or address block (/24 IPv4, /48 IPv6) within a window; too
 // many votes by one voter across an award's nominations within a window; a burst of votes for
 // one nominee from one client far above that client's usual rate for it. Every check is O(1)
-// per vote, in tables of a fixed number of slots (sets of 4, each set under one of 256 locks):
+// per vote, in tables of a fixed number of slots (sets of 4, each set under its own lock):
 // when a set is full the slot idle longest is forgotten, which can only let a vote through that
 // a larger table would have held, never hold one more.
 
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>

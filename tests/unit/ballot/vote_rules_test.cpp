@@ -62,6 +62,55 @@ TEST_CASE("Vote rules: more than N distinct voters on one device within the wind
   CHECK_FALSE(rules.Check(settings, vote, 1003).held());
 }
 
+TEST_CASE("Vote rules: distinct voters are counted right over long windows and long idleness",
+          "[ballot][rules]") {
+  VoteRules rules(1024);
+  VoteContext vote;
+  vote.award_id = 7;
+  vote.device = 99;
+  SECTION("a week's window keeps its voters for the week, and forgets them after") {
+    RuleSettings settings = Only(2, 0, 0, 0, 0);
+    settings.window_s = 7 * 86400;
+    const int64_t t0 = 1'800'000'000;
+    vote.voter = Voter(1);
+    REQUIRE_FALSE(rules.Check(settings, vote, t0).held());
+    vote.voter = Voter(2);
+    REQUIRE_FALSE(rules.Check(settings, vote, t0 + 3 * 86400).held());
+    vote.voter = Voter(3);  // six days after the first: three in the window
+    const auto verdict = rules.Check(settings, vote, t0 + 6 * 86400);
+    CHECK(verdict.rule == HoldRule::kDevice);
+    CHECK(verdict.count == 3);
+    CHECK(verdict.window_s == 7 * 86400);
+    // Eight days after the first: voters 2 and 3 are still in, the first is not.
+    vote.voter = Voter(4);
+    const auto later = rules.Check(settings, vote, t0 + 8 * 86400);
+    CHECK(later.held());
+    CHECK(later.count == 3);
+    // Fourteen days after the first: only voter 4 (at day 8) and this one.
+    vote.voter = Voter(5);
+    CHECK_FALSE(rules.Check(settings, vote, t0 + 14 * 86400).held());
+  }
+  SECTION("a device idle for 2^16 seconds (or any multiple) does not see its old voters again") {
+    const RuleSettings settings = Only(1, 0, 0, 0, 0);
+    vote.voter = Voter(1);
+    REQUIRE_FALSE(rules.Check(settings, vote, 100'000).held());
+    for (const int64_t later : {100'000 + 65'536, 100'000 + 3 * 65'536}) {
+      vote.voter = Voter(static_cast<uint32_t>(later));
+      CHECK_FALSE(rules.Check(settings, vote, later).held());
+    }
+  }
+  SECTION("a new window length starts the counts over, never holds more") {
+    RuleSettings settings = Only(1, 0, 0, 0, 0);
+    vote.voter = Voter(1);
+    REQUIRE_FALSE(rules.Check(settings, vote, 500'000).held());
+    settings.window_s = 6 * 86400;  // another unit of time
+    vote.voter = Voter(2);
+    CHECK_FALSE(rules.Check(settings, vote, 500'010).held());
+    vote.voter = Voter(3);
+    CHECK(rules.Check(settings, vote, 500'020).held());
+  }
+}
+
 TEST_CASE("Vote rules: addresses and their /24 or /48 blocks", "[ballot][rules]") {
   const Keys keys("unit-test-voter-key-0123456789abcdef0123");
   const auto a = HashContext(keys, 7, std::nullopt, std::string("203.0.113.7"));
