@@ -4,6 +4,7 @@
 // the rule and the evidence (counts, never ids); decisions and rule changes are audited.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -226,13 +227,15 @@ TEST_CASE("Held votes: release counts them, reject never does, and recount and e
   CHECK(public_results->body.find("held_votes") == std::string::npos);
   CHECK(public_results->body.find("rejected_votes") == std::string::npos);
   CHECK(json::parse(public_results->body)["total_votes"] == 1);
-  // Release one: it counts now.
-  auto released = Decide(*client, {{"decision", "release"}, {"ids", {first}}});
+  // Release one: it counts now, once, however many times its id is given.
+  auto released = Decide(*client, {{"decision", "release"}, {"ids", {first, first, first}}});
   REQUIRE(released->status == 200);
   CHECK(json::parse(released->body)["changed"] == 1);
+  CHECK(json::parse(released->body)["skipped"] == 0);
   CHECK(VotesByNominee(Results(*client, 7)).at(502) == 1);
+  CHECK(AdminResults(*client, 502).nominee == Standing3{1, 4, 0});
   // Reject one; a second decision on a decided vote changes nothing.
-  auto rejected = Decide(*client, {{"decision", "reject"}, {"ids", {second, first}}});
+  auto rejected = Decide(*client, {{"decision", "reject"}, {"ids", {second, first, second}}});
   REQUIRE(rejected->status == 200);
   CHECK(json::parse(rejected->body)["changed"] == 1);
   CHECK(json::parse(rejected->body)["skipped"] == 1);
@@ -297,7 +300,23 @@ TEST_CASE("Held votes: release counts them, reject never does, and recount and e
   for (const auto& item : trail["items"]) {
     decisions += item["route"] == "/v1/awards/{award}/held-votes/decisions" ? 1 : 0;
   }
-  CHECK(decisions == 5);  // three decided, two refused with 422 (the 403 has no admin key)
+  // Three decided, two refused with 422, and the voting client's 403 (a known key trying an
+  // admin's write); the 401s had no key of ours.
+  CHECK(decisions == 6);
+  bool client_refusal = false;
+  for (const auto& item : trail["items"]) {
+    client_refusal = client_refusal || (item["role"] == "voting_client" && item["status"] == 403);
+  }
+  CHECK(client_refusal);
+  // The most ids a decision takes (10,000), each of ten digits, fit its body limit.
+  json many = json::array();
+  for (int64_t i = 0; i < 10'000; ++i) {
+    many.push_back(int64_t{9'000'000'000} + i);
+  }
+  auto largest = Decide(*client, {{"decision", "reject"}, {"ids", many}});
+  REQUIRE(largest);
+  CHECK(largest->status == 200);
+  CHECK(json::parse(largest->body)["skipped"] == 10'000);
   const std::string metrics = client->Get("/metrics")->body;
   CHECK(metrics.find("ballot_held_votes_released_total 4") != std::string::npos);
   CHECK(metrics.find("ballot_held_votes_rejected_total 1") != std::string::npos);
@@ -349,7 +368,29 @@ TEST_CASE("Held votes: an award's own rules, set by an admin, are kept and audit
             ->Put("/v1/awards/7/vote-rules", AdminAuth(), json{{"colour", 1}}.dump(),
                   "application/json")
             ->status == 422);
+  // Every wrong setting is named with its range, not only the first.
+  auto wrong = client->Put("/v1/awards/7/vote-rules", AdminAuth(),
+                           R"({"voters_per_device":-1,"window_s":0,"votes_per_voter":2147483648})",
+                           "application/json");
+  REQUIRE(wrong->status == 422);
+  const json problem = json::parse(wrong->body);
+  std::map<std::string, std::string> reasons;
+  for (const auto& error : problem["errors"]) {
+    reasons[error["field"]] = error["reason"];
+  }
+  CHECK(reasons["voters_per_device"] == "must be an integer from 0 (off) to 15");
+  CHECK(reasons["window_s"] == "must be an integer from 1 to 604800");
+  CHECK(reasons["votes_per_voter"] == "must be an integer from 0 (off) to 1000000");
+  // An empty PUT would freeze today's defaults as the award's own: refused.
+  CHECK(client->Put("/v1/awards/7/vote-rules", AdminAuth(), "{}", "application/json")->status ==
+        422);
+  CHECK(json::parse(
+            client->Get("/v1/awards/7/vote-rules", AdminAuth())->body)["voters_per_device"] == 1);
   CHECK(client->Get("/v1/awards/7/vote-rules", ClientAuth())->status == 403);
+  CHECK(client
+            ->Put("/v1/awards/7/vote-rules", ClientAuth(), json{{"voters_per_device", 15}}.dump(),
+                  "application/json")
+            ->status == 403);
   CHECK(client->Get("/v1/awards/99/vote-rules", AdminAuth())->status == 404);
   CHECK(VoteWith(*client, "s1", 31, 501, {"p", ""})->status == 201);
   CHECK(VoteWith(*client, "s2", 31, 501, {"p", ""})->status == 202);
@@ -364,7 +405,7 @@ TEST_CASE("Held votes: an award's own rules, set by an admin, are kept and audit
   for (const auto& item : trail["items"]) {
     changes += item["route"] == "/v1/awards/{award}/vote-rules" ? 1 : 0;
   }
-  CHECK(changes == 3);
+  CHECK(changes == 6);  // one 200, four 422s and the voting client's 403
 }
 
 TEST_CASE("Held votes: with the rules off nothing is held", "[ballot][held]") {
@@ -381,10 +422,17 @@ TEST_CASE("Held votes: with the rules off nothing is held", "[ballot][held]") {
 
 TEST_CASE("Held votes: a wrong rule setting stops the ballot at start", "[ballot][held]") {
   FakeEventsApi events;
-  auto options = BallotOptions(events.url(), "", {"--hold-rules", "voters_per_device=99"});
-  options.expect_listening = false;
-  Service ballot(civic::test::BallotBinary(), options);
-  CHECK(ballot.WaitExit() != 0);
-  CHECK(ballot.Stderr().find("--hold-rules") != std::string::npos);
-  CHECK(ballot.Stderr().find("voters_per_device") != std::string::npos);
+  // Out of range; given twice; turned off and set at once.
+  for (const auto& [rules, named] : std::vector<std::pair<std::string, std::string>>{
+           {"voters_per_device=99", "voters_per_device"},
+           {"voters_per_device=3,voters_per_device=4", "more than once"},
+           {"off,voters_per_device=3", "'off' and settings"}}) {
+    INFO(rules);
+    auto options = BallotOptions(events.url(), "", {"--hold-rules", rules});
+    options.expect_listening = false;
+    Service ballot(civic::test::BallotBinary(), options);
+    CHECK(ballot.WaitExit() != 0);
+    CHECK(ballot.Stderr().find("--hold-rules") != std::string::npos);
+    CHECK(ballot.Stderr().find(named) != std::string::npos);
+  }
 }

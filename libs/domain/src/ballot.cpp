@@ -206,6 +206,19 @@ Status CheckAcceptsNewVote(const Award& award, const Nominee& nominee, Instant n
   return OkStatus();
 }
 
+namespace {
+
+// C0 controls and DEL (NUL included): no id a client means to send holds them.
+bool HasControl(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+}
+constexpr const char* kNoControls = "must not contain control characters";
+
+}  // namespace
+
 void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<FieldError>& errors) {
   const std::string p(prefix);
   if (vote.voter.empty()) {
@@ -213,6 +226,8 @@ void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<Fi
   } else if (vote.voter.size() > kMaxVoterIdChars && Utf8Length(vote.voter) > kMaxVoterIdChars) {
     errors.push_back(
         {p + "voter", "must be at most " + std::to_string(kMaxVoterIdChars) + " characters"});
+  } else if (HasControl(vote.voter)) {
+    errors.push_back({p + "voter", kNoControls});
   }
   const auto id = [&](int64_t value, const char* field) {
     if (!IdInRange(value)) {
@@ -225,6 +240,8 @@ void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<Fi
       Utf8Length(*vote.client_ref) > kMaxClientRefChars) {
     errors.push_back({p + "client_ref",
                       "must be at most " + std::to_string(kMaxClientRefChars) + " characters"});
+  } else if (vote.client_ref && HasControl(*vote.client_ref)) {
+    errors.push_back({p + "client_ref", kNoControls});
   }
   const auto context = [&](const std::optional<std::string>& value, const char* field) {
     if (value && value->empty()) {
@@ -232,6 +249,8 @@ void ValidateVote(const VoteInput& vote, std::string_view prefix, std::vector<Fi
     } else if (value && value->size() > kMaxContextChars && Utf8Length(*value) > kMaxContextChars) {
       errors.push_back(
           {p + field, "must be at most " + std::to_string(kMaxContextChars) + " characters"});
+    } else if (value && HasControl(*value)) {
+      errors.push_back({p + field, kNoControls});
     }
   };
   context(vote.device, "device");

@@ -377,8 +377,10 @@ http::Router App::Routes() {
     return std::nullopt;
   };
   router.Get("/v1/awards/{award}/held-votes", sync(*list_held_), {.offload = true});
-  router.Post("/v1/awards/{award}/held-votes/decisions", sync(*decide_held_),
-              {.json_body = true, .offload = true, .gate = needs_key});
+  // Up to 10,000 ids of up to 20 digits each: more than the default body limit.
+  router.Post(
+      "/v1/awards/{award}/held-votes/decisions", sync(*decide_held_),
+      {.json_body = true, .offload = true, .max_body_bytes = 256 * 1024, .gate = needs_key});
   router.Get("/v1/awards/{award}/vote-rules", sync(*vote_rules_), {.offload = true});
   router.Put("/v1/awards/{award}/vote-rules", sync(*vote_rules_),
              {.json_body = true, .offload = true, .gate = needs_key});

@@ -116,6 +116,9 @@ HoldRulesConfig ParseHoldRules(const Config& config) {
       throw std::runtime_error("--hold-rules: '" + entry + "': the value must be a number");
     }
     const std::string name = entry.substr(0, eq);
+    if (doc.contains(name)) {
+      throw std::runtime_error("--hold-rules: '" + name + "' is given more than once");
+    }
     if (name == "burst_factor") {
       doc[name] = number;
     } else {
@@ -124,6 +127,9 @@ HoldRulesConfig ParseHoldRules(const Config& config) {
         throw std::runtime_error("--hold-rules: '" + entry + "': must be a whole number");
       }
     }
+  }
+  if (!out.enabled && !doc.empty()) {
+    throw std::runtime_error("--hold-rules: 'off' and settings together; give one or the other");
   }
   auto settings = ParseRuleSettings(doc, RuleSettings{});
   if (!settings.ok()) {

@@ -1,6 +1,7 @@
 #include "held_votes.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace civic::ballot {
 
@@ -95,32 +96,58 @@ Result<RuleSettings> ParseRuleSettings(const nlohmann::json& doc, const RuleSett
   if (!doc.is_object()) {
     return Error::Invalid("", "must be a JSON object of rule settings");
   }
+  // Each setting with its range (RuleSettings::Validate says the same): every wrong one is
+  // named, not only the first.
+  struct Field {
+    const char* name;
+    int RuleSettings::*member;
+    int64_t min;
+    int64_t max;
+  };
+  static constexpr int64_t kMaxDistinct = RuleSettings::kMaxDistinct;
+  static constexpr std::array<Field, 8> kFields = {{
+      {"voters_per_device", &RuleSettings::voters_per_device, 0, kMaxDistinct},
+      {"voters_per_address", &RuleSettings::voters_per_address, 0, kMaxDistinct},
+      {"voters_per_block", &RuleSettings::voters_per_block, 0, kMaxDistinct},
+      {"window_s", &RuleSettings::window_s, 1, 7 * 86400},
+      {"votes_per_voter", &RuleSettings::votes_per_voter, 0, 1'000'000},
+      {"voter_window_s", &RuleSettings::voter_window_s, 1, 7 * 86400},
+      {"burst_min", &RuleSettings::burst_min, 0, 1'000'000},
+      {"burst_window_s", &RuleSettings::burst_window_s, 1, 86400},
+  }};
   RuleSettings s = base;
   std::vector<FieldError> errors;
   for (const auto& [name, value] : doc.items()) {
-    int* target = name == "voters_per_device"    ? &s.voters_per_device
-                  : name == "voters_per_address" ? &s.voters_per_address
-                  : name == "voters_per_block"   ? &s.voters_per_block
-                  : name == "window_s"           ? &s.window_s
-                  : name == "votes_per_voter"    ? &s.votes_per_voter
-                  : name == "voter_window_s"     ? &s.voter_window_s
-                  : name == "burst_min"          ? &s.burst_min
-                  : name == "burst_window_s"     ? &s.burst_window_s
-                                                 : nullptr;
     if (name == "burst_factor") {
-      if (!value.is_number()) {
-        errors.push_back({name, "must be a number"});
+      if (!value.is_number() || !(value.get<double>() >= 1 && value.get<double>() <= 1000)) {
+        errors.push_back({name, "must be a number from 1 to 1000"});
       } else {
         s.burst_factor = value.get<double>();
       }
-    } else if (target == nullptr) {
-      errors.push_back({name, "is not a rule setting"});
-    } else if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
-               value.get<int64_t>() > 10'000'000) {
-      errors.push_back({name, "must be a non-negative integer"});
-    } else {
-      *target = static_cast<int>(value.get<int64_t>());
+      continue;
     }
+    const auto field = std::find_if(kFields.begin(), kFields.end(),
+                                    [&](const Field& f) { return name == f.name; });
+    if (field == kFields.end()) {
+      errors.push_back({name, "is not a rule setting"});
+      continue;
+    }
+    bool in_range = false;
+    if (value.is_number_unsigned()) {
+      const auto v = value.get<uint64_t>();
+      in_range = v >= static_cast<uint64_t>(field->min) && v <= static_cast<uint64_t>(field->max);
+    } else if (value.is_number_integer()) {
+      const auto v = value.get<int64_t>();
+      in_range = v >= field->min && v <= field->max;
+    }
+    if (!in_range) {
+      errors.push_back(
+          {name, "must be an integer from " +
+                     (field->min == 0 ? std::string("0 (off)") : std::to_string(field->min)) +
+                     " to " + std::to_string(field->max)});
+      continue;
+    }
+    s.*(field->member) = static_cast<int>(value.get<int64_t>());
   }
   if (errors.empty()) {
     if (const std::string error = s.Validate(); !error.empty()) {
@@ -235,8 +262,12 @@ WHERE h.award_id = ?1 AND h.state = 'held')sql";
       stmt.Bind(1, award_id).Bind(2, ToString(*rule));
       collect(stmt);
     } else {
+      // The ids are a set: an id given twice is decided (and counted) once.
+      std::vector<uint64_t> unique = seqs;
+      std::sort(unique.begin(), unique.end());
+      unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
       sqlite::Statement stmt = db_.Prepare(std::string(kSelect) + " AND h.seq = ?2");
-      for (const uint64_t seq : seqs) {
+      for (const uint64_t seq : unique) {
         stmt.Bind(1, award_id).Bind(2, static_cast<int64_t>(seq));
         const size_t before = changed.size();
         collect(stmt);

@@ -444,14 +444,22 @@ ContextHashes HashContext(const Keys& keys, int64_t award_id,
     out.device = keys.HashContext('d', award_id, *device);
   }
   if (address && !address->empty()) {
-    out.address = keys.HashContext('a', award_id, *address);
     if (auto ip = http::ParseIp(*address)) {
-      const bool v4 = (*ip)[10] == 0xff && (*ip)[11] == 0xff && (*ip)[0] == 0;
+      // An IP address counts as its 16 bytes (IPv4 as ::ffff:a.b.c.d), whatever its spelling:
+      // 192.0.2.10 and ::ffff:192.0.2.10, 2001:DB8::1 and 2001:db8:0:0:0:0:0:1 are one address.
+      const auto bytes = [](const std::array<uint8_t, 16>& a) {
+        return std::string_view(reinterpret_cast<const char*>(a.data()), a.size());
+      };
+      out.address = keys.HashContext('A', award_id, bytes(*ip));
+      const bool v4 =
+          std::all_of(ip->begin(), ip->begin() + 10, [](uint8_t b) { return b == 0; }) &&
+          (*ip)[10] == 0xff && (*ip)[11] == 0xff;
       // /24 of IPv4 (bytes 12..14 of the mapped form), /48 of IPv6 (bytes 0..5).
       const size_t keep = v4 ? 15 : 6;
       std::fill(ip->begin() + static_cast<std::ptrdiff_t>(keep), ip->end(), 0);
-      out.block = keys.HashContext(
-          'b', award_id, std::string_view(reinterpret_cast<const char*>(ip->data()), ip->size()));
+      out.block = keys.HashContext('b', award_id, bytes(*ip));
+    } else {
+      out.address = keys.HashContext('a', award_id, *address);  // an opaque string
     }
   }
   return out;

@@ -128,6 +128,17 @@ TEST_CASE("Vote rules: addresses and their /24 or /48 blocks", "[ballot][rules]"
   CHECK(opaque.address);
   CHECK_FALSE(opaque.block);
   CHECK(HashContext(keys, 8, std::nullopt, std::string("203.0.113.7")).address != a.address);
+  // One address however it is spelt: IPv4 and its mapped form, IPv6 in any case or length.
+  const auto address_of = [&](const char* text) {
+    return HashContext(keys, 7, std::nullopt, std::string(text)).address;
+  };
+  CHECK(address_of("::ffff:203.0.113.7") == a.address);
+  CHECK(address_of("2001:DB8:1::2") == e.address);
+  CHECK(address_of("2001:0db8:0001:0000:0000:0000:0000:0002") == e.address);
+  CHECK(address_of("2001:db8:1::3") != e.address);
+  // An address of ten zero bytes, then ff ff, is IPv4; one with others is IPv6 (/48).
+  CHECK(HashContext(keys, 7, std::nullopt, std::string("::ffff:203.0.113.200")).block == a.block);
+  CHECK(HashContext(keys, 7, std::nullopt, std::string("1::ffff:203.0.113.7")).block != a.block);
 
   VoteRules rules(1024);
   const RuleSettings settings = Only(0, 5, 2, 0, 0);

@@ -125,6 +125,31 @@ TEST_CASE("Ballot: vote lengths count characters, not bytes", "[ballot][rules]")
   CHECK(errors[1].field == "client_ref");
 }
 
+TEST_CASE("Ballot: ids with control characters are refused, each field named", "[ballot][rules]") {
+  VoteInput vote;
+  vote.voter = std::string("житель-17\0", 16);  // with a NUL at its end
+  vote.nomination_id = 31;
+  vote.nominee_id = 501;
+  vote.client_ref = "ref\t1";
+  vote.device = "phone\x7f";
+  vote.address = "203.0.113.7\n";
+  std::vector<civic::FieldError> errors;
+  ValidateVote(vote, "", errors);
+  REQUIRE(errors.size() == 4);
+  CHECK(errors[0].field == "voter");
+  CHECK(errors[0].reason == "must not contain control characters");
+  CHECK(errors[1].field == "client_ref");
+  CHECK(errors[2].field == "device");
+  CHECK(errors[3].field == "address");
+  errors.clear();
+  vote.voter = "житель-17";
+  vote.client_ref = "ref 1";
+  vote.device = "phone";
+  vote.address = "203.0.113.7";
+  ValidateVote(vote, "", errors);
+  CHECK(errors.empty());
+}
+
 TEST_CASE("Ballot: results rank nominees with ties, compute shares and a breakdown by city",
           "[ballot][results]") {
   const Award award = SampleAward();

@@ -43,12 +43,14 @@ std::optional<Response> UnknownAward(const Request& request, const AwardCatalog&
 }  // namespace
 
 void AuditAdminWrite(AwardStore& store, const Caller& caller, const Request& request, int status) {
-  if (caller.kind != Caller::Kind::kAdmin) {
+  // An admin's every answer, and a voting client's refusal (a key of ours trying an admin's
+  // write is worth a record); without a known key there is no one to record.
+  if (caller.kind != Caller::Kind::kAdmin && caller.kind != Caller::Kind::kVotingClient) {
     return;
   }
   AuditRecord record;
   record.key_prefix = caller.prefix;
-  record.role = "admin";
+  record.role = caller.kind == Caller::Kind::kAdmin ? "admin" : "voting_client";
   record.method = std::string(http::ToString(request.method));
   record.route = request.route;
   record.path = request.path;
@@ -234,6 +236,10 @@ Response VoteRulesRoute::Answer(const Request& request, const Caller& caller) {
     return std::move(*missing);
   }
   if (request.method == http::Method::kPut) {
+    if (request.json.is_object() && request.json.empty()) {
+      return http::ErrorResponse(Error::Invalid(
+          "", "give at least one rule setting; the ones left out keep their values"));
+    }
     auto settings = ParseRuleSettings(request.json, held_.SettingsFor(award));
     if (!settings.ok()) {
       return http::ErrorResponse(settings.error());
