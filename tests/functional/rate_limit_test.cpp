@@ -171,6 +171,12 @@ TEST_CASE("Rate limits: X-Forwarded-For names the client only behind a trusted p
     CHECK(get(*c, "203.0.113.5") != 429);
     CHECK(get(*c, "203.0.113.5") == 429);
     CHECK(get(*c, "198.51.100.1, 203.0.113.6") != 429);  // the right-most hop is the client
+    // A proxy that adds a line of its own: the lines are one list, whatever the first says.
+    for (const char* made_up : {"6.6.6.1", "6.6.6.2"}) {
+      CHECK(Status(c->Get("/v1/awards/7/results", {{"X-Forwarded-For", made_up},
+                                                   {"X-Forwarded-For", "203.0.113.5"},
+                                                   {"Connection", "keep-alive"}})) == 429);
+    }
     CHECK(get(*c, "2001:db8:1:2::1") != 429);
     CHECK(get(*c, "2001:db8:1:2::77") == 429);  // same /64
     CHECK(get(*c, "2001:db8:1:3::1") != 429);   // another /64

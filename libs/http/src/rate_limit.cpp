@@ -249,6 +249,29 @@ std::optional<std::array<uint8_t, 16>> ClientAddress(const std::string& peer,
   return address;
 }
 
+namespace {
+
+// Every X-Forwarded-For line of a request, in order, joined as one list (RFC 9110 5.3): a proxy
+// that adds a line of its own instead of extending the client's must not leave the client's
+// made-up first line to decide.
+std::optional<std::string> ForwardedFor(const Request& request) {
+  std::optional<std::string> joined;
+  for (const auto& [name, value] : request.headers) {
+    if (name != "x-forwarded-for") {
+      continue;
+    }
+    if (joined) {
+      *joined += ',';
+      *joined += value;
+    } else {
+      joined = value;
+    }
+  }
+  return joined;
+}
+
+}  // namespace
+
 struct RateLimiter::Slot {
   uint64_t key;  // 0: empty
   int64_t last_ms;
@@ -394,8 +417,7 @@ bool Server::Impl::RateLimited(const Request& request, const Route& route,
   }
   std::optional<std::array<uint8_t, 16>> address;
   if (identity.role == 0) {
-    address =
-        ClientAddress(request.peer_address, request.Header("x-forwarded-for"), rl.trusted_proxies);
+    address = ClientAddress(request.peer_address, ForwardedFor(request), rl.trusted_proxies);
   }
   const uint64_t key = BucketKey(rate_seed, class_index, identity, address ? &*address : nullptr);
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
