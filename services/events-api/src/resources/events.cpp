@@ -1,5 +1,6 @@
 #include "resources/events.hpp"
 
+#include "access/scope.hpp"
 #include "civic/domain/session.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
@@ -72,9 +73,18 @@ std::vector<Event> ChildrenOf(sqlite::Database& db, int64_t id) {
   return children;
 }
 
-// The parent exists, the caller may read it, it is not the event itself nor inside it, and the
-// event lies within its time.
-void CheckParent(sqlite::Database& db, const Event& event, Violations& violations) {
+std::string ProgramName(const std::optional<int64_t>& program) {
+  return program ? "program " + std::to_string(*program) : "no program";
+}
+
+// The parent exists and the caller may read it, it is not the event itself nor inside it, it
+// lies within kMaxEventNesting levels, and the event lies within its time. When the event is new
+// or its parent or program changes, also: the caller may change the parent's program
+// (access::MayWriteIn: an admin any), and the parent is of the event's own program (whoever
+// changes the parent may then change what is inside it). `stored` is the event before the
+// change (none for a new one).
+void CheckParent(sqlite::Database& db, const Event& event, const std::optional<Event>& stored,
+                 Violations& violations) {
   if (!event.parent_event_id) {
     return;
   }
@@ -82,6 +92,29 @@ void CheckParent(sqlite::Database& db, const Event& event, Violations& violation
   const auto parent = Events::Get(db, parent_id);
   if (!parent || !rest::MayRead<Events>(db, parent_id)) {
     violations.Add("parent_event_id", "no event with id " + std::to_string(parent_id));
+    return;
+  }
+  const bool moved = !stored || stored->parent_event_id != event.parent_event_id;
+  const bool reprogrammed = stored && stored->program_id != event.program_id;
+  const std::string parent_name = "event " + std::to_string(parent_id);
+  if (moved && !access::MayWriteIn(access::Current(), parent->program_id)) {
+    violations.Add("parent_event_id",
+                   parent_name + " belongs to " + ProgramName(parent->program_id) +
+                       ", which this key may not change: an event goes only inside an event of "
+                       "a program of the key's");
+    return;
+  }
+  if ((moved || reprogrammed) && parent->program_id != event.program_id) {
+    if (moved) {
+      violations.Add("parent_event_id",
+                     parent_name + " belongs to " + ProgramName(parent->program_id) +
+                         " and this event to " + ProgramName(event.program_id) +
+                         ": an event goes only inside an event of its own program");
+    } else {
+      violations.Add("program_id", "must stay " + ProgramName(parent->program_id) + ", that of " +
+                                       parent_name +
+                                       " it lies inside: take it out first (parent_event_id null)");
+    }
     return;
   }
   // Up the parent's chain: the event may not be its own ancestor.
@@ -102,6 +135,25 @@ void CheckParent(sqlite::Database& db, const Event& event, Violations& violation
     ancestor = up.Step() ? up.ColumnOptionalInt64(0) : std::nullopt;
   }
   ValidateInParent(event, *parent, violations);
+}
+
+// When the event's program changes, the events inside it (which share its program) would be
+// left in another: refused on `program_id`.
+void CheckChildrenProgram(const Event& event, const std::optional<Event>& stored,
+                          const std::vector<Event>& children, Violations& violations) {
+  if (!stored || stored->program_id == event.program_id) {
+    return;
+  }
+  for (const Event& child : children) {
+    if (child.program_id != event.program_id) {
+      violations.Add("program_id", "event " + std::to_string(child.id) + " «" + child.title +
+                                       "» inside this one belongs to " +
+                                       ProgramName(child.program_id) +
+                                       ", and the events inside an event share its program: "
+                                       "take them out first");
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -199,22 +251,23 @@ void Events::CheckReferences(sqlite::Database& db, const Event& event, Violation
     RequireExists(db, "organizations", "organization", "partner_ids[" + std::to_string(i) + "]",
                   event.partner_ids[i], violations);
   }
-  CheckParent(db, event, violations);
+  const std::optional<Event> stored = event.id != 0 ? Get(db, event.id) : std::nullopt;
+  CheckParent(db, event, stored, violations);
   if (event.id == 0) {
     if (auto error = InitialStatusError(event.status)) {
       violations.Add("status", *error);
     }
     return;
   }
-  auto current = db.Prepare("SELECT status FROM events WHERE id = ?");
-  current.Bind(1, event.id);
-  if (current.Step()) {
-    if (auto error = StatusChangeError(current.ColumnText(0), event.status)) {
+  if (stored) {
+    if (auto error = StatusChangeError(stored->status, event.status)) {
       violations.Add("status", *error);
     }
   }
   ValidateSessionsFit(event, SessionsOf(db, event.id), violations);
-  ValidateChildrenFit(event, ChildrenOf(db, event.id), violations);
+  const std::vector<Event> children = ChildrenOf(db, event.id);
+  ValidateChildrenFit(event, children, violations);
+  CheckChildrenProgram(event, stored, children, violations);
   if (event.capacity) {
     const int64_t confirmed = ConfirmedAtEvent(db, event.id);
     if (*event.capacity < confirmed) {
