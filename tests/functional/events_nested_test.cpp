@@ -237,3 +237,38 @@ TEST_CASE("Nested programs: a program goes only inside a program the key writes"
              {{"parent_program_id", nullptr}})
             .status == 200);
 }
+
+TEST_CASE("Nested events: a moved event brings the events inside it, within five levels",
+          "[events][nested]") {
+  Yakutsk y;
+  const std::string starts = "2026-09-06T10:00:00+09:00", ends = "2026-09-09T18:00:00+09:00";
+  // A chain five levels deep: L0 holds L1 ... holds L5.
+  std::vector<int64_t> chain;
+  for (int level = 0; level <= 5; ++level) {
+    chain.push_back(Create(*y.client, "/v1/events",
+                           y.Body("Уровень " + std::to_string(level), starts, ends,
+                                  level == 0 ? json(nullptr) : json(chain.back())))["id"]);
+  }
+  auto sixth = Call(*y.client, "POST", "/v1/events", y.Body("Уровень 6", starts, ends, chain[5]));
+  CHECK(sixth.status == 422);
+  CHECK(ErrorFields(sixth) == std::vector<std::string>{"parent_event_id"});
+
+  // Q0 holds Q1: moved under L4, Q1 would be six levels deep.
+  const int64_t q0 = Create(*y.client, "/v1/events", y.Body("Q0", starts, ends))["id"];
+  const int64_t q1 = Create(*y.client, "/v1/events", y.Body("Q1", starts, ends, q0))["id"];
+  auto too_deep =
+      Call(*y.client, "PATCH", "/v1/events/" + Str(q0), {{"parent_event_id", chain[4]}});
+  CHECK(too_deep.status == 422);
+  CHECK(ErrorFields(too_deep) == std::vector<std::string>{"parent_event_id"});
+  CHECK(Call(*y.client, "GET", "/v1/events/" + Str(q0)).body["parent_event_id"].is_null());
+  // The chain's own top moved under Q1 would push L5 eight levels deep.
+  auto top_moved =
+      Call(*y.client, "PATCH", "/v1/events/" + Str(chain[0]), {{"parent_event_id", q1}});
+  CHECK(top_moved.status == 422);
+  CHECK(ErrorFields(top_moved) == std::vector<std::string>{"parent_event_id"});
+  // Under L3, Q1 is five levels deep: allowed.
+  CHECK(Call(*y.client, "PATCH", "/v1/events/" + Str(q0), {{"parent_event_id", chain[3]}}).status ==
+        200);
+  CHECK(Call(*y.client, "GET", "/v1/events/" + Str(chain[3]) + "/events").body["items"].size() ==
+        2);
+}

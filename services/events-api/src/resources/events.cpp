@@ -77,12 +77,24 @@ std::string ProgramName(const std::optional<int64_t>& program) {
   return program ? "program " + std::to_string(*program) : "no program";
 }
 
-// The parent exists and the caller may read it, it is not the event itself nor inside it, it
-// lies within kMaxEventNesting levels, and the event lies within its time. When the event is new
-// or its parent or program changes, also: the caller may change the parent's program
-// (access::MayWriteIn: an admin any), and the parent is of the event's own program (whoever
-// changes the parent may then change what is inside it). `stored` is the event before the
-// change (none for a new one).
+// How many levels of events lie inside event `id` (0: none). Counts at most
+// kMaxEventNesting + 1 levels: enough to tell a move that goes too deep.
+int HeightOf(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(
+      "WITH RECURSIVE below(id, level) AS (SELECT id, 1 FROM events WHERE parent_event_id = ?1 "
+      "UNION ALL SELECT events.id, below.level + 1 FROM events JOIN below ON "
+      "events.parent_event_id = below.id WHERE below.level <= ?2) SELECT max(level) FROM below");
+  statement.Bind(1, id).Bind(2, static_cast<int64_t>(kMaxEventNesting));
+  return statement.Step() ? static_cast<int>(statement.ColumnOptionalInt64(0).value_or(0)) : 0;
+}
+
+// The parent exists and the caller may read it, and the event lies within its time. When the
+// event is new or its parent or program changes, also: the caller may change the parent's
+// program (access::MayWriteIn: an admin any), and the parent is of the event's own program
+// (whoever changes the parent may then change what is inside it). When it is new or its parent
+// changes: the parent is not the event itself nor inside it, and the deepest event of the moved
+// subtree stays within kMaxEventNesting levels. `stored` is the event before the change (none
+// for a new one).
 void CheckParent(sqlite::Database& db, const Event& event, const std::optional<Event>& stored,
                  Violations& violations) {
   if (!event.parent_event_id) {
@@ -117,22 +129,39 @@ void CheckParent(sqlite::Database& db, const Event& event, const std::optional<E
     }
     return;
   }
-  // Up the parent's chain: the event may not be its own ancestor.
-  std::optional<int64_t> ancestor = parent_id;
-  for (int depth = 0; ancestor && depth <= kMaxEventNesting; ++depth) {
-    if (event.id != 0 && *ancestor == event.id) {
-      violations.Add("parent_event_id", "would put the event inside itself (event " +
-                                            std::to_string(parent_id) + " is inside it)");
-      return;
-    }
-    if (depth == kMaxEventNesting) {
-      violations.Add("parent_event_id",
-                     "events nest at most " + std::to_string(kMaxEventNesting) + " levels deep");
-      return;
-    }
+  if (moved) {
+    // Up the parent's chain: the event may not be its own ancestor; the parent's depth is the
+    // number of events above it.
+    int parent_depth = 0;
+    int64_t ancestor = parent_id;
     auto up = db.Prepare("SELECT parent_event_id FROM events WHERE id = ?");
-    up.Bind(1, *ancestor);
-    ancestor = up.Step() ? up.ColumnOptionalInt64(0) : std::nullopt;
+    while (parent_depth <= kMaxEventNesting) {
+      if (event.id != 0 && ancestor == event.id) {
+        violations.Add("parent_event_id",
+                       "would put the event inside itself (" + parent_name + " is inside it)");
+        return;
+      }
+      up.Bind(1, ancestor);
+      const std::optional<int64_t> above = up.Step() ? up.ColumnOptionalInt64(0) : std::nullopt;
+      up.Reset();
+      if (!above) {
+        break;
+      }
+      ancestor = *above;
+      ++parent_depth;
+    }
+    const int height = event.id != 0 ? HeightOf(db, event.id) : 0;
+    const int deepest = parent_depth + 1 + height;
+    if (deepest > kMaxEventNesting) {
+      std::string why = parent_name + " is " + std::to_string(parent_depth) + " level(s) deep";
+      if (height > 0) {
+        why += " and the events inside this one go " + std::to_string(height) + " level(s) further";
+      }
+      violations.Add("parent_event_id", "events nest at most " + std::to_string(kMaxEventNesting) +
+                                            " levels deep: " + why + ", so the deepest would be " +
+                                            std::to_string(deepest));
+      return;
+    }
   }
   ValidateInParent(event, *parent, violations);
 }

@@ -17,8 +17,8 @@ namespace civic::events::resources {
 // else is cancelled instead. Moving the times or lowering the capacity may not leave a session
 // out.
 // Events nest: `parent_event_id` puts an event inside another (a school inside a forum) of the
-// same program, within its time, at most this many levels deep; only a key that may change the
-// parent's program puts an event inside it.
+// same program, within its time, at most this many levels deep (counting the events inside a
+// moved one); only a key that may change the parent's program puts an event inside it.
 inline constexpr int kMaxEventNesting = 5;
 
 struct Events {
