@@ -460,3 +460,18 @@ TEST_CASE("Attendance: registration.checked_in carries the day or the session",
   CHECK(bodies[1]["data"]["attendance"]["session_id"] == session);
   CHECK(bodies[1]["data"]["checked_in_at"] == bodies[0]["data"]["attendance"]["checked_in_at"]);
 }
+
+TEST_CASE("Attendance: the attendee list's day filter takes only a date", "[events][attendance]") {
+  Forum f;
+  const int64_t registration = f.Register(f.Person("Анна Петрова"));
+  REQUIRE(f.CheckIn(registration, {{"day", f.day1}}).status == 200);
+  const std::string list = "/v1/events/" + Str(f.event) + "/attendances?day=";
+  for (const char* day : {"abc", "2027-02-30", "2027-5-1", "01.05.2027"}) {
+    auto refused = Call(*f.admin, "GET", list + day);
+    CHECK(refused.status == 422);
+    CHECK(ErrorFields(refused) == std::vector<std::string>{"day"});
+  }
+  auto listed = Call(*f.admin, "GET", list + f.day1);
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body["items"].size() == 1);
+}

@@ -314,7 +314,7 @@ const rest::ListSpec& Attendances::List() {
       .filters =
           {
               Filter{"event_id", "event_id = ?", Filter::Kind::kId, {}},
-              Filter{"day", "day = ?", Filter::Kind::kText, {}},
+              Filter{"day", "day = ?", Filter::Kind::kDate, {}},
               Filter{"session_id", "session_id = ?", Filter::Kind::kId, {}},
               Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
               Filter{"expand", "", Filter::Kind::kExpand, {"person"}},
