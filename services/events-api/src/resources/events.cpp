@@ -1,7 +1,9 @@
 #include "resources/events.hpp"
 
 #include "access/scope.hpp"
+#include "civic/domain/registration.hpp"
 #include "civic/domain/session.hpp"
+#include "resources/attendances.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
 #include "resources/registration_flow.hpp"
@@ -185,6 +187,39 @@ void CheckChildrenProgram(const Event& event, const std::optional<Event>& stored
   }
 }
 
+// Check-ins for a day keep their days inside the event's: a change of its times or city that
+// moves its first day later or its last day earlier past a check-in is refused, on the field
+// that moved that end (starts_at or ends_at, else city_id when only the zone changed).
+void CheckAttendancesFit(sqlite::Database& db, const Event& event, const Event& stored,
+                         Violations& violations) {
+  if (event.time_zone.empty()) {
+    return;  // no such city: reported on city_id
+  }
+  const EventDays days = DaysOf(event);
+  const EventDays stored_days = DaysOf(stored);
+  if (days.first <= stored_days.first && days.last >= stored_days.last) {
+    return;
+  }
+  const CheckInsOutside outside = CheckInsOutsideDays(db, event.id, days);
+  const std::string zone = " (local dates in " + event.time_zone + ")";
+  const auto undo = [&](const std::string& day) {
+    return ": undo them first (DELETE /v1/attendances/{id}; GET /v1/events/" +
+           std::to_string(event.id) + "/attendances?day=" + day + " lists them)";
+  };
+  if (days.first > stored_days.first && outside.before > 0) {
+    violations.Add(event.starts_at != stored.starts_at ? "starts_at" : "city_id",
+                   std::to_string(outside.before) +
+                       " check-in(s) fall on days before the event's new first day, " + days.first +
+                       zone + ", the earliest on " + outside.earliest + undo(outside.earliest));
+  }
+  if (days.last < stored_days.last && outside.after > 0) {
+    violations.Add(event.ends_at != stored.ends_at ? "ends_at" : "city_id",
+                   std::to_string(outside.after) +
+                       " check-in(s) fall on days after the event's new last day, " + days.last +
+                       zone + ", the latest on " + outside.latest + undo(outside.latest));
+  }
+}
+
 }  // namespace
 
 nlohmann::json WithoutTimeZone(const nlohmann::json& body, rest::JsonReader::Mode mode,
@@ -297,6 +332,9 @@ void Events::CheckReferences(sqlite::Database& db, const Event& event, Violation
   const std::vector<Event> children = ChildrenOf(db, event.id);
   ValidateChildrenFit(event, children, violations);
   CheckChildrenProgram(event, stored, children, violations);
+  if (stored) {
+    CheckAttendancesFit(db, event, *stored, violations);
+  }
   if (event.capacity) {
     const int64_t confirmed = ConfirmedAtEvent(db, event.id);
     if (*event.capacity < confirmed) {
