@@ -460,3 +460,96 @@ TEST_CASE("Attendance: registration.checked_in carries the day or the session",
   CHECK(bodies[1]["data"]["attendance"]["session_id"] == session);
   CHECK(bodies[1]["data"]["checked_in_at"] == bodies[0]["data"]["attendance"]["checked_in_at"]);
 }
+
+TEST_CASE("Attendance: the attendee list's day filter takes only a date", "[events][attendance]") {
+  Forum f;
+  const int64_t registration = f.Register(f.Person("Анна Петрова"));
+  REQUIRE(f.CheckIn(registration, {{"day", f.day1}}).status == 200);
+  const std::string list = "/v1/events/" + Str(f.event) + "/attendances?day=";
+  for (const char* day : {"abc", "2027-02-30", "2027-5-1", "01.05.2027"}) {
+    auto refused = Call(*f.admin, "GET", list + day);
+    CHECK(refused.status == 422);
+    CHECK(ErrorFields(refused) == std::vector<std::string>{"day"});
+  }
+  auto listed = Call(*f.admin, "GET", list + f.day1);
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body["items"].size() == 1);
+}
+
+TEST_CASE("Attendance: an event's days cannot move away from its check-ins",
+          "[events][attendance]") {
+  civic::test::Service service{civic::test::EventsApiBinary()};
+  auto admin = service.Client();
+  const int64_t yekaterinburg = Create(*admin, "/v1/cities",
+                                       {{"name", "Екатеринбург"},
+                                        {"region", "Свердловская область"},
+                                        {"time_zone", "Asia/Yekaterinburg"}})["id"];
+  const int64_t moscow =
+      Create(*admin, "/v1/cities", {{"name", "Москва"}, {"time_zone", "Europe/Moscow"}})["id"];
+  // Three days in Yekaterinburg (UTC+5): 2027-05-01 to 2027-05-03.
+  const int64_t event = Create(*admin, "/v1/events",
+                               {{"kind", "forum"},
+                                {"title", "Форум городских сообществ"},
+                                {"city_id", yekaterinburg},
+                                {"starts_at", "2027-05-01T10:00:00+05:00"},
+                                {"ends_at", "2027-05-03T18:00:00+05:00"},
+                                {"status", "published"}})["id"];
+  const std::string path = "/v1/events/" + Str(event);
+  auto check_in = [&](const std::string& name, const std::string& day) {
+    const int64_t person = Create(*admin, "/v1/people", {{"name", name}})["id"];
+    const int64_t registration =
+        Create(*admin, path + "/registrations", {{"person_id", person}})["id"];
+    auto checked = Call(*admin, "POST", "/v1/registrations/" + Str(registration) + "/check-in",
+                        {{"day", day}});
+    REQUIRE(checked.status == 200);
+    return checked.body["attendance"]["id"].get<int64_t>();
+  };
+  const int64_t first_day = check_in("Анна Петрова", "2027-05-01");
+  const int64_t last_day = check_in("Борис Иванов", "2027-05-03");
+  const json before = Call(*admin, "GET", path).body;
+
+  // Shortened, started later, or moved: each leaves a check-in outside its days.
+  auto shortened = Call(*admin, "PATCH", path, {{"ends_at", "2027-05-02T18:00:00+05:00"}});
+  CHECK(shortened.status == 422);
+  CHECK(ErrorFields(shortened) == std::vector<std::string>{"ends_at"});
+  CHECK(shortened.body["errors"][0]["reason"].get<std::string>().find("1 check-in") !=
+        std::string::npos);
+  auto later = Call(*admin, "PATCH", path, {{"starts_at", "2027-05-02T10:00:00+05:00"}});
+  CHECK(later.status == 422);
+  CHECK(ErrorFields(later) == std::vector<std::string>{"starts_at"});
+  auto moved =
+      Call(*admin, "PATCH", path,
+           {{"starts_at", "2027-06-01T10:00:00+05:00"}, {"ends_at", "2027-06-03T18:00:00+05:00"}});
+  CHECK(moved.status == 422);
+  CHECK(ErrorFields(moved) == std::vector<std::string>{"starts_at"});
+  CHECK(moved.body["errors"][0]["reason"].get<std::string>().find("2 check-in") !=
+        std::string::npos);
+
+  // Ending at 02:00 on 05-03 keeps 05-03 in Yekaterinburg, but in Moscow it ends at midnight:
+  // neither the event's city nor the city's zone may change so.
+  REQUIRE(Call(*admin, "PATCH", path, {{"ends_at", "2027-05-03T02:00:00+05:00"}}).status == 200);
+  const json kept = Call(*admin, "GET", path).body;
+  auto rezoned = Call(*admin, "PATCH", path, {{"city_id", moscow}});
+  CHECK(rezoned.status == 422);
+  CHECK(ErrorFields(rezoned) == std::vector<std::string>{"city_id"});
+  auto city_rezoned =
+      Call(*admin, "PATCH", "/v1/cities/" + Str(yekaterinburg), {{"time_zone", "Europe/Moscow"}});
+  CHECK(city_rezoned.status == 422);
+  CHECK(ErrorFields(city_rezoned) == std::vector<std::string>{"time_zone"});
+  CHECK(Call(*admin, "GET", "/v1/cities/" + Str(yekaterinburg)).body["time_zone"] ==
+        "Asia/Yekaterinburg");
+  CHECK(Call(*admin, "GET", path).body == kept);
+  CHECK(Call(*admin, "GET", path + "/attendance").body["days"].size() == 3);
+
+  // The check-in undone, the event may end on 05-02; the report and statistics agree.
+  REQUIRE(Call(*admin, "DELETE", "/v1/attendances/" + Str(last_day)).status == 204);
+  REQUIRE(Call(*admin, "PATCH", path, {{"ends_at", "2027-05-02T18:00:00+05:00"}}).status == 200);
+  const json report = Call(*admin, "GET", path + "/attendance").body;
+  CHECK(report["days"] == json::array({{{"day", "2027-05-01"}, {"attended", 1}},
+                                       {{"day", "2027-05-02"}, {"attended", 0}}}));
+  CHECK(report["attended"] == 1);
+  CHECK(Call(*admin, "GET", path + "/statistics").body["attended_by_day"] ==
+        json::array({{{"day", "2027-05-01"}, {"attended", 1}}}));
+  CHECK(Call(*admin, "GET", "/v1/attendances/" + Str(first_day)).status == 200);
+  CHECK(before["starts_at"] == Call(*admin, "GET", path).body["starts_at"]);
+}

@@ -247,3 +247,55 @@ TEST_CASE("Session sign-up: concurrent sign-ups never fill more places than a se
   CHECK(std::count(statuses.begin(), statuses.end(), "confirmed") == 3);
   CHECK(std::count(statuses.begin(), statuses.end(), "waitlisted") == kPeople - 3);
 }
+
+TEST_CASE("Session sign-up: a session whose sign-ups are all cancelled is deleted with them",
+          "[events][sessions][registrations][delete]") {
+  Rally r;
+  const int64_t consultation = r.Session("Консультация эксперта", 2, 1, 2);
+  const std::string path = "/v1/sessions/" + Str(consultation);
+  const int64_t first = r.SignUp(consultation, r.Participant("Иван Первов")).body["id"];
+  const int64_t second = r.SignUp(consultation, r.Participant("Мария Вторая")).body["id"];
+
+  // Places still held: 409, the detail saying what to do.
+  auto held = Call(*r.client, "DELETE", path);
+  CHECK(held.status == 409);
+  CHECK(held.body["code"] == "referenced");
+  CHECK(held.body["detail"] ==
+        "The session is referenced by 2 active session registration(s) (confirmed or "
+        "waitlisted); cancel them first (DELETE /v1/session-registrations/{id}), and the "
+        "cancelled ones are deleted with the session.");
+  REQUIRE(Call(*r.client, "DELETE", "/v1/session-registrations/" + Str(first)).status == 200);
+  CHECK(Call(*r.client, "DELETE", path).status == 409);
+  CHECK(r.StatusOf(first) == "cancelled");
+  REQUIRE(Call(*r.client, "DELETE", "/v1/session-registrations/" + Str(second)).status == 200);
+
+  // All cancelled: the session goes, its cancelled sign-ups with it, each in the audit trail.
+  CHECK(Call(*r.client, "DELETE", path).status == 204);
+  CHECK(Call(*r.client, "GET", path).status == 404);
+  for (const int64_t id : {first, second}) {
+    CHECK(Call(*r.client, "GET", "/v1/session-registrations/" + Str(id)).status == 404);
+    auto audit = Call(*r.client, "GET",
+                      "/v1/audit-events?object_type=session%20registration&object_id=" + Str(id));
+    REQUIRE(audit.status == 200);
+    REQUIRE(audit.body["items"].size() == 3);  // signed up, cancelled, deleted
+    CHECK(audit.body["items"][2]["method"] == "DELETE");
+    CHECK(audit.body["items"][2]["path"] == path);
+    CHECK(audit.body["items"][2]["status"] == 204);
+  }
+
+  // A check-in at a session still holds it, cancelled sign-up or not: nothing is deleted.
+  const int64_t walk_in = r.Session("Открытый микрофон", 4, 1, nullptr);
+  const int64_t person = r.Participant("Сергей Третьяков");
+  const int64_t signed_up = r.SignUp(walk_in, person).body["id"];
+  auto registrations = Call(*r.client, "GET", "/v1/registrations?person_id=" + Str(person));
+  REQUIRE(Call(*r.client, "POST",
+               "/v1/registrations/" + Str(registrations.body["items"][0]["id"]) + "/check-in",
+               {{"session_id", walk_in}})
+              .status == 200);
+  REQUIRE(Call(*r.client, "DELETE", "/v1/session-registrations/" + Str(signed_up)).status == 200);
+  auto attended = Call(*r.client, "DELETE", "/v1/sessions/" + Str(walk_in));
+  CHECK(attended.status == 409);
+  CHECK(attended.body["detail"].get<std::string>().find("check-in(s) at the session") !=
+        std::string::npos);
+  CHECK(r.StatusOf(signed_up) == "cancelled");
+}

@@ -314,7 +314,7 @@ const rest::ListSpec& Attendances::List() {
       .filters =
           {
               Filter{"event_id", "event_id = ?", Filter::Kind::kId, {}},
-              Filter{"day", "day = ?", Filter::Kind::kText, {}},
+              Filter{"day", "day = ?", Filter::Kind::kDate, {}},
               Filter{"session_id", "session_id = ?", Filter::Kind::kId, {}},
               Filter{"person_id", "person_id = ?", Filter::Kind::kId, {}},
               Filter{"expand", "", Filter::Kind::kExpand, {"person"}},
@@ -328,6 +328,25 @@ const rest::ListSpec& Attendances::List() {
                  .frontend_own_sql = ""},
   };
   return kSpec;
+}
+
+CheckInsOutside CheckInsOutsideDays(sqlite::Database& db, int64_t event_id, const EventDays& days) {
+  CheckInsOutside outside;
+  auto before =
+      db.Prepare("SELECT count(*), min(day) FROM attendances WHERE event_id = ? AND day < ?");
+  before.Bind(1, event_id).Bind(2, days.first);
+  if (before.Step() && before.ColumnInt64(0) > 0) {
+    outside.before = before.ColumnInt64(0);
+    outside.earliest = before.ColumnText(1);
+  }
+  auto after =
+      db.Prepare("SELECT count(*), max(day) FROM attendances WHERE event_id = ? AND day > ?");
+  after.Bind(1, event_id).Bind(2, days.last);
+  if (after.Step() && after.ColumnInt64(0) > 0) {
+    outside.after = after.ColumnInt64(0);
+    outside.latest = after.ColumnText(1);
+  }
+  return outside;
 }
 
 nlohmann::json AttendanceStatistics(sqlite::Database& db, const char* events_sql, int64_t id) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "civic/domain/registration.hpp"
 #include "civic/domain/time.hpp"
 #include "civic/http/router.hpp"
 #include "civic/sqlite/sqlite.hpp"
@@ -15,7 +16,9 @@ namespace civic::events::resources {
 // Attendance: one check-in of a person with a confirmed registration, for a day of the event
 // (its local date in the event's zone) or for one of its sessions; at most one per person and
 // day and one per person and session (a repeat answers the one stored). The registration's
-// `checked_in_at` is the first check-in of any kind.
+// `checked_in_at` is the first check-in of any kind. A day is checked against the event's days,
+// not against today (a day still to come is taken). The event's days may not then shrink past a
+// day someone checked in for (Events::CheckReferences, Cities::CheckReferences).
 //   POST   /v1/registrations/{id}/check-in [{day} | {session_id}]  200: the registration with
 //          the check-in as `attendance`. Without a body: the event's only day, or today (local)
 //          for an event of several days when today is one of them, else 422 on `day`.
@@ -48,6 +51,17 @@ struct Attendances {
   static void Expand(sqlite::Database& db, const Attendance& attendance,
                      const rest::ListQuery& query, nlohmann::json& item);
 };
+
+// The check-ins for a day (not a session) of event `event_id` that `days` would leave out: how
+// many fall before days.first (and the earliest of their days), and how many after days.last
+// (and the latest).
+struct CheckInsOutside {
+  int64_t before = 0;
+  std::string earliest;
+  int64_t after = 0;
+  std::string latest;
+};
+CheckInsOutside CheckInsOutsideDays(sqlite::Database& db, int64_t event_id, const EventDays& days);
 
 // Attendance counters of the events `events_sql` selects (an SQL subquery with one ? bound to
 // `id`): {"attended_by_day": [{day, attended}], "attended_by_session": [{session_id, event_id,

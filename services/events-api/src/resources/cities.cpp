@@ -1,5 +1,8 @@
 #include "resources/cities.hpp"
 
+#include "civic/domain/registration.hpp"
+#include "resources/attendances.hpp"
+#include "resources/events.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
 
@@ -40,7 +43,52 @@ nlohmann::json Cities::ToJson(const City& city) {
           {"updated_at", FormatUtc(city.updated_at)}};
 }
 
-void Cities::CheckReferences(sqlite::Database&, const City&, Violations&) {}
+void Cities::CheckReferences(sqlite::Database& db, const City& city, Violations& violations) {
+  if (city.id == 0) {
+    return;
+  }
+  const auto stored = Get(db, city.id);
+  if (!stored || stored->time_zone == city.time_zone) {
+    return;
+  }
+  // The city's events take its zone, and their days with it: no check-in for a day may fall
+  // outside its event's days in the new zone.
+  auto events = db.Prepare(
+      "SELECT id FROM events WHERE city_id = ? AND EXISTS (SELECT 1 FROM attendances WHERE "
+      "attendances.event_id = events.id AND attendances.day IS NOT NULL) ORDER BY id");
+  events.Bind(1, city.id);
+  int64_t count = 0;
+  std::string first;
+  while (events.Step()) {
+    auto event = Events::Get(db, events.ColumnInt64(0));
+    if (!event) {
+      continue;
+    }
+    const EventDays stored_days = DaysOf(*event);
+    event->time_zone = city.time_zone;
+    const EventDays days = DaysOf(*event);
+    const CheckInsOutside outside = CheckInsOutsideDays(db, event->id, days);
+    // As for a change of the event itself: only an end of its days that moves inward counts.
+    const int64_t before = days.first > stored_days.first ? outside.before : 0;
+    const int64_t after = days.last < stored_days.last ? outside.after : 0;
+    if (before + after == 0) {
+      continue;
+    }
+    if (first.empty()) {
+      first = "event " + std::to_string(event->id) + " «" + event->title + "» (its days would be " +
+              days.first + " to " + days.last + ", and it has a check-in on " +
+              (before > 0 ? outside.earliest : outside.latest) + ")";
+    }
+    count += before + after;
+  }
+  if (count > 0) {
+    violations.Add("time_zone", std::to_string(count) +
+                                    " check-in(s) would fall outside their event's days in " +
+                                    city.time_zone + ", first " + first +
+                                    ": undo them first (DELETE /v1/attendances/{id}) or keep "
+                                    "the zone");
+  }
+}
 
 City Cities::FromRow(sqlite::Statement& row) {
   City city;

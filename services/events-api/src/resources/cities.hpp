@@ -19,6 +19,7 @@ struct Cities {
 
   static Result<City> FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode);
   static nlohmann::json ToJson(const City& city);
+  // A new time_zone leaves every check-in for a day inside its event's days in that zone.
   static void CheckReferences(sqlite::Database& db, const City& city, Violations& violations);
   static std::optional<City> Get(sqlite::Database& db, int64_t id);
   static void Insert(sqlite::Database& db, City& city);

@@ -1,6 +1,9 @@
 #include "resources/events.hpp"
 
+#include "access/scope.hpp"
+#include "civic/domain/registration.hpp"
 #include "civic/domain/session.hpp"
+#include "resources/attendances.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
 #include "resources/registration_flow.hpp"
@@ -72,9 +75,30 @@ std::vector<Event> ChildrenOf(sqlite::Database& db, int64_t id) {
   return children;
 }
 
-// The parent exists, the caller may read it, it is not the event itself nor inside it, and the
-// event lies within its time.
-void CheckParent(sqlite::Database& db, const Event& event, Violations& violations) {
+std::string ProgramName(const std::optional<int64_t>& program) {
+  return program ? "program " + std::to_string(*program) : "no program";
+}
+
+// How many levels of events lie inside event `id` (0: none). Counts at most
+// kMaxEventNesting + 1 levels: enough to tell a move that goes too deep.
+int HeightOf(sqlite::Database& db, int64_t id) {
+  auto statement = db.Prepare(
+      "WITH RECURSIVE below(id, level) AS (SELECT id, 1 FROM events WHERE parent_event_id = ?1 "
+      "UNION ALL SELECT events.id, below.level + 1 FROM events JOIN below ON "
+      "events.parent_event_id = below.id WHERE below.level <= ?2) SELECT max(level) FROM below");
+  statement.Bind(1, id).Bind(2, static_cast<int64_t>(kMaxEventNesting));
+  return statement.Step() ? static_cast<int>(statement.ColumnOptionalInt64(0).value_or(0)) : 0;
+}
+
+// The parent exists and the caller may read it, and the event lies within its time. When the
+// event is new or its parent or program changes, also: the caller may change the parent's
+// program (access::MayWriteIn: an admin any), and the parent is of the event's own program
+// (whoever changes the parent may then change what is inside it). When it is new or its parent
+// changes: the parent is not the event itself nor inside it, and the deepest event of the moved
+// subtree stays within kMaxEventNesting levels. `stored` is the event before the change (none
+// for a new one).
+void CheckParent(sqlite::Database& db, const Event& event, const std::optional<Event>& stored,
+                 Violations& violations) {
   if (!event.parent_event_id) {
     return;
   }
@@ -84,24 +108,116 @@ void CheckParent(sqlite::Database& db, const Event& event, Violations& violation
     violations.Add("parent_event_id", "no event with id " + std::to_string(parent_id));
     return;
   }
-  // Up the parent's chain: the event may not be its own ancestor.
-  std::optional<int64_t> ancestor = parent_id;
-  for (int depth = 0; ancestor && depth <= kMaxEventNesting; ++depth) {
-    if (event.id != 0 && *ancestor == event.id) {
-      violations.Add("parent_event_id", "would put the event inside itself (event " +
-                                            std::to_string(parent_id) + " is inside it)");
-      return;
-    }
-    if (depth == kMaxEventNesting) {
+  const bool moved = !stored || stored->parent_event_id != event.parent_event_id;
+  const bool reprogrammed = stored && stored->program_id != event.program_id;
+  const std::string parent_name = "event " + std::to_string(parent_id);
+  if (moved && !access::MayWriteIn(access::Current(), parent->program_id)) {
+    violations.Add("parent_event_id",
+                   parent_name + " belongs to " + ProgramName(parent->program_id) +
+                       ", which this key may not change: an event goes only inside an event of "
+                       "a program of the key's");
+    return;
+  }
+  if ((moved || reprogrammed) && parent->program_id != event.program_id) {
+    if (moved) {
       violations.Add("parent_event_id",
-                     "events nest at most " + std::to_string(kMaxEventNesting) + " levels deep");
+                     parent_name + " belongs to " + ProgramName(parent->program_id) +
+                         " and this event to " + ProgramName(event.program_id) +
+                         ": an event goes only inside an event of its own program");
+    } else {
+      violations.Add("program_id", "must stay " + ProgramName(parent->program_id) + ", that of " +
+                                       parent_name +
+                                       " it lies inside: take it out first (parent_event_id null)");
+    }
+    return;
+  }
+  if (moved) {
+    // Up the parent's chain: the event may not be its own ancestor; the parent's depth is the
+    // number of events above it.
+    int parent_depth = 0;
+    int64_t ancestor = parent_id;
+    auto up = db.Prepare("SELECT parent_event_id FROM events WHERE id = ?");
+    while (parent_depth <= kMaxEventNesting) {
+      if (event.id != 0 && ancestor == event.id) {
+        violations.Add("parent_event_id",
+                       "would put the event inside itself (" + parent_name + " is inside it)");
+        return;
+      }
+      up.Bind(1, ancestor);
+      const std::optional<int64_t> above = up.Step() ? up.ColumnOptionalInt64(0) : std::nullopt;
+      up.Reset();
+      if (!above) {
+        break;
+      }
+      ancestor = *above;
+      ++parent_depth;
+    }
+    const int height = event.id != 0 ? HeightOf(db, event.id) : 0;
+    const int deepest = parent_depth + 1 + height;
+    if (deepest > kMaxEventNesting) {
+      std::string why = parent_name + " is " + std::to_string(parent_depth) + " level(s) deep";
+      if (height > 0) {
+        why += " and the events inside this one go " + std::to_string(height) + " level(s) further";
+      }
+      violations.Add("parent_event_id", "events nest at most " + std::to_string(kMaxEventNesting) +
+                                            " levels deep: " + why + ", so the deepest would be " +
+                                            std::to_string(deepest));
       return;
     }
-    auto up = db.Prepare("SELECT parent_event_id FROM events WHERE id = ?");
-    up.Bind(1, *ancestor);
-    ancestor = up.Step() ? up.ColumnOptionalInt64(0) : std::nullopt;
   }
   ValidateInParent(event, *parent, violations);
+}
+
+// When the event's program changes, the events inside it (which share its program) would be
+// left in another: refused on `program_id`.
+void CheckChildrenProgram(const Event& event, const std::optional<Event>& stored,
+                          const std::vector<Event>& children, Violations& violations) {
+  if (!stored || stored->program_id == event.program_id) {
+    return;
+  }
+  for (const Event& child : children) {
+    if (child.program_id != event.program_id) {
+      violations.Add("program_id", "event " + std::to_string(child.id) + " «" + child.title +
+                                       "» inside this one belongs to " +
+                                       ProgramName(child.program_id) +
+                                       ", and the events inside an event share its program: "
+                                       "take them out first");
+      return;
+    }
+  }
+}
+
+// Check-ins for a day keep their days inside the event's: a change of its times or city that
+// moves its first day later or its last day earlier past a check-in is refused, on the field
+// that moved that end (starts_at or ends_at, else city_id when only the zone changed).
+void CheckAttendancesFit(sqlite::Database& db, const Event& event, const Event& stored,
+                         Violations& violations) {
+  if (event.time_zone.empty()) {
+    return;  // no such city: reported on city_id
+  }
+  const EventDays days = DaysOf(event);
+  const EventDays stored_days = DaysOf(stored);
+  if (days.first <= stored_days.first && days.last >= stored_days.last) {
+    return;
+  }
+  const CheckInsOutside outside = CheckInsOutsideDays(db, event.id, days);
+  const std::string zone = " (local dates in " + event.time_zone + ")";
+  const auto undo = [&](const std::string& day) {
+    return ": undo them first (DELETE /v1/attendances/{id}; GET /v1/events/" +
+           std::to_string(event.id) + "/attendances?day=" + day + " lists them)";
+  };
+  if (days.first > stored_days.first && outside.before > 0) {
+    violations.Add(event.starts_at != stored.starts_at ? "starts_at" : "city_id",
+                   std::to_string(outside.before) +
+                       " check-in(s) fall on days before the event's new first day, " + days.first +
+                       zone + ", the earliest on " + outside.earliest + undo(outside.earliest));
+  }
+  if (days.last < stored_days.last && outside.after > 0) {
+    violations.Add(event.ends_at != stored.ends_at ? "ends_at" : "city_id",
+                   std::to_string(outside.after) +
+                       " check-in(s) fall on days after the event's new last day, " + days.last +
+                       zone + ", the latest on " + outside.latest + undo(outside.latest));
+  }
 }
 
 }  // namespace
@@ -199,22 +315,26 @@ void Events::CheckReferences(sqlite::Database& db, const Event& event, Violation
     RequireExists(db, "organizations", "organization", "partner_ids[" + std::to_string(i) + "]",
                   event.partner_ids[i], violations);
   }
-  CheckParent(db, event, violations);
+  const std::optional<Event> stored = event.id != 0 ? Get(db, event.id) : std::nullopt;
+  CheckParent(db, event, stored, violations);
   if (event.id == 0) {
     if (auto error = InitialStatusError(event.status)) {
       violations.Add("status", *error);
     }
     return;
   }
-  auto current = db.Prepare("SELECT status FROM events WHERE id = ?");
-  current.Bind(1, event.id);
-  if (current.Step()) {
-    if (auto error = StatusChangeError(current.ColumnText(0), event.status)) {
+  if (stored) {
+    if (auto error = StatusChangeError(stored->status, event.status)) {
       violations.Add("status", *error);
     }
   }
   ValidateSessionsFit(event, SessionsOf(db, event.id), violations);
-  ValidateChildrenFit(event, ChildrenOf(db, event.id), violations);
+  const std::vector<Event> children = ChildrenOf(db, event.id);
+  ValidateChildrenFit(event, children, violations);
+  CheckChildrenProgram(event, stored, children, violations);
+  if (stored) {
+    CheckAttendancesFit(db, event, *stored, violations);
+  }
   if (event.capacity) {
     const int64_t confirmed = ConfirmedAtEvent(db, event.id);
     if (*event.capacity < confirmed) {

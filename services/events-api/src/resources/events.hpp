@@ -16,8 +16,9 @@ namespace civic::events::resources {
 // changes follow StatusChangeError; only drafts are deleted (with their sessions), anything
 // else is cancelled instead. Moving the times or lowering the capacity may not leave a session
 // out.
-// Events nest: `parent_event_id` puts an event inside another (a school inside a forum), within
-// its time, at most this many levels deep.
+// Events nest: `parent_event_id` puts an event inside another (a school inside a forum) of the
+// same program, within its time, at most this many levels deep (counting the events inside a
+// moved one); only a key that may change the parent's program puts an event inside it.
 inline constexpr int kMaxEventNesting = 5;
 
 struct Events {
@@ -29,8 +30,9 @@ struct Events {
   static nlohmann::json ToJson(const Event& event);
   // Sets the time zone from the city (empty when there is no such city).
   static void Resolve(sqlite::Database& db, Event& event);
-  // The city, program and organisations exist; the status may change from the stored one (or
-  // may be the first); the event's sessions still fit.
+  // The city, program and organisations exist; the parent is one the caller may nest in (see
+  // kMaxEventNesting); the status may change from the stored one (or may be the first); the
+  // event's sessions and the events inside it still fit, and keep its program.
   static void CheckReferences(sqlite::Database& db, const Event& event, Violations& violations);
   // The program the event belongs to (organizers write what belongs to theirs).
   static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Event& event);

@@ -4,6 +4,7 @@
 #include <limits>
 #include <set>
 
+#include "access/scope.hpp"
 #include "civic/domain/organization.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
@@ -158,11 +159,11 @@ void Programs::CheckReferences(sqlite::Database& db, const Program& program,
     RequireExists(db, "organizations", "organization", "partner_ids[" + std::to_string(i) + "]",
                   program.partner_ids[i], violations);
   }
-  if (program.id != 0) {
+  const std::optional<Program> stored = program.id != 0 ? Get(db, program.id) : std::nullopt;
+  if (stored) {
     // Experts scored its projects against the criteria: changing them would change what the
     // scores mean.
-    auto stored = Get(db, program.id);
-    if (stored && !SameCriteria(stored->review_criteria, program.review_criteria)) {
+    if (!SameCriteria(stored->review_criteria, program.review_criteria)) {
       auto reviews = db.Prepare(
           "SELECT count(*) FROM reviews JOIN projects ON projects.id = reviews.project_id "
           "WHERE projects.program_id = ?");
@@ -177,8 +178,22 @@ void Programs::CheckReferences(sqlite::Database& db, const Program& program,
   if (!program.parent_program_id) {
     return;
   }
-  RequireExists(db, "programs", "program", "parent_program_id", program.parent_program_id,
-                violations);
+  if (!Exists(db, "programs", *program.parent_program_id)) {
+    violations.Add("parent_program_id",
+                   "no program with id " + std::to_string(*program.parent_program_id));
+    return;
+  }
+  // A key other than an admin's nests its program only inside one of its own: a program put
+  // inside another's would block that program's own nesting (a cycle).
+  const std::optional<int64_t> stored_parent = stored ? stored->parent_program_id : std::nullopt;
+  if (stored_parent != program.parent_program_id &&
+      !access::MayWriteIn(access::Current(), program.parent_program_id)) {
+    violations.Add("parent_program_id",
+                   "program " + std::to_string(*program.parent_program_id) +
+                       " is not one this key may change: a program goes only inside a program "
+                       "of the key's");
+    return;
+  }
   // Walk up from the parent: reaching this program again would make a cycle.
   std::set<int64_t> seen;
   std::optional<int64_t> current = program.parent_program_id;

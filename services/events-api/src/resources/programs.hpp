@@ -20,6 +20,8 @@ struct Programs {
 
   static Result<Program> FromJson(const nlohmann::json& body, rest::JsonReader::Mode mode);
   static nlohmann::json ToJson(const Program& program);
+  // The organisations and the parent exist; a new parent is one the caller may change (admins:
+  // any) and makes no cycle; the review criteria stay while reviews were scored against them.
   static void CheckReferences(sqlite::Database& db, const Program& program, Violations& violations);
   // The program the program belongs to (organizers write what belongs to theirs).
   static std::optional<int64_t> ProgramOf(sqlite::Database& db, const Program& program);

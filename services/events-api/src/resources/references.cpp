@@ -1,5 +1,6 @@
 #include "resources/references.hpp"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 #include <vector>
@@ -95,9 +96,14 @@ std::vector<std::pair<std::string, std::string>> RestrictingReferences(sqlite::D
   return references;
 }
 
-std::optional<std::string> FindReferences(sqlite::Database& db, const std::string& table,
-                                          const std::string& what, int64_t id) {
+std::optional<std::string> FindReferences(
+    sqlite::Database& db, const std::string& table, const std::string& what, int64_t id,
+    const std::vector<std::pair<std::string, std::string>>& handled) {
   for (const auto& [from_table, column] : RestrictingReferences(db, table)) {
+    if (std::find(handled.begin(), handled.end(), std::make_pair(from_table, column)) !=
+        handled.end()) {
+      continue;
+    }
     auto uses =
         db.Prepare("SELECT count(*) FROM \"" + from_table + "\" WHERE \"" + column + "\" = ?");
     uses.Bind(1, id);

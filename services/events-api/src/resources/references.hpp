@@ -31,8 +31,10 @@ std::vector<std::pair<std::string, std::string>> RestrictingReferences(sqlite::D
 
 // The reason a row of `table` cannot be deleted: rows of other tables that reference it through a
 // foreign key that neither cascades nor nulls on delete. Nothing when it can be deleted.
-// Found from the schema itself, so new tables are covered without code here.
-std::optional<std::string> FindReferences(sqlite::Database& db, const std::string& table,
-                                          const std::string& what, int64_t id);
+// Found from the schema itself, so new tables are covered without code here. The (table,
+// column) pairs in `handled` are left out: the caller decides about those itself.
+std::optional<std::string> FindReferences(
+    sqlite::Database& db, const std::string& table, const std::string& what, int64_t id,
+    const std::vector<std::pair<std::string, std::string>>& handled = {});
 
 }  // namespace civic::events::resources

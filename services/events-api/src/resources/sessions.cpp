@@ -1,5 +1,6 @@
 #include "resources/sessions.hpp"
 
+#include "access/audit.hpp"
 #include "resources/events.hpp"
 #include "resources/json_util.hpp"
 #include "resources/references.hpp"
@@ -203,10 +204,36 @@ void Sessions::Update(sqlite::Database& db, const Session& session) {
 }
 
 std::optional<std::string> Sessions::DeleteConflict(sqlite::Database& db, int64_t id) {
-  return FindReferences(db, "sessions", "session", id);
+  auto active = db.Prepare(
+      "SELECT count(*) FROM session_registrations WHERE session_id = ? AND status <> 'cancelled'");
+  active.Bind(1, id);
+  if (active.Step() && active.ColumnInt64(0) > 0) {
+    return "The session is referenced by " + std::to_string(active.ColumnInt64(0)) +
+           " active session registration(s) (confirmed or waitlisted); cancel them first "
+           "(DELETE /v1/session-registrations/{id}), and the cancelled ones are deleted with the "
+           "session.";
+  }
+  return FindReferences(db, "sessions", "session", id, {{"session_registrations", "session_id"}});
 }
 
 void Sessions::Delete(sqlite::Database& db, int64_t id) {
+  // Its sign-ups, all cancelled (DeleteConflict), go with it, each in the audit trail.
+  auto cancelled =
+      db.Prepare("SELECT id FROM session_registrations WHERE session_id = ? ORDER BY id");
+  cancelled.Bind(1, id);
+  std::vector<int64_t> ids;
+  while (cancelled.Step()) {
+    ids.push_back(cancelled.ColumnInt64(0));
+  }
+  cancelled.Reset();
+  for (const int64_t registration_id : ids) {
+    const auto registration = SessionRegistrations::Get(db, registration_id);
+    db.Prepare("DELETE FROM session_registrations WHERE id = ?").Bind(1, registration_id).Run();
+    if (registration) {
+      audit::Record(db, SessionRegistrations::kName, registration_id,
+                    SessionRegistrations::ToJson(*registration), nullptr, 204);
+    }
+  }
   db.Prepare("DELETE FROM sessions WHERE id = ?").Bind(1, id).Run();
 }
 

@@ -13,7 +13,9 @@ namespace civic::events::resources {
 
 // /v1/sessions (and GET /v1/events/{id}/sessions): parts of an event's programme, inside the
 // event's times, shown in the event city's zone. Speakers and moderators are people (join
-// table). `event_id` is set on create and never changes.
+// table). `event_id` is set on create and never changes. A session is deleted once none of its
+// sign-ups holds a place (the cancelled ones are deleted with it, audited) and nothing else
+// references it (check-ins at it).
 struct Sessions {
   using Model = Session;
   static constexpr const char* kName = "session";

@@ -347,6 +347,13 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
         }
         continue;  // embeds rows, selects none
       }
+      case Filter::Kind::kDate:
+        if (!IsIsoDate(value)) {
+          violations.Add(name, "must be a date YYYY-MM-DD");
+          continue;
+        }
+        bound.text = value;
+        break;
       case Filter::Kind::kInstant: {
         auto instant = ParseInstant(value);
         if (!instant) {
@@ -425,9 +432,9 @@ SqlWithParams BuildListSql(const ListSpec& spec, const ListQuery& query,
   }
   for (const auto& bound : query.filters) {
     out.sql += " AND " + bound.filter->condition;
-    const bool text = bound.filter->kind == Filter::Kind::kText ||
-                      bound.filter->kind == Filter::Kind::kEnum ||
-                      bound.filter->kind == Filter::Kind::kSearch;
+    const bool text =
+        bound.filter->kind == Filter::Kind::kText || bound.filter->kind == Filter::Kind::kDate ||
+        bound.filter->kind == Filter::Kind::kEnum || bound.filter->kind == Filter::Kind::kSearch;
     out.params.push_back({text, {bound.text, bound.number}});
   }
   const char* direction = query.descending ? "DESC" : "ASC";

@@ -51,6 +51,7 @@ struct Filter {
     kText,     // any string (1..200 characters)
     kEnum,     // one of `values`
     kInstant,  // RFC 3339 with offset, bound as milliseconds since the epoch
+    kDate,     // a calendar date YYYY-MM-DD (civic::IsIsoDate), bound as text
     kSearch,   // words to search for (1..200 characters), bound as an FTS5 MATCH expression
     kExpand,   // `?expand=a,b`: related rows to embed, each one of `values`; no condition
   };
