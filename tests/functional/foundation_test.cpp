@@ -128,6 +128,41 @@ TEST_CASE("Unknown routes and wrong methods get problem+json from both services"
   }
 }
 
+TEST_CASE("A 404 or 405 does not repeat the path, which may hold a token", "[foundation][errors]") {
+  constexpr const char* kSecret = "calf_Zk3rQ9sPpLx0aBcDeFgHiJkLmNoPqRsTuVwXyZ01234";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      // The feed route with a trailing slash matches nothing; POST to it is a wrong method.
+      {civic::test::EventsApiBinary(),
+       {"GET /v1/calendar-feeds/" + std::string(kSecret) + "/",
+        "POST /v1/calendar-feeds/" + std::string(kSecret)}},
+      {civic::test::BallotBinary(),
+       {"GET /v1/receipts/" + std::string(kSecret) + "/",
+        "DELETE /v1/receipts/" + std::string(kSecret)}}};
+  for (const auto& [binary, requests] : cases) {
+    Service service(binary);
+    auto client = service.Client();
+    for (const auto& request : requests) {
+      INFO(binary << ": " << request);
+      const size_t space = request.find(' ');
+      const std::string method = request.substr(0, space);
+      const std::string path = request.substr(space + 1);
+      httplib::Request req;
+      req.method = method;
+      req.path = path;
+      if (method == "POST") {
+        req.body = "{}";
+        req.set_header("Content-Type", "application/json");
+      }
+      const auto r = client->send(req);
+      REQUIRE(r);
+      CHECK(r->status == (method == "GET" ? 404 : 405));
+      CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+      CHECK(r->body.find(kSecret) == std::string::npos);
+      CHECK(r->body.find("/v1/") == std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("SIGTERM and SIGINT stop a service cleanly with exit code 0 and storage reopens",
           "[foundation][shutdown]") {
   for (const auto& binary : Binaries()) {

@@ -74,14 +74,15 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
     Responder(std::move(exchange)).Send(std::move(response));
     return;
   }
+  // Neither answer repeats the path: a path may hold a secret (a calendar feed token), and no
+  // answer repeats a token (docs/security.md).
   if (match.route == nullptr) {
     if (match.allowed.empty()) {
-      Responder(std::move(exchange))
-          .Send(ProblemResponse(404, "No resource at " + request.path + "."));
+      Responder(std::move(exchange)).Send(ProblemResponse(404, "No resource at this path."));
     } else {
       Responder(std::move(exchange))
-          .Send(ProblemResponse(405, std::string(ToString(request.method)) + " is not allowed on " +
-                                         request.path + ".")
+          .Send(ProblemResponse(405, std::string(ToString(request.method)) +
+                                         " is not allowed here; Allow names the methods that are.")
                     .WithHeader("Allow", AllowHeader(match.allowed)));
     }
     return;
