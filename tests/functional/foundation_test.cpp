@@ -163,6 +163,75 @@ TEST_CASE("A 404 or 405 does not repeat the path, which may hold a token", "[fou
   }
 }
 
+TEST_CASE("A query parameter given twice is a 422 naming it, on both services",
+          "[foundation][errors][query]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {civic::test::EventsApiBinary(), "/v1/cities?limit=1&sort=id&limit=500"},
+      {civic::test::BallotBinary(), "/v1/awards/1/results?final=false&final=true"}};
+  for (const auto& [binary, path] : cases) {
+    INFO(binary << " " << path);
+    Service service(binary);
+    const auto r = service.Client()->Get(path);
+    REQUIRE(r);
+    CHECK(r->status == 422);
+    CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+    const json body = json::parse(r->body);
+    REQUIRE(body["errors"].size() == 1);
+    CHECK(body["errors"][0]["field"] ==
+          (path.find("limit") != std::string::npos ? "limit" : "final"));
+    CHECK(body["errors"][0]["reason"] == "is given more than once");
+  }
+}
+
+TEST_CASE("More than one Authorization header is a 400 on both services, in either order",
+          "[foundation][errors][auth]") {
+  const std::string admin = std::string("Bearer ") + civic::test::kTestAdminKey;
+  const std::string other = "Bearer civ_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {admin, other}, {other, admin}, {admin, admin}};
+  const auto check_refused = [](const httplib::Result& r) {
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+    CHECK(json::parse(r->body)["status"] == 400);
+  };
+  {
+    // The events API: a city created with the admin key alone; with two keys, nothing is.
+    Service service(civic::test::EventsApiBinary());
+    auto client = service.ClientWithKey("");
+    const std::string city = R"({"name":"Якутск","time_zone":"Asia/Yakutsk"})";
+    const auto alone = client->Post("/v1/cities", httplib::Headers{{"Authorization", admin}}, city,
+                                    "application/json");
+    REQUIRE(alone);
+    CHECK(alone->status == 201);
+    for (const auto& [first, second] : pairs) {
+      INFO("events API: " << first << " then " << second);
+      check_refused(client->Post(
+          "/v1/cities", httplib::Headers{{"Authorization", first}, {"Authorization", second}}, city,
+          "application/json"));
+    }
+    const auto list = client->Get("/v1/cities", httplib::Headers{{"Authorization", admin}});
+    REQUIRE(list);
+    CHECK(json::parse(list->body)["items"].size() == 1);
+  }
+  {
+    ServiceOptions options;
+    options.env["CIVIC_BALLOT_ADMIN_KEY"] = civic::test::kTestAdminKey;
+    Service service(civic::test::BallotBinary(), options);
+    auto client = service.ClientWithKey("");
+    const auto alone =
+        client->Get("/v1/awards/1/results", httplib::Headers{{"Authorization", admin}});
+    REQUIRE(alone);
+    CHECK(alone->status != 400);
+    for (const auto& [first, second] : pairs) {
+      INFO("ballot: " << first << " then " << second);
+      check_refused(
+          client->Get("/v1/awards/1/results",
+                      httplib::Headers{{"Authorization", first}, {"Authorization", second}}));
+    }
+  }
+}
+
 TEST_CASE("SIGTERM and SIGINT stop a service cleanly with exit code 0 and storage reopens",
           "[foundation][shutdown]") {
   for (const auto& binary : Binaries()) {
