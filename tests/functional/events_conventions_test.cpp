@@ -403,3 +403,26 @@ TEST_CASE("Lists: a cursor altered, or issued by another collection, is a 422 on
   altered["v"] = 5;
   expect_refused(by_name, Base64Url(altered.dump()));
 }
+
+TEST_CASE("Validation: a body of thousands of unknown members gets the first 50 errors and a count",
+          "[events][validation]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto client = service.Client();
+  json body = {{"name", "Заречный"}, {"time_zone", "Asia/Yekaterinburg"}};
+  for (int i = 0; i < 6000; ++i) {
+    body["x" + std::to_string(1000 + i)] = 1;
+  }
+  const std::string text = body.dump();
+  REQUIRE(text.size() < 65536);
+  const auto reply = client->Post("/v1/cities", text, "application/json");
+  REQUIRE(reply);
+  CHECK(reply->status == 422);
+  CHECK(reply->body.size() < 8192);
+  const json problem = json::parse(reply->body);
+  REQUIRE(problem["errors"].size() == 50);
+  CHECK(problem["errors"][0]["field"] == "x1000");
+  CHECK(problem["errors"][0]["reason"] == "is not a known field");
+  CHECK(problem["errors_total"] == 6000);
+  // Nothing was stored.
+  CHECK(Call(*client, "GET", "/v1/cities").body["items"].empty());
+}
