@@ -312,6 +312,26 @@ TEST_CASE("Access: contacts reach admins and the organisers of the person's prog
   CHECK(Call(*p.admin, "GET", Path("/v1/people", rally.person)).body["phone"] == "+79007778899");
 }
 
+TEST_CASE("Access: an organiser creating a person gets the contacts back, as its next GET shows",
+          "[events][access][privacy]") {
+  Platform p;
+  const auto rally =
+      p.World("Люди для города", "Арина Тестова", "arina@example.org", "+79001112233");
+  auto own = p.As(p.Key({{"role", "organizer"}, {"program_ids", {rally.program}}}));
+  const auto created = Call(*own, "POST", "/v1/people",
+                            {{"name", "Вера Соседова"},
+                             {"city_id", p.novokuznetsk},
+                             {"email", "vera@example.org"},
+                             {"phone", "+79005550011"}});
+  REQUIRE(created.status == 201);
+  CHECK(created.body["email"] == "vera@example.org");
+  CHECK(created.body["phone"] == "+79005550011");
+  const auto read = Call(*own, "GET", created.Header("Location"));
+  REQUIRE(read.status == 200);
+  CHECK(read.body == created.body);
+  CHECK(read.Header("ETag") == created.Header("ETag"));
+}
+
 TEST_CASE("Access: a link an organiser makes alone does not give it the person's contacts",
           "[events][access][privacy]") {
   Platform p;
