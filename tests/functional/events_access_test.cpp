@@ -182,6 +182,27 @@ TEST_CASE("Access: an admin makes keys, shown once and stored only as a hash", "
   CHECK(Call(*p.admin, "GET", "/v1/api-keys?role=sync").body["items"].empty());
 }
 
+TEST_CASE("Access: a key's scope names each program and award once, a repeat is a 422",
+          "[events][access]") {
+  Platform p;
+  const auto rally =
+      p.World("Люди для города", "Арина Тестова", "arina@example.org", "+79001112233");
+  const auto other =
+      p.World("Добрые города", "Борис Примеров", "boris@example.org", "+79004445566");
+  const auto twice = Call(*p.admin, "POST", "/v1/api-keys",
+                          {{"name", "x"},
+                           {"role", "organizer"},
+                           {"program_ids", {rally.program, other.program, rally.program}}});
+  CHECK(twice.status == 422);
+  CHECK(ErrorFields(twice) == std::vector<std::string>{"program_ids[2]"});
+  // Nothing was stored.
+  CHECK(Call(*p.admin, "GET", "/v1/api-keys?role=organizer").body["items"].empty());
+  const auto once =
+      Call(*p.admin, "POST", "/v1/api-keys",
+           {{"name", "x"}, {"role", "organizer"}, {"program_ids", {rally.program, other.program}}});
+  CHECK(once.status == 201);
+}
+
 TEST_CASE("Access: a revoked or expired key is refused at once, a bad header too",
           "[events][access]") {
   Platform p;
