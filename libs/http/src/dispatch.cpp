@@ -104,8 +104,9 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
     response.WithHeader("Allow", allow);
     if (request.Header("access-control-request-method")) {
       response.WithHeader("Access-Control-Allow-Methods", allow);
+      // The request headers either service reads (a key only as Authorization: Bearer).
       response.WithHeader("Access-Control-Allow-Headers",
-                          "Content-Type, Authorization, X-API-Key, If-Match, If-None-Match, "
+                          "Content-Type, Authorization, If-Match, If-None-Match, "
                           "Idempotency-Key, X-Request-Id, traceparent, Application-Token");
       response.WithHeader("Access-Control-Max-Age", "600");
     }
