@@ -273,6 +273,9 @@ TEST_CASE("A wrong flag or environment value stops the process with a message na
         {{"--host", "not-an-ip"}, {}, "--host"},
         {{"--no-such-flag"}, {}, "--no-such-flag"},
         {{}, {{binary.env_prefix + "_THREADS", "-3"}}, "--threads"},
+        // An origin with a path would never match a browser's Origin header.
+        {{"--cors-origins", "https://portal.example/app"}, {}, "--cors-origins"},
+        {{}, {{binary.env_prefix + "_CORS_ORIGINS", "https://portal.example/"}}, "--cors-origins"},
     };
     for (const auto& c : cases) {
       INFO(c.named);
@@ -284,6 +287,26 @@ TEST_CASE("A wrong flag or environment value stops the process with a message na
       CHECK(service.WaitExit() != 0);
       CHECK(service.Stderr().find(c.named) != std::string::npos);
     }
+  }
+}
+
+TEST_CASE("CORS origins given are compared as browsers send them: scheme and host in lower case",
+          "[foundation][config][cors]") {
+  for (const auto& binary : Binaries()) {
+    INFO(binary.name);
+    ServiceOptions options;
+    options.args = {"--cors-origins", "HTTPS://Portal.Example:443,http://Vote.Example:8080"};
+    Service service(binary.path, options);
+    auto client = service.Client();
+    for (const char* origin : {"https://portal.example", "http://vote.example:8080"}) {
+      INFO(origin);
+      const auto r = client->Get("/healthz", {{"Origin", origin}});
+      REQUIRE(r);
+      CHECK(r->get_header_value("Access-Control-Allow-Origin") == origin);
+    }
+    const auto other = client->Get("/healthz", {{"Origin", "https://portal.example:8443"}});
+    REQUIRE(other);
+    CHECK_FALSE(other->has_header("Access-Control-Allow-Origin"));
   }
 }
 
