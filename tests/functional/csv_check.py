@@ -3,9 +3,10 @@
 
 Usage: csv_check.py FILE URL [TOKEN]
 Prints one JSON object: whether the body in FILE starts with a UTF-8 BOM, whether writing the
-parsed rows back with RFC 4180 rules (CRLF, minimal quoting, quotes doubled) gives the very same
-bytes, the rows, and the file names that Python's e-mail parser (RFC 2231/5987 decoding) reads
-from the Content-Disposition of a HEAD request to URL (with the bearer TOKEN, if given). The
+parsed rows back with RFC 4180 rules (CRLF, quotes doubled, a field quoted exactly when it holds
+a comma, a semicolon, a quote, a tab, CR or LF: the exports' rule) gives the very same bytes,
+the rows, and the file names that Python's e-mail parser (RFC 2231/5987 decoding) reads from
+the Content-Disposition of a HEAD request to URL (with the bearer TOKEN, if given). The
 header is read here, byte for byte, because cpp-httplib 0.11 percent-decodes header values.
 """
 import csv
@@ -16,6 +17,13 @@ import urllib.parse
 from http.client import HTTPConnection
 from email.message import Message
 from email.utils import collapse_rfc2231_value
+
+
+def field(value):
+    """A field as the exports write it: quoted when it holds any of , ; " tab CR LF."""
+    if any(c in value for c in ',;"\t\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def main():
@@ -35,8 +43,7 @@ def main():
     bom = raw.startswith(b'\xef\xbb\xbf')
     text = raw[3:].decode('utf-8') if bom else raw.decode('utf-8')
     rows = list(csv.reader(io.StringIO(text, newline=''), strict=True))
-    out = io.StringIO(newline='')
-    csv.writer(out, lineterminator='\r\n', quoting=csv.QUOTE_MINIMAL).writerows(rows)
+    written = ''.join(','.join(field(value) for value in row) + '\r\n' for row in rows)
     message = Message()
     message['Content-Disposition'] = disposition
     params = message.get_params(header='content-disposition')
@@ -51,7 +58,7 @@ def main():
         'head_status': answer.status,
         'raw_disposition': disposition,
         'bom': bom,
-        'rfc4180_roundtrip': out.getvalue() == text,
+        'rfc4180_roundtrip': written == text,
         'rows': rows,
         'disposition': params[0][0],
         'filename': utf8_name,

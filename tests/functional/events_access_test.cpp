@@ -182,6 +182,27 @@ TEST_CASE("Access: an admin makes keys, shown once and stored only as a hash", "
   CHECK(Call(*p.admin, "GET", "/v1/api-keys?role=sync").body["items"].empty());
 }
 
+TEST_CASE("Access: a key's scope names each program and award once, a repeat is a 422",
+          "[events][access]") {
+  Platform p;
+  const auto rally =
+      p.World("Люди для города", "Арина Тестова", "arina@example.org", "+79001112233");
+  const auto other =
+      p.World("Добрые города", "Борис Примеров", "boris@example.org", "+79004445566");
+  const auto twice = Call(*p.admin, "POST", "/v1/api-keys",
+                          {{"name", "x"},
+                           {"role", "organizer"},
+                           {"program_ids", {rally.program, other.program, rally.program}}});
+  CHECK(twice.status == 422);
+  CHECK(ErrorFields(twice) == std::vector<std::string>{"program_ids[2]"});
+  // Nothing was stored.
+  CHECK(Call(*p.admin, "GET", "/v1/api-keys?role=organizer").body["items"].empty());
+  const auto once =
+      Call(*p.admin, "POST", "/v1/api-keys",
+           {{"name", "x"}, {"role", "organizer"}, {"program_ids", {rally.program, other.program}}});
+  CHECK(once.status == 201);
+}
+
 TEST_CASE("Access: a revoked or expired key is refused at once, a bad header too",
           "[events][access]") {
   Platform p;
@@ -310,6 +331,26 @@ TEST_CASE("Access: contacts reach admins and the organisers of the person's prog
       Call(*foreign, "PATCH", Path("/v1/people", rally.person), {{"phone", "+70000000000"}});
   CHECK(not_theirs.status == 403);
   CHECK(Call(*p.admin, "GET", Path("/v1/people", rally.person)).body["phone"] == "+79007778899");
+}
+
+TEST_CASE("Access: an organiser creating a person gets the contacts back, as its next GET shows",
+          "[events][access][privacy]") {
+  Platform p;
+  const auto rally =
+      p.World("Люди для города", "Арина Тестова", "arina@example.org", "+79001112233");
+  auto own = p.As(p.Key({{"role", "organizer"}, {"program_ids", {rally.program}}}));
+  const auto created = Call(*own, "POST", "/v1/people",
+                            {{"name", "Вера Соседова"},
+                             {"city_id", p.novokuznetsk},
+                             {"email", "vera@example.org"},
+                             {"phone", "+79005550011"}});
+  REQUIRE(created.status == 201);
+  CHECK(created.body["email"] == "vera@example.org");
+  CHECK(created.body["phone"] == "+79005550011");
+  const auto read = Call(*own, "GET", created.Header("Location"));
+  REQUIRE(read.status == 200);
+  CHECK(read.body == created.body);
+  CHECK(read.Header("ETag") == created.Header("ETag"));
 }
 
 TEST_CASE("Access: a link an organiser makes alone does not give it the person's contacts",

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "events_api_helpers.hpp"
@@ -22,6 +24,42 @@ json Sarov() {
           {"time_zone", "Europe/Moscow"},
           {"population", 96000},
           {"tags", {"atom-city"}}};
+}
+
+constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// Base64url without padding, as the API writes cursors.
+std::string Base64Url(const std::string& bytes) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : bytes) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kBase64Url[(buffer >> bits) & 63];
+    }
+  }
+  if (bits > 0) {
+    out += kBase64Url[(buffer << (6 - bits)) & 63];
+  }
+  return out;
+}
+
+std::string FromBase64Url(const std::string& text) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : text) {
+    buffer = (buffer << 6) | static_cast<uint32_t>(std::string_view(kBase64Url).find(c));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -296,4 +334,95 @@ TEST_CASE("Cities: list filters, sort and parameter validation", "[events][citie
   auto reused = Call(*client, "GET",
                      "/v1/cities?sort=id&limit=1&cursor=" + page.body["next"].get<std::string>());
   CHECK(reused.status == 422);
+}
+
+TEST_CASE("Lists: a cursor altered, or issued by another collection, is a 422 on cursor",
+          "[events][list][cursor]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto client = service.Client();
+  for (const char* name : {"Якутск", "Москва", "Екатеринбург"}) {
+    Create(*client, "/v1/cities", {{"name", name}, {"time_zone", "Europe/Moscow"}});
+  }
+  for (const char* name : {"Айсен Николаев", "Вера Лыткина"}) {
+    Create(*client, "/v1/people", {{"name", name}});
+  }
+  const auto expect_refused = [&](const std::string& path, const std::string& cursor) {
+    INFO(path << " with cursor " << FromBase64Url(cursor));
+    const auto reply = Call(*client, "GET", path + "&cursor=" + cursor);
+    CHECK(reply.status == 422);
+    CHECK(ErrorFields(reply) == std::vector<std::string>{"cursor"});
+  };
+
+  // A people cursor on cities, with the same sort and limit.
+  const auto people = Call(*client, "GET", "/v1/people?sort=id&limit=1");
+  REQUIRE(people.body["next"].is_string());
+  expect_refused("/v1/cities?sort=id&limit=1", people.body["next"]);
+
+  const std::string by_id = "/v1/cities?sort=id&limit=1";
+  const auto page = Call(*client, "GET", by_id);
+  REQUIRE(page.body["next"].is_string());
+  const std::string issued = page.body["next"];
+  CHECK(Call(*client, "GET", by_id + "&cursor=" + issued).status == 200);
+  const json cursor = json::parse(FromBase64Url(issued));
+  REQUIRE(cursor.size() == 3);
+
+  json altered = cursor;
+  altered["i"] = -1;
+  expect_refused(by_id, Base64Url(altered.dump()));
+  altered = cursor;
+  altered["i"] = "1";
+  expect_refused(by_id, Base64Url(altered.dump()));
+  altered = cursor;
+  altered["v"] = "";  // a string for an integer sort
+  expect_refused(by_id, Base64Url(altered.dump()));
+  altered = cursor;
+  altered["v"] = 18446744073709551615ULL;  // beyond a 64-bit signed integer
+  expect_refused(by_id, Base64Url(altered.dump()));
+  altered = cursor;
+  altered["x"] = 1;
+  expect_refused(by_id, Base64Url(altered.dump()));
+  altered = cursor;
+  altered.erase("v");
+  expect_refused(by_id, Base64Url(altered.dump()));
+  // Bytes after the object: a NUL and garbage, white space.
+  expect_refused(by_id, Base64Url(cursor.dump() + std::string(1, '\0') + "garbage"));
+  expect_refused(by_id, Base64Url(cursor.dump() + " "));
+  expect_refused(by_id, Base64Url(" " + cursor.dump()));
+
+  // Sorted by name the value is a non-empty sort key.
+  const std::string by_name = "/v1/cities?sort=name&limit=1";
+  const auto named = Call(*client, "GET", by_name);
+  REQUIRE(named.body["next"].is_string());
+  CHECK(Call(*client, "GET", by_name + "&cursor=" + named.body["next"].get<std::string>()).status ==
+        200);
+  const json name_cursor = json::parse(FromBase64Url(named.body["next"]));
+  altered = name_cursor;
+  altered["v"] = "";
+  expect_refused(by_name, Base64Url(altered.dump()));
+  altered = name_cursor;
+  altered["v"] = 5;
+  expect_refused(by_name, Base64Url(altered.dump()));
+}
+
+TEST_CASE("Validation: a body of thousands of unknown members gets the first 50 errors and a count",
+          "[events][validation]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto client = service.Client();
+  json body = {{"name", "Заречный"}, {"time_zone", "Asia/Yekaterinburg"}};
+  for (int i = 0; i < 6000; ++i) {
+    body["x" + std::to_string(1000 + i)] = 1;
+  }
+  const std::string text = body.dump();
+  REQUIRE(text.size() < 65536);
+  const auto reply = client->Post("/v1/cities", text, "application/json");
+  REQUIRE(reply);
+  CHECK(reply->status == 422);
+  CHECK(reply->body.size() < 8192);
+  const json problem = json::parse(reply->body);
+  REQUIRE(problem["errors"].size() == 50);
+  CHECK(problem["errors"][0]["field"] == "x1000");
+  CHECK(problem["errors"][0]["reason"] == "is not a known field");
+  CHECK(problem["errors_total"] == 6000);
+  // Nothing was stored.
+  CHECK(Call(*client, "GET", "/v1/cities").body["items"].empty());
 }

@@ -244,6 +244,23 @@ TEST_CASE("Exports: an event's registrations are a UTF-8 CSV with a BOM that RFC
   CHECK(by_admin.body == csv.body);
 }
 
+TEST_CASE("Exports: a name with a semicolon is one quoted cell, not a formula in ru-RU Excel",
+          "[events][exports][csv][injection]") {
+  Rally rally;
+  // Excel in a Russian locale splits an unquoted line at ';' and would run the second part.
+  const std::string name = "Иван;=cmd|' /C calc'!A0";
+  const int64_t ivan = Create(*rally.admin, "/v1/people", {{"name", name}})["id"];
+  Create(*rally.admin, "/v1/events/" + Str(rally.event) + "/registrations", {{"person_id", ivan}});
+  const Csv csv = Export(rally.service, civic::test::kTestAdminKey,
+                         "/v1/events/" + Str(rally.event) + "/registrations.csv");
+  CHECK(csv.status == 200);
+  CHECK(csv.parsed["rfc4180_roundtrip"] == true);
+  CHECK(csv.Cell(csv.Row("person_id", Str(ivan)), "name") == name);
+  // The raw line holds the name quoted, so no separator inside it starts a cell.
+  CHECK(csv.body.find(",\"" + name + "\",") != std::string::npos);
+  CHECK(csv.body.find("," + name + ",") == std::string::npos);
+}
+
 TEST_CASE("Exports: attendance lists the people checked in, with the same columns to extend",
           "[events][exports][csv]") {
   Rally rally;

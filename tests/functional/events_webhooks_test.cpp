@@ -836,3 +836,31 @@ TEST_CASE(
       {"application.submitted", second_id}};
   CHECK(seen == expected);
 }
+
+TEST_CASE(
+    "Webhooks: PATCH with null is a 422 'is required' for url, event_types and enabled, and "
+    "clears description",
+    "[events][webhooks][patch]") {
+  civic::test::Service service(civic::test::EventsApiBinary(),
+                               With({"--webhook-allow-hosts", "127.0.0.1"}));
+  auto admin = service.Client();
+  const json created =
+      Subscribe(*admin, "http://127.0.0.1:9/hooks", {"registration.created"}, nullptr);
+  const std::string path = Path("/v1/webhooks", created["id"]);
+  const json before = Call(*admin, "GET", path).body;
+  for (const char* member : {"url", "event_types", "enabled"}) {
+    INFO(member);
+    const auto reply = Call(*admin, "PATCH", path, {{member, nullptr}});
+    CHECK(reply.status == 422);
+    REQUIRE(reply.body["errors"].size() == 1);
+    CHECK(reply.body["errors"][0]["field"] == member);
+    CHECK(reply.body["errors"][0]["reason"] == "is required");
+  }
+  // Refused: nothing changed.
+  CHECK(Call(*admin, "GET", path).body == before);
+
+  const auto cleared = Call(*admin, "PATCH", path, {{"description", nullptr}});
+  CHECK(cleared.status == 200);
+  CHECK(cleared.body["description"] == "");
+  CHECK(Call(*admin, "GET", path).body["description"] == "");
+}

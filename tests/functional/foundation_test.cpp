@@ -128,6 +128,110 @@ TEST_CASE("Unknown routes and wrong methods get problem+json from both services"
   }
 }
 
+TEST_CASE("A 404 or 405 does not repeat the path, which may hold a token", "[foundation][errors]") {
+  constexpr const char* kSecret = "calf_Zk3rQ9sPpLx0aBcDeFgHiJkLmNoPqRsTuVwXyZ01234";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      // The feed route with a trailing slash matches nothing; POST to it is a wrong method.
+      {civic::test::EventsApiBinary(),
+       {"GET /v1/calendar-feeds/" + std::string(kSecret) + "/",
+        "POST /v1/calendar-feeds/" + std::string(kSecret)}},
+      {civic::test::BallotBinary(),
+       {"GET /v1/receipts/" + std::string(kSecret) + "/",
+        "DELETE /v1/receipts/" + std::string(kSecret)}}};
+  for (const auto& [binary, requests] : cases) {
+    Service service(binary);
+    auto client = service.Client();
+    for (const auto& request : requests) {
+      INFO(binary << ": " << request);
+      const size_t space = request.find(' ');
+      const std::string method = request.substr(0, space);
+      const std::string path = request.substr(space + 1);
+      httplib::Request req;
+      req.method = method;
+      req.path = path;
+      if (method == "POST") {
+        req.body = "{}";
+        req.set_header("Content-Type", "application/json");
+      }
+      const auto r = client->send(req);
+      REQUIRE(r);
+      CHECK(r->status == (method == "GET" ? 404 : 405));
+      CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+      CHECK(r->body.find(kSecret) == std::string::npos);
+      CHECK(r->body.find("/v1/") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("A query parameter given twice is a 422 naming it, on both services",
+          "[foundation][errors][query]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {civic::test::EventsApiBinary(), "/v1/cities?limit=1&sort=id&limit=500"},
+      {civic::test::BallotBinary(), "/v1/awards/1/results?final=false&final=true"}};
+  for (const auto& [binary, path] : cases) {
+    INFO(binary << " " << path);
+    Service service(binary);
+    const auto r = service.Client()->Get(path);
+    REQUIRE(r);
+    CHECK(r->status == 422);
+    CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+    const json body = json::parse(r->body);
+    REQUIRE(body["errors"].size() == 1);
+    CHECK(body["errors"][0]["field"] ==
+          (path.find("limit") != std::string::npos ? "limit" : "final"));
+    CHECK(body["errors"][0]["reason"] == "is given more than once");
+  }
+}
+
+TEST_CASE("More than one Authorization header is a 400 on both services, in either order",
+          "[foundation][errors][auth]") {
+  const std::string admin = std::string("Bearer ") + civic::test::kTestAdminKey;
+  const std::string other = "Bearer civ_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {admin, other}, {other, admin}, {admin, admin}};
+  const auto check_refused = [](const httplib::Result& r) {
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->get_header_value("Content-Type") == "application/problem+json");
+    CHECK(json::parse(r->body)["status"] == 400);
+  };
+  {
+    // The events API: a city created with the admin key alone; with two keys, nothing is.
+    Service service(civic::test::EventsApiBinary());
+    auto client = service.ClientWithKey("");
+    const std::string city = R"({"name":"Якутск","time_zone":"Asia/Yakutsk"})";
+    const auto alone = client->Post("/v1/cities", httplib::Headers{{"Authorization", admin}}, city,
+                                    "application/json");
+    REQUIRE(alone);
+    CHECK(alone->status == 201);
+    for (const auto& [first, second] : pairs) {
+      INFO("events API: " << first << " then " << second);
+      check_refused(client->Post(
+          "/v1/cities", httplib::Headers{{"Authorization", first}, {"Authorization", second}}, city,
+          "application/json"));
+    }
+    const auto list = client->Get("/v1/cities", httplib::Headers{{"Authorization", admin}});
+    REQUIRE(list);
+    CHECK(json::parse(list->body)["items"].size() == 1);
+  }
+  {
+    ServiceOptions options;
+    options.env["CIVIC_BALLOT_ADMIN_KEY"] = civic::test::kTestAdminKey;
+    Service service(civic::test::BallotBinary(), options);
+    auto client = service.ClientWithKey("");
+    const auto alone =
+        client->Get("/v1/awards/1/results", httplib::Headers{{"Authorization", admin}});
+    REQUIRE(alone);
+    CHECK(alone->status != 400);
+    for (const auto& [first, second] : pairs) {
+      INFO("ballot: " << first << " then " << second);
+      check_refused(
+          client->Get("/v1/awards/1/results",
+                      httplib::Headers{{"Authorization", first}, {"Authorization", second}}));
+    }
+  }
+}
+
 TEST_CASE("SIGTERM and SIGINT stop a service cleanly with exit code 0 and storage reopens",
           "[foundation][shutdown]") {
   for (const auto& binary : Binaries()) {
@@ -169,6 +273,9 @@ TEST_CASE("A wrong flag or environment value stops the process with a message na
         {{"--host", "not-an-ip"}, {}, "--host"},
         {{"--no-such-flag"}, {}, "--no-such-flag"},
         {{}, {{binary.env_prefix + "_THREADS", "-3"}}, "--threads"},
+        // An origin with a path would never match a browser's Origin header.
+        {{"--cors-origins", "https://portal.example/app"}, {}, "--cors-origins"},
+        {{}, {{binary.env_prefix + "_CORS_ORIGINS", "https://portal.example/"}}, "--cors-origins"},
     };
     for (const auto& c : cases) {
       INFO(c.named);
@@ -180,6 +287,26 @@ TEST_CASE("A wrong flag or environment value stops the process with a message na
       CHECK(service.WaitExit() != 0);
       CHECK(service.Stderr().find(c.named) != std::string::npos);
     }
+  }
+}
+
+TEST_CASE("CORS origins given are compared as browsers send them: scheme and host in lower case",
+          "[foundation][config][cors]") {
+  for (const auto& binary : Binaries()) {
+    INFO(binary.name);
+    ServiceOptions options;
+    options.args = {"--cors-origins", "HTTPS://Portal.Example:443,http://Vote.Example:8080"};
+    Service service(binary.path, options);
+    auto client = service.Client();
+    for (const char* origin : {"https://portal.example", "http://vote.example:8080"}) {
+      INFO(origin);
+      const auto r = client->Get("/healthz", {{"Origin", origin}});
+      REQUIRE(r);
+      CHECK(r->get_header_value("Access-Control-Allow-Origin") == origin);
+    }
+    const auto other = client->Get("/healthz", {{"Origin", "https://portal.example:8443"}});
+    REQUIRE(other);
+    CHECK_FALSE(other->has_header("Access-Control-Allow-Origin"));
   }
 }
 

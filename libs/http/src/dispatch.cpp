@@ -1,8 +1,13 @@
-// Dispatch: a read request to its route (404, 405, OPTIONS and CORS preflight), the rate limit,
-// the body size (413), the route's gate (RouteOptions::gate: a refused key), the body checks
+// Dispatch: a read request with more than one Authorization (400), then to its route (404,
+// 405, OPTIONS and CORS preflight), the rate limit, the body size (413), the route's gate
+// (RouteOptions::gate: a refused key), a query parameter given twice (422), the body checks
 // every JSON route shares (415, 400, 422), then its handler: on the network thread, or
 // offloaded to the worker pool (503 when the queue is full or the job waited too long).
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "civic/http/problem.hpp"
 #include "json_body.hpp"
@@ -14,6 +19,31 @@ namespace {
 
 bool HasBody(Method method) {
   return method == Method::kPost || method == Method::kPut || method == Method::kPatch;
+}
+
+// Whether `request` has more than one header field named `name` (lower case).
+bool Repeated(const Request& request, std::string_view name) {
+  int count = 0;
+  for (const auto& [field, value] : request.headers) {
+    count += field == name ? 1 : 0;
+  }
+  return count > 1;
+}
+
+// The names given more than once in the query, each once, in the order of their second use.
+std::vector<std::string> RepeatedQueryNames(const Fields& query) {
+  std::vector<std::string> repeated;
+  for (size_t i = 0; i < query.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (query[j].first == query[i].first) {
+        if (std::find(repeated.begin(), repeated.end(), query[i].first) == repeated.end()) {
+          repeated.push_back(query[i].first);
+        }
+        break;
+      }
+    }
+  }
+  return repeated;
 }
 
 }  // namespace
@@ -58,6 +88,14 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
                        .WithHeader("Retry-After", "1"));
     return;
   }
+  // Two keys: which one is meant is not for the server to guess (each service would read the
+  // first, and a proxy in front may read the last).
+  if (Repeated(request, "authorization")) {
+    Responder(std::move(exchange))
+        .Send(
+            ProblemResponse(400, "The request has more than one Authorization header; send one."));
+    return;
+  }
   Router::Match match = router.Find(request.method, request.path);
 
   if (request.method == Method::kOptions && !match.allowed.empty()) {
@@ -66,22 +104,24 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
     response.WithHeader("Allow", allow);
     if (request.Header("access-control-request-method")) {
       response.WithHeader("Access-Control-Allow-Methods", allow);
+      // The request headers either service reads (a key only as Authorization: Bearer).
       response.WithHeader("Access-Control-Allow-Headers",
-                          "Content-Type, Authorization, X-API-Key, If-Match, If-None-Match, "
+                          "Content-Type, Authorization, If-Match, If-None-Match, "
                           "Idempotency-Key, X-Request-Id, traceparent, Application-Token");
       response.WithHeader("Access-Control-Max-Age", "600");
     }
     Responder(std::move(exchange)).Send(std::move(response));
     return;
   }
+  // Neither answer repeats the path: a path may hold a secret (a calendar feed token), and no
+  // answer repeats a token (docs/security.md).
   if (match.route == nullptr) {
     if (match.allowed.empty()) {
-      Responder(std::move(exchange))
-          .Send(ProblemResponse(404, "No resource at " + request.path + "."));
+      Responder(std::move(exchange)).Send(ProblemResponse(404, "No resource at this path."));
     } else {
       Responder(std::move(exchange))
-          .Send(ProblemResponse(405, std::string(ToString(request.method)) + " is not allowed on " +
-                                         request.path + ".")
+          .Send(ProblemResponse(405, std::string(ToString(request.method)) +
+                                         " is not allowed here; Allow names the methods that are.")
                     .WithHeader("Allow", AllowHeader(match.allowed)));
     }
     return;
@@ -119,6 +159,18 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
       Responder(std::move(exchange)).Send(std::move(*refused));
       return;
     }
+  }
+  // A query parameter given twice: which value is meant is not for the server to guess.
+  if (const std::vector<std::string> repeated = RepeatedQueryNames(request.query);
+      !repeated.empty()) {
+    Problem problem;
+    problem.status = 422;
+    problem.detail = "The query has invalid parameters.";
+    for (const auto& name : repeated) {
+      problem.errors.push_back({name, "is given more than once"});
+    }
+    Responder(std::move(exchange)).Send(ProblemResponse(problem));
+    return;
   }
   if (route.options.json_body && HasBody(request.method)) {
     if (!IsJsonMediaType(request.Header("content-type"))) {

@@ -36,7 +36,9 @@ void Raise(const ParseError& error) {
 ParseWatch::ParseWatch(P::Http::RequestParser& p, size_t max_request_bytes)
     : parser(&p), http1(*this, ParserLimits(max_request_bytes)) {}
 
-CallbackResult ParseWatch::OnRequestLine(std::string_view, std::string_view, std::string_view) {
+CallbackResult ParseWatch::OnRequestLine(std::string_view, std::string_view request_target,
+                                         std::string_view) {
+  target.assign(request_target);
   return CallbackResult::Pause();
 }
 

@@ -51,6 +51,7 @@ struct ParseWatch : ParserCallbacks {
   P::Http::RequestParser* parser;     // the connection's (the peer owns both)
   Http1Parser http1;                  // reads heads and bodies for Pistache's steps
   Fields fields;                      // the header fields of the request in progress, as read
+  std::string target;  // the request line's target of the request in progress, as sent
   std::weak_ptr<Connection> connection;
   std::weak_ptr<P::Tcp::Peer> peer;  // the connection's (which owns this watch)
   bool read_done = false;            // no more input is read: after the last request, or a refusal
@@ -66,8 +67,9 @@ struct ParseWatch : ParserCallbacks {
   std::function<size_t(P::Http::Method, const std::string&)> route_body_limit;
   size_t smallest_body_limit = 0;
 
-  // Pistache's request-line step reads the line next (method, target, query, version), and
-  // refuses an unknown method or version with its own texts (RefusalFor).
+  // Keeps the target (Pistache's request keeps the query as a map: one value per name). Then
+  // Pistache's request-line step reads the line (method, target, query, version), and refuses
+  // an unknown method or version with its own texts (RefusalFor).
   CallbackResult OnRequestLine(std::string_view, std::string_view, std::string_view) override;
   CallbackResult OnHeaderField(std::string_view name, std::string_view value) override;
   // The body limit is the server's (the parser's default) unless the head declares more than

@@ -62,14 +62,14 @@ HttpVersion VersionOf(const P::Http::Request& request) {
                                                        : HttpVersion::kHttp11;
 }
 
-Request ToRequest(const P::Http::Request& in, Fields fields) {
+// `target`: the request line's target as sent (ParseWatch), whose query is read here: Pistache
+// keeps one value per name (the first), and a name given twice must be seen to be refused.
+Request ToRequest(const P::Http::Request& in, Fields fields, std::string_view target) {
   Request out;
   out.method = FromPistache(in.method());
   out.path = OriginForm(in.resource());
-  const auto& query = in.query();
-  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-    // Pistache splits the query on '&' and '=' but does not decode it.
-    out.query.emplace_back(PercentDecode(it->first, true), PercentDecode(it->second, true));
+  if (const size_t question = target.find('?'); question != std::string_view::npos) {
+    out.query = ParseQueryString(target.substr(question + 1));
   }
   out.headers = std::move(fields);
   out.body = in.body();
@@ -306,8 +306,9 @@ class Handler : public P::Http::Handler {
         request.copyAddress(peer->address());
         peer->setIdle(false);
         watch->idle_next = false;
-        Serve(request, std::move(writer), std::move(watch->fields), last);
+        Serve(request, std::move(writer), std::move(watch->fields), watch->target, last);
         watch->fields = Fields{};
+        watch->target.clear();
         parser->reset();
         if (watch->connection.expired()) {
           if (auto data = peer->tryGetData(kConnectionKey)) {
@@ -341,13 +342,14 @@ class Handler : public P::Http::Handler {
 
   // Pistache calls this only from its own onInput, which ours replaces: never called.
   void onRequest(const P::Http::Request& request, P::Http::ResponseWriter writer) override {
-    Serve(request, std::move(writer), Fields{}, EndsConnection(VersionOf(request), Fields{}));
+    Serve(request, std::move(writer), Fields{}, request.resource(),
+          EndsConnection(VersionOf(request), Fields{}));
   }
 
-  // Answers one request, whose header fields (as our parser read them) are `fields`; `last`:
-  // it ends the connection (EndsConnection).
+  // Answers one request, whose header fields and request target (as our parser read them) are
+  // `fields` and `target`; `last`: it ends the connection (EndsConnection).
   void Serve(const P::Http::Request& request, P::Http::ResponseWriter writer, Fields fields,
-             bool last) {
+             std::string_view target, bool last) {
     const auto peer = writer.getPeer();
     auto exchange = std::make_unique<Responder::Exchange>(
         impl_, std::make_unique<PistacheWriter>(std::move(writer)));
@@ -361,7 +363,7 @@ class Handler : public P::Http::Handler {
     impl_->in_flight_gauge->Inc();
     Request converted;
     try {
-      converted = ToRequest(request, std::move(fields));
+      converted = ToRequest(request, std::move(fields), target);
       converted.peer_address = request.address().host();
       Correlate(converted, *exchange);
     } catch (const std::exception& e) {

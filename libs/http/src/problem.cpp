@@ -1,5 +1,7 @@
 #include "civic/http/problem.hpp"
 
+#include <algorithm>
+
 namespace civic::http {
 
 int StatusFor(ErrorCode code) {
@@ -161,10 +163,14 @@ Response ProblemResponse(const Problem& problem) {
   }
   if (!problem.errors.empty()) {
     nlohmann::json errors = nlohmann::json::array();
-    for (const auto& error : problem.errors) {
-      errors.push_back({{"field", error.field}, {"reason", error.reason}});
+    const size_t shown = std::min(problem.errors.size(), kMaxProblemErrors);
+    for (size_t i = 0; i < shown; ++i) {
+      errors.push_back({{"field", problem.errors[i].field}, {"reason", problem.errors[i].reason}});
     }
     body["errors"] = std::move(errors);
+    if (shown < problem.errors.size()) {
+      body["errors_total"] = problem.errors.size();
+    }
   }
   Response response = Response::Json(problem.status, body);
   response.content_type = kProblemContentType;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 namespace civic::runtime {
 
@@ -44,6 +46,64 @@ std::string Joined(const std::vector<std::string>& items) {
 
 std::string ValidateLogFormat(std::string& format) {
   return ParseLogFormat(format) ? "" : "must be text or json";
+}
+
+std::string AsciiLowered(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+  }
+  return out;
+}
+
+// One --cors-origins entry made the origin a browser sends (RFC 6454 6.1): scheme and host in
+// lower case, the scheme's default port left out ("HTTPS://Portal.Example:443" is
+// "https://portal.example"); "*" and "" as they are. An entry with a path (even "/"), a query,
+// user information or no host is an error: it would never match an Origin header.
+std::string NormaliseOrigin(std::string& origin) {
+  if (origin.empty() || origin == "*") {
+    return "";
+  }
+  const std::string refused = "'" + origin + "' is not an origin (scheme://host[:port], ";
+  const size_t separator = origin.find("://");
+  if (separator == std::string::npos || separator == 0) {
+    return refused + "e.g. https://portal.example)";
+  }
+  const std::string scheme = AsciiLowered(std::string_view(origin).substr(0, separator));
+  for (const char c : scheme) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) {
+      return refused + "e.g. https://portal.example)";
+    }
+  }
+  const std::string_view authority = std::string_view(origin).substr(separator + 3);
+  if (authority.find_first_of("/?#") != std::string_view::npos) {
+    return refused + "without a path: e.g. https://portal.example)";
+  }
+  if (authority.empty() || authority.find_first_of("@ \t") != std::string_view::npos) {
+    return refused + "e.g. https://portal.example)";
+  }
+  // The port: after the last ':' outside an IPv6 literal's brackets.
+  std::string_view host = authority;
+  std::string_view port;
+  const size_t bracket = authority.rfind(']');
+  const size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        port.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits || std::stoi(std::string(port)) == 0 || std::stoi(std::string(port)) > 65535) {
+      return refused + "the port a number from 1 to 65535)";
+    }
+  }
+  if (host.empty()) {
+    return refused + "e.g. https://portal.example)";
+  }
+  const bool default_port =
+      (scheme == "https" && port == "443") || (scheme == "http" && port == "80");
+  origin = scheme + "://" + AsciiLowered(host) +
+           (port.empty() || default_port ? "" : ":" + std::string(port));
+  return "";
 }
 
 }  // namespace
@@ -88,9 +148,11 @@ void AddServerFlags(CLI::App& app, ServerConfig& config, const std::string& env_
       ->check(CLI::Range(size_t{1024}, size_t{16} * 1024 * 1024))
       ->capture_default_str();
   app.add_option("--cors-origins", config.cors_origins,
-                 "Origins allowed to call from browsers ('*' for any); comma-separated")
+                 "Origins allowed to call from browsers ('*' for any); comma-separated, each "
+                 "scheme://host[:port] without a path (compared in lower case)")
       ->envname(env_prefix + "_CORS_ORIGINS")
       ->delimiter(',')
+      ->transform(CLI::Validator(NormaliseOrigin, "ORIGIN", "origin"))
       ->capture_default_str();
   app.add_option("--rate-limits", config.rate_limits,
                  "Rate limits over the defaults, comma-separated: CLASS[@ROLE]=RATE:BURST "

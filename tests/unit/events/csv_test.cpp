@@ -38,6 +38,17 @@ TEST_CASE("CSV: fields with a comma, a quote, CR or LF are quoted, quotes double
   CHECK(Field("\"") == "\"\"\"\"");
 }
 
+TEST_CASE("CSV: fields with a semicolon or a tab are quoted too, so no part starts a cell",
+          "[events][exports][csv][injection]") {
+  // Russian-locale Excel splits an unquoted line at ';': the part after it would be a cell of
+  // its own, starting with '=', that the guard on the first character never saw.
+  CHECK(Field("Иван;=cmd|' /C calc'!A0") == "\"Иван;=cmd|' /C calc'!A0\"");
+  CHECK(Field("a;b") == "\"a;b\"");
+  CHECK(Field("a\tb") == "\"a\tb\"");
+  CHECK(Field("\t=1") == "\"'\t=1\"");
+  CHECK(Field("=1;2") == "\"'=1;2\"");
+}
+
 TEST_CASE("CSV: text a spreadsheet would take for a formula is prefixed with a single quote",
           "[events][exports][csv][injection]") {
   for (const char* formula : {"=1+2", "+7 912 345-67-89", "-2+3", "@SUM(A1)", "\tx", "\rx"}) {
@@ -50,7 +61,7 @@ TEST_CASE("CSV: text a spreadsheet would take for a formula is prefixed with a s
   CHECK(Field("+7 912 345-67-89") == "'+7 912 345-67-89");
   CHECK(Field("-") == "'-");
   CHECK(Field("@ivan") == "'@ivan");
-  CHECK(Field("\tTab") == "'\tTab");
+  CHECK(Field("\tTab") == "\"'\tTab\"");
   // CR first: quoted (it holds a CR) and neutralised.
   CHECK(Field("\r=1") == "\"'\r=1\"");
   // Only the first character matters.

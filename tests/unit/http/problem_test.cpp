@@ -114,3 +114,24 @@ TEST_CASE("Errors: each answer has a stable code, and its type is /problems/ and
     CHECK(body["type"] == "/problems/" + code);
   }
 }
+
+TEST_CASE("Errors: a problem lists at most 50 field errors and counts them all",
+          "[http][errors][validation]") {
+  std::vector<civic::FieldError> fields;
+  for (int i = 0; i < 6000; ++i) {
+    fields.push_back({"x" + std::to_string(i), "is not a known field"});
+  }
+  Error error = Error::Invalid(fields, "The request has invalid fields.");
+  const json capped = json::parse(civic::http::ErrorResponse(error).body);
+  REQUIRE(capped["errors"].size() == civic::http::kMaxProblemErrors);
+  CHECK(capped["errors"][0]["field"] == "x0");
+  CHECK(capped["errors"][49]["field"] == "x49");
+  CHECK(capped["errors_total"] == 6000);
+
+  // Up to the cap, every error and no count.
+  fields.resize(50);
+  const json whole =
+      json::parse(civic::http::ErrorResponse(Error::Invalid(fields, "Invalid.")).body);
+  CHECK(whole["errors"].size() == 50);
+  CHECK_FALSE(whole.contains("errors_total"));
+}

@@ -400,6 +400,10 @@ TEST_CASE("HTTP: CORS preflight and simple requests from another origin", "[http
   CHECK(r->status == 204);
   CHECK(r->get_header_value("Access-Control-Allow-Origin") == "*");
   CHECK(r->get_header_value("Access-Control-Allow-Methods").find("GET") != std::string::npos);
+  // The request headers a browser may send are those a service reads; neither reads X-API-Key.
+  CHECK(r->get_header_value("Access-Control-Allow-Headers") ==
+        "Content-Type, Authorization, If-Match, If-None-Match, Idempotency-Key, X-Request-Id, "
+        "traceparent, Application-Token");
   r = client.Get("/v1/things/1", {{"Origin", "https://portal.example"}});
   REQUIRE(r);
   CHECK(r->get_header_value("Access-Control-Allow-Origin") == "*");

@@ -3,8 +3,12 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "access/audit.hpp"
 #include "civic/http/problem.hpp"
@@ -172,6 +176,18 @@ Result<ApiKey> KeyFromJson(sqlite::Database& db, const nlohmann::json& body, Ins
   }
   key.program_ids = programs.value_or(std::vector<int64_t>{});
   key.award_ids = awards.value_or(std::vector<int64_t>{});
+  // A scope names each id once: [1, 1] is a mistake to report, not a scope to keep.
+  for (const auto& [name, ids] :
+       {std::pair{"program_ids", &key.program_ids}, std::pair{"award_ids", &key.award_ids}}) {
+    for (size_t i = 0; i < ids->size(); ++i) {
+      if (std::find(ids->begin(), ids->begin() + static_cast<std::ptrdiff_t>(i), (*ids)[i]) !=
+          ids->begin() + static_cast<std::ptrdiff_t>(i)) {
+        violations.Add(std::string(name) + "[" + std::to_string(i) + "]",
+                       "repeats " + std::to_string((*ids)[i]) + "; name each id once");
+        break;
+      }
+    }
+  }
   for (size_t i = 0; i < key.program_ids.size(); ++i) {
     resources::RequireExists(db, "programs", "program", "program_ids[" + std::to_string(i) + "]",
                              key.program_ids[i], violations);

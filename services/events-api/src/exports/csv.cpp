@@ -19,9 +19,13 @@ bool NeedsNeutralising(std::string_view value) {
   }
 }
 
+bool NeedsQuoting(std::string_view value) {
+  return value.find_first_of(",;\"\t\r\n") != std::string_view::npos;
+}
+
 void AppendTextField(std::string& out, std::string_view value) {
   const bool neutralise = NeedsNeutralising(value);
-  const bool quote = value.find_first_of(",\"\r\n") != std::string_view::npos;
+  const bool quote = NeedsQuoting(value);
   if (quote) {
     out += '"';
   }

@@ -2,8 +2,8 @@
 
 // CSV for spreadsheet programs (RFC 4180): UTF-8 with a byte-order mark so that Excel and
 // LibreOffice open Cyrillic as UTF-8, CRLF line ends, fields quoted when they hold a comma, a
-// quote, CR or LF (quotes doubled inside), and text cells that a spreadsheet would read as a
-// formula neutralised. Pure code: no I/O.
+// semicolon, a quote, a tab, CR or LF (quotes doubled inside), and text cells that a spreadsheet
+// would read as a formula neutralised. Pure code: no I/O.
 
 #include <cstdint>
 #include <optional>
@@ -22,9 +22,16 @@ inline constexpr std::string_view kCsvMediaType = "text/csv; charset=utf-8; head
 // '@', a tab or a carriage return (OWASP "CSV Injection").
 bool NeedsNeutralising(std::string_view value);
 
+// Whether text `value` is written quoted: it holds a comma, a semicolon, a quote, a tab, CR or
+// LF. RFC 4180 needs quotes only for the comma, the quote and line breaks; the semicolon (the
+// list separator of Russian-locale Excel, which then splits an unquoted cell there) and the tab
+// (a separator some spreadsheets guess) are quoted too, so that no part of a cell ever starts
+// a cell of its own that the formula guard did not see.
+bool NeedsQuoting(std::string_view value);
+
 // Appends `value` as one text field to `out`: prefixed with a single quote when
 // NeedsNeutralising (OWASP: the spreadsheet then shows the text, e.g. '+7 912 345-67-89, and
-// never runs it), then quoted when it holds a comma, a quote, CR or LF (quotes doubled).
+// never runs it), then quoted when NeedsQuoting (quotes doubled).
 void AppendTextField(std::string& out, std::string_view value);
 
 // Writes rows of fields into a string the caller owns (and may send and clear between rows).

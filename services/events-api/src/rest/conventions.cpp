@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 
 #include "civic/domain/time.hpp"
@@ -201,6 +202,39 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
 
 namespace {
 
+// The cursor in `text` when it is one MakeCursor could have made for a sort by a text
+// (`text_sort`) or an integer column: base64url without padding of the JSON object
+// {"f": string, "i": id >= 1, "v": a non-empty string or an integer}, those three members and no
+// other, in the very bytes MakeCursor writes (no white space, no bytes after the object, no
+// other spelling of the same value). Nothing otherwise.
+bool IsInt64(const nlohmann::json& value) {
+  return value.is_number_integer() &&
+         (!value.is_number_unsigned() ||
+          value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
+}
+
+std::optional<nlohmann::json> ReadCursor(const std::string& text, bool text_sort) {
+  const auto decoded = Base64UrlDecode(text);
+  if (!decoded) {
+    return std::nullopt;
+  }
+  nlohmann::json cursor = nlohmann::json::parse(*decoded, nullptr, false);
+  if (!cursor.is_object() || cursor.size() != 3 || !cursor.contains("f") || !cursor.contains("i") ||
+      !cursor.contains("v") || !cursor["f"].is_string() || !IsInt64(cursor["i"]) ||
+      cursor["i"].get<int64_t>() < 1) {
+    return std::nullopt;
+  }
+  const nlohmann::json& value = cursor["v"];
+  const bool value_ok =
+      text_sort ? value.is_string() && !value.get<std::string>().empty() : IsInt64(value);
+  // Written again, it must be the very text given: that refuses trailing bytes (a NUL ends
+  // nlohmann's parse), white space and base64 with stray low bits.
+  if (!value_ok || Base64UrlEncode(cursor.dump()) != text) {
+    return std::nullopt;
+  }
+  return cursor;
+}
+
 // A text or search filter's value: 1 to 200 characters of valid UTF-8.
 bool IsFilterText(const std::string& value) {
   return !value.empty() && Utf8Length(value) <= 200 && IsValidUtf8(value);
@@ -367,32 +401,27 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
     }
     query.filters.push_back(std::move(bound));
   }
-  query.fingerprint = std::string(query.descending ? "-" : "") + query.sort->name;
+  // The route (the collection: /v1/people and /v1/cities sort alike), the sort and the
+  // filters: a cursor is good for the very list that issued it.
+  query.fingerprint =
+      request.route + "?" + std::string(query.descending ? "-" : "") + query.sort->name;
   for (const auto& bound : query.filters) {
     query.fingerprint +=
         "&" + bound.filter->param + "=" + bound.text + ":" + std::to_string(bound.number);
   }
   if (auto it = seen.find("cursor"); it != seen.end()) {
-    nlohmann::json cursor;
-    auto decoded = Base64UrlDecode(it->second);
-    if (decoded) {
-      cursor = nlohmann::json::parse(*decoded, nullptr, false);
-    }
-    const bool shaped = cursor.is_object() && cursor.contains("f") && cursor["f"].is_string() &&
-                        cursor.contains("i") && cursor["i"].is_number_integer() &&
-                        cursor.contains("v") &&
-                        (cursor["v"].is_string() || cursor["v"].is_number_integer());
-    if (!shaped) {
+    const std::optional<nlohmann::json> cursor = ReadCursor(it->second, query.sort->text);
+    if (!cursor) {
       violations.Add("cursor", "is not a cursor this API issued");
-    } else if (cursor["f"].get<std::string>() != ETagOf(query.fingerprint)) {
-      violations.Add("cursor", "belongs to a list with other filters or sort");
+    } else if ((*cursor)["f"].get<std::string>() != ETagOf(query.fingerprint)) {
+      violations.Add("cursor", "belongs to another list, or to other filters or sort");
     } else {
       query.has_after = true;
-      query.after_id = cursor["i"].get<int64_t>();
-      if (cursor["v"].is_string()) {
-        query.after_text = cursor["v"].get<std::string>();
+      query.after_id = (*cursor)["i"].get<int64_t>();
+      if (query.sort->text) {
+        query.after_text = (*cursor)["v"].get<std::string>();
       } else {
-        query.after_number = cursor["v"].get<int64_t>();
+        query.after_number = (*cursor)["v"].get<int64_t>();
       }
     }
   }

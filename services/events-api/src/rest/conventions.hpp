@@ -111,7 +111,7 @@ struct ListQuery {
   std::string after_text;
   int64_t after_number = 0;
   int64_t after_id = 0;
-  std::string fingerprint;          // the sort and filters, so a cursor cannot be reused elsewhere
+  std::string fingerprint;  // the route, sort and filters, so a cursor cannot be reused elsewhere
   std::vector<std::string> expand;  // the expansions asked for (Filter::Kind::kExpand), each once
 
   bool Expands(std::string_view name) const {

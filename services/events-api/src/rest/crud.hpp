@@ -325,9 +325,10 @@ void AddCrudRoutes(http::Router& router, Store& store, const Clock& clock) {
             }
             model.created_at = model.updated_at = clock.Now();
             R::Insert(db, model);
-            const nlohmann::json shown = Presented<R>(db, model);
+            // Recorded first: the record notes which programs now hold a person's contacts
+            // (access::NoteContactHolders), and the answer shows what a GET would show next.
             audit::Record(db, R::kName, model.id, nullptr, R::ToJson(model), 201);
-            return Created(collection + "/" + std::to_string(model.id), shown);
+            return Created(collection + "/" + std::to_string(model.id), Presented<R>(db, model));
           });
         });
       },

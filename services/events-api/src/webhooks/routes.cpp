@@ -307,12 +307,15 @@ http::Response PatchSubscription(sqlite::Database& db, const http::Request& requ
   }
   Violations violations;
   rest::JsonReader reader(request.json, violations, rest::JsonReader::Mode::kMerged);
-  const auto url = reader.String("url", false);
-  const auto types = request.json.contains("event_types") && !request.json["event_types"].is_null()
-                         ? EventTypesOf(reader, true)
-                         : std::nullopt;
+  // A merge patch (RFC 7396) as the other resources read it: a member given null is removed,
+  // so a required one (url, event_types, enabled) "is required" and the optional description
+  // is cleared.
+  const auto given = [&](const char* name) { return request.json.contains(name); };
+  const auto url = reader.String("url", given("url"));
+  const auto types = given("event_types") ? EventTypesOf(reader, true) : std::nullopt;
+  const bool clear_description = given("description") && request.json["description"].is_null();
   const auto description = reader.String("description", false);
-  const auto enabled = reader.Bool("enabled", false);
+  const auto enabled = reader.Bool("enabled", given("enabled"));
   for (const char* fixed : {"program_id", "secret"}) {
     if (request.json.contains(fixed)) {
       violations.Add(
@@ -347,6 +350,8 @@ http::Response PatchSubscription(sqlite::Database& db, const http::Request& requ
   }
   if (description) {
     next.description = *description;
+  } else if (clear_description) {
+    next.description.clear();
   }
   if (enabled) {
     if (*enabled && !current->enabled) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -14,9 +15,14 @@ inline constexpr const char* kProblemContentType = "application/problem+json";
 // reference (RFC 9457 3.1.1) that a client compares as a string, or branches on `code`.
 inline constexpr std::string_view kProblemTypePrefix = "/problems/";
 
+// The most entries of `errors` an answer holds: a body of thousands of bad members gets the
+// first ones and their count, not an answer larger than itself.
+inline constexpr size_t kMaxProblemErrors = 50;
+
 // An RFC 9457 problem detail: the one error body of every endpoint of both services.
 // Serialised as {"type","code","title","status","detail", "errors":[{"field","reason"}]?} plus
-// `extra` members (e.g. "offset" for malformed JSON).
+// `extra` members (e.g. "offset" for malformed JSON). Of more than kMaxProblemErrors errors,
+// the first kMaxProblemErrors are written, and "errors_total" says how many there were.
 struct Problem {
   int status = 500;
   std::string title;
