@@ -12,8 +12,11 @@ namespace civic::http {
 
 class ResponseStream;
 
-enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+// The request methods: those Pistache knows (TRACE and CONNECT are served no route, so a 405
+// names them), and kOther for a method not read (a request line refused as it was read).
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kTrace, kConnect, kOther };
 
+// "GET", ..., "TRACE", "CONNECT"; "OTHER" for kOther.
 std::string_view ToString(Method method);
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
