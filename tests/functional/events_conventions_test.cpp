@@ -426,3 +426,19 @@ TEST_CASE("Validation: a body of thousands of unknown members gets the first 50 
   // Nothing was stored.
   CHECK(Call(*client, "GET", "/v1/cities").body["items"].empty());
 }
+
+TEST_CASE("Lists: a text or search parameter that is not UTF-8 is a 422 saying so",
+          "[events][list][validation]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto client = service.Client();
+  for (const char* path : {"/v1/cities?q=a%FF", "/v1/cities?name=%D0", "/v1/people?q=%C0%AF"}) {
+    INFO(path);
+    const auto reply = Call(*client, "GET", path);
+    CHECK(reply.status == 422);
+    REQUIRE(reply.body["errors"].size() == 1);
+    CHECK(reply.body["errors"][0]["reason"] == "is not valid UTF-8");
+  }
+  // Too long is still a matter of length.
+  const auto long_name = Call(*client, "GET", "/v1/cities?name=" + std::string(201, 'a'));
+  CHECK(long_name.body["errors"][0]["reason"] == "must be 1 to 200 characters");
+}
