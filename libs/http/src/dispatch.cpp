@@ -177,7 +177,8 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
   if (route.options.json_body && HasBody(request.method)) {
     if (!IsJsonMediaType(request.Header("content-type"))) {
       Responder(std::move(exchange))
-          .Send(ProblemResponse(415, "The body must be JSON (Content-Type: application/json)."));
+          .Send(ProblemResponse(415,
+                                "The body must be UTF-8 JSON (Content-Type: application/json)."));
       return;
     }
     if (request.body.empty()) {
