@@ -154,6 +154,8 @@ TEST_CASE("Cities: PATCH is a JSON Merge Patch honouring If-Match", "[events][ci
 
   auto stale = Call(*client, "PATCH", path, {{"population", 1}}, {{"If-Match", "\"stale\""}});
   CHECK(stale.status == 412);
+  // The current ETag is not told: the client is to GET the resource again.
+  CHECK(stale.body["detail"].get<std::string>().find(etag) == std::string::npos);
   CHECK(Call(*client, "GET", path).body["population"] == 96000);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(5));

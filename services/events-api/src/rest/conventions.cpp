@@ -126,9 +126,11 @@ std::optional<Error> CheckIfMatch(const http::Request& request, std::string_view
   if (!header || ETagListMatches(*header, current_etag, /*strong=*/true)) {
     return std::nullopt;
   }
+  // The current ETag is not repeated: a client must read the resource as it is now before it
+  // writes again, not retry blindly with a tag it has not seen the representation of.
   return Error{ErrorCode::kPreconditionFailed,
-               "If-Match does not match the current ETag " + std::string(current_etag) +
-                   ": the resource changed; fetch it again.",
+               "If-Match does not match the current version: the resource changed; GET it again "
+               "and apply the change to what it shows now.",
                {}};
 }
 
