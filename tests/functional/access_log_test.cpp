@@ -199,6 +199,27 @@ TEST_CASE("Access log: a text line per request names the route, status, request 
   CHECK_FALSE(Contains(all, "79990001122"));
 }
 
+TEST_CASE("Access log: TRACE is a 405 that names it, with Allow, and the log names it too",
+          "[access-log]") {
+  for (const std::string& binary : {civic::test::EventsApiBinary(), civic::test::BallotBinary()}) {
+    INFO(binary);
+    Service service(binary);
+    auto client = service.Client();
+    httplib::Request request;
+    request.method = "TRACE";
+    request.path = "/healthz";
+    request.set_header("X-Request-Id", "trace-req-1");
+    const auto r = client->send(request);
+    REQUIRE(r);
+    CHECK(r->status == 405);
+    CHECK(r->get_header_value("Allow") == "GET, HEAD, OPTIONS");
+    const json problem = json::parse(r->body);
+    CHECK(Contains(problem["detail"], "TRACE is not allowed"));
+    REQUIRE(Eventually([&] { return !TextLineOf(service, "trace-req-1").empty(); }));
+    CHECK(Contains(TextLineOf(service, "trace-req-1"), "method=TRACE route=unmatched status=405"));
+  }
+}
+
 TEST_CASE("Access log: with --log-format json every line is an object with the same fields",
           "[access-log]") {
   // The events API, with a managed key besides the bootstrap admin key.

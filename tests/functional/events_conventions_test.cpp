@@ -154,6 +154,8 @@ TEST_CASE("Cities: PATCH is a JSON Merge Patch honouring If-Match", "[events][ci
 
   auto stale = Call(*client, "PATCH", path, {{"population", 1}}, {{"If-Match", "\"stale\""}});
   CHECK(stale.status == 412);
+  // The current ETag is not told: the client is to GET the resource again.
+  CHECK(stale.body["detail"].get<std::string>().find(etag) == std::string::npos);
   CHECK(Call(*client, "GET", path).body["population"] == 96000);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -425,4 +427,20 @@ TEST_CASE("Validation: a body of thousands of unknown members gets the first 50 
   CHECK(problem["errors_total"] == 6000);
   // Nothing was stored.
   CHECK(Call(*client, "GET", "/v1/cities").body["items"].empty());
+}
+
+TEST_CASE("Lists: a text or search parameter that is not UTF-8 is a 422 saying so",
+          "[events][list][validation]") {
+  civic::test::Service service(civic::test::EventsApiBinary());
+  auto client = service.Client();
+  for (const char* path : {"/v1/cities?q=a%FF", "/v1/cities?name=%D0", "/v1/people?q=%C0%AF"}) {
+    INFO(path);
+    const auto reply = Call(*client, "GET", path);
+    CHECK(reply.status == 422);
+    REQUIRE(reply.body["errors"].size() == 1);
+    CHECK(reply.body["errors"][0]["reason"] == "is not valid UTF-8");
+  }
+  // Too long is still a matter of length.
+  const auto long_name = Call(*client, "GET", "/v1/cities?name=" + std::string(201, 'a'));
+  CHECK(long_name.body["errors"][0]["reason"] == "must be 1 to 200 characters");
 }

@@ -232,6 +232,36 @@ TEST_CASE("More than one Authorization header is a 400 on both services, in eith
   }
 }
 
+TEST_CASE("A JSON body declared in a charset other than utf-8 is a 415 on both services",
+          "[foundation][errors][json]") {
+  {
+    Service service(civic::test::EventsApiBinary());
+    auto client = service.Client();
+    const std::string city = R"({"name":"Екатеринбург","time_zone":"Asia/Yekaterinburg"})";
+    const auto latin1 = client->Post("/v1/cities", city, "application/json; charset=latin1");
+    REQUIRE(latin1);
+    CHECK(latin1->status == 415);
+    CHECK(latin1->get_header_value("Content-Type") == "application/problem+json");
+    const auto listed = client->Get("/v1/cities");
+    REQUIRE(listed);
+    CHECK(json::parse(listed->body)["items"].empty());
+    const auto utf8 = client->Post("/v1/cities", city, "application/json; charset=UTF-8");
+    REQUIRE(utf8);
+    CHECK(utf8->status == 201);
+  }
+  {
+    ServiceOptions options;
+    options.env["CIVIC_BALLOT_CLIENT_KEY"] = civic::test::kTestAdminKey;
+    Service service(civic::test::BallotBinary(), options);
+    auto client = service.ClientWithKey(civic::test::kTestAdminKey);
+    const auto vote = client->Post("/v1/awards/1/votes", R"({"voter_id":"v","choices":[]})",
+                                   "application/json; charset=windows-1251");
+    REQUIRE(vote);
+    CHECK(vote->status == 415);
+    CHECK(vote->get_header_value("Content-Type") == "application/problem+json");
+  }
+}
+
 TEST_CASE("SIGTERM and SIGINT stop a service cleanly with exit code 0 and storage reopens",
           "[foundation][shutdown]") {
   for (const auto& binary : Binaries()) {

@@ -120,7 +120,9 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
       Responder(std::move(exchange)).Send(ProblemResponse(404, "No resource at this path."));
     } else {
       Responder(std::move(exchange))
-          .Send(ProblemResponse(405, std::string(ToString(request.method)) +
+          .Send(ProblemResponse(405, (request.method == Method::kOther
+                                          ? std::string("This method")
+                                          : std::string(ToString(request.method))) +
                                          " is not allowed here; Allow names the methods that are.")
                     .WithHeader("Allow", AllowHeader(match.allowed)));
     }
@@ -175,7 +177,8 @@ void Server::Impl::Dispatch(Request request, std::unique_ptr<Responder::Exchange
   if (route.options.json_body && HasBody(request.method)) {
     if (!IsJsonMediaType(request.Header("content-type"))) {
       Responder(std::move(exchange))
-          .Send(ProblemResponse(415, "The body must be JSON (Content-Type: application/json)."));
+          .Send(ProblemResponse(415,
+                                "The body must be UTF-8 JSON (Content-Type: application/json)."));
       return;
     }
     if (request.body.empty()) {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "civic/http/message.hpp"
@@ -103,16 +105,52 @@ nlohmann::json ParseJsonBody(const std::string& body, std::string& repeated) {
   return nlohmann::json::parse(body, callback);
 }
 
+namespace {
+
+std::string_view Trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+}  // namespace
+
 bool IsJsonMediaType(const std::optional<std::string>& content_type) {
   if (!content_type) {
     return false;
   }
-  std::string media = Lower(content_type->substr(0, content_type->find(';')));
-  while (!media.empty() && media.back() == ' ') {
-    media.pop_back();
+  const std::string_view header = *content_type;
+  const size_t semicolon = header.find(';');
+  const std::string media = Lower(std::string(Trimmed(header.substr(0, semicolon))));
+  const bool json = media == "application/json" ||
+                    (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0);
+  if (!json) {
+    return false;
   }
-  return media == "application/json" ||
-         (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0);
+  // JSON is UTF-8 (RFC 8259 8.1): a charset parameter, if any, must say so.
+  size_t start = semicolon;
+  while (start != std::string_view::npos) {
+    const size_t end = header.find(';', start + 1);
+    const std::string_view parameter = Trimmed(header.substr(start + 1, end - start - 1));
+    start = end;
+    const size_t equals = parameter.find('=');
+    if (equals == std::string_view::npos ||
+        !EqualsIgnoreCase(Trimmed(parameter.substr(0, equals)), "charset")) {
+      continue;
+    }
+    std::string_view value = Trimmed(parameter.substr(equals + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (!EqualsIgnoreCase(value, "utf-8")) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace civic::http

@@ -20,6 +20,10 @@ std::string_view ToString(Method method) {
       return "DELETE";
     case Method::kOptions:
       return "OPTIONS";
+    case Method::kTrace:
+      return "TRACE";
+    case Method::kConnect:
+      return "CONNECT";
     case Method::kOther:
       return "OTHER";
   }

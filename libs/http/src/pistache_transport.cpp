@@ -52,6 +52,10 @@ Method FromPistache(P::Http::Method method) {
       return Method::kDelete;
     case P::Http::Method::Options:
       return Method::kOptions;
+    case P::Http::Method::Trace:
+      return Method::kTrace;
+    case P::Http::Method::Connect:
+      return Method::kConnect;
     default:
       return Method::kOther;
   }

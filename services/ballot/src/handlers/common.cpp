@@ -91,8 +91,8 @@ std::optional<Response> CheckProtocol(const Request& request) {
 
 std::optional<Response> BodyProblem(const Request& request, const ParsedVotes& parsed) {
   if (!http::IsJsonMediaType(request.Header("content-type"))) {
-    return http::ErrorResponse(
-        Error::UnsupportedMediaType("The body must be JSON (Content-Type: application/json)."));
+    return http::ErrorResponse(Error::UnsupportedMediaType(
+        "The body must be UTF-8 JSON (Content-Type: application/json)."));
   }
   if (request.body.empty()) {
     return http::ErrorResponse(Error::Malformed("A JSON body is required."));

@@ -526,8 +526,8 @@ http::Response Decision(Store& store, const Clock& clock, const http::Request& r
   nlohmann::json body = nlohmann::json::object();
   if (!request.body.empty()) {
     if (!http::IsJsonMediaType(request.Header("content-type"))) {
-      return http::ErrorResponse(
-          Error::UnsupportedMediaType("The body must be JSON (Content-Type: application/json)."));
+      return http::ErrorResponse(Error::UnsupportedMediaType(
+          "The body must be UTF-8 JSON (Content-Type: application/json)."));
     }
     body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded()) {

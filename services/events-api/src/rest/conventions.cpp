@@ -126,9 +126,11 @@ std::optional<Error> CheckIfMatch(const http::Request& request, std::string_view
   if (!header || ETagListMatches(*header, current_etag, /*strong=*/true)) {
     return std::nullopt;
   }
+  // The current ETag is not repeated: a client must read the resource as it is now before it
+  // writes again, not retry blindly with a tag it has not seen the representation of.
   return Error{ErrorCode::kPreconditionFailed,
-               "If-Match does not match the current ETag " + std::string(current_etag) +
-                   ": the resource changed; fetch it again.",
+               "If-Match does not match the current version: the resource changed; GET it again "
+               "and apply the change to what it shows now.",
                {}};
 }
 
@@ -235,9 +237,16 @@ std::optional<nlohmann::json> ReadCursor(const std::string& text, bool text_sort
   return cursor;
 }
 
-// A text or search filter's value: 1 to 200 characters of valid UTF-8.
-bool IsFilterText(const std::string& value) {
-  return !value.empty() && Utf8Length(value) <= 200 && IsValidUtf8(value);
+// Why a text or search filter's value is refused ("" when it is 1 to 200 characters of valid
+// UTF-8).
+std::string FilterTextProblem(const std::string& value) {
+  if (!IsValidUtf8(value)) {
+    return "is not valid UTF-8";
+  }
+  if (value.empty() || Utf8Length(value) > 200) {
+    return "must be 1 to 200 characters";
+  }
+  return "";
 }
 
 }  // namespace
@@ -324,8 +333,8 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
         break;
       }
       case Filter::Kind::kText:
-        if (!IsFilterText(value)) {
-          violations.Add(name, "must be 1 to 200 characters");
+        if (const std::string problem = FilterTextProblem(value); !problem.empty()) {
+          violations.Add(name, problem);
           continue;
         }
         bound.text = value;
@@ -347,8 +356,8 @@ Result<ListQuery> ParseListQuery(const http::Request& request, const ListSpec& s
         break;
       }
       case Filter::Kind::kSearch: {
-        if (!IsFilterText(value)) {
-          violations.Add(name, "must be 1 to 200 characters");
+        if (const std::string problem = FilterTextProblem(value); !problem.empty()) {
+          violations.Add(name, problem);
           continue;
         }
         std::string error;

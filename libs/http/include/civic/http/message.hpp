@@ -12,8 +12,11 @@ namespace civic::http {
 
 class ResponseStream;
 
-enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+// The request methods: those Pistache knows (TRACE and CONNECT are served no route, so a 405
+// names them), and kOther for a method not read (a request line refused as it was read).
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kTrace, kConnect, kOther };
 
+// "GET", ..., "TRACE", "CONNECT"; "OTHER" for kOther.
 std::string_view ToString(Method method);
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
@@ -74,7 +77,8 @@ std::string PercentDecode(std::string_view in, bool plus_as_space);
 // Parses "a=1&b=%D0%B3" into decoded pairs.
 Fields ParseQueryString(std::string_view query);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-// Whether `content_type` names JSON: application/json or any type ending in +json.
+// Whether `content_type` names JSON: application/json or any type ending in +json, with no
+// charset parameter other than utf-8 (case-insensitive; JSON is UTF-8, RFC 8259 8.1).
 bool IsJsonMediaType(const std::optional<std::string>& content_type);
 
 // ASCII lowercase of one character (header names and tokens are ASCII, RFC 9110 5.1), without
